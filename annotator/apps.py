@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AnnotatorConfig(AppConfig):
+    name = "annotator"
+    verbose_name = "Annotation"
+
+    def ready(self):
+        from . import signals  # noqa: F401  (registers the built-in checklist sync)

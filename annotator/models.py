@@ -1,0 +1,316 @@
+"""The annotation domain: checklists, projects, members, assets, tasks, assignments, annotations.
+
+The rules of the method (how a chosen option expands into binary answers) live in the pure
+``annotator.checklist`` package; these models store its frozen definitions and the results.
+"""
+
+from __future__ import annotations
+
+import uuid
+from functools import cached_property
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+MEDIA_TYPES = [("image", "image"), ("video", "video")]
+
+
+class ChecklistVersion(models.Model):
+    """One frozen, content-hashed version of a checklist definition.
+
+    Versions are never edited: loading a changed definition under the same key makes the
+    next version; loading identical content returns the existing one.
+    """
+
+    key = models.SlugField(max_length=100)
+    version = models.PositiveIntegerField()
+    title = models.CharField(max_length=300)
+    media_type = models.CharField(max_length=10, choices=MEDIA_TYPES)
+    definition = models.JSONField(help_text="The normalized checklist definition (canonical form).")
+    content_hash = models.CharField(max_length=64, unique=True)
+    question_count = models.PositiveIntegerField()
+    sub_dimension_count = models.PositiveIntegerField()
+    builtin = models.BooleanField(default=False)
+    source_name = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["key", "-version"]
+        constraints = [models.UniqueConstraint(fields=["key", "version"], name="checklist_key_version_unique")]
+
+    def __str__(self):
+        return f"{self.key} v{self.version}"
+
+    @cached_property
+    def checklist(self):
+        """The parsed, validated ``annotator.checklist.Checklist`` for this version."""
+        from .checklist import checklist_from_dict
+
+        return checklist_from_dict(self.definition)
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            stored = ChecklistVersion.objects.filter(pk=self.pk).values_list("content_hash", flat=True).first()
+            if stored is not None and stored != self.content_hash:
+                raise ValidationError("A checklist version is frozen: load the edited file as a new version.")
+        super().save(*args, **kwargs)
+
+
+class Project(models.Model):
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    instructions = models.TextField(blank=True, help_text="Shown to annotators (Markdown).")
+    media_type = models.CharField(max_length=10, choices=MEDIA_TYPES)
+    checklist_version = models.ForeignKey(ChecklistVersion, on_delete=models.PROTECT, related_name="projects")
+    overlap = models.PositiveSmallIntegerField(
+        default=1, help_text="k: how many annotators answer each task."
+    )
+    lease_seconds = models.PositiveIntegerField(default=settings.VR_LEASE_SECONDS)
+    archived = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(overlap__gte=1) & Q(overlap__lte=50), name="project_overlap_range"),
+            models.CheckConstraint(condition=Q(lease_seconds__gte=60), name="project_lease_min"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ANNOTATOR = "annotator"
+        REVIEWER = "reviewer"
+        MANAGER = "manager"
+        RESEARCHER = "researcher"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project_id", "user_id"]
+        constraints = [models.UniqueConstraint(fields=["project", "user"], name="membership_unique")]
+
+    def __str__(self):
+        return f"{self.user} · {self.role} · {self.project}"
+
+
+def asset_media_dir(project_id: int, asset_id: int) -> str:
+    """Folder of an asset's files, relative to MEDIA_ROOT."""
+    return f"projects/{project_id}/assets/{asset_id}"
+
+
+class Asset(models.Model):
+    class Status(models.TextChoices):
+        READY = "ready"
+        FAILED = "failed"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="assets")
+    kind = models.CharField(max_length=10, choices=MEDIA_TYPES)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.READY)
+    failure_reason = models.TextField(blank=True)
+    original_name = models.CharField(max_length=500)
+    prompt = models.TextField(blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    mime_type = models.CharField(max_length=100, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    fps = models.FloatField(null=True, blank=True)
+    frame_count = models.PositiveIntegerField(null=True, blank=True)
+    probe = models.JSONField(default=dict, blank=True, help_text="What ffprobe reported (trimmed).")
+    files = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Derived files relative to MEDIA_ROOT: original, display (browser-safe), poster, "
+        "thumbnail, frames (list with their timestamps).",
+    )
+    import_job_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["project", "status"], name="asset_project_status")]
+
+    def __str__(self):
+        return f"{self.original_name} ({self.kind}, {self.status})"
+
+
+class Task(models.Model):
+    """A unit of work that needs ``required`` annotations: one asset, or a pair of assets."""
+
+    class Kind(models.TextChoices):
+        SINGLE = "single"
+        PAIR = "pair"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "open (needs more assignments)"
+        FULL = "full", "full (every slot is assigned)"
+        DONE = "done", "done (every slot is submitted)"
+        DISABLED = "disabled"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SINGLE)
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="tasks")
+    asset_b = models.ForeignKey(Asset, on_delete=models.CASCADE, null=True, blank=True, related_name="tasks_as_b")
+    required = models.PositiveSmallIntegerField(default=1)
+    assigned_count = models.PositiveSmallIntegerField(default=0, help_text="Live + submitted assignments.")
+    submitted_count = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    priority = models.IntegerField(default=0, help_text="Higher is served first.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(assigned_count__lte=models.F("required")), name="task_not_over_assigned"),
+            models.CheckConstraint(
+                condition=(Q(kind="single", asset_b__isnull=True) | Q(kind="pair", asset_b__isnull=False)),
+                name="task_pair_has_two_assets",
+            ),
+            models.UniqueConstraint(
+                fields=["project", "asset"], condition=Q(kind="single"), name="task_one_single_per_asset"
+            ),
+            models.UniqueConstraint(fields=["project", "asset", "asset_b"], condition=Q(kind="pair"), name="task_pair_unique"),
+        ]
+        indexes = [
+            # The claim query: open tasks of a project, best priority first, oldest first.
+            models.Index(
+                fields=["project", "-priority", "id"], condition=Q(status="open"), name="task_claim_queue"
+            ),
+            models.Index(fields=["project", "status"], name="task_project_status"),
+        ]
+
+    def __str__(self):
+        return f"task {self.pk} ({self.kind}, {self.status})"
+
+    def refresh_status(self):
+        """Recompute ``status`` from the counters (does not save)."""
+        if self.status == Task.Status.DISABLED:
+            return
+        if self.submitted_count >= self.required:
+            self.status = Task.Status.DONE
+        elif self.assigned_count >= self.required:
+            self.status = Task.Status.FULL
+        else:
+            self.status = Task.Status.OPEN
+
+
+class Assignment(models.Model):
+    """A lease on one slot of a task, held by one annotator."""
+
+    class State(models.TextChoices):
+        ACTIVE = "active"
+        SUBMITTED = "submitted"
+        EXPIRED = "expired"
+        SKIPPED = "skipped"
+        RELEASED = "released"
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="assignments")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
+    leased_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    skip_reason = models.TextField(blank=True)
+    draft = models.JSONField(default=dict, blank=True, help_text="Autosaved, unsubmitted answers.")
+    draft_saved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-leased_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["task", "user"], name="assignment_once_per_user")]
+        indexes = [
+            models.Index(fields=["expires_at"], condition=Q(state="active"), name="assignment_active_expiry"),
+            models.Index(fields=["user", "project", "state"], name="assignment_user_project"),
+        ]
+
+    def __str__(self):
+        return f"assignment {self.pk} ({self.user}, task {self.task_id}, {self.state})"
+
+
+class Annotation(models.Model):
+    """Submitted answers of one annotator for one task.
+
+    ``options`` holds the chosen option code per sub-dimension; ``answers`` and ``mask`` are
+    the derived binary answers and applicability mask in question-position order.
+    """
+
+    class State(models.TextChoices):
+        SUBMITTED = "submitted"
+        REVIEWED = "reviewed"
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="annotation")
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="annotations")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="annotations")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="annotations")
+    checklist_version = models.ForeignKey(ChecklistVersion, on_delete=models.PROTECT, related_name="+")
+    client_id = models.UUIDField(default=uuid.uuid4, help_text="Client-generated id that makes submit idempotent.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.SUBMITTED)
+    options = models.JSONField(default=dict, blank=True)
+    answers = models.JSONField(default=list, blank=True)
+    mask = models.JSONField(default=list, blank=True)
+    preference = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Pairs: 1 = A much better … 3 = no preference … 5 = B much better."
+    )
+    dimension_preferences = models.JSONField(default=dict, blank=True)
+    comment = models.TextField(blank=True)
+    time_spent_ms = models.PositiveIntegerField(default=0)
+    revision = models.PositiveIntegerField(default=1)
+    submitted_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "client_id"], name="annotation_client_id_unique"),
+            models.CheckConstraint(
+                condition=Q(preference__isnull=True) | (Q(preference__gte=1) & Q(preference__lte=5)),
+                name="annotation_preference_1_5",
+            ),
+        ]
+        indexes = [models.Index(fields=["project", "state"], name="annotation_project_state")]
+
+    def __str__(self):
+        return f"annotation {self.pk} (task {self.task_id}, {self.user})"
+
+
+class AnnotationRevision(models.Model):
+    """Every submitted state of an annotation, oldest first; nothing is overwritten unseen."""
+
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="revisions")
+    revision = models.PositiveIntegerField()
+    client_id = models.UUIDField()
+    options = models.JSONField(default=dict, blank=True)
+    answers = models.JSONField(default=list, blank=True)
+    mask = models.JSONField(default=list, blank=True)
+    preference = models.PositiveSmallIntegerField(null=True, blank=True)
+    dimension_preferences = models.JSONField(default=dict, blank=True)
+    comment = models.TextField(blank=True)
+    time_spent_ms = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["annotation_id", "revision"]
+        constraints = [models.UniqueConstraint(fields=["annotation", "revision"], name="revision_unique")]

@@ -1,0 +1,1 @@
+# Dataset versions and exports arrive with the export issue.

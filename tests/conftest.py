@@ -1,0 +1,25 @@
+"""Shared fixtures. The suite runs on the PostgreSQL and Redis given by DATABASE_URL / REDIS_URL
+(`make test` points them at 127.0.0.1); pytest-django creates and drops the test database."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "annotator" / "demo" / "samples"
+
+
+@pytest.fixture(autouse=True)
+def _media_root(tmp_path, settings):
+    """Every test writes media into its own folder, removed afterwards."""
+    media = tmp_path / "media"
+    media.mkdir()
+    settings.MEDIA_ROOT = media
+    yield media
+    shutil.rmtree(media, ignore_errors=True)
+
+
+@pytest.fixture
+def samples() -> Path:
+    return SAMPLES
