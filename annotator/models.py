@@ -141,12 +141,19 @@ class Asset(models.Model):
         help_text="Derived files relative to MEDIA_ROOT: original, display (browser-safe), poster, "
         "thumbnail, frames (list with their timestamps).",
     )
-    import_job_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    import_job_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The worker Job that imported it (no FK: the core knows no other app)."
+    )
+    import_entry = models.PositiveIntegerField(null=True, blank=True, help_text="Row of that import's entry list.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["project", "status"], name="asset_project_status")]
+        constraints = [
+            # A retried import job never creates the same asset twice.
+            models.UniqueConstraint(fields=["import_job_id", "import_entry"], name="asset_import_entry_unique"),
+        ]
 
     def __str__(self):
         return f"{self.original_name} ({self.kind}, {self.status})"
