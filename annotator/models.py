@@ -46,19 +46,19 @@ class ChecklistVersion(models.Model):
     def __str__(self):
         return f"{self.key} v{self.version}"
 
-    @cached_property
-    def checklist(self):
-        """The parsed, validated ``annotator.checklist.Checklist`` for this version."""
-        from .checklist import checklist_from_dict
-
-        return checklist_from_dict(self.definition)
-
     def save(self, *args, **kwargs):
         if self.pk is not None:
             stored = ChecklistVersion.objects.filter(pk=self.pk).values_list("content_hash", flat=True).first()
             if stored is not None and stored != self.content_hash:
                 raise ValidationError("A checklist version is frozen: load the edited file as a new version.")
         super().save(*args, **kwargs)
+
+    @cached_property
+    def checklist(self):
+        """The parsed, validated ``annotator.checklist.Checklist`` for this version."""
+        from .checklist import checklist_from_dict
+
+        return checklist_from_dict(self.definition)
 
 
 class Project(models.Model):
@@ -67,9 +67,7 @@ class Project(models.Model):
     instructions = models.TextField(blank=True, help_text="Shown to annotators (Markdown).")
     media_type = models.CharField(max_length=10, choices=MEDIA_TYPES)
     checklist_version = models.ForeignKey(ChecklistVersion, on_delete=models.PROTECT, related_name="projects")
-    overlap = models.PositiveSmallIntegerField(
-        default=1, help_text="k: how many annotators answer each task."
-    )
+    overlap = models.PositiveSmallIntegerField(default=1, help_text="k: how many annotators answer each task.")
     lease_seconds = models.PositiveIntegerField(default=settings.VR_LEASE_SECONDS)
     archived = models.BooleanField(default=False)
     created_by = models.ForeignKey(
@@ -186,7 +184,9 @@ class Task(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.CheckConstraint(condition=Q(assigned_count__lte=models.F("required")), name="task_not_over_assigned"),
+            models.CheckConstraint(
+                condition=Q(assigned_count__lte=models.F("required")), name="task_not_over_assigned"
+            ),
             models.CheckConstraint(
                 condition=(Q(kind="single", asset_b__isnull=True) | Q(kind="pair", asset_b__isnull=False)),
                 name="task_pair_has_two_assets",
@@ -194,13 +194,13 @@ class Task(models.Model):
             models.UniqueConstraint(
                 fields=["project", "asset"], condition=Q(kind="single"), name="task_one_single_per_asset"
             ),
-            models.UniqueConstraint(fields=["project", "asset", "asset_b"], condition=Q(kind="pair"), name="task_pair_unique"),
+            models.UniqueConstraint(
+                fields=["project", "asset", "asset_b"], condition=Q(kind="pair"), name="task_pair_unique"
+            ),
         ]
         indexes = [
             # The claim query: open tasks of a project, best priority first, oldest first.
-            models.Index(
-                fields=["project", "-priority", "id"], condition=Q(status="open"), name="task_claim_queue"
-            ),
+            models.Index(fields=["project", "-priority", "id"], condition=Q(status="open"), name="task_claim_queue"),
             models.Index(fields=["project", "status"], name="task_project_status"),
         ]
 
@@ -321,3 +321,6 @@ class AnnotationRevision(models.Model):
     class Meta:
         ordering = ["annotation_id", "revision"]
         constraints = [models.UniqueConstraint(fields=["annotation", "revision"], name="revision_unique")]
+
+    def __str__(self):
+        return f"annotation {self.annotation_id} revision {self.revision}"
