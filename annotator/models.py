@@ -7,7 +7,6 @@ The rules of the method (how a chosen option expands into binary answers) live i
 from __future__ import annotations
 
 import uuid
-from functools import cached_property
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 
 MEDIA_TYPES = [("image", "image"), ("video", "video")]
+_PARSED_CHECKLISTS: dict = {}  # content hash -> Checklist; versions are frozen, so this never goes stale
 
 
 class ChecklistVersion(models.Model):
@@ -53,12 +53,15 @@ class ChecklistVersion(models.Model):
                 raise ValidationError("A checklist version is frozen: load the edited file as a new version.")
         super().save(*args, **kwargs)
 
-    @cached_property
+    @property
     def checklist(self):
-        """The parsed, validated ``annotator.checklist.Checklist`` for this version."""
-        from .checklist import checklist_from_dict
+        """The parsed, validated ``annotator.checklist.Checklist`` for this version (cached by hash)."""
+        cached = _PARSED_CHECKLISTS.get(self.content_hash)
+        if cached is None:
+            from .checklist import checklist_from_dict
 
-        return checklist_from_dict(self.definition)
+            cached = _PARSED_CHECKLISTS[self.content_hash] = checklist_from_dict(self.definition)
+        return cached
 
 
 class Project(models.Model):

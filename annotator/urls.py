@@ -1,2 +1,23 @@
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
 
-urlpatterns: list = []
+from . import views
+
+router = DefaultRouter()
+router.register("checklists", views.ChecklistViewSet, basename="checklist")
+router.register("projects", views.ProjectViewSet, basename="project")
+router.register("assets", views.AssetViewSet, basename="asset")
+router.register("assignments", views.AssignmentViewSet, basename="assignment")
+router.register("annotations", views.AnnotationViewSet, basename="annotation")
+
+project_router = DefaultRouter()
+project_router.include_root_view = False
+project_router.register("members", views.MembershipViewSet, basename="project-member")
+project_router.register("assets", views.ProjectAssetViewSet, basename="project-asset")
+project_router.register("tasks", views.TaskViewSet, basename="project-task")
+
+urlpatterns = [
+    path("assets/<int:pk>/files/<path:name>", views.AssetFileView.as_view(), name="asset-file"),
+    path("projects/<int:project_pk>/", include(project_router.urls)),
+    path("", include(router.urls)),
+]

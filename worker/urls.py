@@ -1,3 +1,13 @@
-from django.urls import path
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
 
-urlpatterns: list = []
+from . import views
+
+router = DefaultRouter()
+router.include_root_view = False
+router.register("jobs", views.JobViewSet, basename="job")
+
+urlpatterns = [
+    path("projects/<int:project_id>/imports/", views.ImportView.as_view(), name="project-import"),
+    path("", include(router.urls)),
+]

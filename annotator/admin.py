@@ -1,0 +1,77 @@
+from django.contrib import admin
+
+from .models import Annotation, AnnotationRevision, Asset, Assignment, ChecklistVersion, Membership, Project, Task
+
+
+@admin.register(ChecklistVersion)
+class ChecklistVersionAdmin(admin.ModelAdmin):
+    list_display = ["key", "version", "title", "media_type", "question_count", "builtin", "created_at"]
+    list_filter = ["media_type", "builtin"]
+    search_fields = ["key", "title", "content_hash"]
+    readonly_fields = [f.name for f in ChecklistVersion._meta.fields]
+
+    def has_add_permission(self, request):
+        return False  # load definitions through the API (validated), not by hand
+
+    def has_change_permission(self, request, obj=None):
+        return False  # versions are frozen
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "media_type", "checklist_version", "overlap", "archived", "created_at"]
+    list_filter = ["media_type", "archived"]
+    search_fields = ["name"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["project", "user", "role", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "project__name"]
+
+
+@admin.register(Asset)
+class AssetAdmin(admin.ModelAdmin):
+    list_display = ["id", "project", "kind", "status", "original_name", "width", "height", "duration_seconds"]
+    list_filter = ["status", "kind", "project"]
+    search_fields = ["original_name", "prompt", "sha256"]
+    readonly_fields = ["sha256", "size_bytes", "probe", "files", "import_job_id", "import_entry", "created_at"]
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    list_display = ["id", "project", "kind", "status", "required", "assigned_count", "submitted_count", "priority"]
+    list_filter = ["status", "kind", "project"]
+    raw_id_fields = ["asset", "asset_b"]
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ["id", "task", "user", "state", "leased_at", "expires_at"]
+    list_filter = ["state", "project"]
+    raw_id_fields = ["task"]
+    search_fields = ["user__username"]
+
+
+class RevisionInline(admin.TabularInline):
+    model = AnnotationRevision
+    extra = 0
+    can_delete = False
+    readonly_fields = [f.name for f in AnnotationRevision._meta.fields]
+
+
+@admin.register(Annotation)
+class AnnotationAdmin(admin.ModelAdmin):
+    list_display = ["id", "project", "task", "user", "state", "revision", "submitted_at"]
+    list_filter = ["state", "project"]
+    raw_id_fields = ["assignment", "task"]
+    search_fields = ["user__username"]
+    inlines = [RevisionInline]

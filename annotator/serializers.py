@@ -1,0 +1,331 @@
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from rest_framework import serializers
+
+from . import permissions as perms
+from .models import Annotation, AnnotationRevision, Asset, Assignment, ChecklistVersion, Membership, Project, Task
+
+User = get_user_model()
+
+
+class ChecklistVersionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ChecklistVersion
+        fields = [
+            "id",
+            "key",
+            "version",
+            "title",
+            "media_type",
+            "content_hash",
+            "question_count",
+            "sub_dimension_count",
+            "builtin",
+            "source_name",
+            "created_at",
+        ]
+
+
+class ChecklistVersionDetailSerializer(ChecklistVersionSerializer):
+    questions = serializers.SerializerMethodField()
+
+    class Meta(ChecklistVersionSerializer.Meta):
+        fields = ChecklistVersionSerializer.Meta.fields + ["definition", "questions"]
+
+    def get_questions(self, obj) -> list[dict]:
+        """The binary questions in position (question-file) order."""
+        return [
+            {
+                "key": q.key,
+                "position": q.position,
+                "text": q.text,
+                "dimension": q.dimension,
+                "sub_dimension": q.sub_dimension,
+                "yes_if_at_least": q.yes_if_at_least,
+                "presence": q.presence,
+            }
+            for q in obj.checklist.questions
+        ]
+
+
+class ChecklistUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(required=False, help_text="A checklist definition, .yaml/.yml or .json.")
+    content = serializers.CharField(required=False, trim_whitespace=False, help_text="The definition as text.")
+    filename = serializers.CharField(required=False, default="checklist.yaml")
+
+    def validate(self, attrs):
+        if bool(attrs.get("file")) == bool(attrs.get("content")):
+            raise serializers.ValidationError({"file": "Send exactly one of `file` (upload) or `content` (text)."})
+        return attrs
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    checklist_version = serializers.PrimaryKeyRelatedField(queryset=ChecklistVersion.objects.all())
+    my_role = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Project
+        fields = [
+            "id",
+            "name",
+            "description",
+            "instructions",
+            "media_type",
+            "checklist_version",
+            "overlap",
+            "lease_seconds",
+            "archived",
+            "created_at",
+            "updated_at",
+            "my_role",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs = {
+            "overlap": {"min_value": 1, "max_value": 50},
+            "lease_seconds": {"min_value": 60, "max_value": 7 * 24 * 3600},
+        }
+
+    def get_my_role(self, obj) -> str | None:
+        user = self.context["request"].user
+        role = perms.project_role(user, obj)
+        return role or ("admin" if user.is_staff else None)
+
+    def validate(self, attrs):
+        instance = self.instance
+        media_type = attrs.get("media_type", instance.media_type if instance else None)
+        version = attrs.get("checklist_version", instance.checklist_version if instance else None)
+        if version is not None and media_type is not None and version.media_type != media_type:
+            raise serializers.ValidationError(
+                {
+                    "checklist_version": f"checklist {version} is for {version.media_type}s; "
+                    f"this project's media type is {media_type}"
+                }
+            )
+        if instance is not None:
+            if "media_type" in attrs and attrs["media_type"] != instance.media_type and instance.assets.exists():
+                raise serializers.ValidationError({"media_type": "cannot change: the project already has assets"})
+            if (
+                "checklist_version" in attrs
+                and attrs["checklist_version"] != instance.checklist_version
+                and instance.annotations.exists()
+            ):
+                raise serializers.ValidationError(
+                    {"checklist_version": "cannot change: annotations were made with the current version"}
+                )
+        return attrs
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    username = serializers.SlugRelatedField(source="user", slug_field="username", queryset=User.objects.all())
+
+    class Meta:
+        model = Membership
+        fields = ["id", "username", "role", "created_at"]
+
+
+class AssetSerializer(serializers.ModelSerializer):
+    urls = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Asset
+        fields = [
+            "id",
+            "project",
+            "kind",
+            "status",
+            "failure_reason",
+            "original_name",
+            "prompt",
+            "metadata",
+            "sha256",
+            "size_bytes",
+            "mime_type",
+            "width",
+            "height",
+            "duration_seconds",
+            "fps",
+            "frame_count",
+            "import_job_id",
+            "created_at",
+            "urls",
+        ]
+
+    def get_urls(self, obj) -> dict:
+        """Where the browser fetches the asset's files (members of the project only)."""
+        files = obj.files or {}
+
+        def url(name):
+            return reverse("asset-file", args=[obj.pk, name])
+
+        out = {name: url(name) for name in ("original", "display", "poster", "thumbnail") if files.get(name)}
+        out["frames"] = [
+            {"url": url(f"frames/{n}"), "time": frame.get("time"), "index": frame.get("index")}
+            for n, frame in enumerate(files.get("frames") or [])
+        ]
+        return out
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    asset = AssetSerializer(read_only=True)
+    asset_b = AssetSerializer(read_only=True)
+
+    class Meta:
+        model = Task
+        fields = [
+            "id",
+            "project",
+            "kind",
+            "asset",
+            "asset_b",
+            "required",
+            "assigned_count",
+            "submitted_count",
+            "status",
+            "priority",
+            "created_at",
+        ]
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    task = TaskSerializer(read_only=True)
+    checklist_version = serializers.IntegerField(source="project.checklist_version_id", read_only=True)
+    annotation = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Assignment
+        fields = [
+            "id",
+            "project",
+            "checklist_version",
+            "task",
+            "state",
+            "leased_at",
+            "expires_at",
+            "finished_at",
+            "skip_reason",
+            "draft",
+            "draft_saved_at",
+            "annotation",
+        ]
+
+    def get_annotation(self, obj) -> int | None:
+        annotation = getattr(obj, "annotation", None) if obj.state == Assignment.State.SUBMITTED else None
+        return annotation.pk if annotation else None
+
+
+class AnswerSerializer(serializers.Serializer):
+    """Answers to a task: checklist options for a single asset, a preference for a pair."""
+
+    options = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        default=dict,
+        help_text="Sub-dimension key → chosen option code.",
+    )
+    preference = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Pairs: 1 = A much better, 2 = A better, 3 = no preference, 4 = B better, 5 = B much better.",
+    )
+    dimension_preferences = serializers.DictField(
+        child=serializers.JSONField(allow_null=True),
+        required=False,
+        default=dict,
+        help_text="Pairs, optional: dimension key → 1..5.",
+    )
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    time_spent_ms = serializers.IntegerField(required=False, default=0, min_value=0)
+
+
+class SubmitSerializer(AnswerSerializer):
+    client_id = serializers.UUIDField(
+        help_text="Generated by the client once per submit; resending the same id never creates a second annotation."
+    )
+
+
+class SkipSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why the task is skipped (shown to managers).")
+
+
+class AnnotationRevisionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AnnotationRevision
+        fields = [
+            "revision",
+            "client_id",
+            "options",
+            "answers",
+            "mask",
+            "preference",
+            "dimension_preferences",
+            "comment",
+            "time_spent_ms",
+            "created_by",
+            "created_at",
+        ]
+
+
+class AnnotationSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+    question_keys = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Annotation
+        fields = [
+            "id",
+            "project",
+            "task",
+            "assignment",
+            "user",
+            "username",
+            "checklist_version",
+            "client_id",
+            "state",
+            "options",
+            "answers",
+            "mask",
+            "question_keys",
+            "preference",
+            "dimension_preferences",
+            "comment",
+            "time_spent_ms",
+            "revision",
+            "submitted_at",
+            "updated_at",
+            "reviewed_by",
+            "reviewed_at",
+        ]
+
+    def get_question_keys(self, obj) -> list[str]:
+        """The question key of each position of ``answers`` and ``mask``."""
+        if not obj.answers:
+            return []
+        return [q.key for q in obj.checklist_version.checklist.questions]
+
+
+class AnnotationDetailSerializer(AnnotationSerializer):
+    revisions = AnnotationRevisionSerializer(many=True, read_only=True)
+
+    class Meta(AnnotationSerializer.Meta):
+        fields = AnnotationSerializer.Meta.fields + ["revisions"]
+
+
+class PairCreateSerializer(serializers.Serializer):
+    pairs = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField(), min_length=2, max_length=2),
+        required=False,
+        help_text="Explicit [asset A id, asset B id] pairs.",
+    )
+    auto = serializers.ChoiceField(
+        choices=["same_prompt"], required=False, help_text="Make every new pair among ready assets of one prompt."
+    )
+    max_pairs_per_prompt = serializers.IntegerField(required=False, default=10, min_value=1, max_value=1000)
+    seed = serializers.IntegerField(required=False, default=0)
+
+    def validate(self, attrs):
+        if bool(attrs.get("pairs")) == bool(attrs.get("auto")):
+            raise serializers.ValidationError({"pairs": "Send either `pairs` (a list of [A, B]) or `auto`."})
+        return attrs

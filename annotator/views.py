@@ -1,0 +1,478 @@
+"""The annotation API: thin views over ``annotator.services``.
+
+Visibility rule: an object of a project the user does not belong to answers 404 (its
+existence is not revealed); a member lacking the capability gets 403.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import permissions as perms
+from .checklist import ChecklistError, parse_checklist
+from .files import ranged_file_response
+from .models import Annotation, Asset, Assignment, ChecklistVersion, Membership, Project, Task
+from .serializers import (
+    AnnotationDetailSerializer,
+    AnnotationSerializer,
+    AnswerSerializer,
+    AssetSerializer,
+    AssignmentSerializer,
+    ChecklistUploadSerializer,
+    ChecklistVersionDetailSerializer,
+    ChecklistVersionSerializer,
+    MembershipSerializer,
+    PairCreateSerializer,
+    ProjectSerializer,
+    SkipSerializer,
+    SubmitSerializer,
+    TaskSerializer,
+)
+from .services import assignment as assignment_service
+from .services.checklists import load_checklist_version
+from .services.pairs import PairError, auto_pairs, create_pairs
+
+MAX_CHECKLIST_BYTES = 2 * 1024 * 1024
+
+
+def _raise_service_error(exc: assignment_service.AssignmentError):
+    from .api_errors import summarize
+
+    detail = f"{exc.detail} {summarize(exc.errors)}" if exc.errors and exc.status != 409 else exc.detail
+    if exc.status == 409:
+        response_exc = ValidationError({"detail": exc.detail, "errors": exc.errors})
+        response_exc.status_code = 409
+        raise response_exc
+    raise ValidationError({"detail": detail, "errors": exc.errors})
+
+
+def get_visible_project(user, project_id) -> Project:
+    project = get_object_or_404(Project, pk=project_id)
+    if not perms.is_member(user, project):
+        raise Http404
+    return project
+
+
+# --- checklists -------------------------------------------------------------------------
+
+
+class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Checklist versions: frozen, content-hashed definitions (dimensions → sub-dimensions →
+    options → questions). Uploading an edited definition with the same key makes a new version."""
+
+    queryset = ChecklistVersion.objects.all()
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    filterset_fields = ["key", "media_type", "builtin"]
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return ChecklistVersionDetailSerializer
+        if self.action == "create":
+            return ChecklistUploadSerializer
+        return ChecklistVersionSerializer
+
+    @extend_schema(
+        request={"multipart/form-data": ChecklistUploadSerializer, "application/json": ChecklistUploadSerializer},
+        responses={201: ChecklistVersionDetailSerializer, 200: ChecklistVersionDetailSerializer},
+        description="Load a checklist from a YAML or JSON file. Every problem is reported with its path "
+        "in the file. Identical content returns the existing version (200).",
+    )
+    def create(self, request):
+        if not (request.user.is_staff or request.user.has_perm("annotator.add_checklistversion")):
+            raise PermissionDenied("Only admins can load checklists.")
+        upload = ChecklistUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        if upload.validated_data.get("file"):
+            fh = upload.validated_data["file"]
+            if fh.size > MAX_CHECKLIST_BYTES:
+                raise ValidationError({"file": f"the file is {fh.size} bytes; a checklist is at most 2 MB"})
+            content, filename = fh.read(), fh.name
+        else:
+            content, filename = upload.validated_data["content"], upload.validated_data["filename"]
+        try:
+            checklist = parse_checklist(content, filename)
+        except ChecklistError as exc:
+            problems = [{"path": p.path, "message": p.message} for p in exc.problems]
+            summary = "; ".join(f"{p['path'] or filename}: {p['message']}" for p in problems[:5])
+            more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+            raise ValidationError(
+                {"detail": f"{filename} has {len(problems)} problem(s): {summary}{more}", "errors": {"file": problems}}
+            )
+        version, created = load_checklist_version(checklist, user=request.user, source_name=filename)
+        data = ChecklistVersionDetailSerializer(version, context={"request": request}).data
+        if not created:
+            data = {**data, "detail": f"identical to the existing {version}; nothing new was created"}
+        return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+# --- projects ---------------------------------------------------------------------------
+
+
+class ProjectViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Projects: a media type, a checklist version, the overlap k and instructions."""
+
+    serializer_class = ProjectSerializer
+    filterset_fields = ["media_type", "archived"]
+
+    def get_queryset(self):
+        return perms.visible_projects(self.request.user).select_related("checklist_version").distinct()
+
+    def perform_create(self, serializer):
+        user = self.request.user
+        if not (user.is_staff or user.has_perm("annotator.add_project")):
+            raise PermissionDenied("Only admins and users allowed to create projects can create one.")
+        with transaction.atomic():
+            project = serializer.save(created_by=user)
+            Membership.objects.create(project=project, user=user, role=Membership.Role.MANAGER)
+
+    def perform_update(self, serializer):
+        project = serializer.instance
+        if not perms.can_manage(self.request.user, project):
+            raise PermissionDenied("Only the project's managers can edit it.")
+        old_overlap = project.overlap
+        with transaction.atomic():
+            project = serializer.save()
+            if project.overlap != old_overlap:
+                _apply_overlap(project)
+
+    @extend_schema(
+        responses=inline_serializer(
+            "ProjectProgress",
+            {
+                "tasks": serializers.DictField(),
+                "assets": serializers.DictField(),
+                "annotations": serializers.IntegerField(),
+                "mine": serializers.DictField(),
+            },
+        )
+    )
+    @action(detail=True, methods=["get"])
+    def progress(self, request, pk=None):
+        """Counts for the project and for the requesting user (done / assigned / remaining)."""
+        project = self.get_object()
+        tasks = Task.objects.filter(project=project).aggregate(
+            total=Count("id"),
+            open=Count("id", filter=Q(status=Task.Status.OPEN)),
+            full=Count("id", filter=Q(status=Task.Status.FULL)),
+            done=Count("id", filter=Q(status=Task.Status.DONE)),
+            pairs=Count("id", filter=Q(kind=Task.Kind.PAIR)),
+        )
+        assets = Asset.objects.filter(project=project).aggregate(
+            total=Count("id"),
+            ready=Count("id", filter=Q(status=Asset.Status.READY)),
+            failed=Count("id", filter=Q(status=Asset.Status.FAILED)),
+        )
+        mine = Assignment.objects.filter(project=project, user=request.user).aggregate(
+            done=Count("id", filter=Q(state=Assignment.State.SUBMITTED)),
+            assigned=Count("id", filter=Q(state=Assignment.State.ACTIVE)),
+            skipped=Count("id", filter=Q(state=Assignment.State.SKIPPED)),
+        )
+        had = Assignment.objects.filter(project=project, user=request.user).values("task_id")
+        mine["remaining"] = (
+            Task.objects.filter(project=project, status=Task.Status.OPEN).exclude(pk__in=had).count()
+            if perms.can_annotate(request.user, project)
+            else 0
+        )
+        return Response(
+            {
+                "tasks": tasks,
+                "assets": assets,
+                "annotations": Annotation.objects.filter(project=project).count(),
+                "mine": mine,
+            }
+        )
+
+    @extend_schema(
+        request=None,
+        responses={200: AssignmentSerializer, 204: OpenApiResponse(description="No task left for you.")},
+    )
+    @action(detail=True, methods=["post"], url_path="tasks/next")
+    def next_task(self, request, pk=None):
+        """Claim the next task: a lease on one of its k slots (your live one first)."""
+        project = self.get_object()
+        if not perms.can_annotate(request.user, project):
+            raise PermissionDenied("Your role in this project does not annotate.")
+        if project.archived:
+            raise ValidationError({"project": "the project is archived"})
+        assignment = assignment_service.claim_next(request.user, project)
+        if assignment is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(AssignmentSerializer(assignment, context={"request": request}).data)
+
+    @extend_schema(request=PairCreateSerializer, responses={201: TaskSerializer(many=True)})
+    @action(detail=True, methods=["post"])
+    def pairs(self, request, pk=None):
+        """Create pair tasks (two assets of the same prompt), explicit or automatic."""
+        project = self.get_object()
+        if not perms.can_manage(request.user, project):
+            raise PermissionDenied("Only the project's managers can create pairs.")
+        body = PairCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        if data.get("auto"):
+            pairs = auto_pairs(project, max_pairs_per_prompt=data["max_pairs_per_prompt"], seed=data["seed"])
+        else:
+            pairs = [tuple(p) for p in data["pairs"]]
+        try:
+            tasks = create_pairs(project, pairs)
+        except PairError as exc:
+            raise ValidationError({"pairs": exc.errors})
+        return Response(TaskSerializer(tasks, many=True, context={"request": request}).data, status=201)
+
+
+def _apply_overlap(project: Project) -> None:
+    """A changed k applies to every unfinished task (never below the slots already taken)."""
+    from django.db.models import F
+    from django.db.models.functions import Greatest
+
+    unfinished = Task.objects.filter(project=project).exclude(status__in=[Task.Status.DONE, Task.Status.DISABLED])
+    unfinished.update(required=Greatest(F("assigned_count"), project.overlap))
+    for status_value, condition in (
+        (Task.Status.DONE, Q(submitted_count__gte=F("required"))),
+        (Task.Status.FULL, Q(assigned_count__gte=F("required"), submitted_count__lt=F("required"))),
+        (Task.Status.OPEN, Q(assigned_count__lt=F("required"))),
+    ):
+        unfinished.filter(condition).update(status=status_value)
+
+
+class MembershipViewSet(viewsets.ModelViewSet):
+    """Members of a project and their role (annotator, reviewer, manager, researcher)."""
+
+    serializer_class = MembershipSerializer
+    http_method_names = ["get", "post", "patch", "delete"]
+
+    def get_project(self) -> Project:
+        project = get_visible_project(self.request.user, self.kwargs["project_pk"])
+        if self.request.method != "GET" and not perms.can_manage(self.request.user, project):
+            raise PermissionDenied("Only the project's managers can change its members.")
+        return project
+
+    def get_queryset(self):
+        return Membership.objects.filter(project=self.get_project()).select_related("user")
+
+    def perform_create(self, serializer):
+        project = self.get_project()
+        user = serializer.validated_data["user"]
+        if Membership.objects.filter(project=project, user=user).exists():
+            raise ValidationError({"username": f"{user.username} is already a member; change their role instead"})
+        serializer.save(project=project)
+
+    def perform_destroy(self, instance):
+        if instance.role == Membership.Role.MANAGER and not (
+            Membership.objects.filter(project=instance.project, role=Membership.Role.MANAGER)
+            .exclude(pk=instance.pk)
+            .exists()
+        ):
+            raise ValidationError({"username": "a project keeps at least one manager"})
+        instance.delete()
+
+
+# --- assets and their files -------------------------------------------------------------
+
+
+class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Imported assets with their probe results, failure reasons and file URLs."""
+
+    serializer_class = AssetSerializer
+    filterset_fields = ["project", "status", "kind", "import_job_id"]
+
+    def get_queryset(self):
+        return Asset.objects.filter(project__in=perms.visible_projects(self.request.user)).order_by("id")
+
+
+class ProjectAssetViewSet(AssetViewSet):
+    filterset_fields = ["status", "kind", "import_job_id"]
+
+    def get_queryset(self):
+        project = get_visible_project(self.request.user, self.kwargs["project_pk"])
+        return Asset.objects.filter(project=project).order_by("id")
+
+
+class AssetFileView(APIView):
+    """One file of an asset (original, display, poster, thumbnail, frames/<n>), with Range support."""
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(description="The file.")})
+    def get(self, request, pk: int, name: str):
+        asset = get_object_or_404(Asset.objects.select_related("project"), pk=pk)
+        if not perms.is_member(request.user, asset.project):
+            raise Http404
+        files = asset.files or {}
+        if name in ("original", "display", "poster", "thumbnail"):
+            relative = files.get(name)
+        elif name.startswith("frames/") and name[7:].isdigit():
+            frames = files.get("frames") or []
+            index = int(name[7:])
+            relative = frames[index]["file"] if index < len(frames) else None
+        else:
+            relative = None
+        if not relative:
+            raise Http404
+        root = Path(settings.MEDIA_ROOT).resolve()
+        path = (root / relative).resolve()
+        if root not in path.parents or not path.is_file():
+            raise Http404
+        return ranged_file_response(request, path)
+
+
+# --- tasks, assignments and annotations -------------------------------------------------
+
+
+class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Tasks of a project. Reviewers, managers and researchers see all; annotators their own."""
+
+    serializer_class = TaskSerializer
+    filterset_fields = ["status", "kind"]
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        project = get_visible_project(self.request.user, self.kwargs["project_pk"])
+        tasks = Task.objects.filter(project=project).select_related("asset", "asset_b").order_by("id")
+        if not perms.can_read_all_annotations(self.request.user, project):
+            tasks = tasks.filter(assignments__user=self.request.user)
+        return tasks
+
+
+class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Your assignments (leases on tasks): autosave drafts, submit, skip, keep the lease alive."""
+
+    serializer_class = AssignmentSerializer
+    filterset_fields = ["project", "state"]
+
+    def get_queryset(self):
+        return (
+            Assignment.objects.filter(user=self.request.user)
+            .select_related("task__asset", "task__asset_b", "project", "annotation")
+            .order_by("-leased_at", "-id")
+        )
+
+    @extend_schema(request=None, responses=AssignmentSerializer)
+    @action(detail=True, methods=["post"])
+    def heartbeat(self, request, pk=None):
+        """Renew the lease while the annotator is working."""
+        try:
+            assignment = assignment_service.renew(self.get_object())
+        except assignment_service.AssignmentError as exc:
+            _raise_service_error(exc)
+        return Response(AssignmentSerializer(assignment, context={"request": request}).data)
+
+    @extend_schema(request=AnswerSerializer, responses=AssignmentSerializer)
+    @action(detail=True, methods=["put"])
+    def draft(self, request, pk=None):
+        """Autosave unsubmitted answers (partial answers are fine; unknown keys and codes are not)."""
+        body = AnswerSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            assignment = assignment_service.save_draft(
+                self.get_object(), assignment_service.AnswerPayload(**body.validated_data)
+            )
+        except assignment_service.AssignmentError as exc:
+            _raise_service_error(exc)
+        return Response(AssignmentSerializer(assignment, context={"request": request}).data)
+
+    @extend_schema(request=SubmitSerializer, responses={201: AnnotationSerializer, 200: AnnotationSerializer})
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        """Submit the answers. Idempotent by ``client_id``: a retry returns the same annotation (200)."""
+        body = SubmitSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        client_id = data.pop("client_id")
+        try:
+            annotation, created = assignment_service.submit(
+                self.get_object(), assignment_service.AnswerPayload(**data), client_id
+            )
+        except assignment_service.AssignmentError as exc:
+            _raise_service_error(exc)
+        return Response(
+            AnnotationSerializer(annotation, context={"request": request}).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(request=SkipSerializer, responses=AssignmentSerializer)
+    @action(detail=True, methods=["post"])
+    def skip(self, request, pk=None):
+        """Give the task back with a reason; you will not get it again."""
+        body = SkipSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            assignment = assignment_service.skip(self.get_object(), body.validated_data["reason"])
+        except assignment_service.AssignmentError as exc:
+            _raise_service_error(exc)
+        return Response(AssignmentSerializer(assignment, context={"request": request}).data)
+
+
+class AnnotationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Submitted annotations: your own, or all of a project for reviewers, managers, researchers."""
+
+    filterset_fields = ["project", "task", "state", "user"]
+    http_method_names = ["get", "put", "post"]
+
+    def get_serializer_class(self):
+        if self.action in ("retrieve", "update"):
+            return AnnotationDetailSerializer
+        return AnnotationSerializer
+
+    def get_queryset(self):
+        user = self.request.user
+        readable = Q(user=user)
+        if user.is_staff:
+            readable = Q()
+        else:
+            roles = perms.READ_ALL_ANNOTATIONS
+            readable |= Q(project__memberships__user=user, project__memberships__role__in=roles)
+        return (
+            Annotation.objects.filter(readable)
+            .select_related("user", "checklist_version")
+            .prefetch_related("revisions")
+            .distinct()
+            .order_by("-submitted_at", "-id")
+        )
+
+    @extend_schema(request=SubmitSerializer, responses={200: AnnotationDetailSerializer})
+    def update(self, request, pk=None):
+        """Revise your own annotation until it is reviewed; every revision is kept."""
+        annotation = self.get_object()
+        if annotation.user_id != request.user.pk:
+            raise PermissionDenied("Only the annotator who made it can revise an annotation.")
+        body = SubmitSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        client_id = data.pop("client_id")
+        try:
+            annotation, _ = assignment_service.revise(
+                annotation, assignment_service.AnswerPayload(**data), client_id, request.user
+            )
+        except assignment_service.AssignmentError as exc:
+            _raise_service_error(exc)
+        annotation = self.get_queryset().get(pk=annotation.pk)
+        return Response(AnnotationDetailSerializer(annotation, context={"request": request}).data)
+
+    @extend_schema(request=None, responses=AnnotationDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk=None):
+        """Accept the annotation as reviewed (reviewers and managers)."""
+        annotation = self.get_object()
+        if not perms.can_review(request.user, annotation.project_id):
+            raise PermissionDenied("Only reviewers and managers of the project can review.")
+        annotation = assignment_service.review(annotation, request.user)
+        annotation = self.get_queryset().get(pk=annotation.pk)
+        return Response(AnnotationDetailSerializer(annotation, context={"request": request}).data)

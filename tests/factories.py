@@ -1,0 +1,73 @@
+"""Small builders for API tests: users, projects, ready assets (with a real file on disk), tasks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from annotator.models import Asset, ChecklistVersion, Membership, Project, asset_media_dir
+from annotator.services.tasks import create_task_for_asset
+
+User = get_user_model()
+
+
+def user(username: str, *, staff: bool = False) -> User:
+    return User.objects.create_user(username=username, password="pw", is_staff=staff)
+
+
+def api(as_user=None) -> APIClient:
+    client = APIClient()
+    if as_user is not None:
+        client.force_authenticate(as_user)
+    return client
+
+
+def builtin(media_type: str = "image") -> ChecklistVersion:
+    return ChecklistVersion.objects.filter(key=f"visionreward-{media_type}").order_by("-version").first()
+
+
+def project(*, media_type: str = "image", overlap: int = 1, members: dict | None = None, **kw) -> Project:
+    p = Project.objects.create(
+        name=kw.pop("name", f"{media_type} project"),
+        media_type=media_type,
+        checklist_version=kw.pop("checklist_version", None) or builtin(media_type),
+        overlap=overlap,
+        **kw,
+    )
+    for u, role in (members or {}).items():
+        Membership.objects.create(project=p, user=u, role=role)
+    return p
+
+
+def ready_asset(p: Project, *, prompt: str = "a cat", name: str = "a.jpg", content: bytes = b"\xff\xd8fake") -> Asset:
+    asset = Asset.objects.create(
+        project=p, kind=p.media_type, original_name=name, prompt=prompt, width=64, height=48, size_bytes=len(content)
+    )
+    folder = asset_media_dir(p.pk, asset.pk)
+    root = Path(settings.MEDIA_ROOT) / folder
+    (root / "frames").mkdir(parents=True)
+    (root / "original.jpg").write_bytes(content)
+    (root / "thumbnail.jpg").write_bytes(content[:4])
+    (root / "frames" / "000.jpg").write_bytes(b"frame0")
+    asset.files = {
+        "original": f"{folder}/original.jpg",
+        "display": f"{folder}/original.jpg",
+        "thumbnail": f"{folder}/thumbnail.jpg",
+        "poster": None,
+        "frames": [{"file": f"{folder}/frames/000.jpg", "index": 0, "time": 0.0}],
+    }
+    asset.save(update_fields=["files"])
+    create_task_for_asset(asset)
+    return asset
+
+
+def full_image_options(checklist, *, best: bool = True) -> dict:
+    """One option per applicable sub-dimension: the best (or the worst present) option."""
+    out = {}
+    for sub in checklist.sub_dimensions:
+        present = [o for o in sub.options if not o.not_present]
+        out[sub.key] = (present[0] if best else present[-1]).code
+    return out

@@ -1,0 +1,39 @@
+from django.contrib import admin, messages
+
+from . import jobs
+from .models import Job
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    list_display = ["id", "kind", "state", "project", "percent", "message", "attempts", "created_by", "created_at"]
+    list_filter = ["kind", "state", "queue", "cancel_requested"]
+    search_fields = ["message", "error", "celery_task_id"]
+    date_hierarchy = "created_at"
+    list_select_related = ["project", "created_by"]
+    actions = ["cancel_jobs"]
+    readonly_fields = [f.name for f in Job._meta.fields]
+
+    @admin.display(description="progress")
+    def percent(self, obj):
+        return f"{obj.progress * 100:.0f}%"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Cancel the selected jobs")
+    def cancel_jobs(self, request, queryset):
+        done, refused = 0, []
+        for job in queryset:
+            try:
+                jobs.cancel_job(job, request.user)
+                done += 1
+            except jobs.JobError as exc:
+                refused.append(exc.detail)
+        if done:
+            self.message_user(request, f"{done} job(s) cancelled or asked to stop.", messages.SUCCESS)
+        for detail in refused[:10]:
+            self.message_user(request, detail, messages.WARNING)

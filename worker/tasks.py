@@ -1,0 +1,47 @@
+"""Celery tasks: thin shells over ``worker.jobs`` (the Job row is the source of truth).
+
+Transient database/broker errors are retried by Celery with exponential back-off; every
+other error is the job's business (recorded on the row, retried by ``worker.jobs``).
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+from kombu.exceptions import OperationalError as BrokerError
+
+from . import jobs
+
+TRANSIENT = (OperationalError, InterfaceError, BrokerError)
+RETRY = {
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
+
+@shared_task(bind=True, name="worker.tasks.run_import_job", acks_late=True, **RETRY)
+def run_import_job(self, job_id: int) -> str:
+    """Run import job ``job_id`` (routed to the ``media`` queue by the settings)."""
+    return jobs.execute(int(job_id), task_id=self.request.id or "")
+
+
+@shared_task(bind=True, name="worker.tasks.redispatch_lost_jobs", **RETRY)
+def redispatch_lost_jobs(self) -> dict:
+    """Beat: resend queued jobs whose message was lost; requeue jobs whose worker died; remove
+    staging folders no import will use again."""
+    from .importing import clean_staging
+
+    counts = jobs.redispatch_lost_jobs()
+    counts["staging_removed"] = len(clean_staging())
+    return counts
+
+
+@shared_task(bind=True, name="worker.tasks.expire_leases", **RETRY)
+def expire_leases(self) -> int:
+    """Beat: return the slots of lapsed assignment leases to the pool."""
+    from annotator.services.assignment import expire_leases as expire
+
+    return expire()
