@@ -72,12 +72,12 @@ def build_project(size: int, annotators: int) -> int:
             for i in range(first + start, first + start + n):
                 buf.write(
                     f"{i}\t{project.pk}\timage\tready\t\tasset{i}.jpg\tprompt {i % 1000}\t{{}}\t\t"
-                    f"{{}}\t{{}}\t2026-01-01 00:00:00+00\n"
+                    f"{{}}\t{{}}\t2026-01-01 00:00:00+00\t\n"
                 )
             buf.seek(0)
             with cur.copy(
                 "COPY annotator_asset (id, project_id, kind, status, failure_reason, original_name, prompt, "
-                "metadata, sha256, probe, files, created_at) FROM STDIN"
+                "metadata, sha256, probe, files, created_at, mime_type) FROM STDIN"
             ) as copy:
                 copy.write(buf.read())
             buf = io.StringIO()
@@ -133,7 +133,7 @@ def run_size(server: str, size: int, annotators: int, cycles: int) -> dict:
 
     project_id = build_project(size, annotators)
     connection.close()
-    start_at = time.time() + 3.0  # every process connected and ready before the clock starts
+    start_at = time.time() + max(3.0, 0.4 * annotators)  # every process set up before the clock starts
     ctx = mp.get_context("spawn")
     with ctx.Pool(annotators) as pool:
         jobs = [(server, project_id, f"bench{i}", cycles, start_at) for i in range(annotators)]
