@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -43,6 +44,12 @@ def summarize(errors) -> str:
 
 
 def exception_handler(exc, context):
+    from .services.assignment import AssignmentError
+
+    if isinstance(exc, AssignmentError):
+        # A service refusal: 409 for a state conflict, else 400 naming the fields.
+        detail = f"{exc.detail} {summarize(exc.errors)}" if exc.errors and exc.status != 409 else exc.detail
+        return Response({"detail": detail, "errors": exc.errors}, status=exc.status)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     elif isinstance(exc, Http404):

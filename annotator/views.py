@@ -48,17 +48,6 @@ from .services.pairs import PairError, auto_pairs, create_pairs
 MAX_CHECKLIST_BYTES = 2 * 1024 * 1024
 
 
-def _raise_service_error(exc: assignment_service.AssignmentError):
-    from .api_errors import summarize
-
-    detail = f"{exc.detail} {summarize(exc.errors)}" if exc.errors and exc.status != 409 else exc.detail
-    if exc.status == 409:
-        response_exc = ValidationError({"detail": exc.detail, "errors": exc.errors})
-        response_exc.status_code = 409
-        raise response_exc
-    raise ValidationError({"detail": detail, "errors": exc.errors})
-
-
 def get_visible_project(user, project_id) -> Project:
     project = get_object_or_404(Project, pk=project_id)
     if not perms.is_member(user, project):
@@ -368,10 +357,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @action(detail=True, methods=["post"])
     def heartbeat(self, request, pk=None):
         """Renew the lease while the annotator is working."""
-        try:
-            assignment = assignment_service.renew(self.get_object())
-        except assignment_service.AssignmentError as exc:
-            _raise_service_error(exc)
+        assignment = assignment_service.renew(self.get_object())
         return Response(AssignmentSerializer(assignment, context={"request": request}).data)
 
     @extend_schema(request=AnswerSerializer, responses=AssignmentSerializer)
@@ -380,12 +366,9 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         """Autosave unsubmitted answers (partial answers are fine; unknown keys and codes are not)."""
         body = AnswerSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            assignment = assignment_service.save_draft(
-                self.get_object(), assignment_service.AnswerPayload(**body.validated_data)
-            )
-        except assignment_service.AssignmentError as exc:
-            _raise_service_error(exc)
+        assignment = assignment_service.save_draft(
+            self.get_object(), assignment_service.AnswerPayload(**body.validated_data)
+        )
         return Response(AssignmentSerializer(assignment, context={"request": request}).data)
 
     @extend_schema(request=SubmitSerializer, responses={201: AnnotationSerializer, 200: AnnotationSerializer})
@@ -396,12 +379,9 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         client_id = data.pop("client_id")
-        try:
-            annotation, created = assignment_service.submit(
-                self.get_object(), assignment_service.AnswerPayload(**data), client_id
-            )
-        except assignment_service.AssignmentError as exc:
-            _raise_service_error(exc)
+        annotation, created = assignment_service.submit(
+            self.get_object(), assignment_service.AnswerPayload(**data), client_id
+        )
         return Response(
             AnnotationSerializer(annotation, context={"request": request}).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -413,10 +393,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         """Give the task back with a reason; you will not get it again."""
         body = SkipSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            assignment = assignment_service.skip(self.get_object(), body.validated_data["reason"])
-        except assignment_service.AssignmentError as exc:
-            _raise_service_error(exc)
+        assignment = assignment_service.skip(self.get_object(), body.validated_data["reason"])
         return Response(AssignmentSerializer(assignment, context={"request": request}).data)
 
 
@@ -457,12 +434,9 @@ class AnnotationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         client_id = data.pop("client_id")
-        try:
-            annotation, _ = assignment_service.revise(
-                annotation, assignment_service.AnswerPayload(**data), client_id, request.user
-            )
-        except assignment_service.AssignmentError as exc:
-            _raise_service_error(exc)
+        annotation, _ = assignment_service.revise(
+            annotation, assignment_service.AnswerPayload(**data), client_id, request.user
+        )
         annotation = self.get_queryset().get(pk=annotation.pk)
         return Response(AnnotationDetailSerializer(annotation, context={"request": request}).data)
 

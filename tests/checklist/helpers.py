@@ -193,3 +193,20 @@ def random_option_set(checklist: Checklist, rng: random.Random, absent_rate: flo
 
 def count(iterable) -> int:
     return sum(1 for _ in iterable)
+
+
+# Question keys of mini_dict() in position order.
+KEYS_IN_ORDER = [
+    "very_clear",
+    "clear",
+    "good_light",
+    "has_light",
+    "beautiful_light",
+    "not_ugly_light",
+    "good_face",
+    "face_present",
+    "sharp_eyes",
+    "eyes_visible",
+    "natural_eyes",
+    "not_wrong_eyes",
+]

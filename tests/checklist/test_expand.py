@@ -7,23 +7,10 @@ import pytest
 from annotator.checklist import AnswerError, Collapse, Expansion, Problem, checklist_from_dict, collapse, expand
 from annotator.checklist import validate_options as validate
 
-from .helpers import count, mini_dict, valid_option_sets
+from .helpers import KEYS_IN_ORDER, count, mini_dict, valid_option_sets
 
 BEST = {"clarity": 2, "lighting": 3, "light_beauty": 2, "face": 1, "eyes": 1, "eye_color": 7}
-KEYS = [
-    "very_clear",
-    "clear",
-    "good_light",
-    "has_light",
-    "beautiful_light",
-    "not_ugly_light",
-    "good_face",
-    "face_present",
-    "sharp_eyes",
-    "eyes_visible",
-    "natural_eyes",
-    "not_wrong_eyes",
-]
+KEYS = KEYS_IN_ORDER
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 
 from annotator.checklist import ChecklistError, Problem, checklist_from_dict
 
-from .helpers import at, mini_dict
+from .helpers import KEYS_IN_ORDER, at, mini_dict
 
 CLARITY = "dimensions[0].sub_dimensions[0]"
 LIGHTING = "dimensions[0].sub_dimensions[1]"
@@ -340,22 +340,6 @@ def with_positions(positions: dict[str, int | None]) -> dict:
                 if question["key"] in positions and positions[question["key"]] is not None:
                     question["position"] = positions[question["key"]]
     return data
-
-
-KEYS_IN_ORDER = [
-    "very_clear",
-    "clear",
-    "good_light",
-    "has_light",
-    "beautiful_light",
-    "not_ugly_light",
-    "good_face",
-    "face_present",
-    "sharp_eyes",
-    "eyes_visible",
-    "natural_eyes",
-    "not_wrong_eyes",
-]
 
 
 def test_explicit_positions_reorder_the_questions():
