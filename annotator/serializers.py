@@ -89,7 +89,8 @@ class ProjectSerializer(serializers.ModelSerializer):
 
     def get_my_role(self, obj) -> str | None:
         user = self.context["request"].user
-        role = perms.project_role(user, obj)
+        # The list annotates the role in its one query; a single object asks once.
+        role = obj.user_role if hasattr(obj, "user_role") else perms.project_role(user, obj)
         return role or ("admin" if user.is_staff else None)
 
     def validate(self, attrs):

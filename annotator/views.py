@@ -10,7 +10,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -123,7 +123,13 @@ class ProjectViewSet(
     filterset_fields = ["media_type", "archived"]
 
     def get_queryset(self):
-        return perms.visible_projects(self.request.user).select_related("checklist_version").distinct()
+        role = Membership.objects.filter(project=OuterRef("pk"), user=self.request.user).values("role")[:1]
+        return (
+            perms.visible_projects(self.request.user)
+            .select_related("checklist_version")
+            .annotate(user_role=Subquery(role))
+            .distinct()
+        )
 
     def perform_create(self, serializer):
         user = self.request.user
