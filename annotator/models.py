@@ -327,3 +327,76 @@ class AnnotationRevision(models.Model):
 
     def __str__(self):
         return f"annotation {self.annotation_id} revision {self.revision}"
+
+
+class Prediction(models.Model):
+    """A model's guess for one asset under one checklist version: P(yes) per question.
+
+    Written by model workers (pre-fill jobs) or posted by an external model through the API;
+    shown to annotators as a pre-fill. ``p_yes`` maps question key → probability;
+    ``options`` holds the derived most likely option and its confidence per sub-dimension
+    (``{"sub_key": {"option": code, "confidence": 0.93}}``), computed by
+    ``annotator.checklist.predict`` when the row is written.
+    """
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="predictions")
+    checklist_version = models.ForeignKey(ChecklistVersion, on_delete=models.PROTECT, related_name="+")
+    model_name = models.CharField(max_length=200)
+    model_version = models.CharField(max_length=100, blank=True)
+    p_yes = models.JSONField(default=dict)
+    options = models.JSONField(default=dict, blank=True)
+    job_id = models.BigIntegerField(null=True, blank=True, help_text="The worker job that made it, if any.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["asset", "checklist_version", "-created_at"], name="prediction_latest")]
+
+    def __str__(self):
+        return f"prediction {self.pk} ({self.model_name}, asset {self.asset_id})"
+
+
+class GoldAnswer(models.Model):
+    """The reviewed answer of a task: an accepted annotation or a reviewer's correction.
+
+    One per task; a later review replaces it (the replaced state is kept in ``history``).
+    """
+
+    class Source(models.TextChoices):
+        ACCEPTED = "accepted"
+        CORRECTED = "corrected"
+
+    task = models.OneToOneField(Task, on_delete=models.CASCADE, related_name="gold")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="gold_answers")
+    checklist_version = models.ForeignKey(ChecklistVersion, on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    source_annotation = models.ForeignKey(
+        Annotation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    options = models.JSONField(default=dict, blank=True)
+    answers = models.JSONField(default=list, blank=True)
+    mask = models.JSONField(default=list, blank=True)
+    preference = models.PositiveSmallIntegerField(null=True, blank=True)
+    dimension_preferences = models.JSONField(default=dict, blank=True)
+    comment = models.TextField(blank=True)
+    history = models.JSONField(default=list, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(preference__isnull=True) | (Q(preference__gte=1) & Q(preference__lte=5)),
+                name="gold_preference_1_5",
+            ),
+        ]
+
+    def __str__(self):
+        return f"gold answer of task {self.task_id} ({self.source})"

@@ -17,6 +17,8 @@ project_router.register("assets", views.ProjectAssetViewSet, basename="project-a
 project_router.register("tasks", views.TaskViewSet, basename="project-task")
 
 urlpatterns = [
+    path("auth/", include("annotator.auth_urls")),
+    path("", include("annotator.review_urls")),
     path("assets/<int:pk>/files/<path:name>", views.AssetFileView.as_view(), name="asset-file"),
     path("projects/<int:project_pk>/", include(project_router.urls)),
     path("", include(router.urls)),

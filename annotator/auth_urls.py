@@ -1,0 +1,3 @@
+"""Browser session login/logout (filled in by the session-auth work)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Review (gold answers), review items and project statistics routes."""
+
+urlpatterns: list = []
