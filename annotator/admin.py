@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from .models import Annotation, AnnotationRevision, Asset, Assignment, ChecklistVersion, Membership, Project, Task
+from .models import (
+    Annotation,
+    AnnotationRevision,
+    Asset,
+    Assignment,
+    ChecklistVersion,
+    Membership,
+    Prediction,
+    Project,
+    Task,
+)
 
 
 @admin.register(ChecklistVersion)
@@ -75,3 +85,15 @@ class AnnotationAdmin(admin.ModelAdmin):
     raw_id_fields = ["assignment", "task"]
     search_fields = ["user__username"]
     inlines = [RevisionInline]
+
+
+@admin.register(Prediction)
+class PredictionAdmin(admin.ModelAdmin):
+    list_display = ["id", "asset", "checklist_version", "model_name", "model_version", "job_id", "created_at"]
+    list_filter = ["model_name", "checklist_version"]
+    search_fields = ["model_name", "model_version", "asset__original_name"]
+    raw_id_fields = ["asset"]
+    readonly_fields = ["options", "created_by", "created_at"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a new model run writes a new prediction; options are derived from p_yes

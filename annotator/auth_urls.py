@@ -1,3 +1,9 @@
-"""Browser session login/logout (filled in by the session-auth work)."""
+"""Browser session login/logout for the single-page app (see ``annotator.auth_views``)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import auth_views
+
+urlpatterns = [
+    path("session/", auth_views.SessionView.as_view(), name="auth-session"),
+]

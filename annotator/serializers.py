@@ -1,11 +1,24 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.db import models
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from . import permissions as perms
-from .models import Annotation, AnnotationRevision, Asset, Assignment, ChecklistVersion, Membership, Project, Task
+from .models import (
+    Annotation,
+    AnnotationRevision,
+    Asset,
+    Assignment,
+    ChecklistVersion,
+    Membership,
+    Prediction,
+    Project,
+    Task,
+)
+from .services.predictions import latest_prediction, latest_predictions
 
 User = get_user_model()
 
@@ -189,13 +202,59 @@ class TaskSerializer(serializers.ModelSerializer):
         ]
 
 
+_NO_PREDICTION = object()
+ASSIGNMENT_PREDICTION_SCHEMA = {
+    "type": "object",
+    "nullable": True,
+    "description": "Single-asset tasks: the latest model prediction for the asset under the project's "
+    "checklist version (a pre-fill); null for pairs or when there is none.",
+    "properties": {
+        "id": {"type": "integer"},
+        "model_name": {"type": "string"},
+        "model_version": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "options": {
+            "type": "object",
+            "description": "Sub-dimension key → most likely option code and its confidence (0..1).",
+            "additionalProperties": {
+                "type": "object",
+                "properties": {"option": {"type": "integer"}, "confidence": {"type": "number"}},
+                "required": ["option", "confidence"],
+            },
+        },
+    },
+    "required": ["id", "model_name", "model_version", "created_at", "options"],
+}
+
+
+def _prediction_key(assignment: Assignment) -> tuple[int, int] | None:
+    if assignment.task.kind != Task.Kind.SINGLE:
+        return None
+    return assignment.task.asset_id, assignment.project.checklist_version_id
+
+
+class AssignmentListSerializer(serializers.ListSerializer):
+    """Loads the latest prediction of every listed single-asset task in one query."""
+
+    def to_representation(self, data):
+        items = list(data.all() if isinstance(data, models.manager.BaseManager) else data)
+        keys = {key for key in map(_prediction_key, items) if key is not None}
+        found = latest_predictions(keys)
+        for item in items:
+            key = _prediction_key(item)
+            item._vr_prediction = found.get(key) if key is not None else None
+        return [self.child.to_representation(item) for item in items]
+
+
 class AssignmentSerializer(serializers.ModelSerializer):
     task = TaskSerializer(read_only=True)
     checklist_version = serializers.IntegerField(source="project.checklist_version_id", read_only=True)
     annotation = serializers.SerializerMethodField()
+    prediction = serializers.SerializerMethodField()
 
     class Meta:
         model = Assignment
+        list_serializer_class = AssignmentListSerializer
         fields = [
             "id",
             "project",
@@ -209,11 +268,28 @@ class AssignmentSerializer(serializers.ModelSerializer):
             "draft",
             "draft_saved_at",
             "annotation",
+            "prediction",
         ]
 
     def get_annotation(self, obj) -> int | None:
         annotation = getattr(obj, "annotation", None) if obj.state == Assignment.State.SUBMITTED else None
         return annotation.pk if annotation else None
+
+    @extend_schema_field(ASSIGNMENT_PREDICTION_SCHEMA)
+    def get_prediction(self, obj) -> dict | None:
+        prediction = getattr(obj, "_vr_prediction", _NO_PREDICTION)
+        if prediction is _NO_PREDICTION:
+            key = _prediction_key(obj)
+            prediction = latest_prediction(*key) if key is not None else None
+        if prediction is None:
+            return None
+        return {
+            "id": prediction.pk,
+            "model_name": prediction.model_name,
+            "model_version": prediction.model_version,
+            "created_at": serializers.DateTimeField().to_representation(prediction.created_at),
+            "options": prediction.options,
+        }
 
 
 class AnswerSerializer(serializers.Serializer):
@@ -330,3 +406,49 @@ class PairCreateSerializer(serializers.Serializer):
         if bool(attrs.get("pairs")) == bool(attrs.get("auto")):
             raise serializers.ValidationError({"pairs": "Send either `pairs` (a list of [A, B]) or `auto`."})
         return attrs
+
+
+# --- prefetch, predictions ----------------------------------------------------------------
+
+
+class NextTaskSerializer(serializers.Serializer):
+    exclude = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        default=list,
+        max_length=100,
+        help_text="Assignment ids you already hold and do not want back: ask for the following task in advance.",
+    )
+
+
+class PredictionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Prediction
+        fields = [
+            "id",
+            "asset",
+            "checklist_version",
+            "model_name",
+            "model_version",
+            "p_yes",
+            "options",
+            "job_id",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class PredictionInputSerializer(serializers.Serializer):
+    asset = serializers.IntegerField(help_text="An asset of the project.")
+    model_name = serializers.CharField(max_length=Prediction._meta.get_field("model_name").max_length)
+    model_version = serializers.CharField(
+        max_length=Prediction._meta.get_field("model_version").max_length,
+        required=False,
+        allow_blank=True,
+        default="",
+    )
+    p_yes = serializers.JSONField(help_text="Question key → P(yes) between 0 and 1, for every question.")
+
+
+class PredictionBatchSerializer(serializers.Serializer):
+    predictions = PredictionInputSerializer(many=True, help_text="All are saved, or none.")

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import views, views_predictions
 
 router = DefaultRouter()
 router.register("checklists", views.ChecklistViewSet, basename="checklist")
@@ -15,6 +15,7 @@ project_router.include_root_view = False
 project_router.register("members", views.MembershipViewSet, basename="project-member")
 project_router.register("assets", views.ProjectAssetViewSet, basename="project-asset")
 project_router.register("tasks", views.TaskViewSet, basename="project-task")
+project_router.register("predictions", views_predictions.PredictionViewSet, basename="project-prediction")
 
 urlpatterns = [
     path("auth/", include("annotator.auth_urls")),

@@ -35,6 +35,7 @@ from .serializers import (
     ChecklistVersionDetailSerializer,
     ChecklistVersionSerializer,
     MembershipSerializer,
+    NextTaskSerializer,
     PairCreateSerializer,
     ProjectSerializer,
     SkipSerializer,
@@ -197,18 +198,27 @@ class ProjectViewSet(
         )
 
     @extend_schema(
-        request=None,
-        responses={200: AssignmentSerializer, 204: OpenApiResponse(description="No task left for you.")},
+        request=NextTaskSerializer,
+        responses={
+            200: AssignmentSerializer,
+            204: OpenApiResponse(description="No task left for you."),
+            409: OpenApiResponse(description="You already hold the most live assignments allowed (prefetch cap)."),
+        },
     )
     @action(detail=True, methods=["post"], url_path="tasks/next")
     def next_task(self, request, pk=None):
-        """Claim the next task: a lease on one of its k slots (your live one first)."""
+        """Claim the next task: a lease on one of its k slots (your live one first).
+
+        Send ``{"exclude": [assignment ids]}`` to skip assignments you already hold and lease
+        the following task in advance (at most two live assignments per project)."""
         project = self.get_object()
         if not perms.can_annotate(request.user, project):
             raise PermissionDenied("Your role in this project does not annotate.")
         if project.archived:
             raise ValidationError({"project": "the project is archived"})
-        assignment = assignment_service.claim_next(request.user, project)
+        body = NextTaskSerializer(data=request.data or {})
+        body.is_valid(raise_exception=True)
+        assignment = assignment_service.claim_next(request.user, project, exclude=body.validated_data["exclude"])
         if assignment is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(AssignmentSerializer(assignment, context={"request": request}).data)

@@ -5,7 +5,9 @@ Concurrency rules (PostgreSQL):
   ``required`` slots in the same transaction; the ``task_not_over_assigned`` CHECK
   constraint is the last line of defence. Concurrent claimers never wait on each other.
 - Lock order is always assignment → task, so claims, submits, skips and the lease sweep
-  cannot deadlock.
+  cannot deadlock. A claim that takes a new live slot first locks the claimer's user row
+  (only claims take it), so one user's concurrent claims cannot exceed
+  ``MAX_LIVE_ASSIGNMENTS``; different users never wait on each other.
 - The unique (task, user) assignment means nobody receives the same task twice.
 """
 
@@ -15,6 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -23,6 +26,7 @@ from ..checklist import AnswerError, expand, validate_options
 from ..models import Annotation, AnnotationRevision, Assignment, Project, Task
 
 MAX_TIME_SPENT_MS = 24 * 3600 * 1000
+MAX_LIVE_ASSIGNMENTS = 2  # per user and project: the task at hand and one fetched ahead
 EXPIRE_BATCH = 200
 
 
@@ -55,34 +59,64 @@ def _free_slot(task: Task) -> None:
     task.save(update_fields=["assigned_count", "status"])
 
 
-def claim_next(user, project: Project, now=None) -> Assignment | None:
+def _live_assignment(user, project: Project, exclude: set[int], wait: bool = False) -> Assignment | None:
+    live = Assignment.objects.select_for_update(skip_locked=not wait).filter(
+        user=user, project=project, state=Assignment.State.ACTIVE
+    )
+    if exclude:
+        live = live.exclude(pk__in=exclude)
+    return live.order_by("leased_at", "id").first()
+
+
+def claim_next(user, project: Project, now=None, exclude=()) -> Assignment | None:
     """The user's next assignment in ``project``, or None when no task is left for them.
 
     Order: the user's own live assignment (lease renewed); their own expired assignment
     if its task still has a free slot (their draft is kept); else a new slot of the open
     task with the highest priority, oldest first, that the user never had.
+
+    ``exclude``: assignment ids the caller already holds and does not want back, to lease
+    the following task in advance (prefetch). A user holds at most ``MAX_LIVE_ASSIGNMENTS``
+    live assignments per project; asking for one more answers AssignmentError 409.
     """
     now = now or timezone.now()
+    exclude = {int(pk) for pk in exclude}
     expire_leases(now=now, project_id=project.pk, limit=EXPIRE_BATCH)
     with transaction.atomic():
-        live = (
-            Assignment.objects.select_for_update(skip_locked=True)
-            .filter(user=user, project=project, state=Assignment.State.ACTIVE)
-            .order_by("leased_at", "id")
-            .first()
-        )
+        live = _live_assignment(user, project, exclude)
+        if live is None:
+            # About to take one more live slot: one such claim per user at a time (the user's
+            # row is the lock; only claims take it), then look again, waiting for a lease being
+            # renewed meanwhile, so concurrent requests of one user neither lease two tasks where
+            # one was asked for nor pass the cap.
+            # FOR NO KEY UPDATE: it does not block the FOR KEY SHARE that inserting any row
+            # referencing the user takes (a submit's annotation), which FOR UPDATE would, and
+            # deadlock with a submit holding the assignment this claim waits for.
+            get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).values_list(
+                "pk", flat=True
+            ).first()
+            live = _live_assignment(user, project, exclude, wait=True)
         if live is not None:
             live.expires_at = _lease_end(project, now)
             live.save(update_fields=["expires_at"])
             return live
 
+        holding = Assignment.objects.filter(user=user, project=project, state=Assignment.State.ACTIVE).count()
+        if holding >= MAX_LIVE_ASSIGNMENTS:
+            raise AssignmentError(
+                f"You already hold {holding} live assignments in this project (at most {MAX_LIVE_ASSIGNMENTS}); "
+                "submit or skip one before fetching another.",
+                status=409,
+            )
+
         lapsed = (
             Assignment.objects.select_for_update(skip_locked=True)
             .filter(user=user, project=project, state=Assignment.State.EXPIRED, task__status=Task.Status.OPEN)
             .exclude(draft={})
-            .order_by("-draft_saved_at", "id")
-            .first()
         )
+        if exclude:
+            lapsed = lapsed.exclude(pk__in=exclude)
+        lapsed = lapsed.order_by("-draft_saved_at", "id").first()
         if lapsed is not None:
             task = Task.objects.select_for_update().get(pk=lapsed.task_id)
             if task.status == Task.Status.OPEN:
