@@ -1,0 +1,219 @@
+"""Inter-annotator agreement, as plain functions (no Django, no database).
+
+An *item* is one task; its *ratings* are the values its annotators gave for one question
+(binary answers) or one sub-dimension (option codes, or their ranks). ``None`` means not
+applicable or missing and is ignored. Only items with at least two ratings count.
+
+* percent agreement: the mean over items of the fraction of agreeing rater pairs,
+  ``P_i = Σ_j n_ij (n_ij − 1) / (n_i (n_i − 1))``;
+* Fleiss' kappa (Fleiss 1971), generalised to a varying number of raters per item:
+  ``κ = (P̄ − P̄e) / (1 − P̄e)`` with ``P̄`` the mean of ``P_i`` and ``P̄e = Σ_j p_j²``, where
+  ``p_j`` is category ``j``'s share of all ratings of the counted items. With the same number
+  of raters on every item this is exactly Fleiss' statistic. ``None`` when undefined (no
+  counted item, or every rating in one category);
+* Krippendorff's alpha (Krippendorff 2011, "Computing Krippendorff's alpha-reliability") with
+  the nominal, ordinal or interval metric, from the coincidence matrix; missing values and a
+  varying number of raters are part of its definition. ``None`` when undefined.
+
+Every statistic can be accumulated item by item (:class:`AgreementAccumulator`), so a large
+project is streamed rather than held in memory.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .checklist import Checklist
+
+METRICS = ("nominal", "ordinal", "interval")
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """Agreement on one binary question (or any nominal rating)."""
+
+    n_items: int
+    percent_agreement: float | None
+    kappa: float | None
+
+
+@dataclass(frozen=True)
+class OrdinalAgreement:
+    """Agreement on one ordinal rating (e.g. the option of a sub-dimension)."""
+
+    n_items: int
+    percent_agreement: float | None
+    alpha: float | None
+
+
+class AgreementAccumulator:
+    """Collects items one at a time; every statistic is computed from running sums."""
+
+    def __init__(self) -> None:
+        self.n_items = 0
+        self._agreement_sum = 0.0
+        self._totals: Counter = Counter()  # category → ratings in counted items (n_c)
+        self._coincidence: defaultdict = defaultdict(float)  # (c, k) → o_ck
+
+    def add(self, ratings: Iterable) -> None:
+        """One item's ratings; ``None`` values are ignored, items with < 2 ratings too."""
+        counts = Counter(value for value in ratings if value is not None)
+        m = sum(counts.values())
+        if m < 2:
+            return
+        self.n_items += 1
+        self._agreement_sum += sum(n * (n - 1) for n in counts.values()) / (m * (m - 1))
+        self._totals.update(counts)
+        for c, n_c in counts.items():
+            for k, n_k in counts.items():
+                pairs = n_c * (n_c - 1) if c == k else n_c * n_k
+                if pairs:
+                    self._coincidence[(c, k)] += pairs / (m - 1)
+
+    def percent_agreement(self) -> float | None:
+        return self._agreement_sum / self.n_items if self.n_items else None
+
+    def fleiss_kappa(self) -> float | None:
+        if not self.n_items:
+            return None
+        total = sum(self._totals.values())
+        expected = sum((n / total) ** 2 for n in self._totals.values())
+        if len(self._totals) < 2 or expected >= 1:
+            return None
+        observed = self._agreement_sum / self.n_items
+        return (observed - expected) / (1 - expected)
+
+    def krippendorff_alpha(self, metric: str = "ordinal") -> float | None:
+        if metric not in METRICS:
+            raise ValueError(f"unknown metric {metric!r}; use one of {', '.join(METRICS)}")
+        n = sum(self._totals.values())
+        if n < 2 or len(self._totals) < 2:
+            return None
+        delta = _distance(metric, self._totals)
+        observed = sum(o * delta(c, k) for (c, k), o in self._coincidence.items())
+        expected = sum(n_c * n_k * delta(c, k) for c, n_c in self._totals.items() for k, n_k in self._totals.items())
+        if expected <= 0:
+            return None
+        return 1 - (n - 1) * observed / expected
+
+
+def _distance(metric: str, totals: Mapping):
+    """The squared difference function δ²(c, k) of Krippendorff's alpha."""
+    if metric == "nominal":
+        return lambda c, k: 0.0 if c == k else 1.0
+    if metric == "interval":
+        return lambda c, k: float(c - k) ** 2
+    values = sorted(totals)
+    position = {value: index for index, value in enumerate(values)}
+    cumulative = [0]
+    for value in values:
+        cumulative.append(cumulative[-1] + totals[value])
+
+    def ordinal(c, k) -> float:
+        i, j = sorted((position[c], position[k]))
+        if i == j:
+            return 0.0
+        # Σ_{g=c..k} n_g − (n_c + n_k) / 2
+        between = cumulative[j + 1] - cumulative[i] - (totals[values[i]] + totals[values[j]]) / 2
+        return float(between) ** 2
+
+    return ordinal
+
+
+def _accumulate(items: Iterable[Iterable]) -> AgreementAccumulator:
+    accumulator = AgreementAccumulator()
+    for ratings in items:
+        accumulator.add(ratings)
+    return accumulator
+
+
+def binary_agreement(items: Iterable[Iterable[bool | int | None]]) -> Agreement:
+    """Percent agreement and Fleiss' kappa of one binary question.
+
+    ``items``: per item, the answers of its raters (True/False or 1/0; None is ignored).
+    """
+    accumulator = AgreementAccumulator()
+    for ratings in items:
+        values = []
+        for value in ratings:
+            if value is None:
+                continue
+            if value not in (0, 1):
+                raise ValueError(f"{value!r} is not a binary answer (use True/False, 1/0 or None)")
+            values.append(int(value))
+        accumulator.add(values)
+    return result_of_binary(accumulator)
+
+
+def result_of_binary(accumulator: AgreementAccumulator) -> Agreement:
+    return Agreement(accumulator.n_items, accumulator.percent_agreement(), accumulator.fleiss_kappa())
+
+
+def fleiss_kappa(table: Sequence[Sequence[int]]) -> float | None:
+    """Fleiss' kappa from a table of counts: one row per item, one column per category."""
+    accumulator = AgreementAccumulator()
+    for row in table:
+        accumulator.add([category for category, count in enumerate(row) for _ in range(count)])
+    return accumulator.fleiss_kappa()
+
+
+def krippendorff_alpha(items: Iterable[Iterable], metric: str = "ordinal") -> float | None:
+    """Krippendorff's alpha of rated items (None = missing) with the given metric."""
+    return _accumulate(items).krippendorff_alpha(metric)
+
+
+def ordinal_agreement(items: Iterable[Iterable], metric: str = "ordinal") -> OrdinalAgreement:
+    """Exact-option percent agreement and Krippendorff's alpha of one ordinal rating.
+
+    The values must be ordered as the scale is (for options: their rank, best = 0), since
+    option codes themselves need not follow the order of the options.
+    """
+    accumulator = _accumulate(items)
+    return result_of_ordinal(accumulator, metric)
+
+
+def result_of_ordinal(accumulator: AgreementAccumulator, metric: str = "ordinal") -> OrdinalAgreement:
+    return OrdinalAgreement(
+        accumulator.n_items, accumulator.percent_agreement(), accumulator.krippendorff_alpha(metric)
+    )
+
+
+# --- disagreements of one task ----------------------------------------------------------
+
+
+def _comparable(value) -> Hashable:
+    if value is None or isinstance(value, (str, int, float)):
+        return (type(value) is bool, value)
+    return ("json", json.dumps(value, sort_keys=True))
+
+
+def disagreements(annotations_options: Sequence[Mapping], checklist: Checklist | None = None) -> list[str]:
+    """Sub-dimension keys whose chosen option differs among the annotations of one task.
+
+    A key chosen by some annotators and absent from the options of others (e.g. gated
+    closed for them) differs too. Keys come in checklist hierarchy order (unknown keys after,
+    sorted); without a checklist, sorted.
+    """
+    if len(annotations_options) < 2:
+        return []
+    present = set().union(*(options.keys() for options in annotations_options))
+    if checklist is not None:
+        known = [sub.key for sub in checklist.sub_dimensions]
+        keys = known + sorted(present - set(known))
+    else:
+        keys = sorted(present)
+    return [
+        key
+        for key in keys
+        if key in present and len({_comparable(options.get(key)) for options in annotations_options}) > 1
+    ]
+
+
+def preference_disagreements(preferences: Sequence[int | None]) -> list[str]:
+    """``["preference"]`` when the preferences given to one pair differ, else ``[]``."""
+    return ["preference"] if len(set(preferences)) > 1 else []

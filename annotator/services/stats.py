@@ -1,0 +1,227 @@
+"""Project statistics for managers: progress, throughput per day and annotator, agreement
+per question and sub-dimension, imports and failed assets.
+
+The queries live here; the agreement math is in the pure ``annotator.agreement``. A fixed
+number of queries per call; annotations are streamed (only tasks with two or more), so
+the memory used does not grow with the project.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from itertools import groupby
+
+from django.contrib.auth import get_user_model
+from django.db.models import Aggregate, Count, FloatField, Max, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from ..agreement import AgreementAccumulator
+from ..models import Annotation, Asset, Assignment, GoldAnswer, Membership, Project, Task
+
+MAX_DAYS = 365
+FAILED_ASSETS = 50
+STREAM_CHUNK = 2000
+
+
+class _Median(Aggregate):
+    """PostgreSQL's continuous median."""
+
+    function = "PERCENTILE_CONT"
+    name = "Median"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+def project_stats(project: Project, days: int = 14, now=None) -> dict:
+    """Everything the manager's statistics page shows (see the API docs for the shape)."""
+    if not 1 <= days <= MAX_DAYS:
+        raise ValueError(f"days must be between 1 and {MAX_DAYS}")
+    now = now or timezone.now()
+    checklist = project.checklist_version.checklist
+    dates = _dates(now, days)
+    daily_total, daily_by_user = _daily(project, dates)
+    return {
+        "days": days,
+        "progress": _progress(project),
+        "daily": [{"date": day, "submitted": daily_total.get(day, 0)} for day in dates],
+        "annotators": _annotators(project, dates, daily_by_user, now),
+        **_agreement(project, checklist),
+        "imports": _imports(project),
+        "failed_assets": list(
+            Asset.objects.filter(project=project, status=Asset.Status.FAILED)
+            .order_by("-created_at", "-id")
+            .values("id", "original_name", "failure_reason")[:FAILED_ASSETS]
+        ),
+    }
+
+
+def _dates(now, days: int) -> list:
+    """The last ``days`` local dates, oldest first, ending today."""
+    today = timezone.localdate(now)
+    return [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
+
+
+def _progress(project: Project) -> dict:
+    tasks = Task.objects.filter(project=project).aggregate(
+        tasks_total=Count("id", filter=~Q(status=Task.Status.DISABLED)),
+        tasks_done=Count("id", filter=Q(status=Task.Status.DONE)),
+    )
+    assets = Asset.objects.filter(project=project).aggregate(
+        assets_ready=Count("id", filter=Q(status=Asset.Status.READY)),
+        assets_failed=Count("id", filter=Q(status=Asset.Status.FAILED)),
+    )
+    return {
+        "tasks_total": tasks["tasks_total"],
+        "tasks_done": tasks["tasks_done"],
+        "annotations": Annotation.objects.filter(project=project).count(),
+        "assets_ready": assets["assets_ready"],
+        "assets_failed": assets["assets_failed"],
+        "gold": GoldAnswer.objects.filter(project=project).count(),
+    }
+
+
+def _daily(project: Project, dates: list) -> tuple[dict, dict]:
+    """Submitted annotations per local day, in total and per user, over ``dates``."""
+    tz = timezone.get_current_timezone()
+    start = timezone.make_aware(datetime.combine(dates[0], time.min), tz)
+    end = timezone.make_aware(datetime.combine(dates[-1] + timedelta(days=1), time.min), tz)
+    rows = (
+        Annotation.objects.filter(project=project, submitted_at__gte=start, submitted_at__lt=end)
+        .annotate(day=TruncDate("submitted_at", tzinfo=tz))
+        .values("user_id", "day")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    total: dict = {}
+    by_user: dict = {}
+    for row in rows:
+        total[row["day"]] = total.get(row["day"], 0) + row["n"]
+        by_user.setdefault(row["user_id"], {})[row["day"]] = row["n"]
+    return total, by_user
+
+
+def _annotators(project: Project, dates: list, daily_by_user: dict, now) -> list[dict]:
+    """Everyone who holds or held an assignment in the project, and its annotator members."""
+    annotations = {
+        row["user_id"]: row
+        for row in Annotation.objects.filter(project=project)
+        .values("user_id")
+        .annotate(submitted=Count("id"), median=_Median("time_spent_ms"), last=Max("submitted_at"))
+        .order_by()
+    }
+    assignments = {
+        row["user_id"]: row
+        for row in Assignment.objects.filter(project=project)
+        .values("user_id")
+        .annotate(
+            skipped=Count("id", filter=Q(state=Assignment.State.SKIPPED)),
+            active=Count("id", filter=Q(state=Assignment.State.ACTIVE, expires_at__gte=now)),
+        )
+        .order_by()
+    }
+    members = set(
+        Membership.objects.filter(project=project, role=Membership.Role.ANNOTATOR).values_list("user_id", flat=True)
+    )
+    user_ids = members | set(annotations) | set(assignments)
+    names = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
+    out = []
+    for user_id in sorted(user_ids, key=lambda pk: (names.get(pk, ""), pk)):
+        made = annotations.get(user_id, {})
+        held = assignments.get(user_id, {})
+        per_day = daily_by_user.get(user_id, {})
+        median = made.get("median")
+        out.append(
+            {
+                "username": names.get(user_id, ""),
+                "submitted": made.get("submitted", 0),
+                "skipped": held.get("skipped", 0),
+                "active": held.get("active", 0),
+                "median_time_ms": round(median) if median is not None else None,
+                "last_submitted_at": made.get("last"),
+                "daily": [per_day.get(day, 0) for day in dates],
+            }
+        )
+    return out
+
+
+def _agreement(project: Project, checklist) -> dict:
+    """Agreement per question (binary answers where applicable) and per sub-dimension (the
+    chosen option's rank: exact agreement and Krippendorff's ordinal alpha), over the
+    submitted annotations of single tasks that have two or more."""
+    questions = checklist.questions
+    subs = checklist.sub_dimensions
+    by_question = [AgreementAccumulator() for _ in questions]
+    by_sub = [AgreementAccumulator() for _ in subs]
+    ranks = [{option.code: rank for rank, option in enumerate(sub.options)} for sub in subs]
+    shared = (
+        Annotation.objects.filter(project=project, task__kind=Task.Kind.SINGLE)
+        .values("task_id")
+        .annotate(n=Count("id"))
+        .filter(n__gte=2)
+        .values("task_id")
+    )
+    rows = (
+        Annotation.objects.filter(project=project, task_id__in=shared)
+        .order_by("task_id", "id")
+        .values_list("task_id", "answers", "mask", "options")
+        .iterator(chunk_size=STREAM_CHUNK)
+    )
+    width = len(questions)
+    for _, group in groupby(rows, key=lambda row: row[0]):
+        group = list(group)
+        vectors = [
+            (answers, mask)
+            for _, answers, mask, _ in group
+            if isinstance(answers, list) and isinstance(mask, list) and len(answers) == len(mask) == width
+        ]
+        for index, accumulator in enumerate(by_question):
+            accumulator.add([int(bool(answers[index])) if mask[index] else None for answers, mask in vectors])
+        chosen = [options if isinstance(options, dict) else {} for *_, options in group]
+        for sub, rank, accumulator in zip(subs, ranks, by_sub, strict=True):
+            accumulator.add([_rank(rank, options.get(sub.key)) for options in chosen])
+    return {
+        "questions": [
+            {
+                "key": question.key,
+                "text": question.text,
+                "dimension": question.dimension,
+                "sub_dimension": question.sub_dimension,
+                "n_items": accumulator.n_items,
+                "percent_agreement": accumulator.percent_agreement(),
+                "kappa": accumulator.fleiss_kappa(),
+            }
+            for question, accumulator in zip(questions, by_question, strict=True)
+        ],
+        "sub_dimensions": [
+            {
+                "key": sub.key,
+                "title": sub.title,
+                "dimension": sub.dimension,
+                "n_items": accumulator.n_items,
+                "percent_agreement": accumulator.percent_agreement(),
+                "alpha": accumulator.krippendorff_alpha("ordinal"),
+            }
+            for sub, accumulator in zip(subs, by_sub, strict=True)
+        ],
+    }
+
+
+def _rank(ranks: dict, code) -> int | None:
+    if isinstance(code, bool) or not isinstance(code, int):
+        return None
+    return ranks.get(code)
+
+
+def _imports(project: Project) -> list[dict]:
+    """Assets per import job (the worker's job id; the core does not import the worker)."""
+    return list(
+        Asset.objects.filter(project=project, import_job_id__isnull=False)
+        .values("import_job_id")
+        .annotate(
+            assets=Count("id"),
+            ready=Count("id", filter=Q(status=Asset.Status.READY)),
+            failed=Count("id", filter=Q(status=Asset.Status.FAILED)),
+        )
+        .order_by("-import_job_id")
+    )
