@@ -1,4 +1,12 @@
 # The platform's image: web (gunicorn), Celery workers and beat all run from it.
+# Stage 1 builds the browser app (frontend/) to static files.
+FROM node:20-bookworm-slim AS frontend
+WORKDIR /app/frontend
+COPY frontend/package.json frontend/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY frontend/ ./
+RUN npm run build
+
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
@@ -9,6 +17,7 @@ WORKDIR /app
 COPY requirements.txt ./
 RUN pip install -r requirements.txt
 COPY . .
+COPY --from=frontend /app/frontend/dist frontend/dist
 RUN DJANGO_SECRET_KEY=build python manage.py collectstatic --noinput
 RUN useradd --system --create-home app && mkdir -p /data && chown app /data
 USER app

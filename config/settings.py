@@ -103,7 +103,11 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-STATICFILES_DIRS = [d for d in [BASE_DIR / "frontend" / "dist"] if d.is_dir()]
+# The browser app (frontend/, built by `npm run build`) is served under /static/app/.
+FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
+FRONTEND_DIST.mkdir(parents=True, exist_ok=True)
+STATICFILES_DIRS = [("app", FRONTEND_DIST)]
+WHITENOISE_USE_FINDERS = True  # serve a fresh build without collectstatic (embedded mode)
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # Media is never served as public static files: it goes through a view that checks project
 # membership (see annotator.views.media).

@@ -1,11 +1,25 @@
+from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+NOT_BUILT = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>VisionReward Annotator</title></head>
+<body><h1>The browser app is not built yet</h1>
+<p>Run <code>make run</code> (or <code>cd frontend &amp;&amp; npm ci &amp;&amp; npm run build</code>) and reload.
+The REST API is at <a href="/api/docs/">/api/docs/</a>.</p></body></html>"""
 
 
-def home(request):
-    """Until the annotator app is built the home page is the API reference."""
-    return redirect("api-docs")
+@ensure_csrf_cookie
+def app(request, path: str = ""):
+    """The browser app: one HTML page for every client-side route (login, projects, annotate…)."""
+    index = settings.FRONTEND_DIST / "index.html"
+    try:
+        html = index.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return HttpResponse(NOT_BUILT, status=503)
+    response = HttpResponse(html)
+    response["Cache-Control"] = "no-cache"
+    return response
 
 
 def healthz(request):

@@ -1,0 +1,69 @@
+import { useCallback, useEffect, useState } from "react";
+import { Link, Navigate, Route, Routes, useLocation } from "react-router-dom";
+import { api } from "./api";
+import { SessionContext } from "./session";
+import type { User } from "./types";
+import LoginPage from "./pages/LoginPage";
+import ProjectsPage from "./pages/ProjectsPage";
+import AnnotatePage from "./pages/AnnotatePage";
+import ReviewPage from "./pages/ReviewPage";
+import ManagePage from "./pages/ManagePage";
+
+export default function App() {
+  const [user, setUser] = useState<User | null | undefined>(undefined);
+  const [error, setError] = useState("");
+  const location = useLocation();
+
+  useEffect(() => {
+    api
+      .session()
+      .then((s) => setUser(s.user))
+      .catch((exc) => {
+        setError(exc.message);
+        setUser(null);
+      });
+  }, []);
+
+  const logout = useCallback(() => {
+    api.logout().finally(() => setUser(null));
+  }, []);
+
+  if (user === undefined) return <p className="loading" role="status">Loading…</p>;
+  if (user === null) {
+    return (
+      <Routes>
+        <Route path="/login" element={<LoginPage onLogin={setUser} notice={error} />} />
+        <Route path="*" element={<Navigate to={`/login?next=${encodeURIComponent(location.pathname)}`} replace />} />
+      </Routes>
+    );
+  }
+  return (
+    <SessionContext.Provider value={{ user, logout }}>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <Link to="/projects" className="brand">
+          VisionReward Annotator
+        </Link>
+        <nav aria-label="Account">
+          <span className="who">{user.username}</span>
+          <button type="button" className="link" onClick={logout}>
+            Log out
+          </button>
+        </nav>
+      </header>
+      <main id="main" className={location.pathname.endsWith("/annotate") ? "annotate-main" : undefined}>
+        <Routes>
+          <Route path="/" element={<Navigate to="/projects" replace />} />
+          <Route path="/login" element={<Navigate to="/projects" replace />} />
+          <Route path="/projects" element={<ProjectsPage />} />
+          <Route path="/projects/:projectId/annotate" element={<AnnotatePage />} />
+          <Route path="/projects/:projectId/review" element={<ReviewPage />} />
+          <Route path="/projects/:projectId/manage" element={<ManagePage />} />
+          <Route path="*" element={<p className="empty">No such page. <Link to="/projects">Your projects</Link></p>} />
+        </Routes>
+      </main>
+    </SessionContext.Provider>
+  );
+}

@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+import { acceptPredictions, choose, gates, isComplete, missing, rowsOf } from "./checklist";
+import type { ChecklistDefinition } from "./types";
+
+// The example of docs/checklist-format.md: lighting_beauty is gated by q4 "Is there lighting?".
+export const SMALL: ChecklistDefinition = {
+  key: "street-photos",
+  title: "Street photos",
+  media_type: "image",
+  dimensions: [
+    {
+      key: "quality",
+      title: "Quality",
+      sub_dimensions: [
+        {
+          key: "clarity",
+          title: "Clarity",
+          options: [
+            { code: 2, label: "very clear" },
+            { code: 1, label: "clear" },
+            { code: 0, label: "blurry" },
+          ],
+          questions: [
+            { key: "q1", text: "Is the image very clear?", yes_if_at_least: 2 },
+            { key: "q2", text: "Is the image clear?", yes_if_at_least: 1 },
+          ],
+        },
+        {
+          key: "lighting",
+          title: "Lighting",
+          options: [
+            { code: 2, label: "distinct" },
+            { code: 1, label: "ordinary" },
+            { code: 0, label: "no lighting", not_present: true },
+          ],
+          questions: [
+            { key: "q3", text: "Is the lighting distinct?", yes_if_at_least: 2 },
+            { key: "q4", text: "Is there lighting?", yes_if_at_least: 1, presence: true },
+          ],
+        },
+        {
+          key: "lighting_beauty",
+          title: "Lighting beauty",
+          gated_by: "q4",
+          options: [
+            { code: 1, label: "beautiful" },
+            { code: 0, label: "ordinary" },
+          ],
+          questions: [{ key: "q5", text: "Is the lighting beautiful?", yes_if_at_least: 1 }],
+        },
+      ],
+    },
+  ],
+};
+
+describe("gating", () => {
+  it("is unknown until the presence sub-dimension is answered", () => {
+    expect(gates(SMALL, {}).lighting_beauty).toBe("unknown");
+    expect(gates(SMALL, { lighting: 1 }).lighting_beauty).toBe("open");
+    expect(gates(SMALL, { lighting: 0 }).lighting_beauty).toBe("closed");
+  });
+
+  it("drops a gated choice when its presence option becomes 'not present'", () => {
+    const options = choose(SMALL, { clarity: 2, lighting: 1, lighting_beauty: 1 }, "lighting", 0);
+    expect(options).toEqual({ clarity: 2, lighting: 0 });
+    expect(isComplete(SMALL, options)).toBe(true);
+  });
+
+  it("lists what is missing in hierarchy order", () => {
+    expect(missing(SMALL, {})).toEqual(["clarity", "lighting", "lighting_beauty"]);
+    expect(missing(SMALL, { lighting: 2 })).toEqual(["clarity", "lighting_beauty"]);
+  });
+});
+
+describe("accepting a pre-fill", () => {
+  const prediction = {
+    id: 1,
+    model_name: "m",
+    model_version: "",
+    created_at: "",
+    options: {
+      clarity: { option: 1, confidence: 0.8 },
+      lighting: { option: 0, confidence: 0.6 },
+      lighting_beauty: { option: 1, confidence: 0.7 },
+    },
+  };
+
+  it("fills only unanswered rows and respects gates", () => {
+    expect(acceptPredictions(SMALL, {}, prediction)).toEqual({ clarity: 1, lighting: 0 });
+    expect(acceptPredictions(SMALL, { lighting: 2 }, prediction)).toEqual({ clarity: 1, lighting: 2, lighting_beauty: 1 });
+  });
+
+  it("keeps every human choice", () => {
+    expect(acceptPredictions(SMALL, { clarity: 0 }, prediction).clarity).toBe(0);
+  });
+
+  it("rows follow the hierarchy", () => {
+    expect(rowsOf(SMALL).map((r) => r.key)).toEqual(["clarity", "lighting", "lighting_beauty"]);
+  });
+});

@@ -1,0 +1,174 @@
+// Pure checklist logic for the annotate screen, the same rules as annotator/checklist (Python):
+// a sub-dimension gated by a presence question applies only while the sub-dimension that owns
+// that question is not at its "not present" option; gates chain.
+import type { AnswerState, ChecklistDefinition, Option, PredictionSummary, SubDimension } from "./types";
+
+export type Gate = "open" | "closed" | "unknown";
+
+export interface Row {
+  key: string;
+  title: string;
+  description: string;
+  dimension: string;
+  dimensionTitle: string;
+  options: Option[];
+  gatedBy: string | null;
+}
+
+export function rowsOf(def: ChecklistDefinition): Row[] {
+  return def.dimensions.flatMap((dim) =>
+    dim.sub_dimensions.map((sub) => ({
+      key: sub.key,
+      title: sub.title,
+      description: sub.description ?? "",
+      dimension: dim.key,
+      dimensionTitle: dim.title,
+      options: sub.options,
+      gatedBy: sub.gated_by ?? null,
+    })),
+  );
+}
+
+function subByQuestion(def: ChecklistDefinition): Map<string, SubDimension> {
+  const map = new Map<string, SubDimension>();
+  for (const dim of def.dimensions) for (const sub of dim.sub_dimensions) for (const q of sub.questions) map.set(q.key, sub);
+  return map;
+}
+
+const notPresent = (sub: SubDimension): Option | undefined => sub.options.find((o) => o.not_present);
+
+/** The gate of every sub-dimension under these choices (open: it applies). */
+export function gates(def: ChecklistDefinition, options: Record<string, number>): Record<string, Gate> {
+  const owner = subByQuestion(def);
+  const subs = new Map(def.dimensions.flatMap((d) => d.sub_dimensions).map((s) => [s.key, s]));
+  const out: Record<string, Gate> = {};
+  const visit = (sub: SubDimension, depth = 0): Gate => {
+    if (out[sub.key]) return out[sub.key];
+    let gate: Gate = "open";
+    if (sub.gated_by && depth < 64) {
+      const source = owner.get(sub.gated_by);
+      if (source) {
+        const sourceGate = visit(source, depth + 1);
+        if (sourceGate !== "open") gate = sourceGate;
+        else if (options[source.key] === undefined) gate = "unknown";
+        else gate = options[source.key] === notPresent(source)?.code ? "closed" : "open";
+      }
+    }
+    out[sub.key] = gate;
+    return gate;
+  };
+  for (const sub of subs.values()) visit(sub);
+  return out;
+}
+
+/** Drop choices of sub-dimensions that no longer apply. */
+export function normalize(def: ChecklistDefinition, options: Record<string, number>): Record<string, number> {
+  const g = gates(def, options);
+  const out: Record<string, number> = {};
+  for (const [key, code] of Object.entries(options)) if (g[key] === "open") out[key] = code;
+  return out;
+}
+
+/** Choose an option (or clear with null) and drop what that choice makes inapplicable. */
+export function choose(
+  def: ChecklistDefinition,
+  options: Record<string, number>,
+  key: string,
+  code: number | null,
+): Record<string, number> {
+  const next = { ...options };
+  if (code === null) delete next[key];
+  else next[key] = code;
+  return normalize(def, next);
+}
+
+export function missing(def: ChecklistDefinition, options: Record<string, number>): string[] {
+  const g = gates(def, options);
+  return rowsOf(def)
+    .filter((row) => g[row.key] !== "closed" && options[row.key] === undefined)
+    .map((row) => row.key);
+}
+
+export const isComplete = (def: ChecklistDefinition, options: Record<string, number>) =>
+  missing(def, options).length === 0;
+
+/** Fill every unanswered, applicable sub-dimension with the model's option (a pre-fill accept). */
+export function acceptPredictions(
+  def: ChecklistDefinition,
+  options: Record<string, number>,
+  prediction: PredictionSummary | null,
+): Record<string, number> {
+  if (!prediction) return options;
+  let next = { ...options };
+  for (const row of rowsOf(def)) {
+    const guess = prediction.options[row.key];
+    if (!guess || next[row.key] !== undefined) continue;
+    const g = gates(def, next)[row.key];
+    if (g === "closed") continue;
+    if (!row.options.some((o) => o.code === guess.option)) continue;
+    const option = row.options.find((o) => o.code === guess.option)!;
+    // A gated sub-dimension whose presence question is "yes" cannot be "not present".
+    if (row.gatedBy && g === "open" && option.not_present) continue;
+    next = choose(def, next, row.key, guess.option);
+  }
+  return next;
+}
+
+// --- pairs ---------------------------------------------------------------------------------
+
+export const PREFERENCE_OPTIONS: Option[] = [
+  { code: 1, label: "A much better" },
+  { code: 2, label: "A better" },
+  { code: 3, label: "No preference" },
+  { code: 4, label: "B better" },
+  { code: 5, label: "B much better" },
+];
+
+export const PREFERENCE_ROW = "preference";
+
+export function pairRows(def: ChecklistDefinition): Row[] {
+  return [
+    {
+      key: PREFERENCE_ROW,
+      title: "Overall: which is better?",
+      description: "3 = no preference",
+      dimension: "overall",
+      dimensionTitle: "Overall preference",
+      options: PREFERENCE_OPTIONS,
+      gatedBy: null,
+    },
+    ...def.dimensions.map((dim) => ({
+      key: `dim:${dim.key}`,
+      title: dim.title,
+      description: "optional",
+      dimension: "by-dimension",
+      dimensionTitle: "By dimension (optional)",
+      options: PREFERENCE_OPTIONS,
+      gatedBy: null,
+    })),
+  ];
+}
+
+/** The choice shown in a row, for single tasks (options) and pairs (preferences). */
+export function valueOf(answer: AnswerState, key: string, pair: boolean): number | undefined {
+  if (!pair) return answer.options[key];
+  if (key === PREFERENCE_ROW) return answer.preference ?? undefined;
+  return answer.dimension_preferences[key.slice(4)];
+}
+
+export function withValue(
+  def: ChecklistDefinition,
+  answer: AnswerState,
+  key: string,
+  code: number | null,
+  pair: boolean,
+): AnswerState {
+  if (!pair) return { ...answer, options: choose(def, answer.options, key, code) };
+  if (key === PREFERENCE_ROW) return { ...answer, preference: code };
+  const dims = { ...answer.dimension_preferences };
+  if (code === null) delete dims[key.slice(4)];
+  else dims[key.slice(4)] = code;
+  return { ...answer, dimension_preferences: dims };
+}
+
+export const emptyAnswer = (): AnswerState => ({ options: {}, preference: null, dimension_preferences: {}, comment: "" });

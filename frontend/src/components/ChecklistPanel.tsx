@@ -1,0 +1,116 @@
+import { useEffect, useRef } from "react";
+import type { Gate, Row } from "../checklist";
+import type { PredictedOption } from "../types";
+
+interface Props {
+  rows: Row[];
+  gates: Record<string, Gate>;
+  value: (key: string) => number | undefined;
+  focused: string | null;
+  prediction?: Record<string, PredictedOption>;
+  modelName?: string;
+  onChoose: (key: string, code: number) => void;
+  onFocusRow: (key: string) => void;
+}
+
+/**
+ * The checklist grouped by dimension → sub-dimension; each sub-dimension is a radio group of its
+ * options with their number keys. A model's pre-filled option is dashed amber with its
+ * confidence; a human choice is solid blue.
+ */
+export default function ChecklistPanel({ rows, gates, value, focused, prediction, modelName, onChoose, onFocusRow }: Props) {
+  const refs = useRef(new Map<string, HTMLDivElement>());
+
+  useEffect(() => {
+    if (!focused) return;
+    const el = refs.current.get(focused);
+    if (!el) return;
+    el.scrollIntoView?.({ block: "nearest" });
+    if (document.activeElement !== el && el.contains(document.activeElement) === false) el.focus({ preventScroll: true });
+  }, [focused]);
+
+  const groups: { title: string; key: string; rows: Row[] }[] = [];
+  for (const row of rows) {
+    const last = groups[groups.length - 1];
+    if (last && last.key === row.dimension) last.rows.push(row);
+    else groups.push({ title: row.dimensionTitle, key: row.dimension, rows: [row] });
+  }
+
+  return (
+    <div className="checklist" data-testid="checklist">
+      {groups.map((group) => (
+        <section key={group.key} aria-labelledby={`dim-${group.key}`}>
+          <h3 id={`dim-${group.key}`}>{group.title}</h3>
+          {group.rows.map((row) => {
+            const gate = gates[row.key] ?? "open";
+            const chosen = value(row.key);
+            const guess = prediction?.[row.key];
+            const disabled = gate === "closed";
+            const classes = ["row"];
+            if (row.key === focused) classes.push("focused");
+            if (chosen !== undefined) classes.push("answered");
+            if (disabled) classes.push("gated");
+            return (
+              <div
+                key={row.key}
+                ref={(el) => {
+                  if (el) refs.current.set(row.key, el);
+                  else refs.current.delete(row.key);
+                }}
+                className={classes.join(" ")}
+                role="radiogroup"
+                aria-labelledby={`row-${row.key}`}
+                aria-disabled={disabled || undefined}
+                tabIndex={row.key === focused ? 0 : -1}
+                onFocus={(e) => {
+                  if (e.target === e.currentTarget && !disabled) onFocusRow(row.key);
+                }}
+                onClick={() => !disabled && onFocusRow(row.key)}
+                data-testid={`row-${row.key}`}
+                data-chosen={chosen ?? ""}
+              >
+                <div className="row-title">
+                  <span id={`row-${row.key}`}>{row.title}</span>
+                  {disabled && <span className="muted">not applicable</span>}
+                  {!disabled && guess && chosen === undefined && (
+                    <span className="pred-note" title={modelName ? `Pre-filled by ${modelName}` : undefined}>
+                      model: {row.options.find((o) => o.code === guess.option)?.label} {Math.round(guess.confidence * 100)}%
+                    </span>
+                  )}
+                </div>
+                {!disabled && (
+                  <div className="options">
+                    {row.options.map((option, i) => {
+                      const isChosen = chosen === option.code;
+                      const isPredicted = guess?.option === option.code;
+                      return (
+                        <button
+                          type="button"
+                          role="radio"
+                          aria-checked={isChosen}
+                          tabIndex={-1}
+                          key={option.code}
+                          className={`opt${isChosen ? " chosen" : ""}${isPredicted ? " predicted" : ""}`}
+                          title={option.description || undefined}
+                          onClick={(e) => {
+                            e.stopPropagation();
+                            onChoose(row.key, option.code);
+                          }}
+                          aria-label={`${option.label}${isPredicted && guess ? ` (model ${Math.round(guess.confidence * 100)}%)` : ""}`}
+                        >
+                          {i < 9 && <kbd aria-hidden="true">{i + 1}</kbd>}
+                          {option.label}
+                          {isPredicted && guess && <span className="conf">{Math.round(guess.confidence * 100)}%</span>}
+                        </button>
+                      );
+                    })}
+                  </div>
+                )}
+              </div>
+            );
+          })}
+        </section>
+      ))}
+    </div>
+  );
+}

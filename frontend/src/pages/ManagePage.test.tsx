@@ -1,0 +1,217 @@
+import { render, screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { MemoryRouter, Route, Routes } from "react-router-dom";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import ManagePage from "./ManagePage";
+import type { Job, ProjectStats } from "../types";
+
+const PROJECT = {
+  id: 7,
+  name: "Street photos batch 1",
+  description: "",
+  instructions: "",
+  media_type: "image",
+  checklist_version: 3,
+  overlap: 3,
+  lease_seconds: 600,
+  archived: false,
+  my_role: "manager",
+};
+
+function stats(days: number): ProjectStats {
+  const dates = Array.from({ length: days }, (_, i) => {
+    const d = new Date(Date.UTC(2025, 10, 25 - (days - 1) + i));
+    return d.toISOString().slice(0, 10);
+  });
+  return {
+    days,
+    progress: { tasks_total: 120, tasks_done: 30, annotations: 95, assets_ready: 118, assets_failed: 2, gold: 12 },
+    daily: dates.map((date, i) => ({ date, submitted: i % 3 })),
+    annotators: [
+      {
+        username: "alice",
+        submitted: 60,
+        skipped: 2,
+        active: 1,
+        median_time_ms: 12500,
+        last_submitted_at: "2025-11-25T10:00:00Z",
+        daily: dates.map((_, i) => i % 2),
+      },
+      {
+        username: "bob",
+        submitted: 35,
+        skipped: 0,
+        active: 0,
+        median_time_ms: null,
+        last_submitted_at: null,
+        daily: dates.map(() => 0),
+      },
+    ],
+    questions: [
+      { key: "q1", text: "Is the image very clear?", dimension: "quality", sub_dimension: "clarity", n_items: 20, percent_agreement: 0.9, kappa: 0.7 },
+      { key: "q2", text: "Is the image clear?", dimension: "quality", sub_dimension: "clarity", n_items: 20, percent_agreement: 0.55, kappa: 0.123 },
+      { key: "q3", text: "Is the lighting distinct?", dimension: "quality", sub_dimension: "lighting", n_items: 18, percent_agreement: 0.75, kappa: -0.05 },
+      { key: "q4", text: "Is there lighting?", dimension: "quality", sub_dimension: "lighting", n_items: 0, percent_agreement: null, kappa: null },
+    ],
+    sub_dimensions: [
+      { key: "clarity", title: "Clarity", dimension: "quality", n_items: 20, percent_agreement: 0.8 },
+      { key: "lighting", title: "Lighting", dimension: "quality", n_items: 18, percent_agreement: 0.625 },
+    ],
+    imports: [{ import_job_id: 4, assets: 120, ready: 118, failed: 2 }],
+    failed_assets: [
+      { id: 51, original_name: "broken.png", failure_reason: "The file is not an image (cannot identify image file)." },
+      { id: 52, original_name: "huge.tiff", failure_reason: "The image is larger than 100 megapixels." },
+    ],
+  };
+}
+
+const JOBS: Job[] = [
+  { id: 4, kind: "import", state: "succeeded", progress: 1, message: "120 assets, 2 failed", created_at: "2025-11-20T08:00:00Z" },
+  { id: 5, kind: "prefill", state: "running", progress: 0.426, message: "", created_at: "2025-11-25T08:00:00Z" },
+];
+
+let urls: string[];
+let statsStatus: number;
+
+const json = (data: unknown, status = 200) =>
+  new Response(JSON.stringify(data), { status, headers: { "Content-Type": "application/json" } });
+
+beforeEach(() => {
+  urls = [];
+  statsStatus = 200;
+  vi.stubGlobal(
+    "fetch",
+    vi.fn(async (input: RequestInfo | URL) => {
+      const url = String(input);
+      urls.push(url);
+      if (url === "/api/projects/7/") return json(PROJECT);
+      if (url === "/api/jobs/?project=7&limit=50") return json({ count: 2, next: null, previous: null, results: JOBS });
+      const m = url.match(/^\/api\/projects\/7\/stats\/\?days=(\d+)$/);
+      if (m) {
+        return statsStatus === 200
+          ? json(stats(Number(m[1])))
+          : json({ detail: "You may not see the statistics of this project." }, statsStatus);
+      }
+      return json({ detail: `unexpected ${url}` }, 404);
+    }),
+  );
+});
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+function renderPage() {
+  return render(
+    <MemoryRouter initialEntries={["/projects/7/manage"]}>
+      <Routes>
+        <Route path="/projects/:projectId/manage" element={<ManagePage />} />
+      </Routes>
+    </MemoryRouter>,
+  );
+}
+
+const ready = async () => {
+  renderPage();
+  await screen.findByRole("heading", { name: "Progress" });
+};
+
+const questionOrder = () =>
+  within(screen.getByRole("table", { name: /Agreement per question/ }))
+    .getAllByRole("row")
+    .slice(1)
+    .map((r) => r.getAttribute("data-question"));
+
+describe("ManagePage", () => {
+  it("shows progress, throughput and charts from the stats", async () => {
+    await ready();
+    expect(await screen.findByRole("heading", { level: 1, name: "Statistics: Street photos batch 1" })).toBeInTheDocument();
+    expect(urls).toContain("/api/projects/7/stats/?days=14");
+    expect(screen.getByTestId("tasks-done")).toHaveTextContent("30 / 120");
+    expect(screen.getByRole("progressbar", { name: "Tasks done" })).toHaveAttribute("aria-valuenow", "30");
+    expect(screen.getByText("25% complete")).toBeInTheDocument();
+    expect(screen.getByTestId("annotations")).toHaveTextContent("95");
+    expect(screen.getByTestId("gold")).toHaveTextContent("12");
+    expect(screen.getByTestId("assets")).toHaveTextContent("118 ready");
+    expect(screen.getByText("2 failed")).toBeInTheDocument();
+
+    // Charts: daily, per annotator, per sub-dimension (plus one sparkline per annotator).
+    expect(screen.getByRole("img", { name: /Annotations submitted per day, last 14 days: 14 bars/ })).toBeInTheDocument();
+    expect(screen.getByRole("img", { name: /Annotations submitted per annotator: 2 bars, highest 60 \(alice\)/ })).toBeInTheDocument();
+    expect(screen.getByRole("img", { name: /Percent agreement per sub-dimension: 2 bars, highest 80% \(Clarity\)/ })).toBeInTheDocument();
+
+    const throughput = screen.getByRole("table", { name: /Throughput per annotator/ });
+    const alice = within(throughput).getByRole("rowheader", { name: "alice" }).closest("tr")!;
+    expect(within(alice).getAllByRole("cell").slice(0, 4).map((c) => c.textContent)).toEqual(["60", "2", "1", "12.5"]);
+    expect(within(alice).getByRole("img", { name: /alice, submitted per day: 0, 1, 0/ })).toBeInTheDocument();
+    const bob = within(throughput).getByRole("rowheader", { name: "bob" }).closest("tr")!;
+    expect(within(bob).getAllByRole("cell")[3]).toHaveTextContent("—");
+  });
+
+  it("lists agreement per question, lowest first, with % and κ formatted", async () => {
+    await ready();
+    const table = screen.getByRole("table", { name: /Agreement per question/ });
+    expect(questionOrder()).toEqual(["q2", "q3", "q1", "q4"]);
+    const q2 = within(table).getByText("Is the image clear?").closest("tr")!;
+    expect(within(q2).getAllByRole("cell").map((c) => c.textContent)).toEqual([
+      "Is the image clear?",
+      "Clarity",
+      "20",
+      "55%",
+      "0.12",
+    ]);
+    const q3 = within(table).getByText("Is the lighting distinct?").closest("tr")!;
+    expect(within(q3).getAllByRole("cell")[4]).toHaveTextContent("-0.05");
+    const q4 = within(table).getByText("Is there lighting?").closest("tr")!;
+    expect(within(q4).getAllByRole("cell")[3]).toHaveTextContent("—");
+    expect(within(table).getByRole("columnheader", { name: /% agreement/ })).toHaveAttribute("aria-sort", "ascending");
+  });
+
+  it("sorts the agreement table by clicking the column headers", async () => {
+    const user = userEvent.setup();
+    await ready();
+    const table = screen.getByRole("table", { name: /Agreement per question/ });
+    await user.click(within(table).getByRole("button", { name: /% agreement/ }));
+    expect(questionOrder()).toEqual(["q1", "q3", "q2", "q4"]);
+    expect(within(table).getByRole("columnheader", { name: /% agreement/ })).toHaveAttribute("aria-sort", "descending");
+
+    await user.click(within(table).getByRole("button", { name: /Fleiss κ/ }));
+    expect(questionOrder()).toEqual(["q3", "q2", "q1", "q4"]);
+    expect(within(table).getByRole("columnheader", { name: /Fleiss κ/ })).toHaveAttribute("aria-sort", "ascending");
+    expect(within(table).getByRole("columnheader", { name: /% agreement/ })).toHaveAttribute("aria-sort", "none");
+
+    await user.click(within(table).getByRole("button", { name: /Question/ }));
+    expect(questionOrder()).toEqual(["q2", "q1", "q3", "q4"]);
+  });
+
+  it("shows jobs and failed assets with their reasons", async () => {
+    await ready();
+    const section = screen.getByRole("region", { name: "Imports and jobs" });
+    const jobs = await within(section).findByRole("table", { name: "Jobs of this project" });
+    const running = within(jobs).getByRole("rowheader", { name: "#5" }).closest("tr")!;
+    expect(within(running).getAllByRole("cell").map((c) => c.textContent)).toEqual(
+      expect.arrayContaining(["prefill", "running", "43%"]),
+    );
+    expect(within(jobs).getByText("120 assets, 2 failed")).toBeInTheDocument();
+
+    const failed = within(section).getByRole("table", { name: /failed to import/ });
+    const broken = within(failed).getByRole("rowheader", { name: "broken.png" }).closest("tr")!;
+    expect(broken).toHaveTextContent("The file is not an image (cannot identify image file).");
+    expect(within(failed).getByText("The image is larger than 100 megapixels.")).toBeInTheDocument();
+  });
+
+  it("refetches the stats when the period changes", async () => {
+    const user = userEvent.setup();
+    await ready();
+    await user.selectOptions(screen.getByLabelText("Period"), "30");
+    await waitFor(() => expect(urls).toContain("/api/projects/7/stats/?days=30"));
+    expect(await screen.findByRole("img", { name: /last 30 days: 30 bars/ })).toBeInTheDocument();
+  });
+
+  it("shows the server's error", async () => {
+    statsStatus = 403;
+    renderPage();
+    expect(await screen.findByRole("alert")).toHaveTextContent("You may not see the statistics of this project.");
+    expect(screen.queryByRole("heading", { name: "Progress" })).toBeNull();
+  });
+});

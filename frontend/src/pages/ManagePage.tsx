@@ -1,0 +1,447 @@
+import { useEffect, useId, useMemo, useState } from "react";
+import { Link, useParams } from "react-router-dom";
+import { api } from "../api";
+import BarChart from "../components/BarChart";
+import type { Job, Project, ProjectStats } from "../types";
+
+// Project statistics for managers, reviewers and researchers: progress, daily throughput,
+// per-annotator throughput, per-question agreement and the state of imports.
+
+const DAY_CHOICES = [7, 14, 30, 90];
+
+const message = (exc: unknown) => (exc instanceof Error ? exc.message : String(exc));
+const percent = (v: number | null | undefined) => (v == null ? "—" : `${Math.round(v * 100)}%`);
+const kappa = (v: number | null | undefined) => (v == null ? "—" : v.toFixed(2));
+const secondsPerItem = (ms: number | null | undefined) => (ms == null ? "—" : (ms / 1000).toFixed(1));
+const count = (v: number) => v.toLocaleString("en-US");
+
+function when(iso: string | null | undefined): string {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+}
+
+/** "2025-11-24" → "11-24" for axis labels. */
+const shortDate = (date: string) => (/^\d{4}-\d\d-\d\d$/.test(date) ? date.slice(5) : date);
+
+function Sparkline({ values, label }: { values: number[]; label: string }) {
+  if (!values.length) return <span className="muted">—</span>;
+  const max = Math.max(1, ...values);
+  const w = 3;
+  const h = 18;
+  return (
+    <svg
+      className="sparkline"
+      width={values.length * (w + 1)}
+      height={h}
+      viewBox={`0 0 ${values.length * (w + 1)} ${h}`}
+      role="img"
+      aria-label={`${label}: ${values.join(", ")}`}
+    >
+      {values.map((v, i) => (
+        <rect key={i} x={i * (w + 1)} y={h - (h * v) / max} width={w} height={(h * v) / max} />
+      ))}
+    </svg>
+  );
+}
+
+type QuestionRow = ProjectStats["questions"][number];
+type SortKey = "text" | "sub_dimension" | "n_items" | "percent_agreement" | "kappa";
+const SORT_COLUMNS: { key: SortKey; label: string; numeric: boolean }[] = [
+  { key: "text", label: "Question", numeric: false },
+  { key: "sub_dimension", label: "Sub-dimension", numeric: false },
+  { key: "n_items", label: "Items", numeric: true },
+  { key: "percent_agreement", label: "% agreement", numeric: true },
+  { key: "kappa", label: "Fleiss κ", numeric: true },
+];
+
+function AgreementTable({ questions, subTitle }: { questions: QuestionRow[]; subTitle: (key: string) => string }) {
+  const [sort, setSort] = useState<{ key: SortKey; dir: "asc" | "desc" }>({ key: "percent_agreement", dir: "asc" });
+  const sorted = useMemo(() => {
+    const valueOf = (q: QuestionRow): string | number | null =>
+      sort.key === "sub_dimension" ? subTitle(q.sub_dimension) : q[sort.key];
+    const sign = sort.dir === "asc" ? 1 : -1;
+    return [...questions].sort((a, b) => {
+      const va = valueOf(a);
+      const vb = valueOf(b);
+      // Items without a value (too few annotations) go last either way.
+      if (va == null || vb == null) return va == null ? (vb == null ? 0 : 1) : -1;
+      if (typeof va === "number" && typeof vb === "number") return sign * (va - vb);
+      return sign * String(va).localeCompare(String(vb));
+    });
+  }, [questions, sort, subTitle]);
+
+  const clickHeader = (key: SortKey) =>
+    setSort((s) => (s.key === key ? { key, dir: s.dir === "asc" ? "desc" : "asc" } : { key, dir: "asc" }));
+
+  if (!questions.length) return <p className="muted">No questions answered yet.</p>;
+  return (
+    <div className="table-scroll">
+      <table className="agreement-table">
+        <caption className="visually-hidden">
+          Agreement per question, sorted by {SORT_COLUMNS.find((c) => c.key === sort.key)!.label} (
+          {sort.dir === "asc" ? "ascending" : "descending"}). Select a column header to sort.
+        </caption>
+        <thead>
+          <tr>
+            {SORT_COLUMNS.map((c) => (
+              <th
+                key={c.key}
+                scope="col"
+                className={c.numeric ? "num" : undefined}
+                aria-sort={sort.key === c.key ? (sort.dir === "asc" ? "ascending" : "descending") : "none"}
+              >
+                <button type="button" className="sort-button" onClick={() => clickHeader(c.key)}>
+                  {c.label}
+                  <span aria-hidden="true" className="sort-arrow">
+                    {sort.key === c.key ? (sort.dir === "asc" ? " ▲" : " ▼") : " ↕"}
+                  </span>
+                </button>
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {sorted.map((q) => (
+            <tr key={q.key} data-question={q.key}>
+              <td>{q.text}</td>
+              <td>{subTitle(q.sub_dimension)}</td>
+              <td className="num">{count(q.n_items)}</td>
+              <td className="num">{percent(q.percent_agreement)}</td>
+              <td className="num">{kappa(q.kappa)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function JobState({ state }: { state: Job["state"] }) {
+  return <span className={`badge job-${state}`}>{state}</span>;
+}
+
+export default function ManagePage() {
+  const { projectId: projectParam } = useParams();
+  const projectId = Number(projectParam);
+  const daysId = useId();
+
+  const [project, setProject] = useState<Project | null>(null);
+  const [days, setDays] = useState(14);
+  const [stats, setStats] = useState<ProjectStats | null>(null);
+  const [statsError, setStatsError] = useState("");
+  const [loading, setLoading] = useState(true);
+  const [jobs, setJobs] = useState<Job[] | null>(null);
+  const [jobsError, setJobsError] = useState("");
+
+  useEffect(() => {
+    let live = true;
+    api.project(projectId).then(
+      (p) => live && setProject(p),
+      () => undefined, // the stats request reports access problems
+    );
+    api.jobs(projectId).then(
+      (page) => live && setJobs(page.results),
+      (exc) => live && setJobsError(message(exc)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [projectId]);
+
+  useEffect(() => {
+    let live = true;
+    setLoading(true);
+    setStatsError("");
+    api
+      .stats(projectId, days)
+      .then((s) => live && setStats(s))
+      .catch((exc) => live && setStatsError(message(exc)))
+      .finally(() => live && setLoading(false));
+    return () => {
+      live = false;
+    };
+  }, [projectId, days]);
+
+  const subTitles = useMemo(() => new Map((stats?.sub_dimensions ?? []).map((s) => [s.key, s.title])), [stats]);
+  const subTitle = useMemo(() => (key: string) => subTitles.get(key) ?? key, [subTitles]);
+
+  if (!Number.isFinite(projectId)) return <p role="alert" className="error">No such project.</p>;
+
+  const progress = stats?.progress;
+  const doneShare = progress && progress.tasks_total ? progress.tasks_done / progress.tasks_total : 0;
+
+  return (
+    <section className="manage-page" aria-labelledby="manage-title">
+      <div className="page-head">
+        <h1 id="manage-title">Statistics{project ? `: ${project.name}` : ""}</h1>
+        <label htmlFor={daysId} className="days-select">
+          Period
+        </label>
+        <select id={daysId} value={days} onChange={(e) => setDays(Number(e.target.value))}>
+          {DAY_CHOICES.map((d) => (
+            <option key={d} value={d}>
+              Last {d} days
+            </option>
+          ))}
+        </select>
+        {loading && stats && (
+          <span role="status" className="muted">
+            Updating…
+          </span>
+        )}
+        {project && ["reviewer", "manager", "admin"].includes(project.my_role ?? "") && (
+          <Link className="button" to={`/projects/${projectId}/review`}>
+            Review
+          </Link>
+        )}
+      </div>
+
+      {statsError && (
+        <p role="alert" className="error">
+          {statsError}
+        </p>
+      )}
+      {!stats && loading && <p role="status">Loading statistics…</p>}
+
+      {stats && progress && (
+        <>
+          <section aria-labelledby="progress-title" className="manage-section">
+            <h2 id="progress-title">Progress</h2>
+            <div className="stat-cards">
+              <div className="card stat-card">
+                <h3>Tasks done</h3>
+                <p className="stat-value" data-testid="tasks-done">
+                  {count(progress.tasks_done)} / {count(progress.tasks_total)}
+                </p>
+                <div
+                  className="bar"
+                  role="progressbar"
+                  aria-label="Tasks done"
+                  aria-valuemin={0}
+                  aria-valuemax={progress.tasks_total}
+                  aria-valuenow={progress.tasks_done}
+                  aria-valuetext={`${progress.tasks_done} of ${progress.tasks_total} tasks (${percent(doneShare)})`}
+                >
+                  <span style={{ width: `${Math.min(100, 100 * doneShare)}%` }} />
+                </div>
+                <p className="muted">{percent(doneShare)} complete</p>
+              </div>
+              <div className="card stat-card">
+                <h3>Annotations</h3>
+                <p className="stat-value" data-testid="annotations">
+                  {count(progress.annotations)}
+                </p>
+              </div>
+              <div className="card stat-card">
+                <h3>Gold answers</h3>
+                <p className="stat-value" data-testid="gold">
+                  {count(progress.gold)}
+                </p>
+              </div>
+              <div className="card stat-card">
+                <h3>Assets</h3>
+                <p className="stat-value" data-testid="assets">
+                  {count(progress.assets_ready)} ready
+                </p>
+                <p className={progress.assets_failed ? "error" : "muted"}>{count(progress.assets_failed)} failed</p>
+              </div>
+            </div>
+          </section>
+
+          <section aria-labelledby="daily-title" className="card manage-section">
+            <h2 id="daily-title">Submitted per day</h2>
+            <BarChart
+              title={`Annotations submitted per day, last ${stats.days ?? days} days`}
+              data={stats.daily.map((d) => ({ label: shortDate(d.date), value: d.submitted }))}
+              xLabel="Day"
+              yLabel="Submitted"
+            />
+          </section>
+
+          <section aria-labelledby="annotators-title" className="card manage-section">
+            <h2 id="annotators-title">Throughput per annotator</h2>
+            {stats.annotators.length ? (
+              <>
+                <div className="table-scroll">
+                  <table>
+                    <caption className="visually-hidden">Throughput per annotator, last {stats.days ?? days} days</caption>
+                    <thead>
+                      <tr>
+                        <th scope="col">Annotator</th>
+                        <th scope="col" className="num">
+                          Submitted
+                        </th>
+                        <th scope="col" className="num">
+                          Skipped
+                        </th>
+                        <th scope="col" className="num">
+                          Active
+                        </th>
+                        <th scope="col" className="num">
+                          Median s / item
+                        </th>
+                        <th scope="col">Last submitted</th>
+                        <th scope="col">Per day</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {stats.annotators.map((a) => (
+                        <tr key={a.username}>
+                          <th scope="row">{a.username}</th>
+                          <td className="num">{count(a.submitted)}</td>
+                          <td className="num">{count(a.skipped)}</td>
+                          <td className="num">{count(a.active)}</td>
+                          <td className="num">{secondsPerItem(a.median_time_ms)}</td>
+                          <td>{when(a.last_submitted_at)}</td>
+                          <td>
+                            <Sparkline values={a.daily ?? []} label={`${a.username}, submitted per day`} />
+                          </td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+                <h3>Submitted per annotator</h3>
+                <BarChart
+                  title="Annotations submitted per annotator"
+                  data={stats.annotators.map((a) => ({ label: a.username, value: a.submitted }))}
+                  xLabel="Annotator"
+                  yLabel="Submitted"
+                />
+              </>
+            ) : (
+              <p className="muted">No annotator has submitted yet.</p>
+            )}
+          </section>
+
+          <section aria-labelledby="agreement-title" className="card manage-section">
+            <h2 id="agreement-title">Agreement per question</h2>
+            <p className="muted">
+              Share of annotator pairs giving the same yes/no answer, and Fleiss κ over items with at least two
+              annotations. Lowest agreement first.
+            </p>
+            <AgreementTable questions={stats.questions} subTitle={subTitle} />
+            <h3>Agreement per sub-dimension</h3>
+            <BarChart
+              title="Percent agreement per sub-dimension"
+              data={stats.sub_dimensions
+                .filter((s) => s.percent_agreement != null)
+                .map((s) => ({ label: s.title, value: Math.round((s.percent_agreement ?? 0) * 100) }))}
+              max={100}
+              format={(v) => `${Math.round(v)}%`}
+              xLabel="Sub-dimension"
+              yLabel="% agreement"
+            />
+          </section>
+        </>
+      )}
+
+      <section aria-labelledby="imports-title" className="card manage-section">
+        <h2 id="imports-title">Imports and jobs</h2>
+        {jobsError && (
+          <p role="alert" className="error">
+            {jobsError}
+          </p>
+        )}
+        {!jobs && !jobsError && <p role="status">Loading jobs…</p>}
+        {jobs && !jobs.length && <p className="muted">No jobs yet.</p>}
+        {jobs && jobs.length > 0 && (
+          <div className="table-scroll">
+            <table>
+              <caption className="visually-hidden">Jobs of this project</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Job</th>
+                  <th scope="col">Kind</th>
+                  <th scope="col">State</th>
+                  <th scope="col" className="num">
+                    Progress
+                  </th>
+                  <th scope="col">Message</th>
+                  <th scope="col">Created</th>
+                </tr>
+              </thead>
+              <tbody>
+                {jobs.map((j) => (
+                  <tr key={j.id}>
+                    <th scope="row">#{j.id}</th>
+                    <td>{j.kind}</td>
+                    <td>
+                      <JobState state={j.state} />
+                    </td>
+                    <td className="num">{percent(j.progress)}</td>
+                    <td>{j.message || <span className="muted">—</span>}</td>
+                    <td>{when(j.created_at)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        {stats && stats.imports.length > 0 && (
+          <>
+            <h3>Assets per import</h3>
+            <div className="table-scroll">
+              <table>
+                <caption className="visually-hidden">Assets per import job</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Import</th>
+                    <th scope="col" className="num">
+                      Assets
+                    </th>
+                    <th scope="col" className="num">
+                      Ready
+                    </th>
+                    <th scope="col" className="num">
+                      Failed
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {stats.imports.map((imp) => (
+                    <tr key={imp.import_job_id ?? "none"}>
+                      <th scope="row">{imp.import_job_id == null ? "Without a job" : `Job #${imp.import_job_id}`}</th>
+                      <td className="num">{count(imp.assets)}</td>
+                      <td className="num">{count(imp.ready)}</td>
+                      <td className={imp.failed ? "num error" : "num"}>{count(imp.failed)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </>
+        )}
+        {stats && (
+          <>
+            <h3>Failed assets</h3>
+            {stats.failed_assets.length ? (
+              <div className="table-scroll">
+                <table>
+                  <caption className="visually-hidden">Assets that failed to import, with the reason</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">File</th>
+                      <th scope="col">Reason</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {stats.failed_assets.map((a) => (
+                      <tr key={a.id}>
+                        <th scope="row">{a.original_name || `Asset ${a.id}`}</th>
+                        <td>{a.failure_reason || <span className="muted">no reason given</span>}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            ) : (
+              <p className="muted">No failed assets.</p>
+            )}
+          </>
+        )}
+      </section>
+    </section>
+  );
+}

@@ -1,0 +1,106 @@
+import { useEffect, useState } from "react";
+import { Link } from "react-router-dom";
+import { api } from "../api";
+import type { Progress, Project } from "../types";
+
+// The same capability table as annotator/permissions.py.
+const canAnnotate = (role: string | null) => ["annotator", "reviewer", "manager", "admin"].includes(role ?? "");
+const canReview = (role: string | null) => ["reviewer", "manager", "admin"].includes(role ?? "");
+const canSeeStats = (role: string | null) => ["reviewer", "manager", "researcher", "admin"].includes(role ?? "");
+
+export default function ProjectsPage() {
+  const [projects, setProjects] = useState<Project[] | null>(null);
+  const [progress, setProgress] = useState<Record<number, Progress>>({});
+  const [error, setError] = useState("");
+
+  useEffect(() => {
+    api
+      .projects()
+      .then((page) => {
+        const list = page.results.filter((p) => !p.archived);
+        setProjects(list);
+        for (const p of list)
+          api.progress(p.id).then((pr) => setProgress((prev) => ({ ...prev, [p.id]: pr })), () => undefined);
+      })
+      .catch((exc) => setError(exc.message));
+  }, []);
+
+  if (error) return <p role="alert" className="error">{error}</p>;
+  if (!projects) return <p role="status">Loading projects…</p>;
+  if (!projects.length)
+    return (
+      <section className="projects">
+        <h1>Your projects</h1>
+        <p className="empty">You are not a member of any project yet. Ask a manager to add you.</p>
+      </section>
+    );
+  return (
+    <section aria-labelledby="projects-title" className="projects">
+      <h1 id="projects-title">Your projects</h1>
+      <ul className="project-list">
+        {projects.map((p) => {
+          const pr = progress[p.id];
+          const mine = pr?.mine;
+          const total = mine ? mine.done + mine.assigned + mine.remaining : 0;
+          return (
+            <li key={p.id} className="card project" data-testid={`project-${p.id}`}>
+              <div className="project-head">
+                <h2>{p.name}</h2>
+                <span className="badge">{p.media_type}</span>
+                <span className="badge role">{p.my_role ?? "member"}</span>
+              </div>
+              {p.description && <p className="muted">{p.description}</p>}
+              {mine ? (
+                <>
+                  <dl className="counts" aria-label={`My progress in ${p.name}`}>
+                    <div>
+                      <dt>Done</dt>
+                      <dd data-testid="mine-done">{mine.done}</dd>
+                    </div>
+                    <div>
+                      <dt>Assigned</dt>
+                      <dd data-testid="mine-assigned">{mine.assigned}</dd>
+                    </div>
+                    <div>
+                      <dt>Remaining</dt>
+                      <dd data-testid="mine-remaining">{mine.remaining}</dd>
+                    </div>
+                  </dl>
+                  <div
+                    className="bar"
+                    role="progressbar"
+                    aria-label="My progress"
+                    aria-valuemin={0}
+                    aria-valuemax={total}
+                    aria-valuenow={mine.done}
+                  >
+                    <span style={{ width: total ? `${(100 * mine.done) / total}%` : "0%" }} />
+                  </div>
+                </>
+              ) : (
+                <p className="muted">Loading progress…</p>
+              )}
+              <div className="actions">
+                {canAnnotate(p.my_role) && (
+                  <Link className="button primary" to={`/projects/${p.id}/annotate`}>
+                    {mine && mine.done > 0 ? "Continue annotating" : "Start annotating"}
+                  </Link>
+                )}
+                {canReview(p.my_role) && (
+                  <Link className="button" to={`/projects/${p.id}/review`}>
+                    Review
+                  </Link>
+                )}
+                {canSeeStats(p.my_role) && (
+                  <Link className="button" to={`/projects/${p.id}/manage`}>
+                    Statistics
+                  </Link>
+                )}
+              </div>
+            </li>
+          );
+        })}
+      </ul>
+    </section>
+  );
+}

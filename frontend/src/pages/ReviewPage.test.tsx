@@ -1,0 +1,493 @@
+import { render, screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { MemoryRouter, Route, Routes } from "react-router-dom";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import ReviewPage from "./ReviewPage";
+import type { Annotation, Asset, ChecklistDefinition, ReviewItem, Task } from "../types";
+
+// The example checklist of docs/checklist-format.md: lighting_beauty is gated by q4.
+const DEF: ChecklistDefinition = {
+  key: "street-photos",
+  title: "Street photos",
+  media_type: "image",
+  dimensions: [
+    {
+      key: "quality",
+      title: "Quality",
+      sub_dimensions: [
+        {
+          key: "clarity",
+          title: "Clarity",
+          options: [
+            { code: 2, label: "very clear" },
+            { code: 1, label: "clear" },
+            { code: 0, label: "blurry" },
+          ],
+          questions: [
+            { key: "q1", text: "Is the image very clear?", yes_if_at_least: 2 },
+            { key: "q2", text: "Is the image clear?", yes_if_at_least: 1 },
+          ],
+        },
+        {
+          key: "lighting",
+          title: "Lighting",
+          options: [
+            { code: 2, label: "distinct" },
+            { code: 1, label: "ordinary" },
+            { code: 0, label: "no lighting", not_present: true },
+          ],
+          questions: [
+            { key: "q3", text: "Is the lighting distinct?", yes_if_at_least: 2 },
+            { key: "q4", text: "Is there lighting?", yes_if_at_least: 1, presence: true },
+          ],
+        },
+        {
+          key: "lighting_beauty",
+          title: "Lighting beauty",
+          gated_by: "q4",
+          options: [
+            { code: 1, label: "beautiful" },
+            { code: 0, label: "plain" },
+          ],
+          questions: [{ key: "q5", text: "Is the lighting beautiful?", yes_if_at_least: 1 }],
+        },
+      ],
+    },
+    {
+      key: "content",
+      title: "Content",
+      sub_dimensions: [
+        {
+          key: "subject",
+          title: "Subject",
+          options: [
+            { code: 1, label: "clear subject" },
+            { code: 0, label: "no subject" },
+          ],
+          questions: [{ key: "q6", text: "Is there a clear subject?", yes_if_at_least: 1 }],
+        },
+      ],
+    },
+  ],
+};
+
+const PROJECT = {
+  id: 7,
+  name: "Street photos batch 1",
+  description: "",
+  instructions: "",
+  media_type: "image",
+  checklist_version: 3,
+  overlap: 3,
+  lease_seconds: 600,
+  archived: false,
+  my_role: "reviewer",
+};
+
+function asset(id: number, prompt: string, kind: "image" | "video" = "image"): Asset {
+  return {
+    id,
+    project: 7,
+    kind,
+    status: "ready",
+    failure_reason: "",
+    original_name: `${id}.${kind === "image" ? "png" : "mp4"}`,
+    prompt,
+    width: 512,
+    height: 512,
+    duration_seconds: null,
+    fps: null,
+    frame_count: null,
+    import_job_id: 1,
+    urls: {
+      display: `/media/${id}/display`,
+      thumbnail: `/media/${id}/thumb`,
+      poster: `/media/${id}/poster`,
+      original: `/media/${id}/original`,
+      frames: [],
+    },
+  };
+}
+
+function task(id: number, a: Asset, b: Asset | null = null): Task {
+  return {
+    id,
+    project: 7,
+    kind: b ? "pair" : "single",
+    asset: a,
+    asset_b: b,
+    required: 3,
+    assigned_count: 3,
+    submitted_count: 3,
+    status: "full",
+    priority: 0,
+  };
+}
+
+function annotation(id: number, username: string, fields: Partial<Annotation>): Annotation {
+  return {
+    id,
+    project: 7,
+    task: 0,
+    assignment: id,
+    user: id,
+    username,
+    checklist_version: 3,
+    client_id: `c${id}`,
+    state: "submitted",
+    options: {},
+    answers: [],
+    mask: [],
+    question_keys: [],
+    preference: null,
+    dimension_preferences: {},
+    comment: "",
+    time_spent_ms: 12000,
+    revision: 1,
+    submitted_at: "2025-11-20T10:00:00Z",
+    reviewed_by: null,
+    reviewed_at: null,
+    ...fields,
+  };
+}
+
+const ITEM_1: ReviewItem = {
+  task: task(101, asset(1, "A red tram at dusk")),
+  annotations: [
+    annotation(11, "alice", { options: { clarity: 2, lighting: 1, lighting_beauty: 1, subject: 1 }, comment: "nice" }),
+    annotation(12, "bob", { options: { clarity: 1, lighting: 1, lighting_beauty: 0, subject: 1 } }),
+    annotation(13, "carol", { options: { clarity: 1, lighting: 0, subject: 1 } }),
+  ],
+  disagreements: ["clarity", "lighting", "lighting_beauty"],
+  gold: null,
+};
+
+const ITEM_2: ReviewItem = {
+  task: task(102, asset(2, "A quiet street in the rain")),
+  annotations: [
+    annotation(21, "alice", { options: { clarity: 0, lighting: 0, subject: 0 } }),
+    annotation(22, "bob", { options: { clarity: 0, lighting: 0, subject: 0 } }),
+  ],
+  disagreements: [],
+  gold: {
+    source: "corrected",
+    source_annotation: null,
+    options: { clarity: 0, lighting: 0, subject: 1 },
+    answers: [],
+    mask: [],
+    preference: null,
+    dimension_preferences: {},
+    comment: "subject is the cyclist",
+    reviewed_by: "rita",
+    updated_at: "2025-11-21T09:00:00Z",
+    history: [],
+  },
+};
+
+const PAIR_ITEM: ReviewItem = {
+  task: task(201, asset(5, "A lighthouse"), asset(6, "A lighthouse")),
+  annotations: [
+    annotation(31, "alice", { preference: 1, dimension_preferences: { quality: 2 } }),
+    annotation(32, "bob", { preference: 4, dimension_preferences: { quality: 2 } }),
+  ],
+  disagreements: ["preference"],
+  gold: null,
+};
+
+interface Call {
+  method: string;
+  url: string;
+  body: unknown;
+}
+
+let calls: Call[];
+let reviewResponse: (url: string, body: Record<string, unknown>) => Response;
+let items: ReviewItem[];
+
+const json = (data: unknown, status = 200) =>
+  new Response(JSON.stringify(data), { status, headers: { "Content-Type": "application/json" } });
+
+let more: boolean;
+
+function page(results: ReviewItem[], offset: number) {
+  return {
+    count: more ? 45 : results.length,
+    next: more ? `/api/projects/7/review-items/?offset=${offset + 20}` : null,
+    previous: offset > 0 ? `/api/projects/7/review-items/?offset=${Math.max(0, offset - 20)}` : null,
+    results,
+  };
+}
+
+beforeEach(() => {
+  calls = [];
+  items = [ITEM_1, ITEM_2];
+  more = false;
+  reviewResponse = (url, body) => {
+    const id = Number(url.match(/tasks\/(\d+)\/review/)![1]);
+    const item = items.find((i) => i.task.id === id)!;
+    const source = typeof body.accept === "number" ? item.annotations.find((a) => a.id === body.accept)! : null;
+    return json({
+      ...item,
+      gold: {
+        source: source ? "accepted" : "corrected",
+        source_annotation: source?.id ?? null,
+        options: source ? source.options : body.options,
+        answers: [],
+        mask: [],
+        preference: null,
+        dimension_preferences: {},
+        comment: (body.comment as string) ?? "",
+        reviewed_by: "rita",
+        updated_at: "2025-11-22T09:00:00Z",
+        history: [],
+      },
+    });
+  };
+  vi.stubGlobal(
+    "fetch",
+    vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
+      const url = String(input);
+      const method = init?.method ?? "GET";
+      const body = init?.body ? JSON.parse(String(init.body)) : undefined;
+      calls.push({ method, url, body });
+      if (url === "/api/projects/7/") return json(PROJECT);
+      if (url === "/api/checklists/3/") return json({ id: 3, key: DEF.key, version: 1, definition: DEF, questions: [] });
+      if (url.startsWith("/api/projects/7/review-items/")) return json(page(items, Number(new URL(url, "http://x").searchParams.get("offset"))));
+      if (method === "POST" && /\/api\/projects\/7\/tasks\/\d+\/review\/$/.test(url)) return reviewResponse(url, body);
+      return json({ detail: `unexpected ${method} ${url}` }, 404);
+    }),
+  );
+});
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+function renderPage() {
+  return render(
+    <MemoryRouter initialEntries={["/projects/7/review"]}>
+      <Routes>
+        <Route path="/projects/:projectId/review" element={<ReviewPage />} />
+      </Routes>
+    </MemoryRouter>,
+  );
+}
+
+/** Wait until the comparison table of the first item is there. */
+async function ready() {
+  renderPage();
+  return await screen.findByRole("table", { name: /Answers of 3 annotators for task 101/ });
+}
+
+const row = (table: HTMLElement, title: string) => within(table).getByRole("rowheader", { name: new RegExp(title) }).closest("tr")!;
+const posts = () => calls.filter((c) => c.method === "POST");
+
+describe("ReviewPage", () => {
+  it("lists the items and shows the project, media and prompt", async () => {
+    await ready();
+    expect(screen.getByRole("heading", { level: 1, name: "Review: Street photos batch 1" })).toBeInTheDocument();
+    expect(calls.some((c) => c.url === "/api/projects/7/review-items/?state=pending&limit=20&offset=0")).toBe(true);
+    const nav = screen.getByRole("navigation", { name: "Review items" });
+    expect(within(nav).getAllByRole("button", { name: /Task 10[12]/ })).toHaveLength(2);
+    expect(within(nav).getByRole("button", { name: /Task 101/ })).toHaveAttribute("aria-current", "true");
+    expect(screen.getByRole("img", { name: "A red tram at dusk" })).toHaveAttribute("src", "/media/1/display");
+    expect(screen.getByText(/j/, { selector: "kbd" })).toBeInTheDocument();
+  });
+
+  it("highlights disagreeing rows and cells with a ≠ marker", async () => {
+    const table = await ready();
+    const headers = within(within(table).getAllByRole("row")[0]).getAllByRole("columnheader").map((h) => h.textContent?.trim());
+    expect(headers).toEqual(["Sub-dimension", "1. alice", "2. bob", "3. carol", "Gold / correction"]);
+    // Group rows per dimension.
+    expect(within(table).getByRole("columnheader", { name: "Quality" })).toBeInTheDocument();
+    expect(within(table).getByRole("columnheader", { name: "Content" })).toBeInTheDocument();
+
+    const clarity = row(table, "Clarity");
+    expect(clarity).toHaveClass("disagree");
+    expect(within(clarity).getByText("≠")).toBeInTheDocument();
+    const cells = within(clarity).getAllByRole("cell");
+    expect(cells.map((c) => c.textContent)).toEqual(["very clear (2)", "clear (1)", "clear (1)", "—"]);
+    // alice is off the majority; bob and carol agree.
+    expect(cells.map((c) => c.classList.contains("cell-disagree"))).toEqual([true, false, false, false]);
+
+    const subject = row(table, "Subject");
+    expect(subject).not.toHaveClass("disagree");
+    expect(within(subject).queryByText("≠")).toBeNull();
+    expect(subject.querySelectorAll(".cell-disagree")).toHaveLength(0);
+    expect(within(table).getAllByText("≠")).toHaveLength(3);
+    // carol's lighting is "no lighting": the gated sub-dimension does not apply to her.
+    expect(within(row(table, "Lighting beauty")).getAllByRole("cell")[2]).toHaveTextContent("n/a");
+  });
+
+  it("accepts an annotator's answer and moves to the next item", async () => {
+    const user = userEvent.setup();
+    await ready();
+    await user.click(screen.getByRole("button", { name: "Accept bob" }));
+    await waitFor(() => expect(posts()).toHaveLength(1));
+    expect(posts()[0]).toEqual({ method: "POST", url: "/api/projects/7/tasks/101/review/", body: { accept: 12 } });
+    expect(await screen.findByText(/Task 101: accepted bob's answer as gold/)).toHaveAttribute("role", "status");
+    expect(await screen.findByRole("heading", { level: 2, name: /Task 102/ })).toBeInTheDocument();
+    // The reviewed item now carries its gold badge in the list.
+    const nav = screen.getByRole("navigation", { name: "Review items" });
+    expect(within(within(nav).getByRole("button", { name: /Task 101/ })).getByText("gold")).toBeInTheDocument();
+  });
+
+  it("shows an existing gold answer with its source and reviewer", async () => {
+    const user = userEvent.setup();
+    await ready();
+    await user.click(screen.getByRole("button", { name: /Task 102/ }));
+    expect(await screen.findByTestId("gold-info")).toHaveTextContent(/Corrected by rita/);
+    const table = screen.getByRole("table", { name: /task 102/ });
+    expect(within(row(table, "Subject")).getAllByRole("cell")[2]).toHaveTextContent("clear subject (1)");
+  });
+
+  it("corrects from the majority, disables sub-dimensions that do not apply and posts the options", async () => {
+    const user = userEvent.setup();
+    await ready();
+    await user.click(screen.getByRole("button", { name: "Correct" }));
+    const clarity = screen.getByRole("combobox", { name: "Clarity" }) as HTMLSelectElement;
+    const lighting = screen.getByRole("combobox", { name: "Lighting" }) as HTMLSelectElement;
+    const beauty = screen.getByRole("combobox", { name: "Lighting beauty" }) as HTMLSelectElement;
+    // Majority: clarity 1 (bob, carol), lighting 1; beauty ties 1/0 → the first annotator (alice).
+    expect(clarity.value).toBe("1");
+    expect(lighting.value).toBe("1");
+    expect(beauty.value).toBe("1");
+    expect(beauty).toBeEnabled();
+
+    await user.selectOptions(clarity, "0");
+    await user.selectOptions(lighting, "0");
+    expect(beauty).toBeDisabled();
+    expect(beauty.value).toBe("");
+    await user.type(screen.getByLabelText("Comment (optional)"), "dark scene");
+    await user.click(screen.getByRole("button", { name: "Save correction" }));
+
+    await waitFor(() => expect(posts()).toHaveLength(1));
+    expect(posts()[0].url).toBe("/api/projects/7/tasks/101/review/");
+    expect(posts()[0].body).toEqual({ options: { clarity: 0, lighting: 0, subject: 1 }, comment: "dark scene" });
+    expect(await screen.findByText(/Task 101: correction saved as gold/)).toBeInTheDocument();
+  });
+
+  it("shows the server's detail when a correction is refused", async () => {
+    const user = userEvent.setup();
+    reviewResponse = () =>
+      json({ detail: "options.clarity: 5 is not an option of this sub-dimension.", errors: { clarity: ["bad"] } }, 400);
+    await ready();
+    await user.click(screen.getByRole("button", { name: "Correct" }));
+    await user.click(screen.getByRole("button", { name: "Save correction" }));
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("options.clarity: 5 is not an option of this sub-dimension.");
+    // Still on the same item, still correcting.
+    expect(screen.getByRole("heading", { level: 2, name: /Task 101/ })).toBeInTheDocument();
+    expect(screen.getByRole("combobox", { name: "Clarity" })).toBeInTheDocument();
+  });
+
+  it("does not post an incomplete correction", async () => {
+    const user = userEvent.setup();
+    await ready();
+    await user.click(screen.getByRole("button", { name: "Correct" }));
+    await user.selectOptions(screen.getByRole("combobox", { name: "Subject" }), "");
+    await user.click(screen.getByRole("button", { name: "Save correction" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("Choose an option for: Subject.");
+    expect(posts()).toHaveLength(0);
+  });
+
+  it("works from the keyboard: j/k move, digits accept, c corrects, typing is ignored", async () => {
+    const user = userEvent.setup();
+    await ready();
+    await user.keyboard("j");
+    expect(await screen.findByRole("heading", { level: 2, name: /Task 102/ })).toBeInTheDocument();
+    await user.keyboard("k");
+    expect(await screen.findByRole("heading", { level: 2, name: /Task 101/ })).toBeInTheDocument();
+
+    await user.keyboard("c");
+    const comment = screen.getByLabelText("Comment (optional)");
+    await user.click(comment);
+    await user.keyboard("jk2c");
+    expect(comment).toHaveValue("jk2c");
+    expect(screen.getByRole("heading", { level: 2, name: /Task 101/ })).toBeInTheDocument();
+    expect(posts()).toHaveLength(0);
+
+    comment.blur();
+    await user.keyboard("c");
+    expect(screen.queryByRole("combobox", { name: "Clarity" })).toBeNull();
+    await user.keyboard("3");
+    await waitFor(() => expect(posts()).toHaveLength(1));
+    expect(posts()[0].body).toEqual({ accept: 13 });
+  });
+
+  it("filters by state and disagreement", async () => {
+    const user = userEvent.setup();
+    await ready();
+    await user.click(screen.getByRole("tab", { name: "Reviewed" }));
+    await waitFor(() =>
+      expect(calls.some((c) => c.url === "/api/projects/7/review-items/?state=reviewed&limit=20&offset=0")).toBe(true),
+    );
+    expect(screen.getByRole("tab", { name: "Reviewed" })).toHaveAttribute("aria-selected", "true");
+    await user.click(screen.getByRole("checkbox", { name: "Only disagreements" }));
+    await waitFor(() =>
+      expect(
+        calls.some((c) => c.url === "/api/projects/7/review-items/?state=reviewed&limit=20&offset=0&disagreement=1"),
+      ).toBe(true),
+    );
+  });
+
+  it("pages through the list; a review at the end of a pending page continues on the next page", async () => {
+    items = [ITEM_1, { ...ITEM_2, gold: null }];
+    more = true;
+    const user = userEvent.setup();
+    await ready();
+    expect(screen.getByText("Items 1–2 of 45")).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Prev" })).toBeDisabled();
+    await user.click(screen.getByRole("button", { name: /Task 102/ }));
+    await user.click(screen.getByRole("button", { name: "Accept alice" }));
+    // Task 102 left the pending list, so the item after it is now at offset 1.
+    await waitFor(() =>
+      expect(calls.map((c) => c.url)).toContain("/api/projects/7/review-items/?state=pending&limit=20&offset=1"),
+    );
+    expect(await screen.findByText("Items 2–3 of 45")).toBeInTheDocument();
+
+    await user.click(screen.getByRole("tab", { name: "All" }));
+    await screen.findByText("Items 1–2 of 45");
+    await user.click(screen.getByRole("button", { name: "Next" }));
+    await waitFor(() =>
+      expect(calls.map((c) => c.url)).toContain("/api/projects/7/review-items/?state=all&limit=20&offset=2"),
+    );
+    // k on the first item of a page goes back to the last item of the previous page.
+    await screen.findByText("Items 3–4 of 45");
+    await user.keyboard("k");
+    await waitFor(() =>
+      expect(calls.filter((c) => c.url === "/api/projects/7/review-items/?state=all&limit=20&offset=0")).toHaveLength(2),
+    );
+    expect(await screen.findByRole("heading", { level: 2, name: /Task 102/ })).toBeInTheDocument();
+  });
+
+  it("compares pairs by preference with A and B side by side", async () => {
+    items = [PAIR_ITEM];
+    const user = userEvent.setup();
+    renderPage();
+    const table = await screen.findByRole("table", { name: /task 201/ });
+    expect(screen.getByText("Asset A")).toBeInTheDocument();
+    expect(screen.getByText("Asset B")).toBeInTheDocument();
+    expect(screen.getAllByRole("img", { name: "A lighthouse" })).toHaveLength(2);
+    const overall = row(table, "Overall");
+    expect(overall).toHaveClass("disagree");
+    expect(within(overall).getAllByRole("cell").map((c) => c.textContent)).toEqual([
+      "A much better (1)",
+      "B better (4)",
+      "—",
+    ]);
+    expect(row(table, "Quality")).not.toHaveClass("disagree");
+
+    await user.click(screen.getByRole("button", { name: "Correct" }));
+    const pref = screen.getByRole("combobox", { name: /Overall/ }) as HTMLSelectElement;
+    expect(pref.value).toBe("1"); // a tie → the first annotator
+    await user.selectOptions(pref, "3");
+    await user.click(screen.getByRole("button", { name: "Save correction" }));
+    await waitFor(() => expect(posts()).toHaveLength(1));
+    expect(posts()[0]).toEqual({
+      method: "POST",
+      url: "/api/projects/7/tasks/201/review/",
+      body: { preference: 3, dimension_preferences: { quality: 2 } },
+    });
+  });
+});
