@@ -28,9 +28,7 @@ def annotate(user, project, options: dict) -> Annotation:
 def reviewed_project(add_asset):
     reviewer = make_user("rita")
     ann1, ann2 = make_user("ann"), make_user("bob")
-    p = Project.objects.create(
-        name="Review demo", media_type="image", checklist_version=builtin("image"), overlap=2
-    )
+    p = Project.objects.create(name="Review demo", media_type="image", checklist_version=builtin("image"), overlap=2)
     for u, role in ((reviewer, "manager"), (ann1, "annotator"), (ann2, "annotator")):
         Membership.objects.create(project=p, user=u, role=role)
     add_asset(p, "test1.jpg", "a fox in the snow")
