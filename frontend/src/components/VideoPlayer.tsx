@@ -6,6 +6,8 @@ import { SPEEDS, type MediaControls } from "./media";
  * Keeps the videos of a pair in step: play, pause, seek and speed of one are applied to the
  * others (a guard stops the echo).
  */
+const SEEK_TOLERANCE_S = 0.01; // well under one frame at 60 fps
+
 export class VideoSync {
   private videos = new Set<HTMLVideoElement>();
   private echoing = false;
@@ -21,11 +23,19 @@ export class VideoSync {
         this.echoing = false;
       }
     };
+    // Each mirror is idempotent (it acts only when the other differs), so events that arrive
+    // later, as browsers queue them, settle instead of bouncing between the videos.
     const handlers: [string, () => void][] = [
-      ["play", mirror((o) => void o.play().catch(() => undefined))],
-      ["pause", mirror((o) => o.pause())],
-      ["seeking", mirror((o) => (o.currentTime = Math.min(video.currentTime, o.duration || video.currentTime)))],
-      ["ratechange", mirror((o) => (o.playbackRate = video.playbackRate))],
+      ["play", mirror((o) => void (o.paused && o.play()?.catch(() => undefined)))],
+      ["pause", mirror((o) => void (!o.paused && o.pause()))],
+      [
+        "seeking",
+        mirror((o) => {
+          const target = Math.min(video.currentTime, o.duration || video.currentTime);
+          if (Math.abs(o.currentTime - target) > SEEK_TOLERANCE_S) o.currentTime = target;
+        }),
+      ],
+      ["ratechange", mirror((o) => void (o.playbackRate !== video.playbackRate && (o.playbackRate = video.playbackRate)))],
     ];
     for (const [name, fn] of handlers) video.addEventListener(name, fn);
     return () => {

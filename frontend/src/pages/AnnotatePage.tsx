@@ -114,7 +114,8 @@ export default function AnnotatePage() {
       prefetching.current = api
         .nextTask(projectId, exclude)
         .then((next) => {
-          if (next && next.id !== currentRef.current?.assignment.id) {
+          const shown = currentRef.current?.assignment.id;
+          if (next && next.id !== shown && next.id !== holding && !outbox.pendingAssignmentIds().includes(next.id)) {
             ahead.current = next;
             preload(next.task.asset);
             preload(next.task.asset_b);
@@ -218,15 +219,17 @@ export default function AnnotatePage() {
   );
 
   // Keep the leases of the task on screen and the one fetched ahead.
+  // Keyed on the assignment, not the answer: a timer restarted on every key would never fire.
+  const shownId = current?.assignment.id;
   useEffect(() => {
-    if (!current || !project) return;
+    if (!shownId || !project) return;
     const every = Math.max(15, Math.min(300, project.lease_seconds / 3)) * 1000;
     const timer = setInterval(() => {
-      void api.heartbeat(current.assignment.id).catch(() => undefined);
+      void api.heartbeat(shownId).catch(() => undefined);
       if (ahead.current) void api.heartbeat(ahead.current.id).catch(() => undefined);
     }, every);
     return () => clearInterval(timer);
-  }, [current, project]);
+  }, [shownId, project]);
 
   // --- answering --------------------------------------------------------------------------------
 
@@ -251,11 +254,12 @@ export default function AnnotatePage() {
       if (!c || !def) return;
       const answer = withValue(def, c.answer, key, code, pair);
       update(answer);
-      if (advance) {
-        const list = applicable(answer);
-        const i = list.findIndex((r) => r.key === key);
-        if (i >= 0 && i < list.length - 1) setFocused(list[i + 1].key);
-      }
+      const list = applicable(answer);
+      const i = list.findIndex((r) => r.key === key);
+      if (advance && i >= 0 && i < list.length - 1) setFocused(list[i + 1].key);
+      else
+        // The choice made the highlighted row inapplicable (e.g. "no lighting"): move on.
+        setFocused((f) => (f && list.some((r) => r.key === f) ? f : (list[i + 1] ?? list[0])?.key ?? null));
     },
     [def, pair, update, applicable],
   );
@@ -289,6 +293,9 @@ export default function AnnotatePage() {
 
   const advanceToNext = useCallback(async () => {
     if (!def) return;
+    // A fetch-ahead still in flight will answer with the very task a claim now would get:
+    // wait for it rather than race it (which could show that task twice).
+    if (prefetching.current) await prefetching.current;
     const next = ahead.current;
     ahead.current = null;
     if (next) show(next, def);
@@ -454,7 +461,8 @@ export default function AnnotatePage() {
       <ImageViewer key={asset.id} asset={asset} label={label} ref={i === 0 ? mediaA : mediaB} />
     );
 
-  const answeredCount = rows.length - missingRows.length;
+  const applicableRows = pair ? rows : rows.filter((r) => gateMap[r.key] !== "closed");
+  const answeredCount = applicableRows.filter((r) => valueOf(current.answer, r.key, pair) !== undefined).length;
   return (
     <div className="annotate" data-testid="annotate" data-assignment-id={current.assignment.id} data-task-id={task.id}>
       <section className="media-pane" aria-label="Media">
@@ -538,7 +546,7 @@ export default function AnnotatePage() {
               Skip <kbd>s</kbd>
             </button>
             <span className="muted" data-testid="answered-count">
-              {pair ? (missingRows.length ? "choose a preference" : "ready") : `${answeredCount}/${rows.length} answered`}
+              {pair ? (missingRows.length ? "choose a preference" : "ready") : `${answeredCount}/${applicableRows.length} answered`}
             </span>
           </div>
           <div className="hints" aria-label="Keyboard shortcuts">
