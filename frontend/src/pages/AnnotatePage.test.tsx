@@ -5,59 +5,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import AnnotatePage from "./AnnotatePage";
 import { SKIP_REASONS } from "../components/SkipDialog";
 import { storeLocalDraft } from "../work";
-import type { Asset, Assignment, ChecklistDefinition, ChecklistVersion, PredictionSummary, Project } from "../types";
+import type { Asset, Assignment, ChecklistVersion, PredictionSummary, Project } from "../types";
+import { SMALL } from "../test/fixtures";
 
-// The SMALL checklist of checklist.test.ts (copied: importing a test file would run its tests here
-// too): lighting_beauty is gated by q4 "Is there lighting?" of lighting.
-const SMALL: ChecklistDefinition = {
-  key: "street-photos",
-  title: "Street photos",
-  media_type: "image",
-  dimensions: [
-    {
-      key: "quality",
-      title: "Quality",
-      sub_dimensions: [
-        {
-          key: "clarity",
-          title: "Clarity",
-          options: [
-            { code: 2, label: "very clear" },
-            { code: 1, label: "clear" },
-            { code: 0, label: "blurry" },
-          ],
-          questions: [
-            { key: "q1", text: "Is the image very clear?", yes_if_at_least: 2 },
-            { key: "q2", text: "Is the image clear?", yes_if_at_least: 1 },
-          ],
-        },
-        {
-          key: "lighting",
-          title: "Lighting",
-          options: [
-            { code: 2, label: "distinct" },
-            { code: 1, label: "ordinary" },
-            { code: 0, label: "no lighting", not_present: true },
-          ],
-          questions: [
-            { key: "q3", text: "Is the lighting distinct?", yes_if_at_least: 2 },
-            { key: "q4", text: "Is there lighting?", yes_if_at_least: 1, presence: true },
-          ],
-        },
-        {
-          key: "lighting_beauty",
-          title: "Lighting beauty",
-          gated_by: "q4",
-          options: [
-            { code: 1, label: "beautiful" },
-            { code: 0, label: "ordinary" },
-          ],
-          questions: [{ key: "q5", text: "Is the lighting beautiful?", yes_if_at_least: 1 }],
-        },
-      ],
-    },
-  ],
-};
 
 const PROJECT: Project = {
   id: 1,
