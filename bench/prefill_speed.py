@@ -1,0 +1,241 @@
+"""Benchmark: answering the 59 VisionReward image questions for one image, three ways.
+
+    .venv/bin/python bench/prefill_speed.py                       # tiny random LLaVA, CPU
+    .venv/bin/python bench/prefill_speed.py --model realistic --device cuda --dtype bfloat16
+    .venv/bin/python bench/prefill_speed.py --model /models/llava-1.5-7b-hf --device cuda
+
+(a) **reference**: like the VisionReward code, one ``model.generate`` per question
+    (``--gen-tokens`` new tokens, greedy) with the processor called per question (the image
+    is re-processed and re-encoded 59 times). Generation is used here only, as the baseline.
+(b) **full batch**: ``HFGuesser.guess_full_batch``, one forward per batch of questions over
+    full inputs, no cache: the image is processed once, but every row holds the media tokens
+    and the whole prefix again (and runs the vision tower again); P(yes) from the logits.
+(c) **ours**: ``HFGuesser.guess``, the media and shared prompt run once, questions in batches
+    from its KV cache.
+
+It prints a Markdown table (median wall time per asset over ``--repeats`` runs after one
+warm-up run each, questions/s, speed-up over (a)) and the token-count limit of prefix
+caching: with N questions, p prefix tokens (media + shared text) and q question tokens on
+average, a full input costs p + q tokens and the cached path p + Nq in all, so (b)/(c) can
+reach at most N(p + q) / (p + Nq) when time is proportional to tokens; ours' speed-up over (b)
+is given as a fraction of that (target: at least 80 %). (b) also runs the vision tower per
+row, which token counts leave out, so the fraction can exceed 100 %.
+
+Models (no download, ever):
+
+* ``tiny``: a random LLaVA saved to a temporary folder and loaded by ``HFGuesser(path)``,
+  bigger than the test one: 224 px images with 14 px patches (256 image tokens), a 4-layer
+  CLIP tower (hidden 192) and a 4-layer Llama (hidden 256), word-level tokenizer.
+* ``realistic``: CLIP ViT-L/14 at 336 px (576 image tokens, 24 layers, hidden 1024) and a
+  TinyLlama-1.1B-shaped Llama (22 layers, hidden 2048, 32 heads, 4 KV heads, vocab 32000),
+  built from the config in memory with random weights (``HFGuesser.from_objects``): for GPU
+  timing; on CPU it is slow.
+* anything else: a local folder or a Hub id already in the local Hugging Face cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from annotator.checklist import load_builtin  # noqa: E402
+from worker.guessers import GuessRequest, MediaInput  # noqa: E402
+from worker.guessers.hf import HFGuesser  # noqa: E402
+
+DEFAULT_IMAGE = REPO / "annotator" / "demo" / "samples" / "test1.jpg"
+DEFAULT_PROMPT = "A red vintage car parked under a tree at sunset"
+TINY = {
+    "image_size": 224,
+    "patch_size": 14,
+    "vision_hidden": 192,
+    "vision_layers": 4,
+    "vision_heads": 4,
+    "hidden": 256,
+    "layers": 4,
+    "heads": 8,
+    "kv_heads": 4,
+    "initializer_range": 0.05,
+}
+REALISTIC = {
+    "image_size": 336,
+    "patch_size": 14,
+    "vision_hidden": 1024,
+    "vision_layers": 24,
+    "vision_heads": 16,
+    "vision_intermediate": 4096,
+    "hidden": 2048,
+    "layers": 22,
+    "heads": 32,
+    "kv_heads": 4,
+    "intermediate": 5632,
+    "initializer_range": 0.02,
+}
+
+
+def load_guesser(args, workdir: Path) -> HFGuesser:
+    from tests.worker import tiny_vlm
+
+    if args.model == "tiny":
+        path = tiny_vlm.build_tiny_llava(workdir / "tiny-bench-llava", seed=0, **TINY)
+        return HFGuesser(str(path), device=args.device, dtype=args.dtype, batch_size=args.batch_size)
+    if args.model == "realistic":
+        from worker.guessers.hf import _resolve_device, _resolve_dtype
+
+        device = _resolve_device(args.device)
+        dtype = _resolve_dtype(args.dtype, device)
+        tokenizer = tiny_vlm.build_tokenizer(vocab_size=32000)
+        sizes = dict(REALISTIC)
+        image_size, patch_size = sizes.pop("image_size"), sizes.pop("patch_size")
+        config = tiny_vlm.llava_config(tokenizer, image_size=image_size, patch_size=patch_size, **sizes)
+        model = tiny_vlm.build_model(config, seed=0, dtype=dtype, device=str(device))
+        processor = tiny_vlm.build_processor(tokenizer, image_size=image_size, patch_size=patch_size)
+        return HFGuesser.from_objects(model, processor, name="realistic-random-llava", batch_size=args.batch_size)
+    return HFGuesser(
+        args.model,
+        device=args.device,
+        dtype=args.dtype,
+        batch_size=args.batch_size,
+        trust_remote_code=args.trust_remote_code,
+        local_files_only=True,
+    )
+
+
+def reference_generate(guesser: HFGuesser, request: GuessRequest, gen_tokens: int) -> dict:
+    """(a): per question, the processor on the full text + image, then greedy generation."""
+    prompt = guesser.build_prompt(request)
+    tokenizer = guesser.tokenizer
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    started = time.perf_counter()
+    with torch.inference_mode():
+        for text in prompt.question_texts:
+            inputs = guesser.model_inputs([prompt.prefix_text + text], prompt.images, prompt.add_special_tokens)
+            guesser.model.generate(
+                **inputs,
+                max_new_tokens=gen_tokens,
+                min_new_tokens=gen_tokens,
+                do_sample=False,
+                pad_token_id=pad,
+            )
+        guesser._sync()
+    return {"total": time.perf_counter() - started}
+
+
+def timed(run, repeats: int) -> tuple[float, list]:
+    """Median wall time of ``repeats`` runs after one warm-up (kernels, allocator, caches), and
+    every run's result."""
+    run()
+    times, results = [], []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        results.append(run())
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), results
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default="tiny", help="tiny | realistic | a local model folder | a cached Hub id")
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
+    parser.add_argument("--dtype", default="auto", help="auto | float32 | bfloat16 | float16")
+    parser.add_argument("--batch-size", type=int, default=16, help="questions per forward in (b) and (c)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per method (after one warm-up)")
+    parser.add_argument("--gen-tokens", type=int, default=1, help="new tokens per question in (a)")
+    parser.add_argument("--skip-reference", action="store_true", help="leave out (a)")
+    parser.add_argument("--trust-remote-code", action="store_true")
+    parser.add_argument("--image", type=Path, default=DEFAULT_IMAGE)
+    parser.add_argument("--prompt", default=DEFAULT_PROMPT)
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    args = parser.parse_args(argv)
+    torch.manual_seed(0)
+
+    with tempfile.TemporaryDirectory(prefix="prefill-bench-") as workdir:
+        guesser = load_guesser(args, Path(workdir))
+    checklist = load_builtin("visionreward-image")
+    with Image.open(args.image) as image:
+        request = GuessRequest(MediaInput(kind="image", frames=[image.convert("RGB")]), args.prompt, checklist)
+    n = len(checklist.questions)
+
+    rows = {}
+    if not args.skip_reference:
+        rows["a"] = timed(lambda: reference_generate(guesser, request, args.gen_tokens), args.repeats)
+    rows["b"] = timed(lambda: guesser.guess_full_batch(request), args.repeats)
+    rows["c"] = timed(lambda: guesser.guess(request), args.repeats)
+
+    ours = rows["c"][1][-1]
+    p = ours.details["prefix_tokens"]
+    q = statistics.mean(ours.details["question_tokens"])
+    limit = n * (p + q) / (p + n * q)
+    speedup_b = rows["b"][0] / rows["c"][0]
+    full = rows["b"][1][-1]
+    max_diff = max(abs(ours.p_yes[k] - full.p_yes[k]) for k in ours.p_yes)
+    model_b = statistics.median(r.timings["forward"] for r in rows["b"][1])
+    model_c = statistics.median(r.timings["prefix"] + r.timings["questions"] for r in rows["c"][1])
+    speedup_model = model_b / model_c
+    params = sum(t.numel() for t in guesser.model.parameters())
+
+    labels = {
+        "a": f"(a) reference: generate ({args.gen_tokens} token) per question, media re-processed",
+        "b": "(b) full inputs (media tokens per row), batched, no cache",
+        "c": "(c) ours: prefix cache + batched questions",
+    }
+    print(
+        f"\nmodel {guesser.name} ({params / 1e6:.1f} M parameters), {guesser.device}, {guesser.dtype}, "
+        f"batch size {args.batch_size}, median of {args.repeats}; torch {torch.__version__}, "
+        f"{platform.processor() or platform.machine()}"
+        + (f", {torch.cuda.get_device_name(guesser.device)}" if guesser.device.type == "cuda" else "")
+    )
+    print(f"image {args.image.name}, N = {n} questions, p = {p} prefix tokens, q = {q:.1f} mean question tokens\n")
+    print("| method | wall s / asset | questions / s | speed-up vs (a) |")
+    print("| --- | ---: | ---: | ---: |")
+    for key, (seconds, _) in rows.items():
+        vs_a = f"{rows['a'][0] / seconds:.1f}x" if "a" in rows else "–"
+        print(f"| {labels[key]} | {seconds:.3f} | {n / seconds:.1f} | {vs_a} |")
+    print(
+        f"\ntoken-count limit N(p+q)/(p+Nq) = {limit:.1f}x; ours over (b) = {speedup_b:.1f}x "
+        f"= {100 * speedup_b / limit:.0f} % of the limit (target >= 80 %)"
+    )
+    print(
+        f"model stages only (without the shared preparation: prompt, tokenizing, image processing): "
+        f"(b) {model_b:.3f} s, (c) {model_c:.3f} s = {speedup_model:.1f}x "
+        f"= {100 * speedup_model / limit:.0f} % of the limit"
+    )
+    print(f"stages of (c) in the last run: {ours.timings}; max |P(yes) (c) - (b)| = {max_diff:.2e}")
+
+    figures = {
+        "model": guesser.name,
+        "parameters": params,
+        "device": str(guesser.device),
+        "dtype": str(guesser.dtype),
+        "batch_size": args.batch_size,
+        "N": n,
+        "p": p,
+        "q": q,
+        "seconds": {key: seconds for key, (seconds, _) in rows.items()},
+        "limit": limit,
+        "speedup_over_b": speedup_b,
+        "fraction_of_limit": speedup_b / limit,
+        "model_seconds": {"b": model_b, "c": model_c},
+        "model_fraction_of_limit": speedup_model / limit,
+        "max_abs_diff_b_c": max_diff,
+        "stages_c": ours.timings,
+    }
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(figures, indent=2))
+    return figures
+
+
+if __name__ == "__main__":
+    main()

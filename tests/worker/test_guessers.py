@@ -1,0 +1,352 @@
+"""HFGuesser on a tiny random-weight LLaVA saved to disk (tests/worker/tiny_vlm.py): the
+prefix-cached batched path equals one full forward per question, for images and videos.
+
+The tiny model has large random weights (initializer_range 0.2), so its P(yes) spread over
+most of [0, 1] and differ per question and per image: a tolerance of 1e-4 is meaningful, which
+``test_tolerance_catches_wrong_positions`` checks.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from django.conf import settings
+from PIL import Image
+
+from annotator.checklist import load_builtin, options_from_p_yes
+from tests.worker.tiny_vlm import build_tiny_llava
+from worker.guessers import GuesserError, GuessRequest, MediaInput
+from worker.guessers.hf import ANSWER_CUE, HFGuesser
+from worker.guessers.media import media_input_from_asset, select_frames
+
+SAMPLES = Path(__file__).resolve().parents[2] / "annotator" / "demo" / "samples"
+TOLERANCE = 1e-4
+PROMPT = "a red car under a tree at sunset"
+
+
+@pytest.fixture(scope="session")
+def tiny_llava(tmp_path_factory) -> Path:
+    return build_tiny_llava(tmp_path_factory.mktemp("models") / "tiny-llava", seed=0)
+
+
+@pytest.fixture(scope="module")
+def guesser(tiny_llava) -> HFGuesser:
+    torch.manual_seed(0)
+    return HFGuesser(str(tiny_llava), dtype="float32", device="cpu", batch_size=16)
+
+
+@pytest.fixture(scope="module")
+def image_checklist():
+    return load_builtin("visionreward-image")
+
+
+@pytest.fixture(scope="module")
+def video_checklist():
+    return load_builtin("visionreward-video")
+
+
+@pytest.fixture(scope="module")
+def sample_image() -> Image.Image:
+    # The sample, downscaled: the tiny model sees 32x32 anyway, and the per-question reference
+    # path re-processes the image 59 times.
+    with Image.open(SAMPLES / "test1.jpg") as image:
+        return image.convert("RGB").resize((96, 96))
+
+
+@pytest.fixture(scope="module")
+def image_request(sample_image, image_checklist) -> GuessRequest:
+    return GuessRequest(MediaInput(kind="image", frames=[sample_image]), PROMPT, image_checklist)
+
+
+@pytest.fixture(scope="module")
+def reference(guesser, image_request):
+    """One full forward per question (media processed every time)."""
+    return guesser.guess_uncached(image_request)
+
+
+def _max_diff(a: dict, b: dict) -> float:
+    assert a.keys() == b.keys()
+    return max(abs(a[key] - b[key]) for key in a)
+
+
+def _frames(count: int) -> list[Image.Image]:
+    colors = [(220, 30, 30), (30, 200, 40), (20, 40, 230), (240, 240, 20), (10, 10, 10), (200, 200, 200)]
+    return [Image.new("RGB", (48, 40), colors[i % len(colors)]) for i in range(count)]
+
+
+# --- the cached path equals the reference ------------------------------------------------
+
+
+def test_reference_is_informative(reference, image_checklist):
+    values = list(reference.p_yes.values())
+    assert list(reference.p_yes) == list(image_checklist.question_keys)
+    assert len(values) == 59 and all(0.0 <= v <= 1.0 for v in values)
+    assert max(values) - min(values) > 0.3  # far from a constant 0.5
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, 16, 64])
+def test_cached_batched_equals_uncached(guesser, image_request, reference, batch_size, monkeypatch):
+    monkeypatch.setattr(guesser, "batch_size", batch_size)
+    result = guesser.guess(image_request)
+    assert list(result.p_yes) == list(reference.p_yes)
+    assert _max_diff(result.p_yes, reference.p_yes) < TOLERANCE
+    assert result.details["split_exact"] is True
+    assert result.details["batch_size"] == batch_size
+    assert result.model_name == guesser.name and result.model_version == guesser.version
+    assert {"prepare", "prefix", "questions", "total"} <= result.timings.keys()
+
+
+@pytest.mark.parametrize("setting", ["_logits_to_keep", "_cache_views"])
+def test_fallback_paths_equal_uncached(guesser, image_request, reference, setting, monkeypatch):
+    """Full logits gathered per row (remote-code models); deep-copied caches (other cache types)."""
+    monkeypatch.setattr(guesser, setting, False)
+    monkeypatch.setattr(guesser, "batch_size", 7)
+    assert _max_diff(guesser.guess(image_request).p_yes, reference.p_yes) < TOLERANCE
+
+
+def test_same_tokens_as_reference(guesser, image_request, reference):
+    """The cached path feeds prefix + question tokens, exactly what the reference tokenizes."""
+    result = guesser.guess(image_request)
+    full = [result.details["prefix_tokens"] + n for n in result.details["question_tokens"]]
+    assert full == reference.details["input_tokens"]
+
+
+def test_full_batch_equals_uncached(guesser, image_request, reference):
+    assert _max_diff(guesser.guess_full_batch(image_request).p_yes, reference.p_yes) < TOLERANCE
+
+
+def test_deterministic(guesser, image_request):
+    assert guesser.guess(image_request).p_yes == guesser.guess(image_request).p_yes
+
+
+def test_tolerance_catches_wrong_positions(guesser, image_request, reference, monkeypatch):
+    """Positions restarting at the prefix length + 1 (off by one) move P(yes) well past 1e-4."""
+    original = guesser._question_inputs
+
+    def shifted(prefix, ids):
+        inputs, last = original(prefix, ids)
+        inputs["position_ids"] = inputs["position_ids"] + 1
+        return inputs, last
+
+    monkeypatch.setattr(guesser, "_question_inputs", shifted)
+    assert _max_diff(guesser.guess(image_request).p_yes, reference.p_yes) > 10 * TOLERANCE
+
+
+# --- prompts ----------------------------------------------------------------------------
+
+
+def test_prompt_layout(guesser, image_request):
+    prompt = guesser.build_prompt(image_request)
+    assert prompt.template == "processor"
+    assert prompt.prefix_text.startswith("<s>")  # the chat template writes BOS ...
+    assert prompt.add_special_tokens is False  # ... so tokenizing adds none
+    assert prompt.prefix_text.count("<image>") == 1
+    assert prompt.prefix_text.rstrip().endswith(f"The generation prompt is: {PROMPT}.")
+    first = prompt.question_texts[0]
+    assert first.startswith("Is there a human body in the image?" + ANSWER_CUE)
+    assert first.endswith("ASSISTANT:")  # the assistant turn starts; its first token is the answer
+
+
+def test_prompt_placeholder_is_filled(guesser, video_checklist):
+    request = GuessRequest(MediaInput(kind="video", frames=_frames(3)), PROMPT, video_checklist)
+    prompt = guesser.build_prompt(request)
+    assert len(prompt.question_texts) == 64
+    assert not any("[[prompt]]" in text for text in prompt.question_texts)
+    assert prompt.question_texts[0].startswith(
+        f'Does the video meet all the requirements stated in the text "{PROMPT}"?{ANSWER_CUE}'
+    )
+    with_prompt = [q.key for q in video_checklist.questions if "[[prompt]]" in q.text]
+    assert with_prompt == ["q1", "q2", "q3", "q4"]
+    for key, text in zip(prompt.keys, prompt.question_texts, strict=True):
+        assert (PROMPT in text) == (key in with_prompt)
+
+
+def test_plain_template_without_chat_template(tmp_path, image_request):
+    path = build_tiny_llava(tmp_path / "plain", seed=1, chat_template=None)
+    guesser = HFGuesser(str(path), dtype="float32", device="cpu", batch_size=8)
+    prompt = guesser.build_prompt(image_request)
+    assert prompt.template == "plain" and prompt.add_special_tokens is True
+    assert prompt.question_texts[0].endswith(ANSWER_CUE + "\nAnswer:")
+    request = GuessRequest(image_request.media, PROMPT, load_builtin("visionreward-image"))
+    cached = guesser.guess(request)
+    assert cached.details["split_exact"] is True
+    assert _max_diff(cached.p_yes, guesser.guess_uncached(request).p_yes) < TOLERANCE
+
+
+# --- video ------------------------------------------------------------------------------
+
+
+def test_video_frames(guesser, video_checklist):
+    several = GuessRequest(MediaInput(kind="video", frames=_frames(3), times=[0.0, 1.0, 2.0]), PROMPT, video_checklist)
+    one = GuessRequest(MediaInput(kind="video", frames=_frames(1)), PROMPT, video_checklist)
+    result = guesser.guess(several)
+    assert result.details["frames"] == 3 and result.details["frame_times"] == [0.0, 1.0, 2.0]
+    assert guesser.build_prompt(several).prefix_text.count("<image>") == 3
+    assert result.details["prefix_tokens"] > guesser.guess(one).details["prefix_tokens"] + 2 * 16
+    assert len(result.p_yes) == 64
+    assert _max_diff(result.p_yes, guesser.guess_full_batch(several).p_yes) < TOLERANCE
+    assert _max_diff(result.p_yes, guesser.guess(one).p_yes) > 1e-3  # the other frames matter
+
+
+def test_video_frames_are_thinned(guesser, video_checklist, monkeypatch):
+    monkeypatch.setattr(guesser, "max_frames", 4)
+    request = GuessRequest(
+        MediaInput(kind="video", frames=_frames(10), times=[float(i) for i in range(10)]), "", video_checklist
+    )
+    result = guesser.guess(request)
+    assert result.details["frames"] == 4
+    assert result.details["frame_times"] == [0.0, 3.0, 6.0, 9.0]
+    assert "The generation prompt is" not in guesser.build_prompt(request).prefix_text  # no prompt given
+
+
+def test_select_frames():
+    assert select_frames(3, 8) == [0, 1, 2]
+    assert select_frames(24, 8) == [0, 3, 7, 10, 13, 16, 20, 23]
+    assert select_frames(5, 1) == [0]
+    with pytest.raises(ValueError):
+        select_frames(5, 0)
+
+
+# --- assets on disk -----------------------------------------------------------------------
+
+
+def _processed_asset(project, sample: str, tmp_path: Path, prompt: str):
+    """A ready asset made from a demo sample by the import job's own processing."""
+    from annotator.models import Asset, asset_media_dir
+    from worker.media import MediaLimits, process_media
+
+    limits = MediaLimits(
+        max_bytes=settings.VR_MAX_ASSET_BYTES,
+        max_pixels=settings.VR_MAX_IMAGE_PIXELS,
+        max_video_seconds=settings.VR_MAX_VIDEO_SECONDS,
+    )
+    processed = process_media(SAMPLES / sample, tmp_path / sample.replace(".", "_"), limits=limits)
+    info = processed.info
+    asset = Asset.objects.create(
+        project=project, kind=info.kind, original_name=sample, prompt=prompt, fps=info.fps, mime_type=info.mime_type
+    )
+    rel = asset_media_dir(project.pk, asset.pk)
+    shutil.copytree(tmp_path / sample.replace(".", "_"), Path(settings.MEDIA_ROOT) / rel)
+    files = {}
+    for key, value in processed.files.items():
+        if isinstance(value, str):
+            files[key] = f"{rel}/{value}"
+        elif isinstance(value, list):
+            files[key] = [{**item, "file": f"{rel}/{item['file']}"} for item in value]
+        else:
+            files[key] = value
+    asset.files = files
+    asset.save(update_fields=["files"])
+    return asset
+
+
+def test_media_input_from_processed_assets(db, tmp_path, guesser, video_checklist, image_checklist):
+    from tests import factories as f
+
+    video = _processed_asset(f.project(media_type="video"), "test1.mp4", tmp_path, PROMPT)
+    media = media_input_from_asset(video)
+    frames = video.files["frames"]
+    assert media.kind == "video" and len(frames) >= 2
+    assert len(media.frames) == len(frames)
+    assert media.times == [frame["time"] for frame in frames]
+    assert all(frame.mode == "RGB" for frame in media.frames)
+    assert media.fps == video.fps
+    result = guesser.guess(GuessRequest(media, video.prompt, video_checklist))
+    assert len(result.p_yes) == 64 and result.details["frames"] == min(len(frames), guesser.max_frames)
+
+    image = _processed_asset(f.project(media_type="image"), "test1.jpg", tmp_path, PROMPT)
+    media = media_input_from_asset(image)
+    assert media.kind == "image" and len(media.frames) == 1
+    assert media.frames[0].size == (1024, 1024)
+    assert len(guesser.guess(GuessRequest(media, image.prompt, image_checklist)).p_yes) == 59
+
+
+def test_media_input_errors(db, tmp_path):
+    from annotator.models import Asset
+    from tests import factories as f
+    from worker.guessers.media import media_input_from_files
+
+    with pytest.raises(GuesserError, match="missing"):
+        media_input_from_files("image", {"display": "nope.jpg"}, tmp_path)
+    with pytest.raises(GuesserError, match="outside MEDIA_ROOT"):
+        media_input_from_files("image", {"display": "../../etc/passwd"}, tmp_path)
+    with pytest.raises(GuesserError, match="no sampled frames"):
+        media_input_from_files("video", {"frames": []}, tmp_path)
+    failed = Asset.objects.create(
+        project=f.project(media_type="image"), kind="image", original_name="x.jpg", status=Asset.Status.FAILED
+    )
+    with pytest.raises(GuesserError, match="not ready"):
+        media_input_from_asset(failed)
+
+
+# --- from P(yes) to options -----------------------------------------------------------------
+
+
+def test_options_respect_gating(guesser, image_request, image_checklist):
+    p_yes = guesser.guess(image_request).p_yes
+    source = image_checklist.sub_dimension_of("q27")  # lighting present? gates the lighting aesthetic
+    gated = image_checklist.gated_by_question("q27")
+    assert gated and source.not_present_option is not None
+
+    for presence, closed in ((0.01, True), (0.99, False)):
+        guessed = {**p_yes, "q27": presence}
+        if closed:  # no distinct lighting either: the not-present option is clearly the most likely
+            guessed.update({q.key: presence for q in source.questions})
+        options = options_from_p_yes(image_checklist, guessed)
+        assert options.keys() == {sub.key for sub in image_checklist.sub_dimensions}
+        assert source.option(options[source.key]["option"]).not_present is closed
+        for sub in gated:
+            assert sub.option(options[sub.key]["option"]).not_present is closed, (sub.key, presence)
+            if closed:  # not applicable, with the confidence of what closed the gate
+                assert options[sub.key]["confidence"] == options[source.key]["confidence"]
+
+    # whatever the model says, every gated sub-dimension agrees with its gate
+    options = options_from_p_yes(image_checklist, p_yes)
+    for sub in image_checklist.sub_dimensions:
+        if sub.gated_by is not None:
+            gate = image_checklist.sub_dimension_of(sub.gated_by)
+            gate_closed = gate.option(options[gate.key]["option"]).not_present
+            assert sub.option(options[sub.key]["option"]).not_present is gate_closed
+
+
+# --- loading ----------------------------------------------------------------------------
+
+
+def test_version_is_stable(guesser, tiny_llava, tmp_path):
+    again = HFGuesser(str(tiny_llava), dtype="float32", device="cpu")
+    assert again.version == guesser.version
+    assert again.name == "tiny-llava"
+    assert again.version.startswith(f"{tiny_llava}@default#")
+    other = build_tiny_llava(tmp_path / "other", seed=0, hidden=32)
+    assert HFGuesser(str(other), device="cpu").version.split("#")[1] != guesser.version.split("#")[1]
+    named = HFGuesser(str(tiny_llava), device="cpu", name="my-model", revision="v2")
+    assert named.name == "my-model" and "@v2#" in named.version
+
+
+def test_model_without_yes_no_tokens(tmp_path):
+    path = build_tiny_llava(tmp_path / "no-answers", answer_words=False)
+    with pytest.raises(GuesserError, match=r"no single token for 'yes' or 'no'"):
+        HFGuesser(str(path), device="cpu")
+
+
+def test_bad_sources(tmp_path):
+    missing = tmp_path / "no-such-model"
+    with pytest.raises(GuesserError, match=f"model path {missing} does not exist"):
+        HFGuesser(str(missing))
+    with pytest.raises(GuesserError, match=f"model path {tmp_path} has no config.json"):
+        HFGuesser(str(tmp_path))
+    with pytest.raises(GuesserError, match="not in the local Hugging Face cache"):
+        HFGuesser("nobody-here/not-a-cached-model")
+
+
+def test_bad_settings(tiny_llava):
+    with pytest.raises(GuesserError, match="unknown dtype"):
+        HFGuesser(str(tiny_llava), dtype="int3")
+    with pytest.raises(GuesserError, match="batch_size"):
+        HFGuesser(str(tiny_llava), device="cpu", batch_size=0)
+    if not torch.cuda.is_available():
+        with pytest.raises(GuesserError, match="CUDA is not available"):
+            HFGuesser(str(tiny_llava), device="cuda")

@@ -1,0 +1,608 @@
+"""A guesser on any Hugging Face vision-language model: P(yes) from next-token logits, with the
+media and the shared part of the prompt encoded once per asset.
+
+How one asset is answered (``HFGuesser.guess``; ``docs/prefill-models.md`` has the long form):
+
+1. **One prompt, split in two.** The conversation is rendered once (the processor's chat
+   template, else the tokenizer's, else a plain template, see :data:`PLAIN_TEMPLATE`) with a
+   marker where the question goes::
+
+       [instruction] [image, or the video's frames as images] The generation prompt is: <prompt>.
+       <question> Answer yes or no. [end of user turn, start of assistant turn]
+
+   Everything before the marker is the **prefix**, shared by every question; each question's
+   **suffix** is its text (``[[prompt]]`` filled) followed by what the template put after the
+   marker. The suffix's token ids are those of ``tokenizer(prefix + suffix)`` past the
+   prefix's, so the cached path feeds exactly the tokens the one-question path feeds
+   (``details["split_exact"]``; when a tokenizer merges across the boundary the suffix is
+   tokenized alone instead and this is False).
+2. **The prefix runs once** (``use_cache=True``): vision tower, projector and the prefix's
+   tokens through the language model; its KV cache is kept.
+3. **Questions run in batches** of ``batch_size`` from that cache: the cache is expanded to
+   the batch (views; no per-question re-encoding), the suffixes are right-padded, the
+   attention mask is the prefix's ones followed by each suffix's mask, and positions continue
+   after the prefix (``position_ids = P + 0..L-1``). The logits of each suffix's last real
+   token give P(yes) (``scoring.p_yes_from_logits`` over every single-token spelling of
+   yes/no). Nothing is generated.
+
+``guess_uncached`` answers each question with its own full forward (media re-encoded every
+time): the reference the cached path must equal, and the benchmark's baseline.
+``guess_full_batch`` runs full inputs in batches without a cache (the media processed once, its
+tokens and the vision tower repeated per question). All three return the same probabilities up
+to floating-point noise.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import inspect
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+from .base import GuesserError, GuessRequest, GuessResult
+from .media import frames_for_model
+from .scoring import NoAnswerTokensError, p_yes_from_logits, yes_no_token_ids
+
+__all__ = ["ANSWER_CUE", "HFGuesser", "PLAIN_TEMPLATE", "Prompt", "default_instruction"]
+
+logger = logging.getLogger(__name__)
+
+QUESTION_MARKER = "<<<VR-QUESTION>>>"
+ANSWER_CUE = " Answer yes or no."
+# Without any chat template: instruction, one image token per frame, the prompt, the question,
+# then "Answer:" as the assistant's turn (the model's next token is the answer).
+PLAIN_TEMPLATE = "{instruction}\n{images}{tail}\nAnswer:"
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+_VERSION_IGNORED_KEYS = {"transformers_version", "_name_or_path", "dtype", "torch_dtype", "_commit_hash"}
+
+
+def default_instruction(kind: str, frames: int) -> str:
+    if kind == "video":
+        shown = "one frame" if frames == 1 else f"{frames} frames, in time order"
+        return (
+            f"You are checking an AI-generated video against a checklist. The video is shown as {shown}. "
+            "Look at the video and answer the question about it with yes or no."
+        )
+    return (
+        "You are checking an AI-generated image against a checklist. "
+        "Look at the image and answer the question about it with yes or no."
+    )
+
+
+@dataclass
+class Prompt:
+    """The texts and images of one asset's questions (see the module docstring)."""
+
+    prefix_text: str
+    question_texts: list[str]  # one suffix per question, in checklist order
+    keys: list[str]
+    images: list[Image.Image]
+    template: str  # "processor" | "tokenizer" | "plain"
+    add_special_tokens: bool  # whether tokenizing the prefix adds BOS etc. (not when a template wrote them)
+    details: dict = field(default_factory=dict)
+
+
+@dataclass
+class _Encoded:
+    prefix: dict  # processor output for the prefix (tensors on the device)
+    question_ids: list[list[int]]
+    split_exact: bool
+
+
+def _looks_like_hub_id(source: str) -> bool:
+    return bool(_HUB_ID.match(source)) and not source.startswith(".") and ".." not in source
+
+
+def _config_hash(config) -> str:
+    def clean(value):
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in sorted(value.items()) if k not in _VERSION_IGNORED_KEYS}
+        if isinstance(value, list | tuple):
+            return [clean(v) for v in value]
+        return value
+
+    data = json.dumps(clean(config.to_dict()), sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()[:12]
+
+
+def _resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError as exc:
+        raise GuesserError(f"unknown device {device!r} (use auto, cpu, cuda or cuda:N)") from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise GuesserError(f"device {device!r} asked for but CUDA is not available here")
+    return resolved
+
+
+def _resolve_dtype(dtype: str | torch.dtype, device: torch.device) -> torch.dtype:
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    if dtype == "auto":
+        if device.type == "cuda":
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.float32
+    if dtype not in DTYPES:
+        raise GuesserError(f"unknown dtype {dtype!r} (use auto, {', '.join(DTYPES)})")
+    return DTYPES[dtype]
+
+
+class HFGuesser:
+    """A Hugging Face image-text-to-text model (LLaVA, Qwen2-VL, Idefics, Gemma 3, …) as a guesser.
+
+    ``source`` is a local folder (as ``save_pretrained`` writes) or a Hub id; with
+    ``local_files_only`` (the default) nothing is downloaded, so a Hub id must already be in the
+    local Hugging Face cache. ``dtype="auto"`` is bfloat16 on a GPU that has it (else float16) and
+    float32 on CPU; ``device="auto"`` is the first GPU when there is one. ``max_frames`` thins a
+    video's frames (evenly spaced); ``batch_size`` is how many questions run together from the
+    cached prefix. ``instruction`` overrides :func:`default_instruction`.
+    """
+
+    _cache_views = True  # expand plain dynamic caches as views (else deep copies, any cache type)
+
+    def __init__(
+        self,
+        source: str,
+        *,
+        revision: str | None = None,
+        dtype: str | torch.dtype = "auto",
+        device: str = "auto",
+        batch_size: int = 16,
+        trust_remote_code: bool = False,
+        max_frames: int = 8,
+        name: str | None = None,
+        local_files_only: bool = True,
+        instruction: str | None = None,
+    ):
+        self.source = str(source)
+        self.revision = revision
+        self.trust_remote_code = trust_remote_code
+        self.local_files_only = local_files_only
+        self.device = _resolve_device(device)
+        self.dtype = _resolve_dtype(dtype, self.device)
+        started = time.perf_counter()
+        model, processor, config = self._load()
+        self._setup(
+            model,
+            processor,
+            name=name or self._default_name(),
+            version=f"{self.source}@{revision or 'default'}#{_config_hash(config)}",
+            batch_size=batch_size,
+            max_frames=max_frames,
+            instruction=instruction,
+        )
+        self.load_seconds = time.perf_counter() - started
+
+    # --- construction -------------------------------------------------------------------
+
+    @classmethod
+    def from_objects(
+        cls,
+        model,
+        processor,
+        *,
+        name: str,
+        version: str | None = None,
+        batch_size: int = 16,
+        max_frames: int = 8,
+        instruction: str | None = None,
+    ) -> HFGuesser:
+        """A guesser around a model and processor already in memory (e.g. built from a config
+        with random weights by the benchmark); the model stays on its device and dtype."""
+        self = cls.__new__(cls)
+        self.source, self.revision, self.trust_remote_code, self.local_files_only = name, None, False, True
+        parameter = next(model.parameters())
+        self.device, self.dtype = parameter.device, parameter.dtype
+        self._setup(
+            model,
+            processor,
+            name=name,
+            version=version or f"{name}#{_config_hash(model.config)}",
+            batch_size=batch_size,
+            max_frames=max_frames,
+            instruction=instruction,
+        )
+        self.load_seconds = 0.0
+        return self
+
+    def _default_name(self) -> str:
+        if _looks_like_hub_id(self.source) and not Path(self.source).exists():
+            return self.source
+        return Path(self.source).expanduser().resolve().name or self.source
+
+    def _load(self):
+        import transformers
+        from transformers import AutoConfig, AutoModelForImageTextToText, AutoProcessor
+
+        source = self.source
+        path = Path(source).expanduser()
+        if path.exists() or not _looks_like_hub_id(source):
+            if not path.exists():
+                raise GuesserError(f"model path {path} does not exist")
+            if not (path / "config.json").is_file():
+                raise GuesserError(f"model path {path} has no config.json: not a saved Hugging Face model folder")
+            source = str(path)
+        common = {
+            "revision": self.revision,
+            "trust_remote_code": self.trust_remote_code,
+            "local_files_only": self.local_files_only,
+        }
+        where = f"model {source!r}" + (f" (revision {self.revision})" if self.revision else "")
+        try:
+            config = AutoConfig.from_pretrained(source, **common)
+        except (OSError, ValueError) as exc:
+            hint = ""
+            if self.local_files_only and not path.exists():
+                hint = (
+                    " — it is not in the local Hugging Face cache and local_files_only=True (nothing is "
+                    f"downloaded): pass a local folder, or fetch it first (`hf download {source}`)"
+                )
+            raise GuesserError(f"cannot load {where}: {exc}{hint}") from exc
+        try:
+            processor = AutoProcessor.from_pretrained(source, **common)
+        except (OSError, ValueError, TypeError) as exc:
+            raise GuesserError(f"cannot load the processor of {where}: {exc}") from exc
+
+        candidates = [AutoModelForImageTextToText]
+        candidates += [
+            getattr(transformers, arch) for arch in config.architectures or [] if hasattr(transformers, arch)
+        ]
+        if self.trust_remote_code:
+            candidates.append(transformers.AutoModelForCausalLM)
+        errors = []
+        for model_class in dict.fromkeys(candidates):
+            try:
+                model = model_class.from_pretrained(source, config=config, dtype=self.dtype, **common)
+                break
+            except (ValueError, KeyError, OSError) as exc:  # this auto class does not know the config
+                errors.append(f"{model_class.__name__}: {exc}")
+        else:
+            raise GuesserError(f"cannot load {where} as a vision-language model: " + "; ".join(errors))
+        return model.to(self.device), processor, config
+
+    def _setup(self, model, processor, *, name, version, batch_size, max_frames, instruction) -> None:
+        if batch_size < 1:
+            raise GuesserError("batch_size must be at least 1")
+        if max_frames < 1:
+            raise GuesserError("max_frames must be at least 1")
+        self.model = model.eval()
+        self.processor = processor
+        self.tokenizer = getattr(processor, "tokenizer", None)
+        if self.tokenizer is None or getattr(processor, "image_processor", None) is None:
+            raise GuesserError(
+                f"{name}: the processor ({type(processor).__name__}) has no tokenizer and image processor"
+            )
+        self.name = name
+        self.version = version
+        self.batch_size = batch_size
+        self.max_frames = max_frames
+        self.instruction = instruction
+        try:
+            self.yes_ids, self.no_ids = yes_no_token_ids(self.tokenizer)
+        except NoAnswerTokensError as exc:
+            raise GuesserError(f"model {name!r}: {exc}") from exc
+        self.image_token = (
+            getattr(processor, "image_token", None) or getattr(self.tokenizer, "image_token", None) or "<image>"
+        )
+        forward = inspect.signature(model.forward).parameters
+        self._cache_kw = "cache" if "cache" in forward else "past_key_values"
+        builtin = type(model).__module__.startswith("transformers.")
+        # ``logits_to_keep`` as a tensor of positions is the library's own contract; remote code
+        # may read it differently, so there the full logits are computed and gathered instead.
+        self._logits_to_keep = "logits_to_keep" in forward and builtin
+        text_config = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
+        rope = getattr(text_config, "rope_parameters", None) or getattr(text_config, "rope_scaling", None) or {}
+        # Multimodal RoPE (Qwen2-VL style) offsets text positions by what the images took: the
+        # model derives them from its cache when no position_ids are given.
+        self._explicit_positions = not (isinstance(rope, dict) and "mrope_section" in rope)
+        self._pad_id = next(
+            (i for i in (self.tokenizer.pad_token_id, self.tokenizer.eos_token_id) if i is not None),
+            0,
+        )
+
+    # --- prompts ------------------------------------------------------------------------
+
+    def build_prompt(self, request: GuessRequest) -> Prompt:
+        """The prefix and per-question suffix texts for this asset (no tokenizing)."""
+        media = request.media
+        images, times = frames_for_model(media, self.max_frames)
+        if not images:
+            raise GuesserError("the media has no image or frame to look at")
+        kind = "video" if media.kind == "video" else "image"
+        instruction = self.instruction or default_instruction(kind, len(images))
+        prompt = (request.prompt or "").strip()
+        tail = (f"The generation prompt is: {prompt}.\n" if prompt else "") + QUESTION_MARKER + ANSWER_CUE
+
+        template_owner = None
+        if getattr(self.processor, "chat_template", None):
+            template_owner = "processor"
+        elif getattr(self.tokenizer, "chat_template", None):
+            template_owner = "tokenizer"
+        if template_owner == "processor":
+            content = [{"type": "text", "text": instruction}]
+            content += [{"type": "image"} for _ in images]
+            content += [{"type": "text", "text": tail}]
+            messages = [{"role": "user", "content": content}]
+            rendered = self.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        elif template_owner == "tokenizer":
+            text = f"{instruction}\n" + "".join(f"{self.image_token}\n" for _ in images) + tail
+            messages = [{"role": "user", "content": text}]
+            rendered = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        else:
+            images_text = "".join(f"{self.image_token}\n" for _ in images)
+            rendered = PLAIN_TEMPLATE.format(instruction=instruction, images=images_text, tail=tail)
+        if isinstance(rendered, list):
+            rendered = rendered[0]
+        if rendered.count(QUESTION_MARKER) != 1:
+            raise GuesserError(f"the chat template of {self.name!r} did not keep the question text in place")
+        prefix_text, after = rendered.split(QUESTION_MARKER)
+        questions = request.checklist.questions
+        return Prompt(
+            prefix_text=prefix_text,
+            question_texts=[question.render(request.prompt) + after for question in questions],
+            keys=[question.key for question in questions],
+            images=images,
+            template=template_owner or "plain",
+            add_special_tokens=template_owner is None,
+            details={"frames": len(images), "frame_times": times},
+        )
+
+    def _to_device(self, batch) -> dict:
+        out = {}
+        for key, value in dict(batch).items():
+            if isinstance(value, torch.Tensor):
+                value = value.to(self.device, dtype=self.dtype if value.is_floating_point() else None)
+            out[key] = value
+        return out
+
+    def model_inputs(self, texts: list[str], images: list[Image.Image], add_special_tokens: bool) -> dict:
+        """The processor's model inputs for these texts (each showing every image), right-padded."""
+        tokenizer = self.tokenizer
+        side = tokenizer.padding_side
+        tokenizer.padding_side = "right"
+        try:
+            batch = self.processor(
+                text=texts,
+                images=[image for _ in texts for image in images],
+                return_tensors="pt",
+                padding=True,
+                add_special_tokens=add_special_tokens,
+            )
+        finally:
+            tokenizer.padding_side = side
+        return self._to_device(batch)
+
+    def _encode(self, prompt: Prompt) -> _Encoded:
+        prefix = self.model_inputs([prompt.prefix_text], prompt.images, prompt.add_special_tokens)
+        tokenize = self.tokenizer
+        prefix_ids = tokenize(prompt.prefix_text, add_special_tokens=prompt.add_special_tokens)["input_ids"]
+        joined = tokenize(
+            [prompt.prefix_text + text for text in prompt.question_texts], add_special_tokens=prompt.add_special_tokens
+        )["input_ids"]
+        question_ids, exact = [], True
+        for text, ids in zip(prompt.question_texts, joined, strict=True):
+            if ids[: len(prefix_ids)] == prefix_ids and len(ids) > len(prefix_ids):
+                question_ids.append(list(ids[len(prefix_ids) :]))
+            else:  # the tokenizer merged across the boundary: tokenize the suffix alone
+                exact = False
+                question_ids.append(list(tokenize(text, add_special_tokens=False)["input_ids"]))
+        if not exact:
+            logger.warning("%s: question tokens differ from one-piece tokenization at the prefix boundary", self.name)
+        return _Encoded(prefix=prefix, question_ids=question_ids, split_exact=exact)
+
+    # --- model calls ----------------------------------------------------------------------
+
+    def _sync(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
+    def _last_logits(
+        self, inputs: dict, last: torch.Tensor, *, cache=None, use_cache: bool = False
+    ) -> tuple[torch.Tensor, object]:
+        """Next-token logits ``[batch, vocab]`` at position ``last[i]`` of each row, and the cache."""
+        kwargs = dict(inputs)
+        kwargs["use_cache"] = use_cache or cache is not None
+        if cache is not None:
+            kwargs[self._cache_kw] = cache
+        rows = torch.arange(last.shape[0], device=last.device)
+        if self._logits_to_keep:
+            # Only the positions some row needs go through the LM head: a 1-D tensor of
+            # positions kept for every row (a long-standing contract), then each row picks its own.
+            keep, column = torch.unique(last, sorted=True, return_inverse=True)
+            kwargs["logits_to_keep"] = keep
+        else:
+            column = last
+        out = self.model(**kwargs)
+        logits = out.logits[rows.to(out.logits.device), column.to(out.logits.device)]
+        if not kwargs["use_cache"]:
+            return logits, None
+        returned = getattr(out, "cache", None)
+        if returned is None and self._cache_kw == "past_key_values":  # remote code with the old name
+            returned = getattr(out, "past_key_values", None)
+        return logits, returned
+
+    def _expand_cache(self, cache, batch: int):
+        """A cache holding the prefix for ``batch`` rows, leaving ``cache`` untouched."""
+        from transformers.cache_utils import DynamicLayer
+
+        layers = getattr(cache, "layers", None)
+        if self._cache_views and layers is not None and all(type(layer) is DynamicLayer for layer in layers):
+            # Fast path: stride-0 views of the prefix; the layers' update() concatenates into
+            # new tensors, so the shared prefix is read, never written.
+            expanded = copy.copy(cache)
+            expanded.layers = []
+            for layer in layers:
+                new = copy.copy(layer)
+                if layer.is_initialized and layer.keys is not None and layer.keys.numel():
+                    new.keys = layer.keys.expand(batch, *layer.keys.shape[1:])
+                    new.values = layer.values.expand(batch, *layer.values.shape[1:])
+                expanded.layers.append(new)
+            return expanded
+        expanded = copy.deepcopy(cache)
+        expanded.batch_repeat_interleave(batch)
+        return expanded
+
+    def _question_inputs(self, prefix: dict, ids: list[list[int]]) -> tuple[dict, torch.Tensor]:
+        batch, longest = len(ids), max(len(row) for row in ids)
+        prefix_len = prefix["input_ids"].shape[1]
+        input_ids = torch.full((batch, longest), self._pad_id, dtype=torch.long)
+        mask = torch.zeros((batch, longest), dtype=torch.long)
+        for row, tokens in enumerate(ids):
+            input_ids[row, : len(tokens)] = torch.tensor(tokens, dtype=torch.long)
+            mask[row, : len(tokens)] = 1
+        prefix_mask = prefix.get("attention_mask")
+        if prefix_mask is None:
+            prefix_mask = torch.ones((1, prefix_len), dtype=torch.long)
+        inputs = {
+            "input_ids": input_ids.to(self.device),
+            "attention_mask": torch.cat([prefix_mask.to(mask.device).expand(batch, -1), mask], dim=1).to(self.device),
+        }
+        if self._explicit_positions:
+            positions = torch.arange(prefix_len, prefix_len + longest, dtype=torch.long)
+            inputs["position_ids"] = positions.unsqueeze(0).expand(batch, -1).to(self.device)
+        for key, value in prefix.items():  # e.g. token_type_ids: the questions hold no image tokens
+            if key not in ("input_ids", "attention_mask") and isinstance(value, torch.Tensor):
+                if value.dtype in (torch.long, torch.int) and value.shape == prefix["input_ids"].shape:
+                    inputs[key] = torch.zeros((batch, longest), dtype=value.dtype, device=self.device)
+        last = torch.tensor([len(row) - 1 for row in ids], dtype=torch.long, device=self.device)
+        return inputs, last
+
+    def _result(self, prompt: Prompt, p_yes: list[float], timings: dict, details: dict) -> GuessResult:
+        return GuessResult(
+            p_yes=dict(zip(prompt.keys, p_yes, strict=True)),
+            model_name=self.name,
+            model_version=self.version,
+            timings={key: round(value, 6) for key, value in timings.items()},
+            details={**prompt.details, **details},
+        )
+
+    # --- guessing -------------------------------------------------------------------------
+
+    def guess(self, request: GuessRequest) -> GuessResult:
+        """P(yes) for every question, the media and prefix encoded once (see the module docstring)."""
+        started = time.perf_counter()
+        prompt = self.build_prompt(request)
+        encoded = self._encode(prompt)
+        timings = {"prepare": time.perf_counter() - started}
+        questions = encoded.question_ids
+        prefix_len = encoded.prefix["input_ids"].shape[1]
+        p_yes = [0.0] * len(questions)
+        with torch.inference_mode():
+            mark = time.perf_counter()
+            last = torch.tensor([prefix_len - 1], device=self.device)
+            _, cache = self._last_logits(encoded.prefix, last, use_cache=True)
+            if cache is None:
+                raise GuesserError(f"model {self.name!r} returned no KV cache for the prefix")
+            self._sync()
+            timings["prefix"] = time.perf_counter() - mark
+            mark = time.perf_counter()
+            # Longest first: rows of a batch have similar lengths, so little padding.
+            order = sorted(range(len(questions)), key=lambda i: -len(questions[i]))
+            for start in range(0, len(order), self.batch_size):
+                chunk = order[start : start + self.batch_size]
+                inputs, last = self._question_inputs(encoded.prefix, [questions[i] for i in chunk])
+                logits, _ = self._last_logits(inputs, last, cache=self._expand_cache(cache, len(chunk)))
+                answers = p_yes_from_logits(logits, self.yes_ids, self.no_ids).tolist()
+                for index, value in zip(chunk, answers, strict=True):
+                    p_yes[index] = value
+            self._sync()
+            timings["questions"] = time.perf_counter() - mark
+        timings["total"] = time.perf_counter() - started
+        return self._result(
+            prompt,
+            p_yes,
+            timings,
+            {
+                "method": "prefix-cache",
+                "prefix_tokens": prefix_len,
+                "question_tokens": [len(ids) for ids in questions],
+                "split_exact": encoded.split_exact,
+                "batch_size": self.batch_size,
+            },
+        )
+
+    def guess_uncached(self, request: GuessRequest) -> GuessResult:
+        """The reference: every question in its own full forward, media processed each time."""
+        started = time.perf_counter()
+        prompt = self.build_prompt(request)
+        p_yes, lengths = [], []
+        with torch.inference_mode():
+            for text in prompt.question_texts:
+                inputs = self.model_inputs([prompt.prefix_text + text], prompt.images, prompt.add_special_tokens)
+                length = inputs["input_ids"].shape[1]
+                lengths.append(length)
+                logits, _ = self._last_logits(inputs, torch.tensor([length - 1], device=self.device))
+                p_yes.append(p_yes_from_logits(logits, self.yes_ids, self.no_ids).item())
+            self._sync()
+        timings = {"total": time.perf_counter() - started}
+        return self._result(prompt, p_yes, timings, {"method": "uncached", "input_tokens": lengths})
+
+    def _full_inputs(self, prefix: dict, ids: list[list[int]]) -> tuple[dict, torch.Tensor]:
+        """Full rows (prefix tokens + question tokens, right-padded) with the media inputs
+        repeated per row: what a batch without a cache must feed."""
+        batch = len(ids)
+        prefix_ids = prefix["input_ids"][0].tolist()
+        rows = [prefix_ids + row for row in ids]
+        longest = max(len(row) for row in rows)
+        input_ids = torch.full((batch, longest), self._pad_id, dtype=torch.long)
+        mask = torch.zeros((batch, longest), dtype=torch.long)
+        for index, row in enumerate(rows):
+            input_ids[index, : len(row)] = torch.tensor(row, dtype=torch.long)
+            mask[index, : len(row)] = 1
+        inputs = {"input_ids": input_ids.to(self.device), "attention_mask": mask.to(self.device)}
+        text_shape = prefix["input_ids"].shape
+        for key, value in prefix.items():
+            if key in inputs:
+                continue
+            if isinstance(value, torch.Tensor) and not value.is_floating_point() and value.shape == text_shape:
+                extra = torch.zeros((batch, longest), dtype=value.dtype, device=self.device)
+                extra[:, : text_shape[1]] = value
+                inputs[key] = extra  # e.g. token types: the question part holds no image tokens
+            elif isinstance(value, torch.Tensor):
+                inputs[key] = torch.cat([value] * batch)  # pixel values, image sizes…: one copy per row
+            else:
+                inputs[key] = value
+        last = torch.tensor([len(row) - 1 for row in rows], dtype=torch.long, device=self.device)
+        return inputs, last
+
+    def guess_full_batch(self, request: GuessRequest) -> GuessResult:
+        """Full inputs (media tokens repeated per question) in batches of ``batch_size``, no cache.
+
+        The media is processed once (as in ``guess``); every row runs the vision tower and the
+        whole prefix again: the cost prefix caching removes."""
+        started = time.perf_counter()
+        prompt = self.build_prompt(request)
+        encoded = self._encode(prompt)
+        timings = {"prepare": time.perf_counter() - started}
+        questions = encoded.question_ids
+        p_yes, lengths = [], []
+        with torch.inference_mode():
+            mark = time.perf_counter()
+            for start in range(0, len(questions), self.batch_size):
+                inputs, last = self._full_inputs(encoded.prefix, questions[start : start + self.batch_size])
+                lengths += (last + 1).tolist()
+                logits, _ = self._last_logits(inputs, last)
+                p_yes += p_yes_from_logits(logits, self.yes_ids, self.no_ids).tolist()
+            self._sync()
+            timings["forward"] = time.perf_counter() - mark
+        timings["total"] = time.perf_counter() - started
+        return self._result(
+            prompt,
+            p_yes,
+            timings,
+            {"method": "full-batch", "input_tokens": lengths, "split_exact": encoded.split_exact},
+        )
+
+    def __repr__(self) -> str:
+        return f"HFGuesser({self.name!r}, version={self.version!r}, device={self.device}, dtype={self.dtype})"
