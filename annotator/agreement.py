@@ -22,6 +22,7 @@ project is streamed rather than held in memory.
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -217,3 +218,94 @@ def disagreements(annotations_options: Sequence[Mapping], checklist: Checklist |
 def preference_disagreements(preferences: Sequence[int | None]) -> list[str]:
     """``["preference"]`` when the preferences given to one pair differ, else ``[]``."""
     return ["preference"] if len(set(preferences)) > 1 else []
+
+
+# --- model predictions: uncertainty, and agreement with people ----------------------------
+
+
+def binary_entropy(p: float) -> float:
+    """The entropy, in bits, of a yes/no answer that is *yes* with probability ``p``:
+    ``−p·log2 p − (1−p)·log2(1−p)``; 0 at 0 and 1, 1 at 0.5."""
+    p = float(p)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{p!r} is not a probability")
+    if p in (0.0, 1.0):
+        return 0.0
+    return -(p * math.log2(p) + (1.0 - p) * math.log2(1.0 - p))
+
+
+def mean_binary_entropy(probabilities: Iterable[float]) -> float | None:
+    """How unsure a prediction is: the mean binary entropy (bits, 0..1) of its P(yes) values;
+    ``None`` for no values."""
+    values = [binary_entropy(p) for p in probabilities]
+    if not values:
+        return None
+    return min(1.0, math.fsum(values) / len(values))
+
+
+@dataclass(frozen=True)
+class ModelAgreement:
+    """How well a model's P(yes) matched people's answers on one question.
+
+    ``n``: applicable human answers with a model probability; ``accuracy``: share where
+    ``p ≥ 0.5`` equals the answer; ``brier``: mean ``(p − answer)²``; ``mean_p_human``: mean
+    probability the model gave to the answer people chose. ``None`` when ``n`` is 0.
+    """
+
+    n: int
+    accuracy: float | None
+    brier: float | None
+    mean_p_human: float | None
+
+
+class ModelAgreementAccumulator:
+    """Collects (model P(yes), human answers, applicability mask) item by item, one slot per
+    question (the answer-vector order), so a large project is streamed."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self._n = [0] * width
+        self._correct = [0] * width
+        self._squared = [0.0] * width
+        self._p_human = [0.0] * width
+
+    def add(self, p_yes: Sequence[float | None], answers: Sequence, mask: Sequence) -> None:
+        """One human annotation against the model's prediction for the same item. A question
+        counts where the mask says it applies, the answer is yes/no and the model gave a
+        probability (``None`` in ``p_yes``: no probability)."""
+        if not (len(p_yes) == len(answers) == len(mask) == self.width):
+            raise ValueError(
+                f"expected {self.width} values each; got {len(p_yes)} probabilities, "
+                f"{len(answers)} answers and {len(mask)} mask entries"
+            )
+        counted = []
+        for index, (p, answer, applies) in enumerate(zip(p_yes, answers, mask, strict=True)):
+            if not applies or p is None or answer is None or answer not in (0, 1):
+                continue
+            p = float(p)
+            if not 0.0 <= p <= 1.0:
+                raise ValueError(f"{p!r} is not a probability (question {index + 1})")
+            counted.append((index, p, bool(answer)))
+        for index, p, yes in counted:  # all checked first: a refused item adds nothing
+            self._n[index] += 1
+            self._correct[index] += int((p >= 0.5) == yes)
+            self._squared[index] += (p - float(yes)) ** 2
+            self._p_human[index] += p if yes else 1.0 - p
+
+    def results(self) -> list[ModelAgreement]:
+        out = []
+        for n, correct, squared, p_human in zip(self._n, self._correct, self._squared, self._p_human, strict=True):
+            if not n:
+                out.append(ModelAgreement(0, None, None, None))
+            else:
+                out.append(ModelAgreement(n, correct / n, squared / n, p_human / n))
+        return out
+
+
+def model_agreement(items: Iterable[tuple[Sequence, Sequence, Sequence]], width: int) -> list[ModelAgreement]:
+    """Per question, agreement of a model with people over ``items`` of
+    ``(p_yes, answers, mask)`` vectors in question order (see :class:`ModelAgreementAccumulator`)."""
+    accumulator = ModelAgreementAccumulator(width)
+    for p_yes, answers, mask in items:
+        accumulator.add(p_yes, answers, mask)
+    return accumulator.results()

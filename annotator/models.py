@@ -72,6 +72,10 @@ class Project(models.Model):
     checklist_version = models.ForeignKey(ChecklistVersion, on_delete=models.PROTECT, related_name="projects")
     overlap = models.PositiveSmallIntegerField(default=1, help_text="k: how many annotators answer each task.")
     lease_seconds = models.PositiveIntegerField(default=settings.VR_LEASE_SECONDS)
+    prefer_uncertain = models.BooleanField(
+        default=False,
+        help_text="Serve the tasks whose model prediction is least certain first (within a priority).",
+    )
     archived = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -182,6 +186,12 @@ class Task(models.Model):
     submitted_count = models.PositiveSmallIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     priority = models.IntegerField(default=0, help_text="Higher is served first.")
+    uncertainty = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Mean binary entropy (bits) of the asset's latest prediction; null without one. "
+        "Projects that prefer uncertain items serve the highest first.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -194,6 +204,10 @@ class Task(models.Model):
                 condition=(Q(kind="single", asset_b__isnull=True) | Q(kind="pair", asset_b__isnull=False)),
                 name="task_pair_has_two_assets",
             ),
+            models.CheckConstraint(
+                condition=Q(uncertainty__isnull=True) | (Q(uncertainty__gte=0) & Q(uncertainty__lte=1)),
+                name="task_uncertainty_0_1",
+            ),
             models.UniqueConstraint(
                 fields=["project", "asset"], condition=Q(kind="single"), name="task_one_single_per_asset"
             ),
@@ -204,6 +218,15 @@ class Task(models.Model):
         indexes = [
             # The claim query: open tasks of a project, best priority first, oldest first.
             models.Index(fields=["project", "-priority", "id"], condition=Q(status="open"), name="task_claim_queue"),
+            # The same for projects that prefer uncertain items: most uncertain first, unscored last.
+            models.Index(
+                "project",
+                models.F("priority").desc(),
+                models.F("uncertainty").desc(nulls_last=True),
+                "id",
+                condition=Q(status="open"),
+                name="task_claim_uncertain",
+            ),
             models.Index(fields=["project", "status"], name="task_project_status"),
         ]
 

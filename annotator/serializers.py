@@ -89,6 +89,7 @@ class ProjectSerializer(serializers.ModelSerializer):
             "checklist_version",
             "overlap",
             "lease_seconds",
+            "prefer_uncertain",
             "archived",
             "created_at",
             "updated_at",
@@ -198,8 +199,10 @@ class TaskSerializer(serializers.ModelSerializer):
             "submitted_count",
             "status",
             "priority",
+            "uncertainty",
             "created_at",
         ]
+        read_only_fields = ["uncertainty"]
 
 
 _NO_PREDICTION = object()

@@ -146,6 +146,24 @@ class _SubDimensionStatsSerializer(serializers.Serializer):
     )
 
 
+class _ModelQuestionSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    text = serializers.CharField()
+    n = serializers.IntegerField(help_text="Applicable human answers with a model probability.")
+    accuracy = serializers.FloatField(allow_null=True, help_text="0..1: share where P(yes) ≥ 0.5 matches the answer.")
+    brier = serializers.FloatField(allow_null=True, help_text="Mean (P(yes) − answer)²; 0 is perfect.")
+    mean_p_human = serializers.FloatField(
+        allow_null=True, help_text="Mean probability the model gave to the answer people chose."
+    )
+
+
+class _ModelAgreementSerializer(serializers.Serializer):
+    model_name = serializers.CharField(
+        allow_null=True, help_text="The model of the project's latest prediction (null: no predictions yet)."
+    )
+    questions = _ModelQuestionSerializer(many=True)
+
+
 class _ImportStatsSerializer(serializers.Serializer):
     import_job_id = serializers.IntegerField()
     assets = serializers.IntegerField()
@@ -166,5 +184,9 @@ class ProjectStatsSerializer(serializers.Serializer):
     annotators = _AnnotatorStatsSerializer(many=True)
     questions = _QuestionStatsSerializer(many=True)
     sub_dimensions = _SubDimensionStatsSerializer(many=True)
+    model_agreement = _ModelAgreementSerializer(
+        help_text="That model's agreement with the submitted answers of single tasks, per question "
+        "(each asset's latest prediction of the model; applicable questions only)."
+    )
     imports = _ImportStatsSerializer(many=True)
     failed_assets = _FailedAssetSerializer(many=True)

@@ -122,6 +122,8 @@ VR_MAX_VIDEO_SECONDS = env_int("VR_MAX_VIDEO_SECONDS", 600)
 VR_THUMBNAIL_SIZE = env_int("VR_THUMBNAIL_SIZE", 384)
 VR_MAX_MODEL_FRAMES = env_int("VR_MAX_MODEL_FRAMES", 24)
 VR_LEASE_SECONDS = env_int("VR_LEASE_SECONDS", 30 * 60)
+# Model weights come only from local folders and the Hugging Face cache unless this is off.
+VR_HF_LOCAL_FILES_ONLY = env_bool("VR_HF_LOCAL_FILES_ONLY", True)
 
 # --- REST API --------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -173,6 +175,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "worker.tasks.run_import_job": {"queue": "media"},
+    "worker.tasks.run_prefill_job": {"queue": "gpu"},  # each job names its model's queue when sent
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True

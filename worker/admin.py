@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from . import jobs
-from .models import Job
+from .models import Job, ModelSpec, ProjectModel
 
 
 @admin.register(Job)
@@ -37,3 +37,31 @@ class JobAdmin(admin.ModelAdmin):
             self.message_user(request, f"{done} job(s) cancelled or asked to stop.", messages.SUCCESS)
         for detail in refused[:10]:
             self.message_user(request, detail, messages.WARNING)
+
+
+@admin.register(ModelSpec)
+class ModelSpecAdmin(admin.ModelAdmin):
+    list_display = ["name", "title", "source", "revision", "queue", "device", "dtype", "enabled", "updated_at"]
+    list_filter = ["enabled", "queue", "device", "dtype"]
+    search_fields = ["name", "title", "source", "notes"]
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "title", "enabled", "notes"]}),
+        ("Weights", {"fields": ["source", "revision", "trust_remote_code"]}),
+        ("Running", {"fields": ["queue", "device", "dtype", "batch_size", "max_frames"]}),
+        ("History", {"fields": ["created_at", "updated_at"]}),
+    ]
+
+
+@admin.register(ProjectModel)
+class ProjectModelAdmin(admin.ModelAdmin):
+    list_display = ["project", "model", "auto_prefill", "updated_by", "updated_at"]
+    list_filter = ["auto_prefill", "model"]
+    list_select_related = ["project", "model", "updated_by"]
+    search_fields = ["project__name", "model__name"]
+    raw_id_fields = ["project"]
+    readonly_fields = ["updated_by", "updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)

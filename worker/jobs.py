@@ -35,9 +35,17 @@ logger = logging.getLogger(__name__)
 State = Job.State
 Kind = Job.Kind
 
-# kind → (Celery task name, runner). Only the import is implemented so far.
-TASKS: dict[str, str] = {Kind.IMPORT: "worker.tasks.run_import_job"}
-RUNNERS: dict[str, str] = {Kind.IMPORT: "worker.importing.run_import"}
+# kind → Celery task name, runner, and what to do in the transaction that marks a job of that
+# kind succeeded (a follow-up job written there is sent only if that commits).
+TASKS: dict[str, str] = {
+    Kind.IMPORT: "worker.tasks.run_import_job",
+    Kind.PREFILL: "worker.tasks.run_prefill_job",
+}
+RUNNERS: dict[str, str] = {
+    Kind.IMPORT: "worker.importing.run_import",
+    Kind.PREFILL: "worker.prefill.run_prefill",
+}
+ON_SUCCESS: dict[str, str] = {Kind.IMPORT: "worker.prefill.auto_prefill_after_import"}
 
 DISPATCH_AFTER = timedelta(minutes=5)  # a queued job not picked up by then is sent again
 STALE_AFTER = timedelta(minutes=10)  # a running job silent for this long lost its worker
@@ -377,8 +385,23 @@ def execute(job_id: int, *, task_id: str = "", runner: Callable | None = None) -
             return "skipped"
         row.result = result if result is not None else {}
         done_message = (row.message if row.message and row.message != "running" else "done")[:300]
+        _follow_up(row)
         _finish(row, State.SUCCEEDED, message=done_message, log="succeeded")
     return State.SUCCEEDED
+
+
+def _follow_up(row: Job) -> None:
+    """Run the kind's success hook in a savepoint of the finishing transaction: jobs it writes
+    are sent only when the success commits; its failure is logged and never fails the job."""
+    hook = ON_SUCCESS.get(row.kind)
+    if not hook:
+        return
+    try:
+        with transaction.atomic():
+            import_string(hook)(row)
+    except Exception as exc:
+        logger.exception("the follow-up of job %s failed", row.pk)
+        _append_log(row, f"follow-up failed: {type(exc).__name__}: {str(exc)[:300]}")
 
 
 # --- cancel and retry ----------------------------------------------------------------------
@@ -418,8 +441,11 @@ def retry_job(job: Job | int, user=None) -> Job:
                 f"job {row.pk} is {row.state}; only failed or cancelled jobs can be retried",
                 {"state": [f"job {row.pk} is {row.state}"]},
             )
-        if row.kind == Kind.IMPORT:
-            from .importing import retry_problem
+        if row.kind in (Kind.IMPORT, Kind.PREFILL):
+            if row.kind == Kind.IMPORT:
+                from .importing import retry_problem
+            else:
+                from .prefill import retry_problem
 
             problem = retry_problem(row)
             if problem:

@@ -1,4 +1,5 @@
-"""The ``Job`` record: everything a user waits on (imports, prefill, refits, exports, training).
+"""The ``Job`` record: everything a user waits on (imports, prefill, refits, exports, training);
+and the model registry (``ModelSpec``, and ``ProjectModel``: a project's active model).
 
 A job row is the source of truth for background work; Celery messages only say "look at job
 N". State moves queued → running → succeeded / failed / cancelled; the legal transitions are
@@ -8,6 +9,7 @@ enforced by ``worker.jobs`` (never assign ``state`` elsewhere).
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -99,3 +101,92 @@ def tail(text: str, max_lines: int = LOG_MAX_LINES, max_chars: int = LOG_MAX_CHA
             break
         out.append(line[-max_chars:])
     return "\n".join(reversed(out)) + ("\n" if out else "")
+
+
+# --- the model registry -----------------------------------------------------------------------
+
+
+class ModelSpec(models.Model):
+    """A question-answering model the workers can load (admin-edited): where its weights are and
+    how to run it. Pre-fill jobs name it; ``updated_at`` tells workers to reload it."""
+
+    class DType(models.TextChoices):
+        AUTO = "auto", "auto (bfloat16 or float16 on a GPU, float32 on CPU)"
+        FLOAT32 = "float32", "float32"
+        BFLOAT16 = "bfloat16", "bfloat16"
+        FLOAT16 = "float16", "float16"
+
+    class Device(models.TextChoices):
+        AUTO = "auto", "auto (cuda when available, else cpu)"
+        CPU = "cpu", "cpu"
+        CUDA = "cuda", "cuda"
+
+    class Queue(models.TextChoices):
+        DEFAULT = "default", "default"
+        MEDIA = "media", "media"
+        GPU = "gpu", "gpu"
+
+    BATCH_SIZE_RANGE = (1, 512)
+    MAX_FRAMES_RANGE = (1, 64)
+
+    name = models.SlugField(max_length=100, unique=True, help_text="Stored on every prediction as its model name.")
+    title = models.CharField(max_length=200, blank=True)
+    source = models.CharField(
+        max_length=500, help_text="A local folder with the weights, or a Hugging Face Hub id (owner/name)."
+    )
+    revision = models.CharField(max_length=200, blank=True, help_text="Hub branch, tag or commit (blank: default).")
+    dtype = models.CharField(max_length=10, choices=DType.choices, default=DType.AUTO)
+    device = models.CharField(max_length=10, choices=Device.choices, default=Device.AUTO)
+    queue = models.CharField(
+        max_length=20, choices=Queue.choices, default=Queue.GPU, help_text="The Celery queue its jobs run on."
+    )
+    batch_size = models.PositiveIntegerField(
+        default=16,
+        validators=[MinValueValidator(BATCH_SIZE_RANGE[0]), MaxValueValidator(BATCH_SIZE_RANGE[1])],
+        help_text="Questions scored per forward pass (1..512).",
+    )
+    max_frames = models.PositiveIntegerField(
+        default=8,
+        validators=[MinValueValidator(MAX_FRAMES_RANGE[0]), MaxValueValidator(MAX_FRAMES_RANGE[1])],
+        help_text="Video frames the model sees (1..64).",
+    )
+    trust_remote_code = models.BooleanField(
+        default=False, help_text="Run the model repository's own Python code (only for sources you trust)."
+    )
+    enabled = models.BooleanField(default=True, help_text="Disabled models start no new jobs.")
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "model"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(batch_size__gte=1) & Q(batch_size__lte=512), name="modelspec_batch_size"
+            ),
+            models.CheckConstraint(condition=Q(max_frames__gte=1) & Q(max_frames__lte=64), name="modelspec_max_frames"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ProjectModel(models.Model):
+    """The active model of a project: pre-fill jobs use it by default, and with
+    ``auto_prefill`` every finished import starts a pre-fill job for its new assets."""
+
+    project = models.OneToOneField("annotator.Project", on_delete=models.CASCADE, related_name="active_model")
+    model = models.ForeignKey(ModelSpec, on_delete=models.PROTECT, related_name="project_models")
+    auto_prefill = models.BooleanField(default=True, help_text="Pre-fill newly imported assets automatically.")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["project_id"]
+        verbose_name = "project model"
+
+    def __str__(self):
+        return f"{self.project} → {self.model}"

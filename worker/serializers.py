@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from .models import Job
+from .models import Job, ModelSpec
 
 
 class JobSerializer(serializers.ModelSerializer):
@@ -45,10 +45,13 @@ class JobDetailSerializer(JobSerializer):
         read_only_fields = fields
 
     def get_params(self, obj) -> dict:
-        """The job's parameters; an import's entry list is shown as its length."""
+        """The job's parameters; an import's entry list, and a pre-fill's asset list of more than
+        100 ids, are shown as their lengths."""
         params = dict(obj.params or {})
         if "entries" in params:
             params["entry_count"] = len(params.pop("entries") or [])
+        if isinstance(params.get("assets"), list) and len(params["assets"]) > 100:
+            params["asset_count"] = len(params.pop("assets"))
         params.pop("ignored", None)
         return params
 
@@ -77,3 +80,84 @@ class ImportRequestSerializer(serializers.Serializer):
 class ImportErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="One readable sentence naming the field or manifest line.")
     errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+# --- the model registry -------------------------------------------------------------------
+
+
+class ModelSpecSerializer(serializers.ModelSerializer):
+    """A registered model. Everyone signed in reads; staff create, edit and delete."""
+
+    class Meta:
+        model = ModelSpec
+        fields = [
+            "id",
+            "name",
+            "title",
+            "source",
+            "revision",
+            "dtype",
+            "device",
+            "queue",
+            "batch_size",
+            "max_frames",
+            "trust_remote_code",
+            "enabled",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        extra_kwargs = {
+            "batch_size": {"min_value": ModelSpec.BATCH_SIZE_RANGE[0], "max_value": ModelSpec.BATCH_SIZE_RANGE[1]},
+            "max_frames": {"min_value": ModelSpec.MAX_FRAMES_RANGE[0], "max_value": ModelSpec.MAX_FRAMES_RANGE[1]},
+        }
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(str(k) for k in data if k not in self.fields)
+            if unknown:
+                allowed = ", ".join(name for name, f in self.fields.items() if not f.read_only)
+                raise serializers.ValidationError({k: [f"unknown field; allowed: {allowed}"] for k in unknown})
+        return super().to_internal_value(data)
+
+    def validate_source(self, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise serializers.ValidationError("This field may not be blank.")
+        return value
+
+    def validate_revision(self, value: str) -> str:
+        return value.strip()
+
+
+class ProjectModelSerializer(serializers.Serializer):
+    """A project's active model (``model`` null: none yet)."""
+
+    project = serializers.IntegerField(read_only=True)
+    model = serializers.CharField(allow_null=True, help_text="The model's name (see /api/models/).")
+    auto_prefill = serializers.BooleanField(
+        required=False, help_text="Start a pre-fill job for the new assets after every import (default true)."
+    )
+    spec = ModelSpecSerializer(read_only=True, allow_null=True)
+    updated_by = serializers.CharField(read_only=True, allow_null=True)
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+class ProjectModelRequestSerializer(serializers.Serializer):
+    model = serializers.CharField(help_text="The name of an enabled registered model.")
+    auto_prefill = serializers.BooleanField(required=False, default=True)
+
+
+class PrefillRequestSerializer(serializers.Serializer):
+    """The body of a pre-fill request (for the schema; validation is in worker.prefill)."""
+
+    assets = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="Asset ids of the project (ready ones). Left out: every ready asset.",
+    )
+    only_missing = serializers.BooleanField(
+        required=False, default=True, help_text="Skip assets that already have a prediction of this model version."
+    )
+    model = serializers.CharField(required=False, help_text="A registered model's name (default: the project's).")

@@ -28,6 +28,12 @@ def run_import_job(self, job_id: int) -> str:
     return jobs.execute(int(job_id), task_id=self.request.id or "")
 
 
+@shared_task(bind=True, name="worker.tasks.run_prefill_job", acks_late=True, **RETRY)
+def run_prefill_job(self, job_id: int) -> str:
+    """Run pre-fill job ``job_id`` (sent to its model's queue, ``gpu`` by default)."""
+    return jobs.execute(int(job_id), task_id=self.request.id or "")
+
+
 @shared_task(bind=True, name="worker.tasks.redispatch_lost_jobs", **RETRY)
 def redispatch_lost_jobs(self) -> dict:
     """Beat: resend queued jobs whose message was lost; requeue jobs whose worker died; remove

@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from ..checklist import AnswerError, expand, validate_options
@@ -68,12 +68,23 @@ def _live_assignment(user, project: Project, exclude: set[int], wait: bool = Fal
     return live.order_by("leased_at", "id").first()
 
 
+def claim_order(project: Project) -> tuple:
+    """The order new tasks are served in: best priority first, then (for projects that prefer
+    uncertain items) the most uncertain model prediction first, tasks without one last, then
+    oldest first. Each order has its partial index (``task_claim_queue``, ``task_claim_uncertain``)."""
+    if project.prefer_uncertain:
+        return ("-priority", F("uncertainty").desc(nulls_last=True), "id")
+    return ("-priority", "id")
+
+
 def claim_next(user, project: Project, now=None, exclude=()) -> Assignment | None:
     """The user's next assignment in ``project``, or None when no task is left for them.
 
     Order: the user's own live assignment (lease renewed); their own expired assignment
     if its task still has a free slot (their draft is kept); else a new slot of the open
-    task with the highest priority, oldest first, that the user never had.
+    task with the highest priority, oldest first, that the user never had (with
+    ``project.prefer_uncertain``: the most uncertain prediction first within a priority,
+    see :func:`claim_order`).
 
     ``exclude``: assignment ids the caller already holds and does not want back, to lease
     the following task in advance (prefetch). A user holds at most ``MAX_LIVE_ASSIGNMENTS``
@@ -133,7 +144,7 @@ def claim_next(user, project: Project, now=None, exclude=()) -> Assignment | Non
             Task.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(project=project, status=Task.Status.OPEN)
             .filter(~Exists(had_it))
-            .order_by("-priority", "id")
+            .order_by(*claim_order(project))
             .first()
         )
         if task is None:

@@ -3,7 +3,9 @@
 A prediction is written by a model worker (``job_id``) or posted through the API; its
 ``options`` (most likely option and confidence per sub-dimension) are derived once, when it
 is written, by :func:`annotator.checklist.options_from_p_yes`, and shown to annotators as a
-pre-fill. Predictions are never edited: a new run writes a new row and the latest one wins.
+pre-fill. Writing one also sets the asset's single task's ``uncertainty`` (the mean binary
+entropy of its P(yes), :func:`annotator.agreement.mean_binary_entropy`), which projects that
+prefer uncertain items claim by. Predictions are never edited: a new run writes a new row and the latest one wins.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
+from ..agreement import mean_binary_entropy
 from ..checklist import options_from_p_yes, validate_p_yes
-from ..models import Asset, ChecklistVersion, Prediction
+from ..models import Asset, ChecklistVersion, Prediction, Task
 from .assignment import AssignmentError
 
 MODEL_NAME_MAX = Prediction._meta.get_field("model_name").max_length
@@ -84,6 +87,20 @@ def _build(entry: PredictionInput, checklist_version: ChecklistVersion, created_
     )
 
 
+def _set_uncertainty(predictions: Sequence[Prediction]) -> None:
+    """The asset's single task(s) take the uncertainty of its latest prediction (the last of
+    ``predictions`` per asset), when it is under the project's current checklist version."""
+    latest: dict[int, Prediction] = {}
+    for prediction in predictions:
+        latest[prediction.asset_id] = prediction
+    for asset_id, prediction in latest.items():
+        Task.objects.filter(
+            asset_id=asset_id,
+            kind=Task.Kind.SINGLE,
+            project__checklist_version_id=prediction.checklist_version_id,
+        ).update(uncertainty=mean_binary_entropy(prediction.p_yes.values()))
+
+
 def record_prediction(
     asset: Asset,
     checklist_version: ChecklistVersion,
@@ -99,7 +116,9 @@ def record_prediction(
     if errors:
         raise PredictionError("The prediction is invalid.", errors)
     prediction = _build(PredictionInput(asset, model_name, p_yes, model_version, job_id), checklist_version, created_by)
-    prediction.save()
+    with transaction.atomic():
+        prediction.save()
+        _set_uncertainty([prediction])
     return prediction
 
 
@@ -117,7 +136,9 @@ def record_predictions(
         raise PredictionError("Some predictions are invalid; none was saved.", {"predictions": per_entry})
     rows = [_build(entry, checklist_version, created_by) for entry in entries]
     with transaction.atomic():
-        return Prediction.objects.bulk_create(rows)
+        created = Prediction.objects.bulk_create(rows)
+        _set_uncertainty(created)
+        return created
 
 
 def latest_prediction(asset: Asset | int, checklist_version: ChecklistVersion | int) -> Prediction | None:

@@ -1,5 +1,6 @@
 """Project statistics for managers: progress, throughput per day and annotator, agreement
-per question and sub-dimension, imports and failed assets.
+per question and sub-dimension, model-vs-human agreement per question, imports and failed
+assets.
 
 The queries live here; the agreement math is in the pure ``annotator.agreement``. A fixed
 number of queries per call; annotations are streamed (only tasks with two or more), so
@@ -16,8 +17,8 @@ from django.db.models import Aggregate, Count, FloatField, Max, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from ..agreement import AgreementAccumulator
-from ..models import Annotation, Asset, Assignment, GoldAnswer, Membership, Project, Task
+from ..agreement import AgreementAccumulator, ModelAgreementAccumulator
+from ..models import Annotation, Asset, Assignment, GoldAnswer, Membership, Prediction, Project, Task
 
 MAX_DAYS = 365
 FAILED_ASSETS = 50
@@ -47,6 +48,7 @@ def project_stats(project: Project, days: int = 14, now=None) -> dict:
         "daily": [{"date": day, "submitted": daily_total.get(day, 0)} for day in dates],
         "annotators": _annotators(project, dates, daily_by_user, now),
         **_agreement(project, checklist),
+        "model_agreement": _model_agreement(project, checklist),
         "imports": _imports(project),
         "failed_assets": list(
             Asset.objects.filter(project=project, status=Asset.Status.FAILED)
@@ -205,6 +207,71 @@ def _agreement(project: Project, checklist) -> dict:
             for sub, accumulator in zip(subs, by_sub, strict=True)
         ],
     }
+
+
+def _model_agreement(project: Project, checklist) -> dict:
+    """How the project's latest model agrees with people, per question: over the submitted
+    annotations of single tasks whose asset has a prediction of that model under the
+    annotation's checklist version (each asset's latest such prediction), on the questions the
+    annotation's mask says apply. Annotations and predictions are streamed in asset order and
+    merged, so memory does not grow with the project."""
+    version_id = project.checklist_version_id
+    model_name = (
+        Prediction.objects.filter(asset__project=project, checklist_version_id=version_id)
+        .order_by("-created_at", "-id")
+        .values_list("model_name", flat=True)
+        .first()
+    )
+    questions = checklist.questions
+    accumulator = ModelAgreementAccumulator(len(questions))
+    if model_name is not None:
+        keys = [question.key for question in questions]
+        predictions = (
+            Prediction.objects.filter(asset__project=project, checklist_version_id=version_id, model_name=model_name)
+            .order_by("asset_id", "-created_at", "-id")
+            .distinct("asset_id")
+            .values_list("asset_id", "p_yes")
+            .iterator(chunk_size=STREAM_CHUNK)
+        )
+        annotations = (
+            Annotation.objects.filter(project=project, task__kind=Task.Kind.SINGLE, checklist_version_id=version_id)
+            .order_by("task__asset_id", "id")
+            .values_list("task__asset_id", "answers", "mask")
+            .iterator(chunk_size=STREAM_CHUNK)
+        )
+        width = len(keys)
+        prediction = next(predictions, None)
+        for asset_id, answers, mask in annotations:
+            while prediction is not None and prediction[0] < asset_id:
+                prediction = next(predictions, None)
+            if prediction is None:
+                break
+            if prediction[0] != asset_id or not isinstance(prediction[1], dict):
+                continue
+            if not (isinstance(answers, list) and isinstance(mask, list) and len(answers) == len(mask) == width):
+                continue
+            p_yes = prediction[1]
+            accumulator.add([_probability(p_yes.get(key)) for key in keys], answers, mask)
+    return {
+        "model_name": model_name,
+        "questions": [
+            {
+                "key": question.key,
+                "text": question.text,
+                "n": result.n,
+                "accuracy": result.accuracy,
+                "brier": result.brier,
+                "mean_p_human": result.mean_p_human,
+            }
+            for question, result in zip(questions, accumulator.results(), strict=True)
+        ],
+    }
+
+
+def _probability(value) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        return None
+    return float(value)
 
 
 def _rank(ranks: dict, code) -> int | None:

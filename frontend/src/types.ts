@@ -82,6 +82,8 @@ export interface Project {
   checklist_version: number;
   overlap: number;
   lease_seconds: number;
+  /** Serve the tasks with the least certain model prediction first. */
+  prefer_uncertain?: boolean;
   archived: boolean;
   my_role: Role | null;
 }
@@ -218,6 +220,24 @@ export interface Page<T> {
   results: T[];
 }
 
+export interface ModelAgreementRow {
+  key: string;
+  text: string;
+  /** Applicable human answers with a model probability. */
+  n: number;
+  /** Share where P(yes) ≥ 0.5 matches the human answer. */
+  accuracy: number | null;
+  /** Mean (P(yes) − answer)²; 0 is perfect. */
+  brier: number | null;
+  /** Mean probability the model gave to the answer people chose. */
+  mean_p_human: number | null;
+}
+
+export interface ModelAgreement {
+  model_name: string | null;
+  questions: ModelAgreementRow[];
+}
+
 export interface ProjectStats {
   days: number;
   progress: {
@@ -248,6 +268,8 @@ export interface ProjectStats {
     kappa: number | null;
   }[];
   sub_dimensions: { key: string; title: string; dimension: string; n_items: number; percent_agreement: number | null }[];
+  /** How the project's latest model agrees with people, per question (absent from older servers). */
+  model_agreement?: ModelAgreement;
   imports: { import_job_id: number | null; assets: number; ready: number; failed: number }[];
   failed_assets: { id: number; original_name: string; failure_reason: string }[];
 }

@@ -51,6 +51,7 @@ def test_stats_shape_progress_daily_and_annotators(busy):
         "annotators",
         "questions",
         "sub_dimensions",
+        "model_agreement",
         "imports",
         "failed_assets",
     }

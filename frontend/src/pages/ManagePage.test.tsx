@@ -57,6 +57,15 @@ function stats(days: number): ProjectStats {
       { key: "clarity", title: "Clarity", dimension: "quality", n_items: 20, percent_agreement: 0.8 },
       { key: "lighting", title: "Lighting", dimension: "quality", n_items: 18, percent_agreement: 0.625 },
     ],
+    model_agreement: {
+      model_name: "llava-tiny",
+      questions: [
+        { key: "q1", text: "Is the image very clear?", n: 20, accuracy: 0.9, brier: 0.081, mean_p_human: 0.82 },
+        { key: "q2", text: "Is the image clear?", n: 20, accuracy: 0.55, brier: 0.312, mean_p_human: 0.51 },
+        { key: "q3", text: "Is the lighting distinct?", n: 18, accuracy: 0.75, brier: 0.2, mean_p_human: 0.6 },
+        { key: "q4", text: "Is there lighting?", n: 0, accuracy: null, brier: null, mean_p_human: null },
+      ],
+    },
     imports: [{ import_job_id: 4, assets: 120, ready: 118, failed: 2 }],
     failed_assets: [
       { id: 51, original_name: "broken.png", failure_reason: "The file is not an image (cannot identify image file)." },
@@ -182,6 +191,22 @@ describe("ManagePage", () => {
 
     await user.click(within(table).getByRole("button", { name: /Question/ }));
     expect(questionOrder()).toEqual(["q2", "q1", "q3", "q4"]);
+  });
+
+  it("compares the model with people, least accurate first", async () => {
+    await ready();
+    const section = screen.getByRole("region", { name: "Model vs human" });
+    expect(section).toHaveTextContent("llava-tiny");
+    const table = within(section).getByRole("table", { name: /Model llava-tiny against people/ });
+    const rows = within(table).getAllByRole("row").slice(1);
+    expect(rows.map((r) => r.getAttribute("data-question"))).toEqual(["q2", "q3", "q1"]); // q4: no answers
+    expect(within(rows[0]).getAllByRole("cell").map((c) => c.textContent)).toEqual([
+      "Is the image clear?",
+      "20",
+      "55%",
+      "0.31",
+      "51%",
+    ]);
   });
 
   it("shows jobs and failed assets with their reasons", async () => {

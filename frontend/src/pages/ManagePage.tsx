@@ -2,16 +2,17 @@ import { useEffect, useId, useMemo, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { api } from "../api";
 import BarChart from "../components/BarChart";
-import type { Job, Project, ProjectStats } from "../types";
+import type { Job, ModelAgreement, Project, ProjectStats } from "../types";
 
 // Project statistics for managers, reviewers and researchers: progress, daily throughput,
-// per-annotator throughput, per-question agreement and the state of imports.
+// per-annotator throughput, per-question agreement, model vs human and the state of imports.
 
 const DAY_CHOICES = [7, 14, 30, 90];
 
 const message = (exc: unknown) => (exc instanceof Error ? exc.message : String(exc));
 const percent = (v: number | null | undefined) => (v == null ? "—" : `${Math.round(v * 100)}%`);
 const kappa = (v: number | null | undefined) => (v == null ? "—" : v.toFixed(2));
+const fixed2 = kappa;
 const secondsPerItem = (ms: number | null | undefined) => (ms == null ? "—" : (ms / 1000).toFixed(1));
 const count = (v: number) => v.toLocaleString("en-US");
 
@@ -109,6 +110,61 @@ function AgreementTable({ questions, subTitle }: { questions: QuestionRow[]; sub
               <td className="num">{count(q.n_items)}</td>
               <td className="num">{percent(q.percent_agreement)}</td>
               <td className="num">{kappa(q.kappa)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** How the project's latest model agrees with people, per question: least accurate first. */
+function ModelAgreementTable({ agreement }: { agreement: ModelAgreement }) {
+  const rows = useMemo(
+    () =>
+      agreement.questions
+        .filter((q) => q.n > 0)
+        .sort((a, b) => {
+          // Questions without an accuracy go last.
+          if (a.accuracy == null || b.accuracy == null) return a.accuracy == null ? (b.accuracy == null ? 0 : 1) : -1;
+          return a.accuracy - b.accuracy;
+        }),
+    [agreement],
+  );
+  if (!agreement.model_name) return null;
+  if (!rows.length)
+    return <p className="muted">No submitted answers to compare with {agreement.model_name}&apos;s predictions yet.</p>;
+  return (
+    <div className="table-scroll">
+      <table className="model-agreement-table">
+        <caption className="visually-hidden">
+          Model {agreement.model_name} against people, per question, least accurate first
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Question</th>
+            <th scope="col" className="num">
+              Answers
+            </th>
+            <th scope="col" className="num">
+              Accuracy
+            </th>
+            <th scope="col" className="num">
+              Brier
+            </th>
+            <th scope="col" className="num">
+              P(human answer)
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((q) => (
+            <tr key={q.key} data-question={q.key}>
+              <td>{q.text}</td>
+              <td className="num">{count(q.n)}</td>
+              <td className="num">{percent(q.accuracy)}</td>
+              <td className="num">{fixed2(q.brier)}</td>
+              <td className="num">{percent(q.mean_p_human)}</td>
             </tr>
           ))}
         </tbody>
@@ -334,6 +390,24 @@ export default function ManagePage() {
               yLabel="% agreement"
             />
           </section>
+
+          {stats.model_agreement && (
+            <section aria-labelledby="model-title" className="card manage-section">
+              <h2 id="model-title">Model vs human</h2>
+              <p className="muted">
+                {stats.model_agreement.model_name ? (
+                  <>
+                    How often <strong>{stats.model_agreement.model_name}</strong> (the latest model used here) gives
+                    the answer people gave: accuracy of P(yes) ≥ 50%, Brier score (0 is perfect) and the mean
+                    probability it gave to the people&apos;s answer. Least accurate first.
+                  </>
+                ) : (
+                  "Pre-fill the project with a model to compare its guesses with people's answers."
+                )}
+              </p>
+              <ModelAgreementTable agreement={stats.model_agreement} />
+            </section>
+          )}
         </>
       )}
 
