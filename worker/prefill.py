@@ -319,19 +319,48 @@ def _load_media(asset: Asset):
 
 def _predict_one(asset: Asset, guesser, spec: ModelSpec, checklist_version, job: Job, timings: dict) -> str:
     """Predict one asset; returns "" on success or the readable reason it failed."""
+    return _predict_many([asset], guesser, spec, checklist_version, job, timings)[0]
+
+
+def _predict_many(assets: list[Asset], guesser, spec: ModelSpec, checklist_version, job: Job, timings: dict):
+    """Predict several assets with one ``guess_many`` call (when the guesser has it); returns
+    each asset's reason ("" on success). Media are read first, so an unreadable asset fails
+    alone; when the batched call fails, the readable assets are asked one by one, so only the
+    asset the model fails on fails."""
     from .guessers.base import GuessRequest
 
-    try:
-        media = _load_media(asset)
-    except Exception as exc:
-        return f"cannot read its media: {exc}"
-    try:
-        result = guesser.guess(
-            GuessRequest(media=media, prompt=asset.prompt or "", checklist=checklist_version.checklist)
-        )
-    except Exception as exc:
-        logger.warning("model %s failed on asset %s", spec.name, asset.pk, exc_info=True)
-        return f"the model failed: {type(exc).__name__}: {exc}"
+    reasons = [""] * len(assets)
+    requests: dict[int, GuessRequest] = {}
+    for index, asset in enumerate(assets):
+        try:
+            media = _load_media(asset)
+        except Exception as exc:
+            reasons[index] = f"cannot read its media: {exc}"
+            continue
+        requests[index] = GuessRequest(media=media, prompt=asset.prompt or "", checklist=checklist_version.checklist)
+    results = None
+    if len(requests) > 1 and hasattr(guesser, "guess_many"):
+        try:
+            results = dict(zip(requests, guesser.guess_many(list(requests.values())), strict=True))
+        except Exception:
+            logger.warning(
+                "model %s failed on a batch of %d assets; asking one by one", spec.name, len(requests), exc_info=True
+            )
+    for index, request in requests.items():
+        if results is not None:
+            result = results[index]
+        else:
+            try:
+                result = guesser.guess(request)
+            except Exception as exc:
+                logger.warning("model %s failed on asset %s", spec.name, assets[index].pk, exc_info=True)
+                reasons[index] = f"the model failed: {type(exc).__name__}: {exc}"
+                continue
+        reasons[index] = _record(assets[index], result, spec, checklist_version, job, timings)
+    return reasons
+
+
+def _record(asset: Asset, result, spec: ModelSpec, checklist_version, job: Job, timings: dict) -> str:
     try:
         record_prediction(
             asset,
@@ -391,35 +420,47 @@ def run_prefill(job: Job, ctx: JobContext) -> dict:
     timings: dict[str, float] = {}
     loop_started = time.perf_counter()
     attempted = 0
+    # Assets asked together (``guess_many``); a cancel is honoured between such batches.
+    per_batch = max(1, int(getattr(guesser, "assets_per_batch", 1) or 1)) if hasattr(guesser, "guess_many") else 1
     for start in range(0, len(todo), CHUNK):
         chunk = todo[start : start + CHUNK]
         assets = Asset.objects.in_bulk(chunk)
-        for asset_id in chunk:
+        for batch_start in range(0, len(chunk), per_batch):
             if cancel:
                 raise JobCancelled()
-            asset = assets.get(asset_id)
-            if asset is None:
-                name, reason = "", "the asset was deleted"
-            elif asset.project_id != project.pk:
-                name, reason = asset.original_name, f"the asset belongs to another project ({asset.project_id})"
-            elif asset.status != Asset.Status.READY:
-                name, reason = asset.original_name, f"the asset is {asset.status}: it has no media to look at"
-            else:
-                name = asset.original_name
-                reason = _predict_one(asset, guesser, spec, version, job, timings)
-                attempted += 1
-            done += 1
-            if reason:
-                failed.append({"asset": asset_id, "name": name, "reason": reason[:1000]})
-                line = f"{name or f'asset {asset_id}'} (asset {asset_id}): failed: {reason[:500]}"
-            else:
-                predicted += 1
-                line = f"{name} (asset {asset_id}): predicted"
-            cancel = ctx.report(
-                progress=done / total,
-                message=f"{done}/{total}: {predicted} predicted, {skipped} skipped, {len(failed)} failed",
-                log=line,
-            )
+            batch = chunk[batch_start : batch_start + per_batch]
+            outcomes: dict[int, tuple[str, str]] = {}
+            ready = []
+            for asset_id in batch:
+                asset = assets.get(asset_id)
+                if asset is None:
+                    outcomes[asset_id] = ("", "the asset was deleted")
+                elif asset.project_id != project.pk:
+                    reason = f"the asset belongs to another project ({asset.project_id})"
+                    outcomes[asset_id] = (asset.original_name, reason)
+                elif asset.status != Asset.Status.READY:
+                    reason = f"the asset is {asset.status}: it has no media to look at"
+                    outcomes[asset_id] = (asset.original_name, reason)
+                else:
+                    ready.append(asset)
+            reasons = _predict_many(ready, guesser, spec, version, job, timings) if ready else []
+            for asset, reason in zip(ready, reasons, strict=True):
+                outcomes[asset.pk] = (asset.original_name, reason)
+            attempted += len(ready)
+            for asset_id in batch:
+                name, reason = outcomes[asset_id]
+                done += 1
+                if reason:
+                    failed.append({"asset": asset_id, "name": name, "reason": reason[:1000]})
+                    line = f"{name or f'asset {asset_id}'} (asset {asset_id}): failed: {reason[:500]}"
+                else:
+                    predicted += 1
+                    line = f"{name} (asset {asset_id}): predicted"
+                cancel = ctx.report(
+                    progress=done / total,
+                    message=f"{done}/{total}: {predicted} predicted, {skipped} skipped, {len(failed)} failed",
+                    log=line,
+                )
     elapsed = time.perf_counter() - loop_started
     summary = f"{predicted} predicted, {skipped} skipped, {len(failed)} failed"
     ctx.report(progress=1.0, message=summary, log=f"finished: {summary}")

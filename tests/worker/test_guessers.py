@@ -126,13 +126,135 @@ def test_tolerance_catches_wrong_positions(guesser, image_request, reference, mo
     """Positions restarting at the prefix length + 1 (off by one) move P(yes) well past 1e-4."""
     original = guesser._question_inputs
 
-    def shifted(prefix, ids):
-        inputs, last = original(prefix, ids)
+    def shifted(encoded, assets, ids):
+        inputs, last = original(encoded, assets, ids)
         inputs["position_ids"] = inputs["position_ids"] + 1
         return inputs, last
 
     monkeypatch.setattr(guesser, "_question_inputs", shifted)
     assert _max_diff(guesser.guess(image_request).p_yes, reference.p_yes) > 10 * TOLERANCE
+
+
+# --- several assets per batch (guess_many) ------------------------------------------------
+
+# Prompts of different lengths, so the batched prefixes are right-padded differently.
+MANY_PROMPTS = [PROMPT, "cat", "a man and a woman playing with a dog on the beach near the city street at sunset"]
+
+
+@pytest.fixture(scope="module")
+def many_requests(sample_image, image_checklist) -> list[GuessRequest]:
+    images = [sample_image, *_frames(2)]
+    return [
+        GuessRequest(MediaInput(kind="image", frames=[image]), prompt, image_checklist)
+        for image, prompt in zip(images, MANY_PROMPTS, strict=True)
+    ]
+
+
+@pytest.fixture(scope="module")
+def many_single(guesser, many_requests) -> list:
+    """Each asset on its own (``guess``), the reference for ``guess_many``."""
+    return [guesser.guess(request) for request in many_requests]
+
+
+def _assert_same(results, singles) -> None:
+    assert len(results) == len(singles)
+    for result, single in zip(results, singles, strict=True):
+        assert list(result.p_yes) == list(single.p_yes)
+        assert _max_diff(result.p_yes, single.p_yes) < TOLERANCE
+        assert result.details["prefix_tokens"] == single.details["prefix_tokens"]
+        assert result.details["question_tokens"] == single.details["question_tokens"]
+
+
+@pytest.mark.parametrize("count", [1, 2, 3])
+@pytest.mark.parametrize("batch_size", [1, 7, 64])
+def test_guess_many_equals_guess(guesser, many_requests, many_single, count, batch_size, monkeypatch):
+    monkeypatch.setattr(guesser, "batch_size", batch_size)
+    results = guesser.guess_many(many_requests[:count])
+    _assert_same(results, many_single[:count])
+    assert len({r.details["prefix_tokens"] for r in results}) == count  # really padded differently
+    assert all(r.details["assets_in_batch"] == count for r in results)
+    assert all(r.details["method"] == "prefix-cache" and r.details["batch_size"] == batch_size for r in results)
+    assert {"prepare", "prefix", "questions", "total"} <= results[0].timings.keys()
+
+
+def test_guess_many_equals_uncached(guesser, many_requests, reference):
+    """The first request is the module's image request: the batch matches the per-question reference."""
+    assert _max_diff(guesser.guess_many(many_requests)[0].p_yes, reference.p_yes) < TOLERANCE
+
+
+@pytest.mark.parametrize("setting", ["_logits_to_keep", "_cache_views"])
+def test_guess_many_fallback_paths(guesser, many_requests, many_single, setting, monkeypatch):
+    """Full logits gathered per row; deep-copied caches with rows selected per asset."""
+    monkeypatch.setattr(guesser, setting, False)
+    monkeypatch.setattr(guesser, "batch_size", 7)
+    _assert_same(guesser.guess_many(many_requests), many_single)
+
+
+def test_guess_many_chunks_and_order(guesser, many_requests, many_single, monkeypatch):
+    monkeypatch.setattr(guesser, "assets_per_batch", 2)
+    requests = [*many_requests, many_requests[0], many_requests[1]]
+    results = guesser.guess_many(requests)
+    _assert_same(results, [*many_single, many_single[0], many_single[1]])
+    assert [r.details["assets_in_batch"] for r in results] == [2, 2, 2, 2, 1]
+    assert guesser.guess_many([]) == []
+
+
+def test_guess_many_one_at_a_time_when_assets_cannot_share(guesser, many_requests, many_single, monkeypatch):
+    """Multimodal RoPE or a non-plain cache: each asset gets its own prefix forward."""
+    monkeypatch.setattr(guesser, "_multi_asset", False)
+    results = guesser.guess_many(many_requests)
+    _assert_same(results, many_single)
+    assert [r.details["assets_in_batch"] for r in results] == [1, 1, 1]
+
+
+def test_guess_many_learns_the_cache_type_on_the_first_asset(tiny_llava, many_requests):
+    fresh = HFGuesser(str(tiny_llava), dtype="float32", device="cpu", batch_size=16)
+    assert fresh._multi_asset is None
+    results = fresh.guess_many(many_requests)
+    assert fresh._multi_asset is True
+    assert [r.details["assets_in_batch"] for r in results] == [1, 2, 2]
+
+
+def test_guess_many_masks_each_assets_prefix_padding(guesser, many_requests, many_single, monkeypatch):
+    """Attending to the padded cache slots of the shorter prefixes moves P(yes) well past 1e-4."""
+    original = guesser._question_inputs
+
+    def unmasked(encoded, assets, ids):
+        inputs, last = original(encoded, assets, ids)
+        inputs["attention_mask"][:, : encoded.prefix["input_ids"].shape[1]] = 1
+        return inputs, last
+
+    monkeypatch.setattr(guesser, "_question_inputs", unmasked)
+    results = guesser.guess_many(many_requests)
+    longest = max(range(3), key=lambda i: many_single[i].details["prefix_tokens"])
+    assert _max_diff(results[longest].p_yes, many_single[longest].p_yes) < TOLERANCE  # no padding there
+    for i in set(range(3)) - {longest}:
+        assert _max_diff(results[i].p_yes, many_single[i].p_yes) > 10 * TOLERANCE
+
+
+@pytest.mark.parametrize("mix", [True, False])
+def test_guess_many_mixes_videos_and_images(guesser, video_checklist, image_checklist, sample_image, mix, monkeypatch):
+    """A 3-frame video, an image and a 1-frame video in one call: mixed in one prefix batch, or
+    (``_mix_frame_counts`` off) grouped by frame count; the same answers either way."""
+    monkeypatch.setattr(guesser, "_mix_frame_counts", mix)
+    monkeypatch.setattr(guesser, "batch_size", 7)
+    requests = [
+        GuessRequest(MediaInput(kind="video", frames=_frames(3), times=[0.0, 1.0, 2.0]), PROMPT, video_checklist),
+        GuessRequest(MediaInput(kind="image", frames=[sample_image]), "cat", image_checklist),
+        GuessRequest(MediaInput(kind="video", frames=_frames(1)), "a dog on the beach", video_checklist),
+        GuessRequest(MediaInput(kind="image", frames=_frames(1)), PROMPT, image_checklist),
+    ]
+    results = guesser.guess_many(requests)
+    _assert_same(results, [guesser.guess(request) for request in requests])
+    assert [len(r.p_yes) for r in results] == [64, 59, 64, 59]
+    assert results[0].details["frames"] == 3 and results[0].details["frame_times"] == [0.0, 1.0, 2.0]
+    assert [r.details["assets_in_batch"] for r in results] == ([4, 4, 4, 4] if mix else [1, 3, 3, 3])
+
+
+def test_guess_many_fails_as_a_whole_on_bad_media(guesser, many_requests, image_checklist):
+    empty = GuessRequest(MediaInput(kind="image", frames=[]), PROMPT, image_checklist)
+    with pytest.raises(GuesserError, match="no image or frame"):
+        guesser.guess_many([many_requests[0], empty])
 
 
 # --- prompts ----------------------------------------------------------------------------
@@ -347,6 +469,8 @@ def test_bad_settings(tiny_llava):
         HFGuesser(str(tiny_llava), dtype="int3")
     with pytest.raises(GuesserError, match="batch_size"):
         HFGuesser(str(tiny_llava), device="cpu", batch_size=0)
+    with pytest.raises(GuesserError, match="assets_per_batch"):
+        HFGuesser(str(tiny_llava), device="cpu", assets_per_batch=0)
     if not torch.cuda.is_available():
         with pytest.raises(GuesserError, match="CUDA is not available"):
             HFGuesser(str(tiny_llava), device="cuda")

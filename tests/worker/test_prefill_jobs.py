@@ -216,6 +216,67 @@ def test_an_asset_whose_media_is_missing_or_that_the_model_fails_on_fails_alone(
     assert set(Prediction.objects.values_list("asset_id", flat=True)) == {assets[0].pk, assets[2].pk}
 
 
+class FakeBatchGuesser(FakeGuesser):
+    """A stand-in with ``guess_many``: a batch holding a failing asset fails as a whole."""
+
+    assets_per_batch = 2
+
+    def __init__(self, spec, **options):
+        super().__init__(spec, **options)
+        self.batches: list[list[str]] = []
+
+    def guess_many(self, requests):
+        self.batches.append([request.prompt for request in requests])
+        if any(request.prompt in self.fail_on for request in requests):
+            raise RuntimeError("one asset of the batch broke it")
+        return [FakeGuesser.guess(self, request) for request in requests]
+
+
+def test_assets_are_asked_in_batches_and_a_failing_asset_still_fails_alone(
+    eager, manager_api, image_project, spec, monkeypatch, django_capture_on_commit_callbacks, _media_root
+):
+    assets = import_images(manager_api, image_project, django_capture_on_commit_callbacks, count=5)
+    for key in ("display", "original"):
+        (Path(_media_root) / assets[1].files[key]).unlink(missing_ok=True)
+    made = []
+
+    def load(s):
+        made.append(FakeBatchGuesser(s, fail_on={"p3"}))
+        return made[-1]
+
+    monkeypatch.setattr(prefill, "load_guesser", load)
+    job = run_prefill(manager_api, image_project, django_capture_on_commit_callbacks, {"model": "fake-vlm"})
+    job.refresh_from_db()
+    assert job.state == Job.State.SUCCEEDED, job.log
+    guesser = made[0]
+    # batches of 2 assets; the unreadable p1 never reaches the model; p4 is alone in its batch
+    # batches of 2 assets: [p0, p1] leaves p0 alone (p1's media cannot be read, so p1 never
+    # reaches the model); [p2, p3] fails as a whole and is asked again one by one; [p4] is alone
+    assert guesser.batches == [["p2", "p3"]]
+    assert guesser.calls == ["p0", "p2", "p3", "p4"]  # one-by-one calls (guess)
+    assert job.result["predicted"] == 3 and job.result["failed_count"] == 2
+    failed = {entry["asset"]: entry["reason"] for entry in job.result["failed"]}
+    assert failed[assets[1].pk].startswith("cannot read its media")
+    assert failed[assets[3].pk] == "the model failed: RuntimeError: cannot answer about p3"
+    assert set(Prediction.objects.values_list("asset_id", flat=True)) == {assets[i].pk for i in (0, 2, 4)}
+    assert job.message == "3 predicted, 0 skipped, 2 failed"
+    assert job.log.index("img0.jpg (asset") < job.log.index("img1.jpg (asset") < job.log.index("img4.jpg (asset")
+
+
+def test_readable_assets_share_one_guess_many_call(
+    eager, manager_api, image_project, spec, monkeypatch, django_capture_on_commit_callbacks
+):
+    assets = import_images(manager_api, image_project, django_capture_on_commit_callbacks, count=3)
+    made = []
+    monkeypatch.setattr(prefill, "load_guesser", lambda s: made.append(FakeBatchGuesser(s)) or made[-1])
+    job = run_prefill(manager_api, image_project, django_capture_on_commit_callbacks, {"model": "fake-vlm"})
+    job.refresh_from_db()
+    assert job.state == Job.State.SUCCEEDED and job.result["predicted"] == 3, job.log
+    assert made[0].batches == [["p0", "p1"]] and made[0].calls == ["p0", "p1", "p2"]
+    assert sorted(Prediction.objects.values_list("asset_id", flat=True)) == [a.pk for a in assets]
+    assert job.result["timings"] == {"total": 0.03}
+
+
 def test_an_invalid_model_answer_fails_that_asset_with_the_field(
     eager, manager_api, image_project, spec, monkeypatch, django_capture_on_commit_callbacks
 ):

@@ -25,6 +25,14 @@ How one asset is answered (``HFGuesser.guess``; ``docs/prefill-models.md`` has t
    token give P(yes) (``scoring.p_yes_from_logits`` over every single-token spelling of
    yes/no). Nothing is generated.
 
+**Several assets at once** (``HFGuesser.guess_many``; ``guess`` is ``guess_many([request])``):
+``assets_per_batch`` assets share one processor call and one prefix forward (their prefixes
+right-padded, with the attention mask and explicit positions ``0..L-1``); every (asset,
+question) pair is then a row, answered in batches of ``batch_size`` rows from the batched cache:
+each row gets its asset's cache rows (``index_select`` on the batch dimension), its asset's
+prefix mask (padding never attended) and positions continuing after its asset's true prefix
+length. The answers equal ``guess`` per asset.
+
 ``guess_uncached`` answers each question with its own full forward (media re-encoded every
 time): the reference the cached path must equal, and the benchmark's baseline.
 ``guess_full_batch`` runs full inputs in batches without a cache (the media processed once, its
@@ -98,6 +106,14 @@ class _Encoded:
     split_exact: bool
 
 
+@dataclass
+class _EncodedMany:
+    prefix: dict  # processor output for the assets' prefixes, right-padded (tensors on the device)
+    lengths: list[int]  # each asset's true prefix length (its row's real tokens)
+    question_ids: list[list[list[int]]]  # per asset, per question
+    split_exact: list[bool]
+
+
 def _looks_like_hub_id(source: str) -> bool:
     return bool(_HUB_ID.match(source)) and not source.startswith(".") and ".." not in source
 
@@ -150,6 +166,7 @@ class HFGuesser:
     """
 
     _cache_views = True  # expand plain dynamic caches as views (else deep copies, any cache type)
+    _mix_frame_counts = True  # assets with different frame counts may share a prefix batch
 
     def __init__(
         self,
@@ -164,6 +181,7 @@ class HFGuesser:
         name: str | None = None,
         local_files_only: bool = True,
         instruction: str | None = None,
+        assets_per_batch: int = 8,
     ):
         self.source = str(source)
         self.revision = revision
@@ -181,6 +199,7 @@ class HFGuesser:
             batch_size=batch_size,
             max_frames=max_frames,
             instruction=instruction,
+            assets_per_batch=assets_per_batch,
         )
         self.load_seconds = time.perf_counter() - started
 
@@ -197,6 +216,7 @@ class HFGuesser:
         batch_size: int = 16,
         max_frames: int = 8,
         instruction: str | None = None,
+        assets_per_batch: int = 8,
     ) -> HFGuesser:
         """A guesser around a model and processor already in memory (e.g. built from a config
         with random weights by the benchmark); the model stays on its device and dtype."""
@@ -212,6 +232,7 @@ class HFGuesser:
             batch_size=batch_size,
             max_frames=max_frames,
             instruction=instruction,
+            assets_per_batch=assets_per_batch,
         )
         self.load_seconds = 0.0
         return self
@@ -271,9 +292,13 @@ class HFGuesser:
             raise GuesserError(f"cannot load {where} as a vision-language model: " + "; ".join(errors))
         return model.to(self.device), processor, config
 
-    def _setup(self, model, processor, *, name, version, batch_size, max_frames, instruction) -> None:
+    def _setup(
+        self, model, processor, *, name, version, batch_size, max_frames, instruction, assets_per_batch=8
+    ) -> None:
         if batch_size < 1:
             raise GuesserError("batch_size must be at least 1")
+        if assets_per_batch < 1:
+            raise GuesserError("assets_per_batch must be at least 1")
         if max_frames < 1:
             raise GuesserError("max_frames must be at least 1")
         self.model = model.eval()
@@ -286,6 +311,7 @@ class HFGuesser:
         self.name = name
         self.version = version
         self.batch_size = batch_size
+        self.assets_per_batch = assets_per_batch
         self.max_frames = max_frames
         self.instruction = instruction
         try:
@@ -306,6 +332,10 @@ class HFGuesser:
         # Multimodal RoPE (Qwen2-VL style) offsets text positions by what the images took: the
         # model derives them from its cache when no position_ids are given.
         self._explicit_positions = not (isinstance(rope, dict) and "mrope_section" in rope)
+        # Several assets' prefixes in one padded batch need explicit positions (each asset's
+        # questions continue after its own prefix length) and a plain dynamic cache (a sliding
+        # window would slide over the padding). None: not known until the first prefix has run.
+        self._multi_asset: bool | None = None if self._explicit_positions else False
         self._pad_id = next(
             (i for i in (self.tokenizer.pad_token_id, self.tokenizer.eos_token_id) if i is not None),
             0,
@@ -368,13 +398,17 @@ class HFGuesser:
 
     def model_inputs(self, texts: list[str], images: list[Image.Image], add_special_tokens: bool) -> dict:
         """The processor's model inputs for these texts (each showing every image), right-padded."""
+        return self._processor_inputs(texts, [image for _ in texts for image in images], add_special_tokens)
+
+    def _processor_inputs(self, texts: list[str], images: list[Image.Image], add_special_tokens: bool) -> dict:
+        """One processor call: ``images`` are every text's images in text order, right-padded."""
         tokenizer = self.tokenizer
         side = tokenizer.padding_side
         tokenizer.padding_side = "right"
         try:
             batch = self.processor(
                 text=texts,
-                images=[image for _ in texts for image in images],
+                images=images,
                 return_tensors="pt",
                 padding=True,
                 add_special_tokens=add_special_tokens,
@@ -383,8 +417,8 @@ class HFGuesser:
             tokenizer.padding_side = side
         return self._to_device(batch)
 
-    def _encode(self, prompt: Prompt) -> _Encoded:
-        prefix = self.model_inputs([prompt.prefix_text], prompt.images, prompt.add_special_tokens)
+    def _question_ids(self, prompt: Prompt) -> tuple[list[list[int]], bool]:
+        """Each question's suffix token ids (see the module docstring) and whether the split is exact."""
         tokenize = self.tokenizer
         prefix_ids = tokenize(prompt.prefix_text, add_special_tokens=prompt.add_special_tokens)["input_ids"]
         joined = tokenize(
@@ -399,7 +433,40 @@ class HFGuesser:
                 question_ids.append(list(tokenize(text, add_special_tokens=False)["input_ids"]))
         if not exact:
             logger.warning("%s: question tokens differ from one-piece tokenization at the prefix boundary", self.name)
+        return question_ids, exact
+
+    def _encode(self, prompt: Prompt) -> _Encoded:
+        prefix = self.model_inputs([prompt.prefix_text], prompt.images, prompt.add_special_tokens)
+        question_ids, exact = self._question_ids(prompt)
         return _Encoded(prefix=prefix, question_ids=question_ids, split_exact=exact)
+
+    def _encode_many(self, prompts: list[Prompt]) -> _EncodedMany:
+        """All prompts' prefixes in one processor call (right-padded), and their questions' ids."""
+        if len({prompt.add_special_tokens for prompt in prompts}) != 1:
+            raise GuesserError("prompts of one batch must share their template")
+        prefix = self._processor_inputs(
+            [prompt.prefix_text for prompt in prompts],
+            [image for prompt in prompts for image in prompt.images],
+            prompts[0].add_special_tokens,
+        )
+        width = prefix["input_ids"].shape[1]
+        if "attention_mask" in prefix:
+            lengths = [int(n) for n in prefix["attention_mask"].sum(dim=1).tolist()]
+        elif len(prompts) == 1:
+            lengths = [width]
+        else:
+            raise GuesserError("the processor gave no attention mask for a padded batch")
+        if lengths != [width] * len(prompts):  # padding must be on the right: check the mask
+            expected = torch.arange(width).unsqueeze(0) < torch.tensor(lengths).unsqueeze(1)
+            if not torch.equal(prefix["attention_mask"].cpu().bool(), expected):
+                raise GuesserError("the processor did not right-pad the prefixes")
+        questions = [self._question_ids(prompt) for prompt in prompts]
+        return _EncodedMany(
+            prefix=prefix,
+            lengths=lengths,
+            question_ids=[ids for ids, _ in questions],
+            split_exact=[exact for _, exact in questions],
+        )
 
     # --- model calls ----------------------------------------------------------------------
 
@@ -432,45 +499,74 @@ class HFGuesser:
             returned = getattr(out, "past_key_values", None)
         return logits, returned
 
-    def _expand_cache(self, cache, batch: int):
-        """A cache holding the prefix for ``batch`` rows, leaving ``cache`` untouched."""
+    @staticmethod
+    def _plain_layers(cache) -> bool:
         from transformers.cache_utils import DynamicLayer
 
         layers = getattr(cache, "layers", None)
-        if self._cache_views and layers is not None and all(type(layer) is DynamicLayer for layer in layers):
-            # Fast path: stride-0 views of the prefix; the layers' update() concatenates into
-            # new tensors, so the shared prefix is read, never written.
+        return layers is not None and all(type(layer) is DynamicLayer for layer in layers)
+
+    def _select_cache(self, cache, assets: list[int], count: int):
+        """A cache holding, for row ``i``, the prefix of asset ``assets[i]`` (of the ``count``
+        assets in ``cache``), leaving ``cache`` untouched."""
+        batch = len(assets)
+        single = len(set(assets)) == 1
+        if self._cache_views and self._plain_layers(cache):
+            # Fast path: one asset's rows are stride-0 views of its prefix; rows of several
+            # assets are gathered (index_select). The layers' update() concatenates into new
+            # tensors, so the shared prefix is read, never written.
+            index = None if single else torch.tensor(assets, dtype=torch.long)
             expanded = copy.copy(cache)
             expanded.layers = []
-            for layer in layers:
+            for layer in cache.layers:
                 new = copy.copy(layer)
                 if layer.is_initialized and layer.keys is not None and layer.keys.numel():
-                    new.keys = layer.keys.expand(batch, *layer.keys.shape[1:])
-                    new.values = layer.values.expand(batch, *layer.values.shape[1:])
+                    if single:
+                        keys = layer.keys[assets[0] : assets[0] + 1]
+                        values = layer.values[assets[0] : assets[0] + 1]
+                        new.keys = keys.expand(batch, *keys.shape[1:])
+                        new.values = values.expand(batch, *values.shape[1:])
+                    else:
+                        index = index.to(layer.keys.device)
+                        new.keys = layer.keys.index_select(0, index)
+                        new.values = layer.values.index_select(0, index)
                 expanded.layers.append(new)
             return expanded
         expanded = copy.deepcopy(cache)
-        expanded.batch_repeat_interleave(batch)
+        if count == 1:
+            expanded.batch_repeat_interleave(batch)
+        else:
+            expanded.batch_select_indices(torch.tensor(assets, dtype=torch.long, device=self.device))
         return expanded
 
-    def _question_inputs(self, prefix: dict, ids: list[list[int]]) -> tuple[dict, torch.Tensor]:
+    def _expand_cache(self, cache, batch: int):
+        """A one-asset cache repeated for ``batch`` rows, leaving ``cache`` untouched."""
+        return self._select_cache(cache, [0] * batch, 1)
+
+    def _question_inputs(
+        self, encoded: _EncodedMany, assets: list[int], ids: list[list[int]]
+    ) -> tuple[dict, torch.Tensor]:
+        """Inputs for question rows from the batched prefix cache: row ``i`` is a suffix of asset
+        ``assets[i]``. The attention mask is that asset's prefix mask (its padding masked) then
+        the suffix's; positions continue after that asset's true prefix length."""
+        prefix = encoded.prefix
         batch, longest = len(ids), max(len(row) for row in ids)
-        prefix_len = prefix["input_ids"].shape[1]
+        width = prefix["input_ids"].shape[1]
         input_ids = torch.full((batch, longest), self._pad_id, dtype=torch.long)
         mask = torch.zeros((batch, longest), dtype=torch.long)
         for row, tokens in enumerate(ids):
             input_ids[row, : len(tokens)] = torch.tensor(tokens, dtype=torch.long)
             mask[row, : len(tokens)] = 1
-        prefix_mask = prefix.get("attention_mask")
-        if prefix_mask is None:
-            prefix_mask = torch.ones((1, prefix_len), dtype=torch.long)
+        starts = torch.tensor([encoded.lengths[a] for a in assets], dtype=torch.long)
+        # The asset's real prefix tokens, then its padding (``_encode_many`` checked the mask has this form).
+        prefix_mask = (torch.arange(width).unsqueeze(0) < starts.unsqueeze(1)).long()
         inputs = {
             "input_ids": input_ids.to(self.device),
-            "attention_mask": torch.cat([prefix_mask.to(mask.device).expand(batch, -1), mask], dim=1).to(self.device),
+            "attention_mask": torch.cat([prefix_mask, mask], dim=1).to(self.device),
         }
         if self._explicit_positions:
-            positions = torch.arange(prefix_len, prefix_len + longest, dtype=torch.long)
-            inputs["position_ids"] = positions.unsqueeze(0).expand(batch, -1).to(self.device)
+            positions = starts.unsqueeze(1) + torch.arange(longest, dtype=torch.long).unsqueeze(0)
+            inputs["position_ids"] = positions.to(self.device)
         for key, value in prefix.items():  # e.g. token_type_ids: the questions hold no image tokens
             if key not in ("input_ids", "attention_mask") and isinstance(value, torch.Tensor):
                 if value.dtype in (torch.long, torch.int) and value.shape == prefix["input_ids"].shape:
@@ -491,46 +587,103 @@ class HFGuesser:
 
     def guess(self, request: GuessRequest) -> GuessResult:
         """P(yes) for every question, the media and prefix encoded once (see the module docstring)."""
+        return self.guess_many([request])[0]
+
+    def guess_many(self, requests: list[GuessRequest]) -> list[GuessResult]:
+        """``guess`` for several assets, ``assets_per_batch`` at a time: one processor call and
+        one prefix forward per batch of assets, then all their questions in batches of
+        ``batch_size`` rows from the batched cache. Results equal ``guess`` per asset (in order).
+
+        Assets run one at a time where batching them would be wrong: models with multimodal
+        RoPE (positions derived from the cache) or a cache other than plain dynamic layers
+        (e.g. sliding windows), which the first prefix forward tells. An error (e.g. unreadable
+        media in one request) fails the whole call: callers that need per-asset failures retry
+        the assets one by one."""
+        requests = list(requests)
+        if not requests:
+            return []
         started = time.perf_counter()
-        prompt = self.build_prompt(request)
-        encoded = self._encode(prompt)
-        timings = {"prepare": time.perf_counter() - started}
-        questions = encoded.question_ids
-        prefix_len = encoded.prefix["input_ids"].shape[1]
-        p_yes = [0.0] * len(questions)
+        prompts = [self.build_prompt(request) for request in requests]
+        built = (time.perf_counter() - started) / len(prompts)
+        results: list[GuessResult | None] = [None] * len(prompts)
+        pending = list(range(len(prompts)))
+        if self._multi_asset is None and len(pending) > 1:  # learn the cache type on one asset
+            results[0] = self._guess_group([prompts[0]], built)[0]
+            pending = pending[1:]
+        for group in self._asset_groups(prompts, pending):
+            for index, result in zip(group, self._guess_group([prompts[i] for i in group], built), strict=True):
+                results[index] = result
+        return results
+
+    def _asset_groups(self, prompts: list[Prompt], indices: list[int]) -> list[list[int]]:
+        """Batches of at most ``assets_per_batch`` assets (one each when assets cannot share a
+        batch); with ``_mix_frame_counts`` off, only assets with as many frames share one."""
+        if not self._multi_asset:
+            return [[index] for index in indices]
+        by_key: dict = {}
+        for index in indices:
+            key = None if self._mix_frame_counts else len(prompts[index].images)
+            by_key.setdefault(key, []).append(index)
+        size = self.assets_per_batch
+        return [group[start : start + size] for group in by_key.values() for start in range(0, len(group), size)]
+
+    def _guess_group(self, prompts: list[Prompt], built: float) -> list[GuessResult]:
+        """One batch of assets: one processor call, one prefix forward, the questions of all."""
+        count = len(prompts)
+        started = time.perf_counter()
+        encoded = self._encode_many(prompts)
+        timings = {"prepare": time.perf_counter() - started + built * count}
+        prefix = encoded.prefix
+        width = prefix["input_ids"].shape[1]
+        p_yes = [[0.0] * len(ids) for ids in encoded.question_ids]
         with torch.inference_mode():
             mark = time.perf_counter()
-            last = torch.tensor([prefix_len - 1], device=self.device)
-            _, cache = self._last_logits(encoded.prefix, last, use_cache=True)
+            inputs = dict(prefix)
+            if count > 1:  # right-padded rows: every asset's positions start at 0
+                inputs["position_ids"] = torch.arange(width, device=self.device).unsqueeze(0).expand(count, -1)
+            last = torch.tensor([length - 1 for length in encoded.lengths], device=self.device)
+            _, cache = self._last_logits(inputs, last, use_cache=True)
             if cache is None:
                 raise GuesserError(f"model {self.name!r} returned no KV cache for the prefix")
+            if self._multi_asset is None:
+                self._multi_asset = self._plain_layers(cache)
             self._sync()
             timings["prefix"] = time.perf_counter() - mark
             mark = time.perf_counter()
-            # Longest first: rows of a batch have similar lengths, so little padding.
-            order = sorted(range(len(questions)), key=lambda i: -len(questions[i]))
-            for start in range(0, len(order), self.batch_size):
-                chunk = order[start : start + self.batch_size]
-                inputs, last = self._question_inputs(encoded.prefix, [questions[i] for i in chunk])
-                logits, _ = self._last_logits(inputs, last, cache=self._expand_cache(cache, len(chunk)))
+            # Longest first: rows of a batch have similar lengths, so little padding; rows of
+            # the same question of different assets end up together.
+            rows = [(asset, index) for asset, ids in enumerate(encoded.question_ids) for index in range(len(ids))]
+            rows.sort(key=lambda row: -len(encoded.question_ids[row[0]][row[1]]))
+            for start in range(0, len(rows), self.batch_size):
+                chunk = rows[start : start + self.batch_size]
+                assets = [asset for asset, _ in chunk]
+                ids = [encoded.question_ids[asset][index] for asset, index in chunk]
+                inputs, last = self._question_inputs(encoded, assets, ids)
+                logits, _ = self._last_logits(inputs, last, cache=self._select_cache(cache, assets, count))
                 answers = p_yes_from_logits(logits, self.yes_ids, self.no_ids).tolist()
-                for index, value in zip(chunk, answers, strict=True):
-                    p_yes[index] = value
+                for (asset, index), value in zip(chunk, answers, strict=True):
+                    p_yes[asset][index] = value
             self._sync()
             timings["questions"] = time.perf_counter() - mark
-        timings["total"] = time.perf_counter() - started
-        return self._result(
-            prompt,
-            p_yes,
-            timings,
-            {
-                "method": "prefix-cache",
-                "prefix_tokens": prefix_len,
-                "question_tokens": [len(ids) for ids in questions],
-                "split_exact": encoded.split_exact,
-                "batch_size": self.batch_size,
-            },
-        )
+        timings["total"] = time.perf_counter() - started + built * count
+        # Each asset is charged an equal share of the batch's stages (they add up to the batch).
+        share = {key: value / count for key, value in timings.items()}
+        return [
+            self._result(
+                prompt,
+                p_yes[asset],
+                share,
+                {
+                    "method": "prefix-cache",
+                    "prefix_tokens": encoded.lengths[asset],
+                    "question_tokens": [len(ids) for ids in encoded.question_ids[asset]],
+                    "split_exact": encoded.split_exact[asset],
+                    "batch_size": self.batch_size,
+                    "assets_in_batch": count,
+                },
+            )
+            for asset, prompt in enumerate(prompts)
+        ]
 
     def guess_uncached(self, request: GuessRequest) -> GuessResult:
         """The reference: every question in its own full forward, media processed each time."""
