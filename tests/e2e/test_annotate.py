@@ -97,7 +97,7 @@ def test_accept_a_correct_prefill_in_two_keys(page, add_asset):
     from annotator.services.predictions import record_prediction
 
     ann = make_user("ann")
-    p = new_project("image", ann)
+    p = new_project("image", ann, instructions="Judge only what you see; the prompt is for alignment.")
     asset = add_asset(p, "test2.jpg", "a lighthouse at dusk")
     checklist = p.checklist_version.checklist
     truth = best_options(checklist)
@@ -108,6 +108,8 @@ def test_accept_a_correct_prefill_in_two_keys(page, add_asset):
     page.goto(f"/projects/{p.pk}/annotate")
     wait_task_shown(page)
     expect(page.get_by_text("Pre-filled by tiny-vlm")).to_be_visible()
+    page.keyboard.press("i")
+    expect(page.get_by_test_id("instructions")).to_contain_text("Judge only what you see")
     screenshot(page, "04-annotate-prefill")
     page.keyboard.press("a")
     page.keyboard.press("Enter")
@@ -165,6 +167,8 @@ def test_complete_a_pair(page, add_asset):
     expect(page.get_by_role("img", name=re.compile("^B: a castle"))).to_be_visible()
     page.keyboard.press("2")  # A better; focus moves to the first dimension
     page.keyboard.press("4")  # B better on that dimension
+    page.get_by_test_id("comment").fill("B's castle has a floating tower")
+    page.keyboard.press("Escape")  # back to the keys
     screenshot(page, "06-annotate-pair")
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("no-more-tasks")).to_be_visible()
@@ -172,6 +176,7 @@ def test_complete_a_pair(page, add_asset):
     annotation = Annotation.objects.get(task=task)
     assert annotation.preference == 2
     assert annotation.dimension_preferences == {first_dimension: 4}
+    assert annotation.comment == "B's castle has a floating tower"
 
 
 def test_reload_mid_task_restores_the_draft(page, context, add_asset):

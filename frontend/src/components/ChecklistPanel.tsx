@@ -70,7 +70,9 @@ export default function ChecklistPanel({ rows, gates, value, focused, prediction
                 data-chosen={chosen ?? ""}
               >
                 <div className="row-title">
-                  <span id={`row-${row.key}`}>{row.title}</span>
+                  <span id={`row-${row.key}`} title={row.description || undefined}>
+                    {row.title}
+                  </span>
                   {disabled && <span className="muted">not applicable</span>}
                   {!disabled && guess && chosen === undefined && (
                     <span className="pred-note" title={modelName ? `Pre-filled by ${modelName}` : undefined}>

@@ -78,6 +78,7 @@ export default function AnnotatePage() {
   const [landedCount, setLandedCount] = useState(0);
   const [skipping, setSkipping] = useState(false);
   const [showHelp, setShowHelp] = useState(false);
+  const [showInstructions, setShowInstructions] = useState(false);
   const ahead = useRef<Assignment | null>(null);
   const prefetching = useRef<Promise<void> | null>(null);
   const saver = useRef<DraftSaver | null>(null);
@@ -392,6 +393,7 @@ export default function AnnotatePage() {
         else submit();
       } else if (key === "s") setSkipping(true);
       else if (key === "?") setShowHelp((v) => !v);
+      else if (key === "i") setShowInstructions((v) => !v);
       else if (key === " ") eachMedia((m) => m.togglePlay());
       else if (key === ",") eachMedia((m) => m.step(-1));
       else if (key === ".") eachMedia((m) => m.step(1));
@@ -503,6 +505,20 @@ export default function AnnotatePage() {
             Your draft was restored ({current.restoredFrom === "device" ? "from this device" : "from the server"}).
           </p>
         )}
+        {(project?.instructions || def.instructions) && (
+          <div className="instructions">
+            <button type="button" className="link" aria-expanded={showInstructions} onClick={() => setShowInstructions((v) => !v)}>
+              {showInstructions ? "Hide instructions" : "Show instructions"} <kbd>i</kbd>
+            </button>
+            {showInstructions && (
+              <div className="instructions-text" data-testid="instructions">
+                {[project?.instructions, def.instructions].filter(Boolean).map((text, i) => (
+                  <p key={i}>{text}</p>
+                ))}
+              </div>
+            )}
+          </div>
+        )}
         {prediction && (
           <p className="pred-note" style={{ margin: "0.25rem 0.75rem" }}>
             Pre-filled by {prediction.model_name}
@@ -565,9 +581,26 @@ export default function AnnotatePage() {
               <kbd>n</kbd> next unanswered
             </span>
             <span>
+              <kbd>i</kbd> instructions
+            </span>
+            <span>
               <kbd>?</kbd> all keys
             </span>
           </div>
+          <label className="comment">
+            <span className="muted">Comment (optional)</span>
+            <textarea
+              rows={1}
+              value={current.answer.comment}
+              maxLength={5000}
+              onChange={(e) => update({ ...current.answer, comment: e.target.value })}
+              onKeyDown={(e) => {
+                if (e.key === "Escape") (e.target as HTMLTextAreaElement).blur();
+              }}
+              placeholder="Anything a reviewer should know (Esc returns to the keys)"
+              data-testid="comment"
+            />
+          </label>
           {showHelp && (
             <div className="hints" data-testid="help">
               <span>
