@@ -1,4 +1,4 @@
-"""Benchmark: answering the 59 VisionReward image questions per image, four ways.
+"""Benchmark: answering the 59 VisionReward image questions per image, four ways (five with cascade attention).
 
     .venv/bin/python bench/prefill_speed.py                       # tiny random LLaVA, CPU
     .venv/bin/python bench/prefill_speed.py --model realistic --device cuda --dtype bfloat16
@@ -12,11 +12,16 @@
     full inputs, no cache: the image is processed once, but every row holds the media tokens
     and the whole prefix again (and runs the vision tower again); P(yes) from the logits.
 (c) **ours**: ``HFGuesser.guess``, the media and shared prompt run once, questions in batches
-    from its KV cache.
+    from its KV cache (with ``question_attention="copy"``, as (d)).
 (d) **ours, K assets per batch**: ``HFGuesser.guess_many`` on ``--assets-per-batch`` (K)
     assets (the same image, prompts of slightly different lengths): one processor call and one
     right-padded prefix forward for the K assets, then all their questions in batches of
     ``--batch-size`` rows from the batched cache. Time per asset = the call's time / K.
+(e) **ours, cascade, K assets**: (d) with ``question_attention="cascade"``
+    (``worker/guessers/cascade.py``): the question rows attend to their asset's prefix KV in
+    place (one matmul per asset, merged by log-sum-exp with the rows' own causal attention)
+    instead of each row getting a copy of it. Only for models where cascade is supported
+    (Llama language models); otherwise left out.
 
 It prints a Markdown table (median wall time per asset over ``--repeats`` runs after one
 warm-up run each; the same without the shared CPU preparation; questions/s; speed-ups) and the
@@ -182,6 +187,17 @@ def timed(run, repeats: int) -> tuple[float, list]:
     return statistics.median(times), results
 
 
+def set_question_attention(guesser: HFGuesser, mode: str) -> None:
+    """Switch a loaded guesser between "copy" and "cascade" question attention."""
+    guesser.question_attention = mode
+    guesser._cascade = guesser._cascade_supported(mode)
+
+
+def model_stage(row) -> str:
+    """Median seconds per asset of the question stage of a (d)/(e) row."""
+    return f"{statistics.median(r[0].timings['questions'] for r in row[1]):.4f} s"
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="tiny", help="tiny | realistic | a local model folder | a cached Hub id")
@@ -209,6 +225,7 @@ def main(argv=None) -> dict:
     k = args.assets_per_batch
     guesser.assets_per_batch = k
     many = asset_requests(request, k)
+    set_question_attention(guesser, "copy")  # (b)-(d) on the copy path, (e) on cascade
 
     rows = {}
     if not args.skip_reference:
@@ -217,6 +234,13 @@ def main(argv=None) -> dict:
     rows["c"] = timed(lambda: guesser.guess(request), args.repeats)
     seconds_d, results_d = timed(lambda: guesser.guess_many(many), args.repeats)
     rows["d"] = (seconds_d / k, results_d)  # per asset
+    from worker.guessers.cascade import supported
+
+    if supported(guesser.model) is None:
+        set_question_attention(guesser, "cascade")
+        seconds_e, results_e = timed(lambda: guesser.guess_many(many), args.repeats)
+        rows["e"] = (seconds_e / k, results_e)
+        set_question_attention(guesser, "copy")
     prep_one = timed(lambda: prepare_seconds(guesser, [request]), args.repeats)[0]
     prep_many = timed(lambda: prepare_seconds(guesser, many), args.repeats)[0] / k
 
@@ -234,8 +258,17 @@ def main(argv=None) -> dict:
         "c": statistics.median(r.timings["prefix"] + r.timings["questions"] for r in rows["c"][1]),
         "d": statistics.median(r[0].timings["prefix"] + r[0].timings["questions"] for r in rows["d"][1]),
     }
-    speedup = {key: rows["b"][0] / rows[key][0] for key in ("c", "d")}
-    speedup_model = {key: model["b"] / model[key] for key in ("c", "d")}
+    ours_keys = ("c", "d")
+    max_diff_e = None
+    if "e" in rows:
+        model["e"] = statistics.median(r[0].timings["prefix"] + r[0].timings["questions"] for r in rows["e"][1])
+        ours_keys = ("c", "d", "e")
+        cascade_last = rows["e"][1][-1]
+        max_diff_e = max(
+            abs(a.p_yes[k_] - b.p_yes[k_]) for a, b in zip(batched, cascade_last, strict=True) for k_ in a.p_yes
+        )
+    speedup = {key: rows["b"][0] / rows[key][0] for key in ours_keys}
+    speedup_model = {key: model["b"] / model[key] for key in ours_keys}
     params = sum(t.numel() for t in guesser.model.parameters())
 
     labels = {
@@ -243,6 +276,7 @@ def main(argv=None) -> dict:
         "b": "(b) full inputs (media tokens per row), batched, no cache",
         "c": "(c) ours: prefix cache + batched questions, one asset",
         "d": f"(d) ours: K = {k} assets per batch (guess_many)",
+        "e": f"(e) ours, cascade, K = {k} assets per batch (question_attention='cascade')",
     }
     print(
         f"\nmodel {guesser.name} ({params / 1e6:.1f} M parameters), {guesser.device}, {guesser.dtype}, "
@@ -276,6 +310,9 @@ def main(argv=None) -> dict:
     )
     print(f"stages of (c) in the last run: {ours.timings}; of (d), per asset: {batched[0].timings}")
     print(f"max |P(yes) (c) - (b)| = {max_diff:.2e}; max |P(yes) (c) - (d), same asset| = {max_diff_d:.2e}")
+    if max_diff_e is not None:
+        print(f"max |P(yes) (d) - (e)|, every asset = {max_diff_e:.2e}")
+        print(f"question stage per asset: (d) copy {model_stage(rows['d'])}, (e) cascade {model_stage(rows['e'])}")
 
     figures = {
         "model": guesser.name,
@@ -297,6 +334,7 @@ def main(argv=None) -> dict:
         "model_fraction_of_limit": {key: value / limit for key, value in speedup_model.items()},
         "max_abs_diff_b_c": max_diff,
         "max_abs_diff_c_d": max_diff_d,
+        "max_abs_diff_d_e": max_diff_e,
         "stages_c": ours.timings,
         "stages_d_per_asset": batched[0].timings,
     }

@@ -35,7 +35,8 @@ def tiny_llava(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def guesser(tiny_llava) -> HFGuesser:
     torch.manual_seed(0)
-    return HFGuesser(str(tiny_llava), dtype="float32", device="cpu", batch_size=16)
+    # The copy path (each row's cache holds its prefix); cascade_guesser below is the other one.
+    return HFGuesser(str(tiny_llava), dtype="float32", device="cpu", batch_size=16, question_attention="copy")
 
 
 @pytest.fixture(scope="module")
@@ -257,6 +258,101 @@ def test_guess_many_fails_as_a_whole_on_bad_media(guesser, many_requests, image_
         guesser.guess_many([many_requests[0], empty])
 
 
+# --- cascade (shared-prefix) question attention -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cascade_guesser(tiny_llava) -> HFGuesser:
+    return HFGuesser(str(tiny_llava), dtype="float32", device="cpu", batch_size=16, question_attention="cascade")
+
+
+@pytest.mark.parametrize("count", [1, 2, 3])
+@pytest.mark.parametrize("batch_size", [1, 7, 64])
+def test_cascade_equals_copy(cascade_guesser, many_requests, many_single, count, batch_size, monkeypatch):
+    """Assets with different prompt lengths (differently padded prefixes); batches of 7 and 64
+    rows span assets."""
+    assert cascade_guesser._cascade is True
+    monkeypatch.setattr(cascade_guesser, "batch_size", batch_size)
+    spans = []
+    original = cascade_guesser._cascade_logits
+
+    def spy(cache, encoded, inputs, last, assets):
+        spans.append(len(set(assets)))
+        assert assets == sorted(assets)  # grouped per asset
+        return original(cache, encoded, inputs, last, assets)
+
+    monkeypatch.setattr(cascade_guesser, "_cascade_logits", spy)
+    results = cascade_guesser.guess_many(many_requests[:count])
+    _assert_same(results, many_single[:count])
+    assert spans and all(r.details["question_attention"] == "cascade" for r in results)
+    if count > 1 and batch_size > 1 and cascade_guesser._multi_asset:
+        assert max(spans) > 1  # some batch held rows of several assets
+    text_config = cascade_guesser.model.config.text_config
+    assert text_config._attn_implementation != "vr_cascade"  # switched for the forward only
+
+
+def test_auto_is_cascade_where_supported(tiny_llava, cascade_guesser):
+    assert HFGuesser(str(tiny_llava), device="cpu")._cascade is True
+    assert cascade_guesser.question_attention == "cascade"
+
+
+def test_cascade_equals_uncached(cascade_guesser, image_request, many_requests, reference, monkeypatch):
+    for batch_size in (1, 7, 64):
+        monkeypatch.setattr(cascade_guesser, "batch_size", batch_size)
+        assert _max_diff(cascade_guesser.guess(image_request).p_yes, reference.p_yes) < TOLERANCE
+        assert _max_diff(cascade_guesser.guess_many(many_requests)[0].p_yes, reference.p_yes) < TOLERANCE
+
+
+def test_cascade_masks_each_assets_prefix_padding(cascade_guesser, many_requests, many_single, monkeypatch):
+    """Reading the full padded width of every prefix moves the shorter ones' answers (the
+    lengths really are what keeps the padding out)."""
+    from worker.guessers import cascade
+
+    original = cascade.CascadeContext
+
+    def full_width(layers, segments, lengths):
+        return original(layers, segments, [layers[0][0].shape[2]] * len(lengths))
+
+    monkeypatch.setattr(cascade, "CascadeContext", full_width)
+    monkeypatch.setattr(cascade_guesser, "_multi_asset", True)
+    results = cascade_guesser.guess_many(many_requests)
+    longest = max(range(3), key=lambda i: many_single[i].details["prefix_tokens"])
+    assert _max_diff(results[longest].p_yes, many_single[longest].p_yes) < TOLERANCE
+    for i in set(range(3)) - {longest}:
+        assert _max_diff(results[i].p_yes, many_single[i].p_yes) > 10 * TOLERANCE
+
+
+def test_cascade_falls_back_to_copy_on_unsupported_models(image_request, caplog):
+    """A LLaVA whose language model is Mistral: "cascade" runs the copy path, with a log line."""
+    from transformers import MistralConfig
+
+    from tests.worker.tiny_vlm import build_model, build_processor, build_tokenizer, llava_config
+
+    tokenizer = build_tokenizer()
+    config = llava_config(tokenizer)
+    text = config.text_config
+    config.text_config = MistralConfig(
+        vocab_size=text.vocab_size,
+        hidden_size=text.hidden_size,
+        intermediate_size=text.intermediate_size,
+        num_hidden_layers=text.num_hidden_layers,
+        num_attention_heads=text.num_attention_heads,
+        num_key_value_heads=text.num_key_value_heads,
+        pad_token_id=text.pad_token_id,
+        sliding_window=None,
+    )
+    model = build_model(config)
+    processor = build_processor(tokenizer, image_size=32, patch_size=8)
+    with caplog.at_level("INFO", logger="worker.guessers.hf"):
+        fallback = HFGuesser.from_objects(model, processor, name="mistral-llava", question_attention="cascade")
+    assert fallback._cascade is False
+    assert "cascade question attention not supported" in caplog.text and "MistralModel" in caplog.text
+    assert HFGuesser.from_objects(model, processor, name="mistral-llava")._cascade is False  # "auto" too
+    result = fallback.guess(image_request)
+    assert result.details["question_attention"] == "copy"
+    assert _max_diff(result.p_yes, fallback.guess_uncached(image_request).p_yes) < TOLERANCE
+
+
 # --- prompts ----------------------------------------------------------------------------
 
 
@@ -471,6 +567,8 @@ def test_bad_settings(tiny_llava):
         HFGuesser(str(tiny_llava), device="cpu", batch_size=0)
     with pytest.raises(GuesserError, match="assets_per_batch"):
         HFGuesser(str(tiny_llava), device="cpu", assets_per_batch=0)
+    with pytest.raises(GuesserError, match="question_attention"):
+        HFGuesser(str(tiny_llava), device="cpu", question_attention="shared")
     if not torch.cuda.is_available():
         with pytest.raises(GuesserError, match="CUDA is not available"):
             HFGuesser(str(tiny_llava), device="cuda")

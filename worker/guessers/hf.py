@@ -33,6 +33,12 @@ each row gets its asset's cache rows (``index_select`` on the batch dimension), 
 prefix mask (padding never attended) and positions continuing after its asset's true prefix
 length. The answers equal ``guess`` per asset.
 
+**Cascade question attention** (``question_attention="cascade"``, or ``"auto"``, the default,
+where supported: Llama language models, e.g. LLaVA's): instead of handing each row a cache
+with its asset's prefix KV (a copy per row), the question forward runs without a cache and each
+layer attends the rows of one asset to that asset's prefix KV in place, merged exactly
+(log-sum-exp) with each row's own causal attention; see ``cascade.py``. Same answers.
+
 ``guess_uncached`` answers each question with its own full forward (media re-encoded every
 time): the reference the cached path must equal, and the benchmark's baseline.
 ``guess_full_batch`` runs full inputs in batches without a cache (the media processed once, its
@@ -68,6 +74,11 @@ ANSWER_CUE = " Answer yes or no."
 # Without any chat template: instruction, one image token per frame, the prompt, the question,
 # then "Answer:" as the assistant's turn (the model's next token is the answer).
 PLAIN_TEMPLATE = "{instruction}\n{images}{tail}\nAnswer:"
+# How question rows attend to their asset's cached prefix: "copy" (each row gets the prefix KV in
+# its cache), "cascade" (shared-prefix attention, ``cascade.py``; Llama decoders only, else
+# "copy", with a log line), "auto" (the default: cascade where supported, which is as exact and
+# was faster in ``bench/prefill_speed.py`` on CPU).
+QUESTION_ATTENTION = ("copy", "cascade", "auto")
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 _VERSION_IGNORED_KEYS = {"transformers_version", "_name_or_path", "dtype", "torch_dtype", "_commit_hash"}
@@ -162,7 +173,10 @@ class HFGuesser:
     local Hugging Face cache. ``dtype="auto"`` is bfloat16 on a GPU that has it (else float16) and
     float32 on CPU; ``device="auto"`` is the first GPU when there is one. ``max_frames`` thins a
     video's frames (evenly spaced); ``batch_size`` is how many questions run together from the
-    cached prefix. ``instruction`` overrides :func:`default_instruction`.
+    cached prefix. ``instruction`` overrides :func:`default_instruction`. ``question_attention``
+    is how question rows read the cached prefix: ``"copy"`` (each row's cache holds its asset's
+    prefix KV), ``"cascade"`` (shared-prefix attention, ``cascade.py``, for Llama language
+    models; others fall back to copy) or ``"auto"`` (cascade where supported).
     """
 
     _cache_views = True  # expand plain dynamic caches as views (else deep copies, any cache type)
@@ -182,6 +196,7 @@ class HFGuesser:
         local_files_only: bool = True,
         instruction: str | None = None,
         assets_per_batch: int = 8,
+        question_attention: str = "auto",
     ):
         self.source = str(source)
         self.revision = revision
@@ -200,6 +215,7 @@ class HFGuesser:
             max_frames=max_frames,
             instruction=instruction,
             assets_per_batch=assets_per_batch,
+            question_attention=question_attention,
         )
         self.load_seconds = time.perf_counter() - started
 
@@ -217,6 +233,7 @@ class HFGuesser:
         max_frames: int = 8,
         instruction: str | None = None,
         assets_per_batch: int = 8,
+        question_attention: str = "auto",
     ) -> HFGuesser:
         """A guesser around a model and processor already in memory (e.g. built from a config
         with random weights by the benchmark); the model stays on its device and dtype."""
@@ -233,6 +250,7 @@ class HFGuesser:
             max_frames=max_frames,
             instruction=instruction,
             assets_per_batch=assets_per_batch,
+            question_attention=question_attention,
         )
         self.load_seconds = 0.0
         return self
@@ -293,8 +311,22 @@ class HFGuesser:
         return model.to(self.device), processor, config
 
     def _setup(
-        self, model, processor, *, name, version, batch_size, max_frames, instruction, assets_per_batch=8
+        self,
+        model,
+        processor,
+        *,
+        name,
+        version,
+        batch_size,
+        max_frames,
+        instruction,
+        assets_per_batch=8,
+        question_attention="auto",
     ) -> None:
+        if question_attention not in QUESTION_ATTENTION:
+            raise GuesserError(
+                f"unknown question_attention {question_attention!r} (use {', '.join(QUESTION_ATTENTION)})"
+            )
         if batch_size < 1:
             raise GuesserError("batch_size must be at least 1")
         if assets_per_batch < 1:
@@ -336,10 +368,28 @@ class HFGuesser:
         # questions continue after its own prefix length) and a plain dynamic cache (a sliding
         # window would slide over the padding). None: not known until the first prefix has run.
         self._multi_asset: bool | None = None if self._explicit_positions else False
+        self.question_attention = question_attention
+        self._cascade = self._cascade_supported(question_attention)
         self._pad_id = next(
             (i for i in (self.tokenizer.pad_token_id, self.tokenizer.eos_token_id) if i is not None),
             0,
         )
+
+    def _cascade_supported(self, question_attention: str) -> bool:
+        """Whether the question forward uses cascade attention (see ``cascade.py``)."""
+        if question_attention == "copy":
+            return False
+        from .cascade import supported
+
+        why = supported(self.model)
+        if why is None and not self._explicit_positions:
+            why = "multimodal RoPE"
+        if why is None and not type(self.model).__module__.startswith("transformers."):
+            why = "remote code"
+        if why is not None:
+            logger.info("%s: cascade question attention not supported (%s); using copy", self.name, why)
+            return False
+        return True
 
     # --- prompts ------------------------------------------------------------------------
 
@@ -475,10 +525,10 @@ class HFGuesser:
             torch.cuda.synchronize(self.device)
 
     def _last_logits(
-        self, inputs: dict, last: torch.Tensor, *, cache=None, use_cache: bool = False
+        self, inputs: dict, last: torch.Tensor, *, cache=None, use_cache: bool = False, extra: dict | None = None
     ) -> tuple[torch.Tensor, object]:
         """Next-token logits ``[batch, vocab]`` at position ``last[i]`` of each row, and the cache."""
-        kwargs = dict(inputs)
+        kwargs = {**inputs, **(extra or {})}
         kwargs["use_cache"] = use_cache or cache is not None
         if cache is not None:
             kwargs[self._cache_kw] = cache
@@ -538,6 +588,23 @@ class HFGuesser:
         else:
             expanded.batch_select_indices(torch.tensor(assets, dtype=torch.long, device=self.device))
         return expanded
+
+    def _cascade_logits(self, cache, encoded: _EncodedMany, inputs: dict, last: torch.Tensor, assets: list[int]):
+        """The question rows' logits with cascade attention (``cascade.py``): no cache is passed
+        (nothing is copied per row); each layer reads its assets' prefix KV in place. Rows are
+        grouped by asset; positions are the explicit ones of ``_question_inputs``."""
+        from .cascade import KWARG, CascadeContext, cascade_attention, segments_of
+
+        inputs = dict(inputs)
+        inputs.pop("attention_mask")  # the attention function builds its own masks
+        context = CascadeContext(
+            layers=[(layer.keys, layer.values) for layer in cache.layers],
+            segments=segments_of(assets),
+            lengths=encoded.lengths,
+        )
+        with cascade_attention(self.model):
+            logits, _ = self._last_logits(inputs, last, extra={KWARG: context})
+        return logits
 
     def _expand_cache(self, cache, batch: int):
         """A one-asset cache repeated for ``batch`` rows, leaving ``cache`` untouched."""
@@ -654,12 +721,18 @@ class HFGuesser:
             # the same question of different assets end up together.
             rows = [(asset, index) for asset, ids in enumerate(encoded.question_ids) for index in range(len(ids))]
             rows.sort(key=lambda row: -len(encoded.question_ids[row[0]][row[1]]))
+            cascade = self._cascade and self._plain_layers(cache)
             for start in range(0, len(rows), self.batch_size):
                 chunk = rows[start : start + self.batch_size]
+                if cascade:  # each asset's rows together (stable: still longest first within)
+                    chunk.sort(key=lambda row: row[0])
                 assets = [asset for asset, _ in chunk]
                 ids = [encoded.question_ids[asset][index] for asset, index in chunk]
                 inputs, last = self._question_inputs(encoded, assets, ids)
-                logits, _ = self._last_logits(inputs, last, cache=self._select_cache(cache, assets, count))
+                if cascade:
+                    logits = self._cascade_logits(cache, encoded, inputs, last, assets)
+                else:
+                    logits, _ = self._last_logits(inputs, last, cache=self._select_cache(cache, assets, count))
                 answers = p_yes_from_logits(logits, self.yes_ids, self.no_ids).tolist()
                 for (asset, index), value in zip(chunk, answers, strict=True):
                     p_yes[asset][index] = value
@@ -680,6 +753,7 @@ class HFGuesser:
                     "split_exact": encoded.split_exact[asset],
                     "batch_size": self.batch_size,
                     "assets_in_batch": count,
+                    "question_attention": "cascade" if cascade else "copy",
                 },
             )
             for asset, prompt in enumerate(prompts)
