@@ -33,8 +33,8 @@ each row gets its asset's cache rows (``index_select`` on the batch dimension), 
 prefix mask (padding never attended) and positions continuing after its asset's true prefix
 length. The answers equal ``guess`` per asset.
 
-**Cascade question attention** (``question_attention="cascade"``, or ``"auto"``, the default,
-where supported: Llama language models, e.g. LLaVA's): instead of handing each row a cache
+**Cascade question attention** (``question_attention="cascade"``, or ``"auto"``, the default, on
+CPU where supported: Llama language models, e.g. LLaVA's): instead of handing each row a cache
 with its asset's prefix KV (a copy per row), the question forward runs without a cache and each
 layer attends the rows of one asset to that asset's prefix KV in place, merged exactly
 (log-sum-exp) with each row's own causal attention; see ``cascade.py``. Same answers.
@@ -76,8 +76,9 @@ ANSWER_CUE = " Answer yes or no."
 PLAIN_TEMPLATE = "{instruction}\n{images}{tail}\nAnswer:"
 # How question rows attend to their asset's cached prefix: "copy" (each row gets the prefix KV in
 # its cache), "cascade" (shared-prefix attention, ``cascade.py``; Llama decoders only, else
-# "copy", with a log line), "auto" (the default: cascade where supported, which is as exact and
-# was faster in ``bench/prefill_speed.py`` on CPU).
+# "copy", with a log line), "auto" (the default: cascade on CPU where supported, which is as exact
+# and was faster in ``bench/prefill_speed.py``; copy on a GPU, where cascade paid off only for very
+# large batches).
 QUESTION_ATTENTION = ("copy", "cascade", "auto")
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
@@ -378,6 +379,12 @@ class HFGuesser:
     def _cascade_supported(self, question_attention: str) -> bool:
         """Whether the question forward uses cascade attention (see ``cascade.py``)."""
         if question_attention == "copy":
+            return False
+        if question_attention == "auto" and self.device.type != "cpu":
+            # Measured on an H200 (bench/prefill_speed.py, 1.4 B LLaVA, bf16): cascade's per-asset
+            # attention launches many small kernels; it lost to copy at batch 64 (question stage
+            # 57 vs 26 ms per asset) and won only at batch 512 with 16 assets (18 vs 23 ms).
+            # On a GPU it is chosen explicitly; "auto" keeps copy there.
             return False
         from .cascade import supported
 
