@@ -121,6 +121,7 @@ def add_asset(processed_samples):
     """Create a ready asset (and its task) in a project from a processed sample."""
     from annotator.models import Asset, asset_media_dir
     from annotator.services.tasks import create_task_for_asset
+    from worker.importing import _relocate
 
     def add(project, sample: str, prompt: str, *, task: bool = True):
         folder, processed = processed_samples[sample]
@@ -141,15 +142,7 @@ def add_asset(processed_samples):
         )
         rel = asset_media_dir(project.pk, asset.pk)
         shutil.copytree(folder, Path(settings.MEDIA_ROOT) / rel)
-        files = {}
-        for key, value in processed.files.items():
-            if isinstance(value, str):
-                files[key] = f"{rel}/{value}"
-            elif isinstance(value, list):
-                files[key] = [{**item, "file": f"{rel}/{item['file']}"} if "file" in item else item for item in value]
-            else:
-                files[key] = value
-        asset.files = files
+        asset.files = _relocate(processed.files, rel)  # as the import job records them
         asset.save(update_fields=["files"])
         if task:
             create_task_for_asset(asset)
