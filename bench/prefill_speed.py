@@ -20,8 +20,15 @@
 (e) **ours, cascade, K assets**: (d) with ``question_attention="cascade"``
     (``worker/guessers/cascade.py``): the question rows attend to their asset's prefix KV in
     place (one matmul per asset, merged by log-sum-exp with the rows' own causal attention)
-    instead of each row getting a copy of it. Only for models where cascade is supported
-    (Llama language models); otherwise left out.
+    instead of each row getting a copy of it: per layer one batched matmul for all the assets
+    of a question batch (whole assets per batch, their prefix KV stacked). Only for models where
+    cascade is supported (Llama language models); otherwise left out.
+(f) **ours, streamed, K assets**: ``HFGuesser.guess_stream`` over ``--stream-chunks`` chunks
+    of K assets, with the question attention of (d)/(e) that was faster: chunk i + 1 is
+    prepared on the CPU (prompts, processor call, tokenizing) in a background thread while the
+    model runs chunk i. Wall time per asset in the steady state: from the first chunk's last
+    result to the end, over the later chunks' assets (the first chunk's preparation cannot
+    overlap anything).
 
 It prints a Markdown table (median wall time per asset over ``--repeats`` runs after one
 warm-up run each; the same without the shared CPU preparation; questions/s; speed-ups) and the
@@ -187,6 +194,23 @@ def timed(run, repeats: int) -> tuple[float, list]:
     return statistics.median(times), results
 
 
+def streamed(guesser: HFGuesser, many: list[GuessRequest], chunks: int) -> tuple[float, list]:
+    """(f): ``guess_stream`` over ``chunks`` copies of ``many`` (K assets each, one chunk each);
+    seconds per asset in the steady state (after the first chunk's results; all of it with one
+    chunk) and the results."""
+    k = len(many)
+    started = time.perf_counter()
+    results, first = [], None
+    for result in guesser.guess_stream(many * chunks, assets_per_batch=k):
+        results.append(result)
+        if len(results) == k:
+            first = time.perf_counter()
+    ended = time.perf_counter()
+    if chunks == 1:
+        return (ended - started) / k, results
+    return (ended - first) / (k * (chunks - 1)), results
+
+
 def set_question_attention(guesser: HFGuesser, mode: str) -> None:
     """Switch a loaded guesser between "copy" and "cascade" question attention."""
     guesser.question_attention = mode
@@ -205,6 +229,13 @@ def main(argv=None) -> dict:
     parser.add_argument("--dtype", default="auto", help="auto | float32 | bfloat16 | float16")
     parser.add_argument("--batch-size", type=int, default=16, help="question rows per forward in (b), (c), (d)")
     parser.add_argument("--assets-per-batch", type=int, default=8, help="K, assets per guess_many call in (d)")
+    parser.add_argument(
+        "--cascade-batches",
+        choices=["whole", "sorted"],
+        default="whole",
+        help="(e)/(f) cascade question batches: whole assets, or all rows longest first (less padding)",
+    )
+    parser.add_argument("--stream-chunks", type=int, default=4, help="chunks of K assets streamed in (f)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per method (after one warm-up)")
     parser.add_argument("--gen-tokens", type=int, default=1, help="new tokens per question in (a)")
     parser.add_argument("--skip-reference", action="store_true", help="leave out (a)")
@@ -224,6 +255,7 @@ def main(argv=None) -> dict:
 
     k = args.assets_per_batch
     guesser.assets_per_batch = k
+    guesser._cascade_whole_assets = args.cascade_batches == "whole"
     many = asset_requests(request, k)
     set_question_attention(guesser, "copy")  # (b)-(d) on the copy path, (e) on cascade
 
@@ -241,6 +273,14 @@ def main(argv=None) -> dict:
         seconds_e, results_e = timed(lambda: guesser.guess_many(many), args.repeats)
         rows["e"] = (seconds_e / k, results_e)
         set_question_attention(guesser, "copy")
+    best = "cascade" if "e" in rows and rows["e"][0] < rows["d"][0] else "copy"
+    chunks = max(1, args.stream_chunks)
+    set_question_attention(guesser, best)
+    streamed(guesser, many, chunks)  # warm-up
+    runs = [streamed(guesser, many, chunks) for _ in range(args.repeats)]
+    rows["f"] = (statistics.median(seconds for seconds, _ in runs), [results for _, results in runs])
+    streamed_all = runs[-1][1]
+    set_question_attention(guesser, "copy")
     prep_one = timed(lambda: prepare_seconds(guesser, [request]), args.repeats)[0]
     prep_many = timed(lambda: prepare_seconds(guesser, many), args.repeats)[0] / k
 
@@ -258,11 +298,15 @@ def main(argv=None) -> dict:
         "c": statistics.median(r.timings["prefix"] + r.timings["questions"] for r in rows["c"][1]),
         "d": statistics.median(r[0].timings["prefix"] + r[0].timings["questions"] for r in rows["d"][1]),
     }
-    ours_keys = ("c", "d")
+    model["f"] = statistics.median(r[0].timings["prefix"] + r[0].timings["questions"] for r in rows["f"][1])
+    ours_keys = ("c", "d", "f")
+    max_diff_f = max(
+        abs(a.p_yes[k_] - b.p_yes[k_]) for a, b in zip(batched * chunks, streamed_all, strict=True) for k_ in a.p_yes
+    )
     max_diff_e = None
     if "e" in rows:
         model["e"] = statistics.median(r[0].timings["prefix"] + r[0].timings["questions"] for r in rows["e"][1])
-        ours_keys = ("c", "d", "e")
+        ours_keys = ("c", "d", "e", "f")
         cascade_last = rows["e"][1][-1]
         max_diff_e = max(
             abs(a.p_yes[k_] - b.p_yes[k_]) for a, b in zip(batched, cascade_last, strict=True) for k_ in a.p_yes
@@ -276,7 +320,8 @@ def main(argv=None) -> dict:
         "b": "(b) full inputs (media tokens per row), batched, no cache",
         "c": "(c) ours: prefix cache + batched questions, one asset",
         "d": f"(d) ours: K = {k} assets per batch (guess_many)",
-        "e": f"(e) ours, cascade, K = {k} assets per batch (question_attention='cascade')",
+        "e": f"(e) ours, cascade, K = {k} assets per batch (question_attention='cascade', {args.cascade_batches})",
+        "f": f"(f) ours, streamed (prep overlapped), K = {k}, {chunks} chunks (question_attention={best!r})",
     }
     print(
         f"\nmodel {guesser.name} ({params / 1e6:.1f} M parameters), {guesser.device}, {guesser.dtype}, "
@@ -291,7 +336,8 @@ def main(argv=None) -> dict:
         "| model vs (b) | model % of limit |"
     )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for key, (seconds, _) in rows.items():
+    for key in sorted(rows):
+        seconds = rows[key][0]
         vs_a = f"{rows['a'][0] / seconds:.1f}x" if "a" in rows else "–"
         model_s = f"{model[key]:.4f}" if key in model else "–"
         cells = ["–"] * 4
@@ -310,6 +356,7 @@ def main(argv=None) -> dict:
     )
     print(f"stages of (c) in the last run: {ours.timings}; of (d), per asset: {batched[0].timings}")
     print(f"max |P(yes) (c) - (b)| = {max_diff:.2e}; max |P(yes) (c) - (d), same asset| = {max_diff_d:.2e}")
+    print(f"max |P(yes) (d) - (f)|, every asset of every chunk = {max_diff_f:.2e}")
     if max_diff_e is not None:
         print(f"max |P(yes) (d) - (e)|, every asset = {max_diff_e:.2e}")
         print(f"question stage per asset: (d) copy {model_stage(rows['d'])}, (e) cascade {model_stage(rows['e'])}")
@@ -335,6 +382,8 @@ def main(argv=None) -> dict:
         "max_abs_diff_b_c": max_diff,
         "max_abs_diff_c_d": max_diff_d,
         "max_abs_diff_d_e": max_diff_e,
+        "max_abs_diff_d_f": max_diff_f,
+        "stream": {"chunks": chunks, "question_attention": best},
         "stages_c": ours.timings,
         "stages_d_per_asset": batched[0].timings,
     }

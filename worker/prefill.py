@@ -327,17 +327,7 @@ def _predict_many(assets: list[Asset], guesser, spec: ModelSpec, checklist_versi
     each asset's reason ("" on success). Media are read first, so an unreadable asset fails
     alone; when the batched call fails, the readable assets are asked one by one, so only the
     asset the model fails on fails."""
-    from .guessers.base import GuessRequest
-
-    reasons = [""] * len(assets)
-    requests: dict[int, GuessRequest] = {}
-    for index, asset in enumerate(assets):
-        try:
-            media = _load_media(asset)
-        except Exception as exc:
-            reasons[index] = f"cannot read its media: {exc}"
-            continue
-        requests[index] = GuessRequest(media=media, prompt=asset.prompt or "", checklist=checklist_version.checklist)
+    reasons, requests = _requests_of(assets, checklist_version)
     results = None
     if len(requests) > 1 and hasattr(guesser, "guess_many"):
         try:
@@ -346,6 +336,27 @@ def _predict_many(assets: list[Asset], guesser, spec: ModelSpec, checklist_versi
             logger.warning(
                 "model %s failed on a batch of %d assets; asking one by one", spec.name, len(requests), exc_info=True
             )
+    return _finish(assets, reasons, requests, results, guesser, spec, checklist_version, job, timings)
+
+
+def _requests_of(assets: list[Asset], checklist_version):
+    """Each asset's reason so far ("" or why its media cannot be read) and the requests of the readable ones."""
+    from .guessers.base import GuessRequest
+
+    reasons = [""] * len(assets)
+    requests: dict = {}
+    for index, asset in enumerate(assets):
+        try:
+            media = _load_media(asset)
+        except Exception as exc:
+            reasons[index] = f"cannot read its media: {exc}"
+            continue
+        requests[index] = GuessRequest(media=media, prompt=asset.prompt or "", checklist=checklist_version.checklist)
+    return reasons, requests
+
+
+def _finish(assets, reasons, requests, results, guesser, spec, checklist_version, job, timings):
+    """Record the results (``results`` None: ask each request alone with ``guess``); returns the reasons."""
     for index, request in requests.items():
         if results is not None:
             result = results[index]
@@ -358,6 +369,35 @@ def _predict_many(assets: list[Asset], guesser, spec: ModelSpec, checklist_versi
                 continue
         reasons[index] = _record(assets[index], result, spec, checklist_version, job, timings)
     return reasons
+
+
+def _predict_batches(items, guesser, spec: ModelSpec, checklist_version, job: Job, timings: dict):
+    """For each ``(key, assets)`` of ``items``, ``(key, reasons)`` as ``_predict_many`` gives.
+    With a guesser that streams (``guess_chunks``), batch ``i + 1`` is taken from ``items`` (its
+    media read) and prepared on the CPU while the model runs batch ``i``; a failed batch is
+    asked again one asset at a time."""
+    if not hasattr(guesser, "guess_chunks"):
+        for key, assets in items:
+            yield key, (_predict_many(assets, guesser, spec, checklist_version, job, timings) if assets else [])
+        return
+
+    def chunks():
+        for key, assets in items:
+            reasons, requests = _requests_of(assets, checklist_version)
+            yield (key, assets, reasons, requests), list(requests.values())
+
+    for (key, assets, reasons, requests), outcome in guesser.guess_chunks(chunks()):
+        results = None
+        if isinstance(outcome, BaseException):
+            logger.warning(
+                "model %s failed on a batch of %d assets; asking one by one",
+                spec.name,
+                len(requests),
+                exc_info=outcome,
+            )
+        else:
+            results = dict(zip(requests, outcome, strict=True))
+        yield key, _finish(assets, reasons, requests, results, guesser, spec, checklist_version, job, timings)
 
 
 def _record(asset: Asset, result, spec: ModelSpec, checklist_version, job: Job, timings: dict) -> str:
@@ -422,45 +462,49 @@ def run_prefill(job: Job, ctx: JobContext) -> dict:
     attempted = 0
     # Assets asked together (``guess_many``); a cancel is honoured between such batches.
     per_batch = max(1, int(getattr(guesser, "assets_per_batch", 1) or 1)) if hasattr(guesser, "guess_many") else 1
-    for start in range(0, len(todo), CHUNK):
-        chunk = todo[start : start + CHUNK]
-        assets = Asset.objects.in_bulk(chunk)
-        for batch_start in range(0, len(chunk), per_batch):
-            if cancel:
-                raise JobCancelled()
-            batch = chunk[batch_start : batch_start + per_batch]
-            outcomes: dict[int, tuple[str, str]] = {}
-            ready = []
-            for asset_id in batch:
-                asset = assets.get(asset_id)
-                if asset is None:
-                    outcomes[asset_id] = ("", "the asset was deleted")
-                elif asset.project_id != project.pk:
-                    reason = f"the asset belongs to another project ({asset.project_id})"
-                    outcomes[asset_id] = (asset.original_name, reason)
-                elif asset.status != Asset.Status.READY:
-                    reason = f"the asset is {asset.status}: it has no media to look at"
-                    outcomes[asset_id] = (asset.original_name, reason)
-                else:
-                    ready.append(asset)
-            reasons = _predict_many(ready, guesser, spec, version, job, timings) if ready else []
-            for asset, reason in zip(ready, reasons, strict=True):
-                outcomes[asset.pk] = (asset.original_name, reason)
-            attempted += len(ready)
-            for asset_id in batch:
-                name, reason = outcomes[asset_id]
-                done += 1
-                if reason:
-                    failed.append({"asset": asset_id, "name": name, "reason": reason[:1000]})
-                    line = f"{name or f'asset {asset_id}'} (asset {asset_id}): failed: {reason[:500]}"
-                else:
-                    predicted += 1
-                    line = f"{name} (asset {asset_id}): predicted"
-                cancel = ctx.report(
-                    progress=done / total,
-                    message=f"{done}/{total}: {predicted} predicted, {skipped} skipped, {len(failed)} failed",
-                    log=line,
-                )
+
+    def batches():  # (batch, outcomes so far, ready assets); a cancel stops the look-ahead
+        for start in range(0, len(todo), CHUNK):
+            chunk = todo[start : start + CHUNK]
+            assets = Asset.objects.in_bulk(chunk)
+            for batch_start in range(0, len(chunk), per_batch):
+                if cancel:
+                    raise JobCancelled()
+                batch = chunk[batch_start : batch_start + per_batch]
+                outcomes: dict[int, tuple[str, str]] = {}
+                ready = []
+                for asset_id in batch:
+                    asset = assets.get(asset_id)
+                    if asset is None:
+                        outcomes[asset_id] = ("", "the asset was deleted")
+                    elif asset.project_id != project.pk:
+                        reason = f"the asset belongs to another project ({asset.project_id})"
+                        outcomes[asset_id] = (asset.original_name, reason)
+                    elif asset.status != Asset.Status.READY:
+                        reason = f"the asset is {asset.status}: it has no media to look at"
+                        outcomes[asset_id] = (asset.original_name, reason)
+                    else:
+                        ready.append(asset)
+                yield (batch, outcomes, ready), ready
+
+    for (batch, outcomes, ready), reasons in _predict_batches(batches(), guesser, spec, version, job, timings):
+        for asset, reason in zip(ready, reasons, strict=True):
+            outcomes[asset.pk] = (asset.original_name, reason)
+        attempted += len(ready)
+        for asset_id in batch:
+            name, reason = outcomes[asset_id]
+            done += 1
+            if reason:
+                failed.append({"asset": asset_id, "name": name, "reason": reason[:1000]})
+                line = f"{name or f'asset {asset_id}'} (asset {asset_id}): failed: {reason[:500]}"
+            else:
+                predicted += 1
+                line = f"{name} (asset {asset_id}): predicted"
+            cancel = ctx.report(
+                progress=done / total,
+                message=f"{done}/{total}: {predicted} predicted, {skipped} skipped, {len(failed)} failed",
+                log=line,
+            )
     elapsed = time.perf_counter() - loop_started
     summary = f"{predicted} predicted, {skipped} skipped, {len(failed)} failed"
     ctx.report(progress=1.0, message=summary, log=f"finished: {summary}")

@@ -267,10 +267,10 @@ def cascade_guesser(tiny_llava) -> HFGuesser:
 
 
 @pytest.mark.parametrize("count", [1, 2, 3])
-@pytest.mark.parametrize("batch_size", [1, 7, 64])
+@pytest.mark.parametrize("batch_size", [1, 7, 64, 128])
 def test_cascade_equals_copy(cascade_guesser, many_requests, many_single, count, batch_size, monkeypatch):
-    """Assets with different prompt lengths (differently padded prefixes); batches of 7 and 64
-    rows span assets."""
+    """Assets with different prompt lengths (differently padded prefixes). Question batches
+    hold whole assets (59 questions each): batch 128 holds two, smaller ones split an asset."""
     assert cascade_guesser._cascade is True
     monkeypatch.setattr(cascade_guesser, "batch_size", batch_size)
     spans = []
@@ -285,10 +285,72 @@ def test_cascade_equals_copy(cascade_guesser, many_requests, many_single, count,
     results = cascade_guesser.guess_many(many_requests[:count])
     _assert_same(results, many_single[:count])
     assert spans and all(r.details["question_attention"] == "cascade" for r in results)
-    if count > 1 and batch_size > 1 and cascade_guesser._multi_asset:
+    if count > 1 and batch_size >= 118 and cascade_guesser._multi_asset:
         assert max(spans) > 1  # some batch held rows of several assets
+    if batch_size < 118:
+        assert max(spans) == 1
     text_config = cascade_guesser.model.config.text_config
     assert text_config._attn_implementation != "vr_cascade"  # switched for the forward only
+
+
+@pytest.mark.parametrize(
+    "segments",
+    [
+        [(0, 0, 3), (1, 3, 6), (2, 6, 9)],  # even, consecutive assets: slices, no gather
+        [(2, 0, 4), (0, 4, 5), (1, 5, 7)],  # uneven rows per asset, assets out of order
+        [(1, 0, 2)],
+    ],
+)
+@pytest.mark.parametrize("kv_heads", [4, 2])
+def test_batched_cascade_equals_loop(segments, kv_heads):
+    """The batched prefix attention (one matmul for all assets) equals the per-asset loop,
+    grouped-query heads and differently padded prefixes included."""
+    from worker.guessers import cascade
+
+    torch.manual_seed(0)
+    batch, heads, length, dim, width = segments[-1][2], 4, 5, 8, 11
+    keys = torch.randn(3, kv_heads, width, dim)
+    values = torch.randn(3, kv_heads, width, dim)
+    query = torch.randn(batch, heads, length, dim)
+    key = torch.randn(batch, kv_heads, length, dim)
+    value = torch.randn(batch, kv_heads, length, dim)
+    module = type("Layer", (), {"layer_idx": 0})()
+    outs = []
+    for batched in (True, False):
+        context = cascade.CascadeContext([(keys, values)], segments, [7, 4, 11], batched=batched)
+        outs.append(cascade._attention(module, query, key, value, None, **{cascade.KWARG: context})[0])
+    assert outs[0].shape == (batch, length, heads, dim)
+    assert (outs[0] - outs[1]).abs().max().item() < 1e-5
+    # The lengths matter: reading the full width changes the answer.
+    context = cascade.CascadeContext([(keys, values)], segments, [11, 11, 11])
+    wide = cascade._attention(module, query, key, value, None, **{cascade.KWARG: context})[0]
+    assert (wide - outs[0]).abs().max().item() > 1e-3
+
+
+def test_cascade_question_batches_hold_whole_assets(cascade_guesser, guesser, monkeypatch):
+    ids = [[[1] * n for n in (3, 5, 4)], [[1] * n for n in (2, 6, 1)], [[1] * 2] * 3]
+    monkeypatch.setattr(cascade_guesser, "batch_size", 7)
+    batches = cascade_guesser._question_batches(ids, cascade=True)
+    assert [[a for a, _ in b] for b in batches] == [[0, 0, 0, 1, 1, 1], [2, 2, 2]]
+    assert [i for _, i in batches[0]] == [1, 2, 0, 1, 0, 2]  # longest first within an asset
+    monkeypatch.setattr(cascade_guesser, "batch_size", 2)  # fewer rows than an asset's questions
+    batches = cascade_guesser._question_batches(ids, cascade=True)
+    assert [len({a for a, _ in b}) for b in batches] == [1] * 6 and sum(map(len, batches)) == 9
+    monkeypatch.setattr(guesser, "batch_size", 4)
+    assert [len(b) for b in guesser._question_batches(ids, cascade=False)] == [4, 4, 1]
+    monkeypatch.setattr(cascade_guesser, "_cascade_whole_assets", False)  # longest first, grouped per batch
+    monkeypatch.setattr(cascade_guesser, "batch_size", 4)
+    batches = cascade_guesser._question_batches(ids, cascade=True)
+    assert [[a for a, _ in b] for b in batches] == [[0, 0, 0, 1], [1, 2, 2, 2], [1]]
+
+
+def test_cascade_sorted_batches_equal_copy(cascade_guesser, many_requests, many_single, monkeypatch):
+    """Question batches spanning assets with unequal row counts (the padded batched path)."""
+    monkeypatch.setattr(cascade_guesser, "_cascade_whole_assets", False)
+    monkeypatch.setattr(cascade_guesser, "_multi_asset", True)
+    for batch_size in (7, 64):
+        monkeypatch.setattr(cascade_guesser, "batch_size", batch_size)
+        _assert_same(cascade_guesser.guess_many(many_requests), many_single)
 
 
 def test_auto_is_cascade_where_supported(tiny_llava, cascade_guesser):
@@ -572,3 +634,48 @@ def test_bad_settings(tiny_llava):
     if not torch.cuda.is_available():
         with pytest.raises(GuesserError, match="CUDA is not available"):
             HFGuesser(str(tiny_llava), device="cuda")
+
+
+# --- streamed (CPU preparation overlapped with the model) ----------------------------------
+
+
+@pytest.mark.parametrize("which", ["guesser", "cascade_guesser"])
+def test_guess_stream_equals_guess_many(which, request, many_requests, many_single, monkeypatch):
+    import threading
+
+    streamer = request.getfixturevalue(which)
+    monkeypatch.setattr(streamer, "batch_size", 64)
+    threads = []
+    original = streamer._encode_many
+
+    def spy(prompts, *args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return original(prompts, *args, **kwargs)
+
+    monkeypatch.setattr(streamer, "_encode_many", spy)
+    requests = [*many_requests, many_requests[1], many_requests[0]]
+    results = list(streamer.guess_stream(iter(requests), assets_per_batch=2))  # any iterable
+    _assert_same(results, [*many_single, many_single[1], many_single[0]])
+    assert [r.details["assets_in_batch"] for r in results] == [2, 2, 2, 2, 1]
+    assert threads and all(name.startswith("vr-prepare") for name in threads)  # prepared off the main thread
+    assert list(streamer.guess_stream([])) == []
+
+
+def test_guess_stream_learns_the_cache_type_first(tiny_llava, many_requests, many_single):
+    fresh = HFGuesser(str(tiny_llava), dtype="float32", device="cpu", batch_size=16, question_attention="copy")
+    results = list(fresh.guess_stream(many_requests * 2, assets_per_batch=2))
+    assert fresh._multi_asset is True
+    _assert_same(results, many_single * 2)
+
+
+def test_guess_chunks_reports_a_failed_chunk_and_goes_on(guesser, many_requests, many_single, image_checklist):
+    empty = GuessRequest(MediaInput(kind="image", frames=[]), PROMPT, image_checklist)
+    items = [("a", many_requests[:2]), ("b", [many_requests[0], empty]), ("c", []), ("d", many_requests[2:])]
+    out = list(guesser.guess_chunks(items))
+    assert [tag for tag, _ in out] == ["a", "b", "c", "d"]
+    _assert_same(out[0][1], many_single[:2])
+    assert isinstance(out[1][1], GuesserError) and "no image or frame" in str(out[1][1])
+    assert out[2][1] == []
+    _assert_same(out[3][1], many_single[2:])
+    with pytest.raises(GuesserError, match="no image or frame"):
+        list(guesser.guess_stream([many_requests[0], empty]))

@@ -263,6 +263,41 @@ def test_assets_are_asked_in_batches_and_a_failing_asset_still_fails_alone(
     assert job.log.index("img0.jpg (asset") < job.log.index("img1.jpg (asset") < job.log.index("img4.jpg (asset")
 
 
+class FakeStreamGuesser(FakeBatchGuesser):
+    """A stand-in with ``guess_chunks`` (as ``HFGuesser``): a failing chunk is reported, not raised."""
+
+    def guess_chunks(self, items):
+        for tag, requests in items:
+            try:
+                yield tag, self.guess_many(requests) if requests else []
+            except Exception as exc:
+                yield tag, exc
+
+
+def test_streamed_batches_fail_alone_and_keep_order(
+    eager, manager_api, image_project, spec, monkeypatch, django_capture_on_commit_callbacks, _media_root
+):
+    assets = import_images(manager_api, image_project, django_capture_on_commit_callbacks, count=5)
+    for key in ("display", "original"):
+        (Path(_media_root) / assets[1].files[key]).unlink(missing_ok=True)
+    made = []
+    monkeypatch.setattr(
+        prefill, "load_guesser", lambda s: made.append(FakeStreamGuesser(s, fail_on={"p3"})) or made[-1]
+    )
+    job = run_prefill(manager_api, image_project, django_capture_on_commit_callbacks, {"model": "fake-vlm"})
+    job.refresh_from_db()
+    assert job.state == Job.State.SUCCEEDED, job.log
+    guesser = made[0]
+    # every readable batch goes through the stream (one asset too); [p2, p3] fails and is asked one by one
+    assert guesser.batches == [["p0"], ["p2", "p3"], ["p4"]]
+    assert guesser.calls == ["p0", "p2", "p3", "p4"]
+    failed = {entry["asset"]: entry["reason"] for entry in job.result["failed"]}
+    assert failed[assets[1].pk].startswith("cannot read its media")
+    assert failed[assets[3].pk] == "the model failed: RuntimeError: cannot answer about p3"
+    assert set(Prediction.objects.values_list("asset_id", flat=True)) == {assets[i].pk for i in (0, 2, 4)}
+    assert job.message == "3 predicted, 0 skipped, 2 failed"
+
+
 def test_readable_assets_share_one_guess_many_call(
     eager, manager_api, image_project, spec, monkeypatch, django_capture_on_commit_callbacks
 ):

@@ -25,7 +25,7 @@ the model builds no mask: the masks are the ones described above. Only Llama dec
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -45,6 +45,8 @@ class CascadeContext:
     layers: list  # per layer: (keys, values)
     segments: list[tuple[int, int, int]]
     lengths: list[int]
+    batched: bool = True  # one batched matmul for all segments (else a loop over them)
+    memo: dict = field(default_factory=dict)  # index and mask tensors, built at the first layer
 
 
 def segments_of(assets: list[int]) -> list[tuple[int, int, int]]:
@@ -83,7 +85,20 @@ def _attention(module, query, key, value, attention_mask, scaling=None, dropout=
     o2 = torch.matmul(e2.view(batch, kv_heads, groups * length, length).to(value.dtype), value)
     o2 = o2.float().view(batch, kv_heads, groups, length, dim)
 
-    # 1. The prefix, one asset at a time: its rows' queries stacked, its KV read in place.
+    # 1. The prefix: one batched matmul for all the batch's assets (the loop only if asked).
+    if context.batched:
+        out = _prefix_batched(context, query, prefix_keys, prefix_values, m2, l2, o2, scale)
+    else:
+        out = _prefix_loop(context, query, prefix_keys, prefix_values, m2, l2, o2, scale)
+    out = out.reshape(batch, heads, length, dim).to(query.dtype)
+    return out.transpose(1, 2).contiguous(), None
+
+
+def _prefix_loop(context, query, prefix_keys, prefix_values, m2, l2, o2, scale):
+    """Part 1 one asset at a time (a matmul pair per asset), merged with part 2."""
+    batch, heads, length, dim = query.shape
+    kv_heads = prefix_keys.shape[1]
+    groups = heads // kv_heads
     out = torch.empty(batch, kv_heads, groups, length, dim, dtype=torch.float32, device=query.device)
     for asset, start, stop in context.segments:
         rows = stop - start
@@ -106,8 +121,90 @@ def _attention(module, query, key, value, attention_mask, scaling=None, dropout=
         m = torch.maximum(m1, m2_)
         w1, w2 = torch.exp(m1 - m), torch.exp(m2_ - m)
         out[start:stop] = (o1 * w1 + o2_ * w2) / (l1 * w1 + l2_ * w2)
-    out = out.view(batch, heads, length, dim).to(query.dtype)
-    return out.transpose(1, 2).contiguous(), None
+    return out
+
+
+def _prefix_batched(context, query, prefix_keys, prefix_values, m2, l2, o2, scale):
+    """Part 1 for all segments at once: the segments' prefix KV stacked ``[A, kv, W, dim]`` (a
+    slice when the assets are consecutive, else ``index_select``: one copy per asset, not per
+    row), each segment's rows' queries ``[A, kv, R·groups·L, dim]`` (``R`` the most rows of a
+    segment; shorter segments padded with a repeated row, dropped after), positions at or past
+    an asset's true length masked; merged with part 2."""
+    batch, heads, length, dim = query.shape
+    kv_heads = prefix_keys.shape[1]
+    groups = heads // kv_heads
+    plan = context.memo.get("plan")
+    if plan is None or plan["device"] != query.device:
+        plan = context.memo["plan"] = _plan(context, batch, query.device, prefix_keys.device)
+    count, most, width = plan["count"], plan["most"], plan["width"]
+    if plan["first"] is not None:
+        first = plan["first"]
+        k1 = prefix_keys[first : first + count, :, :width]  # a view
+        v1 = prefix_values[first : first + count, :, :width]
+    else:
+        k1 = prefix_keys[:, :, :width].index_select(0, plan["assets"])
+        v1 = prefix_values[:, :, :width].index_select(0, plan["assets"])
+    rows = plan["rows"]
+    q = query if rows is None else query.index_select(0, rows)
+    # [A·R, heads, L, dim] -> [A, kv, R·groups·L, dim]
+    q1 = q.reshape(count, most, kv_heads, groups, length, dim).transpose(1, 2)
+    q1 = q1.reshape(count, kv_heads, most * groups * length, dim)
+    s1 = torch.matmul(q1, k1.transpose(-1, -2)).float() * scale  # [A, kv, R·groups·L, W]
+    if plan["padding"] is not None:
+        s1 = s1.masked_fill(plan["padding"], float("-inf"))
+    m1 = s1.amax(dim=-1, keepdim=True)
+    e1 = torch.exp(s1 - m1)
+    l1 = e1.sum(dim=-1, keepdim=True)
+    o1 = torch.matmul(e1.to(v1.dtype), v1).float()  # [A, kv, R·groups·L, dim]
+
+    def per_row(x):  # [A, kv, R·groups·L, n] -> [A·R, kv, groups, L, n]
+        n = x.shape[-1]
+        x = x.view(count, kv_heads, most, groups, length, n).transpose(1, 2)
+        return x.reshape(count * most, kv_heads, groups, length, n)
+
+    m1, l1, o1 = per_row(m1), per_row(l1), per_row(o1)
+    if rows is not None:  # back to the batch's rows: each real row once
+        real = plan["real"]
+        m1, l1, o1 = m1.index_select(0, real), l1.index_select(0, real), o1.index_select(0, real)
+    m = torch.maximum(m1, m2)
+    w1, w2 = torch.exp(m1 - m), torch.exp(m2 - m)
+    return (o1 * w1 + o2 * w2) / (l1 * w1 + l2 * w2)
+
+
+def _plan(context: CascadeContext, batch: int, device, kv_device) -> dict:
+    """What every layer of ``_prefix_batched`` needs (the same for all layers): the segments'
+    assets (a first index when consecutive), the rows to gather (None when every segment has
+    as many rows, in order), the real rows to keep, and the prefix padding mask."""
+    segments = context.segments
+    if [start for _, start, _ in segments] != [0] + [stop for _, _, stop in segments[:-1]] or segments[-1][2] != batch:
+        raise ValueError("the segments must cover the batch's rows in order")
+    count = len(segments)
+    assets = [asset for asset, _, _ in segments]
+    sizes = [stop - start for _, start, stop in segments]
+    most = max(sizes)
+    lengths = [context.lengths[asset] for asset in assets]
+    width = max(lengths)
+    consecutive = assets == list(range(assets[0], assets[0] + count))
+    plan = {
+        "device": device,
+        "count": count,
+        "most": most,
+        "width": width,
+        "first": assets[0] if consecutive else None,
+        "assets": None if consecutive else torch.tensor(assets, dtype=torch.long, device=kv_device),
+        "rows": None,
+        "real": None,
+        "padding": None,
+    }
+    if any(size != most for size in sizes):  # pad each segment to ``most`` rows with its last row
+        picks = [start + min(r, stop - start - 1) for _, start, stop in segments for r in range(most)]
+        real = [a * most + r for a, size in enumerate(sizes) for r in range(size)]
+        plan["rows"] = torch.tensor(picks, dtype=torch.long, device=device)
+        plan["real"] = torch.tensor(real, dtype=torch.long, device=device)
+    if any(n < width for n in lengths):
+        limit = torch.tensor(lengths, dtype=torch.long).view(count, 1, 1, 1)
+        plan["padding"] = (torch.arange(width).view(1, 1, 1, width) >= limit).to(device)
+    return plan
 
 
 _registered = False

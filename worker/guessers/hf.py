@@ -36,8 +36,13 @@ length. The answers equal ``guess`` per asset.
 **Cascade question attention** (``question_attention="cascade"``, or ``"auto"``, the default, on
 CPU where supported: Llama language models, e.g. LLaVA's): instead of handing each row a cache
 with its asset's prefix KV (a copy per row), the question forward runs without a cache and each
-layer attends the rows of one asset to that asset's prefix KV in place, merged exactly
-(log-sum-exp) with each row's own causal attention; see ``cascade.py``. Same answers.
+layer attends the rows of every asset of the batch to that asset's prefix KV in one batched
+matmul (question batches then hold whole assets), merged exactly (log-sum-exp) with each row's
+own causal attention; see ``cascade.py``. Same answers.
+
+**Streaming** (``HFGuesser.guess_stream``, ``guess_chunks``): ``guess_many`` over chunks, the
+CPU preparation of chunk i + 1 (prompts, processor call, tokenizing) in a background thread
+while the model runs chunk i. Same answers, in input order.
 
 ``guess_uncached`` answers each question with its own full forward (media re-encoded every
 time): the reference the cached path must equal, and the benchmark's baseline.
@@ -51,12 +56,16 @@ from __future__ import annotations
 import copy
 import hashlib
 import inspect
+import itertools
 import json
 import logging
 import re
 import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 from PIL import Image
@@ -182,6 +191,7 @@ class HFGuesser:
 
     _cache_views = True  # expand plain dynamic caches as views (else deep copies, any cache type)
     _mix_frame_counts = True  # assets with different frame counts may share a prefix batch
+    _cascade_whole_assets = True  # cascade question batches hold whole assets (see _question_batches)
 
     def __init__(
         self,
@@ -457,8 +467,11 @@ class HFGuesser:
         """The processor's model inputs for these texts (each showing every image), right-padded."""
         return self._processor_inputs(texts, [image for _ in texts for image in images], add_special_tokens)
 
-    def _processor_inputs(self, texts: list[str], images: list[Image.Image], add_special_tokens: bool) -> dict:
-        """One processor call: ``images`` are every text's images in text order, right-padded."""
+    def _processor_inputs(
+        self, texts: list[str], images: list[Image.Image], add_special_tokens: bool, to_device: bool = True
+    ) -> dict:
+        """One processor call: ``images`` are every text's images in text order, right-padded
+        (left on the CPU, as the processor gave them, with ``to_device=False``)."""
         tokenizer = self.tokenizer
         side = tokenizer.padding_side
         tokenizer.padding_side = "right"
@@ -472,7 +485,7 @@ class HFGuesser:
             )
         finally:
             tokenizer.padding_side = side
-        return self._to_device(batch)
+        return self._to_device(batch) if to_device else dict(batch)
 
     def _question_ids(self, prompt: Prompt) -> tuple[list[list[int]], bool]:
         """Each question's suffix token ids (see the module docstring) and whether the split is exact."""
@@ -497,7 +510,7 @@ class HFGuesser:
         question_ids, exact = self._question_ids(prompt)
         return _Encoded(prefix=prefix, question_ids=question_ids, split_exact=exact)
 
-    def _encode_many(self, prompts: list[Prompt]) -> _EncodedMany:
+    def _encode_many(self, prompts: list[Prompt], to_device: bool = True) -> _EncodedMany:
         """All prompts' prefixes in one processor call (right-padded), and their questions' ids."""
         if len({prompt.add_special_tokens for prompt in prompts}) != 1:
             raise GuesserError("prompts of one batch must share their template")
@@ -505,6 +518,7 @@ class HFGuesser:
             [prompt.prefix_text for prompt in prompts],
             [image for prompt in prompts for image in prompt.images],
             prompts[0].add_special_tokens,
+            to_device=to_device,
         )
         width = prefix["input_ids"].shape[1]
         if "attention_mask" in prefix:
@@ -689,6 +703,81 @@ class HFGuesser:
                 results[index] = result
         return results
 
+    def guess_stream(
+        self, requests: Iterable[GuessRequest], assets_per_batch: int | None = None
+    ) -> Iterator[GuessResult]:
+        """``guess_many`` over a stream of requests, ``assets_per_batch`` (default: the
+        guesser's) at a time, with the CPU work of the next chunk (prompts, processor call,
+        tokenizing) done in a background thread while the model runs the current one. Results
+        come in input order and equal ``guess_many``'s; an error raises (as ``guess_many``)
+        after the earlier chunks' results were yielded."""
+        size = max(1, int(assets_per_batch or self.assets_per_batch))
+        iterator = iter(requests)
+
+        def chunks():
+            while chunk := list(itertools.islice(iterator, size)):
+                yield None, chunk
+
+        for _, outcome in self.guess_chunks(chunks()):
+            if isinstance(outcome, BaseException):
+                raise outcome
+            yield from outcome
+
+    def guess_chunks(self, items: Iterable[tuple[Any, list[GuessRequest]]]) -> Iterator[tuple[Any, Any]]:
+        """For each ``(tag, requests)`` of ``items``, ``(tag, guess_many(requests))``, or
+        ``(tag, exception)`` when that chunk failed (the next chunks still run): the caller
+        decides (``worker/prefill.py`` retries the chunk's assets one by one). Chunk ``i + 1`` is
+        taken from ``items`` and prepared (prompts, processor call, tokenizing; on the CPU, in
+        one background thread) while the model runs chunk ``i``; chunk ``i`` is answered with
+        ``assets_per_batch`` assets per prefix forward at most, whatever its size. Until the
+        cache type is known (``guess_many`` learns it on the first asset) chunks run without
+        overlap."""
+        iterator = iter(items)
+
+        def prepare(requests: list[GuessRequest]):  # in the background thread
+            started = time.perf_counter()
+            prompts = [self.build_prompt(request) for request in requests]
+            built = (time.perf_counter() - started) / len(prompts)
+            prepared = []
+            for group in self._asset_groups(prompts, list(range(len(prompts)))):
+                mark = time.perf_counter()
+                members = [prompts[i] for i in group]
+                encoded = self._encode_many(members, to_device=False)
+                prepared.append((group, members, encoded, time.perf_counter() - mark + built * len(group)))
+            return prepared
+
+        def submit(pool, item):
+            if item is None:
+                return None
+            tag, requests = item[0], list(item[1])
+            ready = bool(requests) and self._multi_asset is not None
+            return tag, requests, pool.submit(prepare, requests) if ready else None
+
+        def finish(requests, future):
+            try:
+                if future is None:
+                    return self.guess_many(requests)
+                results: list[GuessResult | None] = [None] * len(requests)
+                for group, prompts, encoded, seconds in future.result():
+                    for index, result in zip(group, self._run_group(prompts, encoded, seconds), strict=True):
+                        results[index] = result
+                return results
+            except Exception as exc:
+                return exc
+
+        with ThreadPoolExecutor(1, thread_name_prefix="vr-prepare") as pool:
+            pending = submit(pool, next(iterator, None))
+            while pending is not None:
+                tag, requests, future = pending
+                if future is None and requests:  # learning the cache type: no overlap yet
+                    outcome = finish(requests, None)
+                    pending = submit(pool, next(iterator, None))
+                else:
+                    following = submit(pool, next(iterator, None))  # prepared while this one runs
+                    outcome = finish(requests, future)
+                    pending = following
+                yield tag, outcome
+
     def _asset_groups(self, prompts: list[Prompt], indices: list[int]) -> list[list[int]]:
         """Batches of at most ``assets_per_batch`` assets (one each when assets cannot share a
         batch); with ``_mix_frame_counts`` off, only assets with as many frames share one."""
@@ -701,12 +790,61 @@ class HFGuesser:
         size = self.assets_per_batch
         return [group[start : start + size] for group in by_key.values() for start in range(0, len(group), size)]
 
+    def _question_batches(self, question_ids: list[list[list[int]]], cascade: bool) -> list[list[tuple[int, int]]]:
+        """The (asset, question) rows of one prefix batch, in batches of at most ``batch_size``.
+
+        Copy: all rows longest first (rows of a batch have similar lengths, so little padding;
+        the same question of different assets ends up together). Cascade: whole assets per
+        batch (``batch_size // questions`` of them, at least one; an asset with more questions
+        than ``batch_size`` is split over batches of its own), each asset's rows together and
+        longest first, so a batch's segments have equal sizes and the prefix attention is one
+        batched matmul with no padded rows (but each batch pads its questions to the longest of
+        its assets'). With ``_cascade_whole_assets`` off, cascade batches are the copy path's
+        (longest first over all rows: less token padding, segments of unequal sizes, padded
+        with repeated rows in the batched attention), each asset's rows put together."""
+        if not cascade or not self._cascade_whole_assets:
+            rows = [(asset, index) for asset, ids in enumerate(question_ids) for index in range(len(ids))]
+            rows.sort(key=lambda row: -len(question_ids[row[0]][row[1]]))
+            batches = [rows[start : start + self.batch_size] for start in range(0, len(rows), self.batch_size)]
+            if cascade:  # each asset's rows together (stable: still longest first within)
+                for batch in batches:
+                    batch.sort(key=lambda row: row[0])
+            return batches
+        per_asset = []
+        for asset, ids in enumerate(question_ids):
+            order = sorted(range(len(ids)), key=lambda index: -len(ids[index]))
+            per_asset.append([(asset, index) for index in order])
+        most = max((len(rows) for rows in per_asset), default=0)
+        if most == 0:
+            return []
+        if most > self.batch_size:
+            return [
+                rows[start : start + self.batch_size]
+                for rows in per_asset
+                for start in range(0, len(rows), self.batch_size)
+            ]
+        together = max(1, self.batch_size // most)
+        batches = []
+        for start in range(0, len(per_asset), together):
+            batch = [row for rows in per_asset[start : start + together] for row in rows]
+            if batch:
+                batches.append(batch)
+        return batches
+
     def _guess_group(self, prompts: list[Prompt], built: float) -> list[GuessResult]:
         """One batch of assets: one processor call, one prefix forward, the questions of all."""
-        count = len(prompts)
         started = time.perf_counter()
         encoded = self._encode_many(prompts)
-        timings = {"prepare": time.perf_counter() - started + built * count}
+        return self._run_group(prompts, encoded, time.perf_counter() - started + built * len(prompts))
+
+    def _run_group(self, prompts: list[Prompt], encoded: _EncodedMany, prepared: float) -> list[GuessResult]:
+        """The model part of ``_guess_group`` on prompts already encoded (``prepared`` seconds);
+        a prefix still on the CPU (``guess_chunks``) is moved to the device here."""
+        count = len(prompts)
+        started = time.perf_counter()
+        if any(isinstance(v, torch.Tensor) and v.device != self.device for v in encoded.prefix.values()):
+            encoded.prefix = self._to_device(encoded.prefix)
+        timings = {"prepare": prepared}
         prefix = encoded.prefix
         width = prefix["input_ids"].shape[1]
         p_yes = [[0.0] * len(ids) for ids in encoded.question_ids]
@@ -724,15 +862,8 @@ class HFGuesser:
             self._sync()
             timings["prefix"] = time.perf_counter() - mark
             mark = time.perf_counter()
-            # Longest first: rows of a batch have similar lengths, so little padding; rows of
-            # the same question of different assets end up together.
-            rows = [(asset, index) for asset, ids in enumerate(encoded.question_ids) for index in range(len(ids))]
-            rows.sort(key=lambda row: -len(encoded.question_ids[row[0]][row[1]]))
             cascade = self._cascade and self._plain_layers(cache)
-            for start in range(0, len(rows), self.batch_size):
-                chunk = rows[start : start + self.batch_size]
-                if cascade:  # each asset's rows together (stable: still longest first within)
-                    chunk.sort(key=lambda row: row[0])
+            for chunk in self._question_batches(encoded.question_ids, cascade):
                 assets = [asset for asset, _ in chunk]
                 ids = [encoded.question_ids[asset][index] for asset, index in chunk]
                 inputs, last = self._question_inputs(encoded, assets, ids)
@@ -745,7 +876,7 @@ class HFGuesser:
                     p_yes[asset][index] = value
             self._sync()
             timings["questions"] = time.perf_counter() - mark
-        timings["total"] = time.perf_counter() - started + built * count
+        timings["total"] = time.perf_counter() - started + prepared
         # Each asset is charged an equal share of the batch's stages (they add up to the batch).
         share = {key: value / count for key, value in timings.items()}
         return [
