@@ -89,8 +89,6 @@ export function missing(def: ChecklistDefinition, options: Record<string, number
     .map((row) => row.key);
 }
 
-export const isComplete = (def: ChecklistDefinition, options: Record<string, number>) =>
-  missing(def, options).length === 0;
 
 /** Fill every unanswered, applicable sub-dimension with the model's option (a pre-fill accept). */
 export function acceptPredictions(
@@ -147,6 +145,15 @@ export function pairRows(def: ChecklistDefinition): Row[] {
       gatedBy: null,
     })),
   ];
+}
+
+/** The rows of a task: sub-dimensions for a single asset, preferences for a pair. */
+export const rowsFor = (def: ChecklistDefinition, pair: boolean): Row[] => (pair ? pairRows(def) : rowsOf(def));
+
+/** Rows still to answer before a submit (a pair needs only the overall preference). */
+export function missingFor(def: ChecklistDefinition, answer: AnswerState, pair: boolean): string[] {
+  if (pair) return answer.preference == null ? [PREFERENCE_ROW] : [];
+  return missing(def, answer.options);
 }
 
 /** The choice shown in a row, for single tasks (options) and pairs (preferences). */

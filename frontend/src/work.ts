@@ -4,6 +4,7 @@
 // - the submit outbox: each submit keeps its client id until the server acknowledges it, so a
 //   retry after a timeout or a reload can never create a second annotation.
 import { api, ApiError, type SubmitBody } from "./api";
+import { emptyAnswer } from "./checklist";
 import type { AnswerState } from "./types";
 
 const DRAFT_PREFIX = "vr.draft.";
@@ -57,7 +58,7 @@ export function restoreDraft(
   });
   if (local && (!hasServer || local.savedAt >= serverTime)) return { answer: local.answer, from: "device" };
   if (hasServer) return { answer: fromServer(), from: "server" };
-  return { answer: { options: {}, preference: null, dimension_preferences: {}, comment: "" }, from: "none" };
+  return { answer: emptyAnswer(), from: "none" };
 }
 
 export function draftBody(answer: AnswerState, pair: boolean): Omit<SubmitBody, "client_id"> {

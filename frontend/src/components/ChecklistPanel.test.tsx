@@ -3,32 +3,11 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import ChecklistPanel from "./ChecklistPanel";
 import { gates, rowsOf } from "../checklist";
-import type { ChecklistDefinition, PredictedOption } from "../types";
-import { SMALL } from "../test/fixtures";
+import type { PredictedOption } from "../types";
+import { TWO_DIMENSIONS } from "../test/fixtures";
 
 
-// SMALL plus a second dimension, to see the grouping.
-const DEF: ChecklistDefinition = {
-  ...SMALL,
-  dimensions: [
-    ...SMALL.dimensions,
-    {
-      key: "content",
-      title: "Content",
-      sub_dimensions: [
-        {
-          key: "subject",
-          title: "Subject",
-          options: [
-            { code: 1, label: "clear subject" },
-            { code: 0, label: "no subject" },
-          ],
-          questions: [{ key: "q6", text: "Is there a clear subject?", yes_if_at_least: 1 }],
-        },
-      ],
-    },
-  ],
-};
+const DEF = TWO_DIMENSIONS;
 
 function renderPanel({
   options = {},

@@ -1,8 +1,8 @@
-import { act, render, screen, waitFor, within } from "@testing-library/react";
+import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { MemoryRouter, Route, Routes } from "react-router-dom";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import AnnotatePage from "./AnnotatePage";
+import { renderAt } from "../test/render";
 import { SKIP_REASONS } from "../components/SkipDialog";
 import { storeLocalDraft } from "../work";
 import type { Asset, Assignment, ChecklistVersion, PredictionSummary, Project } from "../types";
@@ -160,13 +160,7 @@ function serve({ first = assignment(11, 101), next }: { first?: Assignment; next
 }
 
 function renderPage() {
-  return render(
-    <MemoryRouter initialEntries={["/projects/1/annotate"]}>
-      <Routes>
-        <Route path="/projects/:projectId/annotate" element={<AnnotatePage />} />
-      </Routes>
-    </MemoryRouter>,
-  );
+  return renderAt("/projects/1/annotate", "/projects/:projectId/annotate", <AnnotatePage />);
 }
 
 const screenOf = () => screen.getByTestId("annotate");

@@ -5,9 +5,8 @@ import {
   acceptPredictions,
   gates as gatesOf,
   missing,
-  pairRows,
-  PREFERENCE_ROW,
-  rowsOf,
+  missingFor,
+  rowsFor,
   valueOf,
   withValue,
   type Row,
@@ -91,16 +90,15 @@ export default function AnnotatePage() {
   const def = checklist?.definition ?? null;
   const task = current?.assignment.task ?? null;
   const pair = task?.kind === "pair";
-  const rows: Row[] = useMemo(() => (def ? (pair ? pairRows(def) : rowsOf(def)) : []), [def, pair]);
+  const rows: Row[] = useMemo(() => (def ? rowsFor(def, pair) : []), [def, pair]);
   const gateMap = useMemo(
     () => (def && current && !pair ? gatesOf(def, current.answer.options) : {}),
     [def, current, pair],
   );
-  const missingRows = useMemo(() => {
-    if (!def || !current) return [];
-    if (pair) return current.answer.preference == null ? [PREFERENCE_ROW] : [];
-    return missing(def, current.answer.options);
-  }, [def, current, pair]);
+  const missingRows = useMemo(
+    () => (def && current ? missingFor(def, current.answer, pair) : []),
+    [def, current, pair],
+  );
   const prediction = !pair ? current?.assignment.prediction ?? null : null;
 
   // --- loading, claiming and fetching ahead -------------------------------------------------
@@ -149,13 +147,8 @@ export default function AnnotatePage() {
       else setSaveState("saved");
       setCurrent(next);
       setProblem("");
-      const rowList = isPair ? pairRows(defn) : rowsOf(defn);
-      const todo = isPair
-        ? restored.answer.preference == null
-          ? [PREFERENCE_ROW]
-          : []
-        : missing(defn, restored.answer.options);
-      setFocused(todo[0] ?? rowList[0]?.key ?? null);
+      const todo = missingFor(defn, restored.answer, isPair);
+      setFocused(todo[0] ?? rowsFor(defn, isPair)[0]?.key ?? null);
       setAnnounce(
         restored.from === "none"
           ? `Task ${assignment.task.id} loaded.`

@@ -1,8 +1,8 @@
-import { render, screen, waitFor, within } from "@testing-library/react";
+import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { MemoryRouter, Route, Routes } from "react-router-dom";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import ManagePage from "./ManagePage";
+import { renderAt } from "../test/render";
 import type { Job, ProjectStats } from "../types";
 
 const PROJECT = {
@@ -111,13 +111,7 @@ afterEach(() => {
 });
 
 function renderPage() {
-  return render(
-    <MemoryRouter initialEntries={["/projects/7/manage"]}>
-      <Routes>
-        <Route path="/projects/:projectId/manage" element={<ManagePage />} />
-      </Routes>
-    </MemoryRouter>,
-  );
+  return renderAt("/projects/7/manage", "/projects/:projectId/manage", <ManagePage />);
 }
 
 const ready = async () => {

@@ -1,34 +1,12 @@
-import { render, screen, waitFor, within } from "@testing-library/react";
+import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { MemoryRouter, Route, Routes } from "react-router-dom";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import ReviewPage from "./ReviewPage";
-import type { Annotation, Asset, ChecklistDefinition, ReviewItem, Task } from "../types";
-import { SMALL } from "../test/fixtures";
+import { renderAt } from "../test/render";
+import type { Annotation, Asset, ReviewItem, Task } from "../types";
+import { TWO_DIMENSIONS } from "../test/fixtures";
 
-// The example checklist of docs/checklist-format.md (lighting_beauty is gated by q4), plus a
-// second dimension.
-const DEF: ChecklistDefinition = {
-  ...SMALL,
-  dimensions: [
-    ...SMALL.dimensions,
-    {
-      key: "content",
-      title: "Content",
-      sub_dimensions: [
-        {
-          key: "subject",
-          title: "Subject",
-          options: [
-            { code: 1, label: "clear subject" },
-            { code: 0, label: "no subject" },
-          ],
-          questions: [{ key: "q6", text: "Is there a clear subject?", yes_if_at_least: 1 }],
-        },
-      ],
-    },
-  ],
-};
+const DEF = TWO_DIMENSIONS;
 
 const PROJECT = {
   id: 7,
@@ -223,13 +201,7 @@ afterEach(() => {
 });
 
 function renderPage() {
-  return render(
-    <MemoryRouter initialEntries={["/projects/7/review"]}>
-      <Routes>
-        <Route path="/projects/:projectId/review" element={<ReviewPage />} />
-      </Routes>
-    </MemoryRouter>,
-  );
+  return renderAt("/projects/7/review", "/projects/:projectId/review", <ReviewPage />);
 }
 
 /** Wait until the comparison table of the first item is there. */

@@ -51,3 +51,26 @@ export const SMALL: ChecklistDefinition = {
     },
   ],
 };
+
+/** SMALL plus a second dimension (to see grouping by dimension). */
+export const TWO_DIMENSIONS: ChecklistDefinition = {
+  ...SMALL,
+  dimensions: [
+    ...SMALL.dimensions,
+    {
+      key: "content",
+      title: "Content",
+      sub_dimensions: [
+        {
+          key: "subject",
+          title: "Subject",
+          options: [
+            { code: 1, label: "clear subject" },
+            { code: 0, label: "no subject" },
+          ],
+          questions: [{ key: "q6", text: "Is there a clear subject?", yes_if_at_least: 1 }],
+        },
+      ],
+    },
+  ],
+};

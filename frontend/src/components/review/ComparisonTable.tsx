@@ -1,6 +1,7 @@
 import { gates, valueOf, type Row } from "../../checklist";
 import type { AnswerState, ChecklistDefinition, ReviewItem } from "../../types";
-import { answerOf, differingCells, optionText, reviewRows, rowDisagrees } from "./answers";
+import { rowsFor } from "../../checklist";
+import { answerOf, differingCells, optionText, rowDisagrees } from "./answers";
 
 // The annotators of one task side by side: one row per sub-dimension (grouped by dimension) or,
 // for a pair, the overall preference and the per-dimension preferences; one column per
@@ -30,7 +31,7 @@ const seconds = (ms: number | null | undefined) => (ms == null ? "—" : `${(ms 
 
 export default function ComparisonTable({ def, item, draft, onDraftChange, onAccept, busy }: Props) {
   const pair = item.task.kind === "pair";
-  const rows = reviewRows(def, pair);
+  const rows = rowsFor(def, pair);
   const answers = item.annotations.map(answerOf);
   const gold = item.gold ? answerOf(item.gold) : null;
   const gateOf = draft && !pair ? gates(def, draft.options) : {};

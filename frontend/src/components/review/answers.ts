@@ -1,6 +1,6 @@
 // Pure helpers of the review screen: the rows of the comparison table, the value of each
 // annotator in a row, which cells differ, and the majority answer a correction starts from.
-import { normalize, pairRows, rowsOf, valueOf, withValue, type Row } from "../../checklist";
+import { emptyAnswer, normalize, pairRows, rowsOf, valueOf, withValue, type Row } from "../../checklist";
 import type { Annotation, AnswerState, ChecklistDefinition, GoldAnswer, Option } from "../../types";
 
 export function answerOf(source: Annotation | GoldAnswer): AnswerState {
@@ -10,10 +10,6 @@ export function answerOf(source: Annotation | GoldAnswer): AnswerState {
     dimension_preferences: source.dimension_preferences ?? {},
     comment: source.comment ?? "",
   };
-}
-
-export function reviewRows(def: ChecklistDefinition, pair: boolean): Row[] {
-  return pair ? pairRows(def) : rowsOf(def);
 }
 
 /** Is this row listed in the item's disagreements? Pairs may name "preference", "dim:x" or "x". */
@@ -55,7 +51,7 @@ export function differingCells(values: (number | undefined)[]): boolean[] {
 /** The answer a correction starts from: per row the annotators' majority (ties: first annotator). */
 export function majorityAnswer(def: ChecklistDefinition, annotations: Annotation[], pair: boolean): AnswerState {
   const answers = annotations.map(answerOf);
-  let out: AnswerState = { options: {}, preference: null, dimension_preferences: {}, comment: "" };
+  let out = emptyAnswer();
   if (pair) {
     for (const row of pairRows(def)) {
       const v = majority(answers.map((a) => valueOf(a, row.key, true)));
