@@ -21,7 +21,6 @@ uncertainty). Progress is reported after every asset and a cancel is honoured be
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -32,7 +31,7 @@ from django.db import transaction
 
 from annotator.api_errors import summarize
 from annotator.models import Asset, Prediction, Project
-from annotator.services.predictions import MODEL_VERSION_MAX, PredictionError, record_prediction
+from annotator.services.predictions import PredictionError, record_prediction
 
 from .jobs import JobCancelled, JobContext, _append_log, create_job
 from .models import Job, ModelSpec, ProjectModel
@@ -127,16 +126,6 @@ def clear_guessers() -> None:
             torch.cuda.empty_cache()
     except Exception:  # pragma: no cover - freeing memory is best effort
         logger.debug("could not empty the CUDA cache", exc_info=True)
-
-
-def fit_version(version: str) -> str:
-    """A model version that fits ``Prediction.model_version``: long ones keep their end (the
-    folder, revision and config hash) behind a digest of the whole, so they stay distinct."""
-    version = (version or "").strip()
-    if len(version) <= MODEL_VERSION_MAX:
-        return version
-    digest = hashlib.sha256(version.encode()).hexdigest()[:12]
-    return f"{digest}~{version[-(MODEL_VERSION_MAX - len(digest) - 1) :]}"
 
 
 # --- the request ------------------------------------------------------------------------------
@@ -407,7 +396,7 @@ def _record(asset: Asset, result, spec: ModelSpec, checklist_version, job: Job, 
             checklist_version,
             spec.name,
             result.p_yes,
-            model_version=fit_version(result.model_version),
+            model_version=result.model_version,
             job_id=job.pk,
         )
     except PredictionError as exc:
@@ -433,7 +422,7 @@ def run_prefill(job: Job, ctx: JobContext) -> dict:
     ctx.report(message=f"loading model {spec.name}", log=f"loading model {spec.name} from {spec.source}")
     started = time.perf_counter()
     guesser = get_guesser(spec)
-    model_version = fit_version(getattr(guesser, "version", ""))
+    model_version = getattr(guesser, "version", "")
     loaded = time.perf_counter() - started
 
     wanted = set(ids)

@@ -541,12 +541,17 @@ def test_load_guesser_passes_the_spec_settings(monkeypatch, spec):
     assert prefill.resolve_device("cuda") == "cuda"
 
 
-def test_long_model_versions_are_fitted_and_stay_distinct():
-    short = "tiny@default#abc"
-    assert prefill.fit_version(short) == short
-    one = prefill.fit_version("/tmp/" + "x" * 200 + "/tiny-a@default#1234")
-    two = prefill.fit_version("/tmp/" + "y" * 200 + "/tiny-a@default#1234")
-    assert len(one) == len(two) == 100 and one != two and one.endswith("/tiny-a@default#1234")
+def test_long_model_versions_fit_and_stay_distinct():
+    from transformers import PretrainedConfig
+
+    from worker.guessers.hf import _config_hash, model_version
+
+    config = PretrainedConfig()
+    tail = f"@default#{_config_hash(config)}"
+    assert model_version("tiny", None, config) == "tiny" + tail
+    one = model_version("/tmp/" + "x" * 200 + "/tiny-a", None, config)
+    two = model_version("/tmp/" + "y" * 200 + "/tiny-a", None, config)
+    assert len(one) == len(two) == 100 and one != two and one.endswith("/tiny-a" + tail)
 
 
 # --- auto pre-fill after an import ---------------------------------------------------------------
@@ -625,7 +630,7 @@ def test_prefill_end_to_end_with_the_real_hf_guesser_on_a_tiny_llava(
     checklist = image_project.checklist_version.checklist
     guesser = prefill.get_guesser(spec)  # the process's cached model
     assert type(guesser).__name__ == "HFGuesser" and guesser.name == "tiny-llava"
-    version = prefill.fit_version(guesser.version)
+    version = guesser.version
     assert auto.result["model_version"] == version and len(version) <= 100
     for prediction in Prediction.objects.filter(job_id=auto.pk):
         assert (prediction.model_name, prediction.model_version) == ("tiny-llava", version)

@@ -139,6 +139,21 @@ def _looks_like_hub_id(source: str) -> bool:
     return bool(_HUB_ID.match(source)) and not source.startswith(".") and ".." not in source
 
 
+VERSION_MAX = 100  # the length of Prediction.model_version, where every version is stored
+
+
+def model_version(source: str, revision: str | None, config) -> str:
+    """``<source>@<revision>#<config hash>``, at most ``VERSION_MAX`` characters: a long source
+    keeps its end (the folder or Hub id) behind a digest of the whole, so versions stay distinct."""
+    tail = f"@{revision or 'default'}#{_config_hash(config)}"
+    room = VERSION_MAX - len(tail)
+    label = source
+    if len(label) > room:
+        digest = hashlib.sha256(source.encode()).hexdigest()[:12]
+        label = f"{digest}~{source[-(room - len(digest) - 1) :]}"
+    return label + tail
+
+
 def _config_hash(config) -> str:
     def clean(value):
         if isinstance(value, dict):
@@ -221,7 +236,7 @@ class HFGuesser:
             model,
             processor,
             name=name or self._default_name(),
-            version=f"{self.source}@{revision or 'default'}#{_config_hash(config)}",
+            version=model_version(self.source, revision, config),
             batch_size=batch_size,
             max_frames=max_frames,
             instruction=instruction,
