@@ -77,6 +77,7 @@ class ChecklistUploadSerializer(serializers.Serializer):
 class ProjectSerializer(serializers.ModelSerializer):
     checklist_version = serializers.PrimaryKeyRelatedField(queryset=ChecklistVersion.objects.all())
     my_role = serializers.SerializerMethodField()
+    my_progress = serializers.SerializerMethodField()
 
     class Meta:
         model = Project
@@ -94,6 +95,7 @@ class ProjectSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "my_role",
+            "my_progress",
         ]
         read_only_fields = ["created_at", "updated_at"]
         extra_kwargs = {
@@ -106,6 +108,14 @@ class ProjectSerializer(serializers.ModelSerializer):
         # The list annotates the role in its one query; a single object asks once.
         role = obj.user_role if hasattr(obj, "user_role") else perms.project_role(user, obj)
         return role or ("admin" if user.is_staff else None)
+
+    def get_my_progress(self, obj) -> dict | None:
+        """The caller's done / assigned / remaining tasks (as ``progress/``'s ``mine``), where
+        the list annotated them; ``remaining`` counts only for roles that annotate."""
+        if not hasattr(obj, "my_done"):
+            return None
+        annotates = self.context["request"].user.is_staff or obj.user_role in perms.ANNOTATE
+        return {"done": obj.my_done, "assigned": obj.my_assigned, "remaining": obj.my_open if annotates else 0}
 
     def validate(self, attrs):
         instance = self.instance

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -124,11 +125,27 @@ class ProjectViewSet(
     filterset_fields = ["media_type", "archived"]
 
     def get_queryset(self):
-        role = Membership.objects.filter(project=OuterRef("pk"), user=self.request.user).values("role")[:1]
+        user = self.request.user
+        role = Membership.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
+
+        def count(queryset):
+            # One correlated COUNT per row, so the list stays one query however many projects.
+            counted = queryset.order_by().values("project").annotate(n=Count("pk")).values("n")
+            return Coalesce(Subquery(counted), 0)
+
+        mine = Assignment.objects.filter(project=OuterRef("pk"), user=user)
+        had = Assignment.objects.filter(task=OuterRef("pk"), user=user)
         return (
-            perms.visible_projects(self.request.user)
+            perms.visible_projects(user)
             .select_related("checklist_version")
-            .annotate(user_role=Subquery(role))
+            .annotate(
+                user_role=Subquery(role),
+                my_done=count(mine.filter(state=Assignment.State.SUBMITTED)),
+                my_assigned=count(mine.filter(state=Assignment.State.ACTIVE)),
+                my_open=count(
+                    Task.objects.filter(project=OuterRef("pk"), status=Task.Status.OPEN).filter(~Exists(had))
+                ),
+            )
             .distinct()
         )
 

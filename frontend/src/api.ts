@@ -6,7 +6,6 @@ import type {
   ChecklistVersion,
   Job,
   Page,
-  Progress,
   Project,
   ProjectStats,
   ReviewItem,
@@ -88,7 +87,6 @@ export const api = {
 
   projects: () => get<Page<Project>>("/api/projects/?limit=200"),
   project: (id: number) => get<Project>(`/api/projects/${id}/`),
-  progress: (id: number) => get<Progress>(`/api/projects/${id}/progress/`),
   checklist: (id: number) => get<ChecklistVersion>(`/api/checklists/${id}/`),
 
   /** Lease the next task; `exclude` lets a client that holds one lease the following one ahead. */

@@ -86,13 +86,8 @@ export interface Project {
   prefer_uncertain?: boolean;
   archived: boolean;
   my_role: Role | null;
-}
-
-export interface Progress {
-  tasks: { total: number; open: number; full: number; done: number; pairs: number };
-  assets: { total: number; ready: number; failed: number };
-  annotations: number;
-  mine: { done: number; assigned: number; skipped: number; remaining: number };
+  /** In lists: the caller's done / assigned / remaining tasks (as `progress/`'s `mine`). */
+  my_progress?: { done: number; assigned: number; remaining: number } | null;
 }
 
 export interface FrameRef {

@@ -67,6 +67,25 @@ def test_annotators_see_only_their_projects():
     assert client.get(f"/api/projects/{other.pk}/").status_code == 404
 
 
+def test_the_list_carries_my_progress_in_one_query(django_assert_num_queries):
+    from annotator.services.assignment import claim_next
+
+    ann = user("ann")
+    first = project(name="first", members={ann: "annotator"})
+    for i in range(3):
+        ready_asset(first, prompt=f"p{i}", name=f"{i}.jpg")
+    claim_next(ann, first)  # one assigned, two remaining
+    project(name="second", members={ann: "researcher"})
+    ready_asset(Project.objects.get(name="second"))
+    client = api(ann)
+    with django_assert_num_queries(2):  # the count and the page (session auth is forced here)
+        listed = {p["name"]: p["my_progress"] for p in client.get("/api/projects/").json()["results"]}
+    assert listed["first"] == {"done": 0, "assigned": 1, "remaining": 2}
+    assert listed["second"] == {"done": 0, "assigned": 0, "remaining": 0}  # researchers do not annotate
+    progress = client.get(f"/api/projects/{first.pk}/progress/").json()["mine"]
+    assert {k: progress[k] for k in ("done", "assigned", "remaining")} == listed["first"]
+
+
 def test_only_managers_edit_projects_and_overlap_applies_to_open_tasks():
     ann, boss = user("ann"), user("boss")
     p = project(members={ann: "annotator", boss: "manager"})

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
 import { Link } from "react-router-dom";
 import { api } from "../api";
-import type { Progress, Project } from "../types";
+import type { Project } from "../types";
 
 // The same capability table as annotator/permissions.py.
 const canAnnotate = (role: string | null) => ["annotator", "reviewer", "manager", "admin"].includes(role ?? "");
@@ -10,18 +10,12 @@ const canSeeStats = (role: string | null) => ["reviewer", "manager", "researcher
 
 export default function ProjectsPage() {
   const [projects, setProjects] = useState<Project[] | null>(null);
-  const [progress, setProgress] = useState<Record<number, Progress>>({});
   const [error, setError] = useState("");
 
   useEffect(() => {
     api
       .projects()
-      .then((page) => {
-        const list = page.results.filter((p) => !p.archived);
-        setProjects(list);
-        for (const p of list)
-          api.progress(p.id).then((pr) => setProgress((prev) => ({ ...prev, [p.id]: pr })), () => undefined);
-      })
+      .then((page) => setProjects(page.results.filter((p) => !p.archived)))
       .catch((exc) => setError(exc.message));
   }, []);
 
@@ -39,8 +33,7 @@ export default function ProjectsPage() {
       <h1 id="projects-title">Your projects</h1>
       <ul className="project-list">
         {projects.map((p) => {
-          const pr = progress[p.id];
-          const mine = pr?.mine;
+          const mine = p.my_progress;
           const total = mine ? mine.done + mine.assigned + mine.remaining : 0;
           return (
             <li key={p.id} className="card project" data-testid={`project-${p.id}`}>
@@ -77,9 +70,7 @@ export default function ProjectsPage() {
                     <span style={{ width: total ? `${(100 * mine.done) / total}%` : "0%" }} />
                   </div>
                 </>
-              ) : (
-                <p className="muted">Loading progress…</p>
-              )}
+              ) : null}
               <div className="actions">
                 {canAnnotate(p.my_role) && (
                   <Link className="button primary" to={`/projects/${p.id}/annotate`}>
