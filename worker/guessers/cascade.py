@@ -45,7 +45,6 @@ class CascadeContext:
     layers: list  # per layer: (keys, values)
     segments: list[tuple[int, int, int]]
     lengths: list[int]
-    batched: bool = True  # one batched matmul for all segments (else a loop over them)
     memo: dict = field(default_factory=dict)  # index and mask tensors, built at the first layer
 
 
@@ -85,43 +84,10 @@ def _attention(module, query, key, value, attention_mask, scaling=None, dropout=
     o2 = torch.matmul(e2.view(batch, kv_heads, groups * length, length).to(value.dtype), value)
     o2 = o2.float().view(batch, kv_heads, groups, length, dim)
 
-    # 1. The prefix: one batched matmul for all the batch's assets (the loop only if asked).
-    if context.batched:
-        out = _prefix_batched(context, query, prefix_keys, prefix_values, m2, l2, o2, scale)
-    else:
-        out = _prefix_loop(context, query, prefix_keys, prefix_values, m2, l2, o2, scale)
+    # 1. The prefix: one batched matmul for all the batch's assets.
+    out = _prefix_batched(context, query, prefix_keys, prefix_values, m2, l2, o2, scale)
     out = out.reshape(batch, heads, length, dim).to(query.dtype)
     return out.transpose(1, 2).contiguous(), None
-
-
-def _prefix_loop(context, query, prefix_keys, prefix_values, m2, l2, o2, scale):
-    """Part 1 one asset at a time (a matmul pair per asset), merged with part 2."""
-    batch, heads, length, dim = query.shape
-    kv_heads = prefix_keys.shape[1]
-    groups = heads // kv_heads
-    out = torch.empty(batch, kv_heads, groups, length, dim, dtype=torch.float32, device=query.device)
-    for asset, start, stop in context.segments:
-        rows = stop - start
-        width = context.lengths[asset]
-        k1 = prefix_keys[asset, :, :width]  # [kv, P, dim], a view
-        v1 = prefix_values[asset, :, :width]
-        # [rows, kv, groups, L, dim] -> [kv, rows·groups·L, dim] (a copy of the queries only)
-        q1 = query[start:stop].reshape(rows, kv_heads, groups, length, dim).transpose(0, 1)
-        q1 = q1.reshape(kv_heads, rows * groups * length, dim)
-        s1 = torch.matmul(q1, k1.transpose(-1, -2)).float() * scale  # [kv, rows·groups·L, P]
-        m1 = s1.amax(dim=-1, keepdim=True)
-        e1 = torch.exp(s1 - m1)
-        l1 = e1.sum(dim=-1, keepdim=True)
-        o1 = torch.matmul(e1.to(v1.dtype), v1).float()  # [kv, rows·groups·L, dim]
-        shape = (kv_heads, rows, groups, length, 1)
-        m1 = m1.view(shape).transpose(0, 1)
-        l1 = l1.view(shape).transpose(0, 1)
-        o1 = o1.view(kv_heads, rows, groups, length, dim).transpose(0, 1)
-        m2_, l2_, o2_ = m2[start:stop], l2[start:stop], o2[start:stop]
-        m = torch.maximum(m1, m2_)
-        w1, w2 = torch.exp(m1 - m), torch.exp(m2_ - m)
-        out[start:stop] = (o1 * w1 + o2_ * w2) / (l1 * w1 + l2_ * w2)
-    return out
 
 
 def _prefix_batched(context, query, prefix_keys, prefix_values, m2, l2, o2, scale):
