@@ -1,3 +1,5 @@
+import functools
+
 from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
@@ -9,12 +11,19 @@ NOT_BUILT = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title
 The REST API is at <a href="/api/docs/">/api/docs/</a>.</p></body></html>"""
 
 
+@functools.lru_cache(maxsize=1)
+def _read_index(path: str, mtime_ns: int) -> str:
+    """The built page, read once per build (the modification time is part of the key)."""
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
 @ensure_csrf_cookie
 def app(request, path: str = ""):
     """The browser app: one HTML page for every client-side route (login, projects, annotate…)."""
     index = settings.FRONTEND_DIST / "index.html"
     try:
-        html = index.read_text(encoding="utf-8")
+        html = _read_index(str(index), index.stat().st_mtime_ns)
     except FileNotFoundError:
         return HttpResponse(NOT_BUILT, status=503)
     response = HttpResponse(html)
