@@ -180,6 +180,8 @@ CELERY_TASK_ROUTES = {
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The periodic refit ("refit-weights", every 15 minutes) is a database row made by a migration
+# (worker 0004), not listed here, so the schedule admins set in the admin survives restarts.
 CELERY_BEAT_SCHEDULE = {
     "expire-leases": {"task": "worker.tasks.expire_leases", "schedule": timedelta(minutes=1)},
     "redispatch-lost-jobs": {"task": "worker.tasks.redispatch_lost_jobs", "schedule": timedelta(minutes=1)},

@@ -1,7 +1,8 @@
+from django import forms
 from django.contrib import admin, messages
 
 from . import jobs
-from .models import Job, ModelSpec, ProjectModel
+from .models import Job, ModelSpec, ProjectModel, RefitPolicy, WeightSet
 
 
 @admin.register(Job)
@@ -61,6 +62,62 @@ class ProjectModelAdmin(admin.ModelAdmin):
     search_fields = ["project__name", "model__name"]
     raw_id_fields = ["project"]
     readonly_fields = ["updated_by", "updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(WeightSet)
+class WeightSetAdmin(admin.ModelAdmin):
+    """Weight sets are immutable: the admin shows them; promotion goes through the API or the
+    Weights page, which also rescores the assets."""
+
+    list_display = ["project", "version", "label", "status", "source", "accuracy", "created_by", "created_at"]
+    list_filter = ["status", "source"]
+    list_select_related = ["project", "created_by"]
+    search_fields = ["label", "project__name"]
+    readonly_fields = [f.name for f in WeightSet._meta.fields]
+
+    @admin.display(description="held-out accuracy")
+    def accuracy(self, obj):
+        value = ((obj.metrics or {}).get("test") or {}).get("accuracy_diff")
+        return "—" if value is None else f"{100 * value:.1f}%"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class RefitPolicyForm(forms.ModelForm):
+    class Meta:
+        model = RefitPolicy
+        fields = ["project", "enabled", "min_new_pairs", "fit_settings"]
+
+    def clean_fit_settings(self):
+        from .refit import RefitSettingsError, refit_settings
+
+        value = self.cleaned_data["fit_settings"]
+        try:
+            refit_settings(value)
+        except RefitSettingsError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return value
+
+
+@admin.register(RefitPolicy)
+class RefitPolicyAdmin(admin.ModelAdmin):
+    """Per project: whether the periodic refit ("refit-weights" under Periodic tasks, where its
+    schedule is edited) refits it, after how many new pair ratings, and with which settings."""
+
+    list_display = ["project", "enabled", "min_new_pairs", "updated_by", "updated_at"]
+    list_filter = ["enabled"]
+    raw_id_fields = ["project"]
+    readonly_fields = ["updated_by", "updated_at"]
+
+    form = RefitPolicyForm
 
     def save_model(self, request, obj, form, change):
         obj.updated_by = request.user

@@ -40,10 +40,14 @@ Kind = Job.Kind
 TASKS: dict[str, str] = {
     Kind.IMPORT: "worker.tasks.run_import_job",
     Kind.PREFILL: "worker.tasks.run_prefill_job",
+    Kind.REFIT: "worker.tasks.run_refit_job",
+    Kind.SCORE: "worker.tasks.run_score_job",
 }
 RUNNERS: dict[str, str] = {
     Kind.IMPORT: "worker.importing.run_import",
     Kind.PREFILL: "worker.prefill.run_prefill",
+    Kind.REFIT: "worker.refit.run_refit",
+    Kind.SCORE: "worker.refit.run_score",
 }
 ON_SUCCESS: dict[str, str] = {Kind.IMPORT: "worker.prefill.auto_prefill_after_import"}
 
@@ -74,6 +78,11 @@ class JobError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.errors = errors or {}
+
+
+class JobFailed(Exception):
+    """Raised by a runner for an error that another attempt cannot fix (bad data or settings):
+    the job fails at once with this message instead of being retried."""
 
 
 class JobCancelled(Exception):
@@ -316,6 +325,9 @@ def _requeue_after_error(job_id: int, token: int, exc: BaseException) -> tuple[s
         if job.state != State.RUNNING or job.attempts != token:
             return None
         job.error = detail
+        if isinstance(exc, JobFailed):
+            _finish(job, State.FAILED, message=f"failed: {exc}", error=str(exc), log=f"failed: {exc}")
+            return State.FAILED, job.attempts
         if job.attempts < job.max_attempts:
             job.state = State.QUEUED
             job.dispatched_at = timezone.now()

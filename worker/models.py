@@ -1,5 +1,6 @@
-"""The ``Job`` record: everything a user waits on (imports, prefill, refits, exports, training);
-and the model registry (``ModelSpec``, and ``ProjectModel``: a project's active model).
+"""The ``Job`` record: everything a user waits on (imports, prefill, refits, scoring, exports,
+training); the model registry (``ModelSpec``, and ``ProjectModel``: a project's active model);
+weight sets (``WeightSet``), asset scores (``AssetScore``) and refit policies (``RefitPolicy``).
 
 A job row is the source of truth for background work; Celery messages only say "look at job
 N". State moves queued → running → succeeded / failed / cancelled; the legal transitions are
@@ -25,6 +26,7 @@ class Job(models.Model):
         EXPORT = "export"
         FINETUNE = "finetune"
         EVALUATE = "evaluate"
+        SCORE = "score"
 
     class State(models.TextChoices):
         QUEUED = "queued"
@@ -190,3 +192,113 @@ class ProjectModel(models.Model):
 
     def __str__(self):
         return f"{self.project} → {self.model}"
+
+
+# --- weight sets and scores -----------------------------------------------------------------
+
+
+class WeightSet(models.Model):
+    """A versioned linear weighting of a checklist's questions (the reward).
+
+    Never edited in place: a refit, an upload or the published VisionReward weights make a new
+    row (``version`` counts per project). Only ``status`` moves: candidate → active → retired
+    (and back to active by explicit promotion); at most one set per project is active.
+    Coefficients are keyed by question key; the scoring rule is
+    ``worker.weights.types.WeightVector``.
+    """
+
+    class Status(models.TextChoices):
+        CANDIDATE = "candidate"
+        ACTIVE = "active"
+        RETIRED = "retired"
+
+    class Source(models.TextChoices):
+        FITTED = "fitted"
+        PUBLIC = "public"
+        UPLOADED = "uploaded"
+
+    project = models.ForeignKey("annotator.Project", on_delete=models.CASCADE, related_name="weight_sets")
+    version = models.PositiveIntegerField()
+    label = models.CharField(max_length=200, blank=True)
+    checklist_version = models.ForeignKey("annotator.ChecklistVersion", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CANDIDATE)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    encoding = models.CharField(max_length=10, default="signed")
+    normalization = models.CharField(max_length=10, default="sum")
+    intercept = models.FloatField(default=0.0)
+    coefficients = models.JSONField(help_text="question key → weight")
+    extra = models.JSONField(default=dict, blank=True, help_text="extra feature name → weight (e.g. alignment)")
+    extra_defaults = models.JSONField(default=dict, blank=True)
+    gates = models.JSONField(default=dict, blank=True, help_text="question key → presence question key")
+    fit_settings = models.JSONField(default=dict, blank=True)
+    data_counts = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    decision = models.TextField(blank=True, help_text="Why it was (not) promoted.")
+    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+    promoted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-version", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "version"], name="weightset_project_version"),
+            models.UniqueConstraint(
+                fields=["project"], condition=Q(status="active"), name="weightset_one_active_per_project"
+            ),
+        ]
+
+    def __str__(self):
+        return f"weight set {self.version} of project {self.project_id} ({self.status})"
+
+
+class AssetScore(models.Model):
+    """An asset's score under a weight set: total and per dimension, from human answers (the
+    consensus, or the reviewed gold answer) or, where nobody answered yet, the model's P(yes)."""
+
+    class Source(models.TextChoices):
+        HUMAN = "human"
+        MODEL = "model"
+
+    asset = models.ForeignKey("annotator.Asset", on_delete=models.CASCADE, related_name="scores")
+    project = models.ForeignKey("annotator.Project", on_delete=models.CASCADE, related_name="+")
+    weight_set = models.ForeignKey(WeightSet, on_delete=models.CASCADE, related_name="scores")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    total = models.FloatField()
+    dimensions = models.JSONField(default=dict)
+    answers_at = models.DateTimeField(null=True, blank=True, help_text="The newest answer or prediction it used.")
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-total", "asset_id"]
+        constraints = [models.UniqueConstraint(fields=["asset", "weight_set"], name="assetscore_asset_weightset")]
+        indexes = [models.Index(fields=["weight_set", "total"], name="assetscore_weightset_total")]
+
+    def __str__(self):
+        return f"score {self.total:.3f} of asset {self.asset_id} (weight set {self.weight_set_id})"
+
+
+class RefitPolicy(models.Model):
+    """When the periodic refit (Celery beat task ``refit-weights``, its schedule editable in the
+    admin's periodic tasks) refits a project's weights: when enabled and at least
+    ``min_new_pairs`` labelled pairs arrived since the last fit, with ``fit_settings``."""
+
+    project = models.OneToOneField("annotator.Project", on_delete=models.CASCADE, related_name="refit_policy")
+    enabled = models.BooleanField(default=True)
+    min_new_pairs = models.PositiveIntegerField(default=50)
+    fit_settings = models.JSONField(default=dict, blank=True, help_text="Refit settings (see docs/weights.md).")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "refit policies"
+
+    def __str__(self):
+        return f"refit policy of {self.project}"

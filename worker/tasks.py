@@ -34,6 +34,27 @@ def run_prefill_job(self, job_id: int) -> str:
     return jobs.execute(int(job_id), task_id=self.request.id or "")
 
 
+@shared_task(bind=True, name="worker.tasks.run_refit_job", acks_late=True, **RETRY)
+def run_refit_job(self, job_id: int) -> str:
+    """Run refit job ``job_id``: fit a candidate weight set, evaluate it, maybe promote it."""
+    return jobs.execute(int(job_id), task_id=self.request.id or "")
+
+
+@shared_task(bind=True, name="worker.tasks.run_score_job", acks_late=True, **RETRY)
+def run_score_job(self, job_id: int) -> str:
+    """Run scoring job ``job_id``: recompute asset scores under the active weight set."""
+    return jobs.execute(int(job_id), task_id=self.request.id or "")
+
+
+@shared_task(bind=True, name="worker.tasks.refit_weights", **RETRY)
+def refit_weights(self) -> dict:
+    """Beat: start refits where enough new pair ratings arrived (per project refit policy) and
+    incremental scoring where answers changed."""
+    from .refit import refit_due
+
+    return refit_due()
+
+
 @shared_task(bind=True, name="worker.tasks.redispatch_lost_jobs", **RETRY)
 def redispatch_lost_jobs(self) -> dict:
     """Beat: resend queued jobs whose message was lost; requeue jobs whose worker died; remove

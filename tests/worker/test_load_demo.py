@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from annotator.models import Asset, Membership, Project, Task
-from worker.models import Job
+from worker.models import Job, WeightSet
 
 from .conftest import assert_disk_matches_rows
 
@@ -26,6 +26,7 @@ def snapshot():
         "assets": sorted(Asset.objects.values_list("id", "project_id", "original_name", "status", "sha256")),
         "tasks": Task.objects.count(),
         "jobs": sorted(Job.objects.values_list("id", "state")),
+        "weight_sets": sorted(WeightSet.objects.values_list("id", "project_id", "status", "source")),
     }
 
 
@@ -55,6 +56,10 @@ def test_load_demo_twice_is_idempotent(monkeypatch, _media_root):
         assert Task.objects.filter(project=project).count() == 2
         assert_disk_matches_rows(_media_root, project)
     assert set(Job.objects.values_list("state", flat=True)) == {Job.State.SUCCEEDED}
+    # the published weights are the demo's active weight sets (nobody answered yet: no scores)
+    for project in (image, video):
+        ws = WeightSet.objects.get(project=project)
+        assert (ws.status, ws.source) == ("active", "public")
 
     before = snapshot()
     call_command("load_demo", stdout=io.StringIO())

@@ -68,6 +68,7 @@ class Command(BaseCommand):
         for demo in DEMOS:
             project = self._project(demo, users["admin"])
             self._import_samples(project, demo["samples"], users["admin"])
+            self._published_weights(project, users["admin"])
 
         host = os.environ.get("HOST", "127.0.0.1")
         port = os.environ.get("PORT", "8000")
@@ -100,6 +101,22 @@ class Command(BaseCommand):
                 project=project, user=get_user_model().objects.get(username=username), defaults={"role": role}
             )
         return project
+
+    def _published_weights(self, project: Project, admin) -> None:
+        """The published VisionReward weights as the demo's active weight set, assets scored."""
+        from worker.models import WeightSet
+        from worker.refit import create_weight_set, promote
+        from worker.weights.public import public_weight_vector
+
+        if WeightSet.objects.filter(project=project).exists():
+            return
+        vector = public_weight_vector(project.checklist_version.checklist)
+        ws = create_weight_set(
+            project, vector, source=WeightSet.Source.PUBLIC, user=admin, label="VisionReward published weights (full)"
+        )
+        ws, job = promote(ws, admin, reason="the demo starts with the published weights")
+        state = jobs.execute(job.pk)
+        self.stdout.write(f"published VisionReward weights active in {project.name!r} (scoring job {job.pk} {state})")
 
     def _import_samples(self, project: Project, names: list[str], admin) -> None:
         present = set(

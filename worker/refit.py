@@ -1,0 +1,777 @@
+"""Weight sets in the database: refit jobs, promotion, scoring jobs and the periodic refit.
+
+Thin shells over the pure code in ``worker.weights`` (features, fitting, evaluation, scoring):
+load rows, call it, save. The rules (labels from 1–5 ratings, the held-out split by prompt, when
+a candidate is promoted) are documented in ``docs/weights.md``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from annotator.models import Annotation, Asset, GoldAnswer, Prediction, Project, Task
+
+from .jobs import JobContext, JobFailed, _append_log, create_job
+from .models import AssetScore, Job, RefitPolicy, WeightSet
+from .weights.evaluate import dimension_accuracy, dimension_contribution, preference_accuracy, split_test
+from .weights.features import (
+    checklist_dimensions,
+    consensus_features,
+    encode_many,
+    features_from_annotation,
+    features_from_p_yes,
+)
+from .weights.fit import fit_pairwise
+from .weights.scoring import score, validate_weight_vector
+from .weights.types import AssetFeatures, WeightsError, WeightVector
+
+ANSWERED = (Annotation.State.SUBMITTED, Annotation.State.REVIEWED)
+
+# The refit settings, their defaults and what each accepts (validated by ``refit_settings``).
+DEFAULTS: dict = {
+    "features": "human",  # human: consensus (or reviewed gold) answers; model: the latest P(yes)
+    "solver": "newton",  # newton: bounded projected Newton; masking: the paper's iterative masking
+    "l2": 1e-4,
+    "l1": 0.0,
+    "encoding": "signed",  # signed: yes +1 / no −1 / n.a. 0 (reference scorers); binary: yes 1, else 0
+    "test_fraction": 0.2,
+    "seed": 0,
+    "promote": "if_better",  # if_better | always | never
+    "label": "mean",  # mean: the mean rating decides (3 = tie); soft: share of raters preferring A
+    "sample_weight": "raters",  # raters: one unit per rating; strength: |mean − 3| / 2; none
+    "include_presence": False,  # presence questions gate; by default they get no weight
+    "min_pairs": 10,
+}
+CHOICES = {
+    "features": ("human", "model"),
+    "solver": ("newton", "masking"),
+    "encoding": ("signed", "binary"),
+    "promote": ("if_better", "always", "never"),
+    "label": ("mean", "soft"),
+    "sample_weight": ("raters", "strength", "none"),
+}
+NUMBERS = {"l2": (0.0, 1e3), "l1": (0.0, 1e3), "test_fraction": (0.0, 0.9)}
+INTEGERS = {"seed": (0, 2**31 - 1), "min_pairs": (2, 10**8)}
+SCORE_BATCH = 500
+
+
+class RefitSettingsError(ValueError):
+    """Bad refit settings: ``errors`` maps each field to its messages."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def refit_settings(data) -> dict:
+    """The complete settings for ``data`` (defaults filled in); RefitSettingsError naming each
+    bad field otherwise."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise RefitSettingsError({"settings": ["Expected an object of refit settings."]})
+    errors: dict[str, list[str]] = {}
+    out = dict(DEFAULTS)
+    for key, value in data.items():
+        if key not in DEFAULTS:
+            close = difflib.get_close_matches(key, DEFAULTS, n=1)
+            hint = f" Did you mean `{close[0]}`?" if close else f" Known: {', '.join(DEFAULTS)}."
+            errors[key] = [f"Unknown setting `{key}`.{hint}"]
+        elif key in CHOICES:
+            if value not in CHOICES[key]:
+                errors[key] = [f"Must be one of {', '.join(CHOICES[key])} (got {value!r})."]
+            else:
+                out[key] = value
+        elif key in NUMBERS:
+            low, high = NUMBERS[key]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                errors[key] = [f"Must be a number (got {value!r})."]
+            elif not low <= value <= high:
+                errors[key] = [f"Must be between {low:g} and {high:g} (got {value!r})."]
+            else:
+                out[key] = float(value)
+        elif key in INTEGERS:
+            low, high = INTEGERS[key]
+            if isinstance(value, bool) or not isinstance(value, int):
+                errors[key] = [f"Must be an integer (got {value!r})."]
+            elif not low <= value <= high:
+                errors[key] = [f"Must be between {low} and {high} (got {value!r})."]
+            else:
+                out[key] = value
+        elif key == "include_presence":
+            if not isinstance(value, bool):
+                errors[key] = [f"Must be true or false (got {value!r})."]
+            else:
+                out[key] = value
+    if errors:
+        raise RefitSettingsError(errors)
+    return out
+
+
+# --- data: pair labels and asset features ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PairLabel:
+    task_id: int
+    asset_a: int
+    asset_b: int
+    prompt: str
+    ratings: tuple[int, ...]  # 1 = A much better … 3 = no preference … 5 = B much better
+    gold: int | None  # a reviewer's rating, which replaces the annotators' ones
+
+
+def pair_labels(project: Project) -> list[PairLabel]:
+    """Every pair task of the project with at least one rating (submitted or reviewed, or gold)."""
+    ratings: dict[int, list[int]] = defaultdict(list)
+    for task_id, preference in (
+        Annotation.objects.filter(project=project, task__kind=Task.Kind.PAIR, state__in=ANSWERED)
+        .exclude(preference__isnull=True)
+        .order_by("task_id", "id")
+        .values_list("task_id", "preference")
+    ):
+        ratings[task_id].append(preference)
+    gold = dict(
+        GoldAnswer.objects.filter(project=project, task__kind=Task.Kind.PAIR)
+        .exclude(preference__isnull=True)
+        .values_list("task_id", "preference")
+    )
+    ids = set(ratings) | set(gold)
+    out = []
+    for task_id, a, b, prompt in (
+        Task.objects.filter(pk__in=ids).order_by("id").values_list("id", "asset_id", "asset_b_id", "asset__prompt")
+    ):
+        out.append(PairLabel(task_id, a, b, prompt or "", tuple(ratings.get(task_id, ())), gold.get(task_id)))
+    return out
+
+
+def label_of(pair: PairLabel, rule: str = "mean", sample_weight: str = "raters") -> tuple[float, float]:
+    """(label, weight) of a pair: label 1 = A preferred, 0 = B preferred, 0.5 = tie.
+
+    ``mean``: the mean rating decides (below 3: A, above 3: B, exactly 3: a tie), as the paper's
+    test labels. ``soft``: the share of decisive raters preferring A (a tie when they split
+    evenly or nobody was decisive). A reviewer's gold rating replaces the annotators' ratings.
+    Weights: ``raters`` one unit per rating, ``strength`` |mean − 3| / 2, ``none`` 1.
+    """
+    ratings = (pair.gold,) if pair.gold is not None else pair.ratings
+    mean = sum(ratings) / len(ratings)
+    if rule == "soft":
+        a = sum(1 for r in ratings if r < 3)
+        b = sum(1 for r in ratings if r > 3)
+        label = 0.5 if a == b else a / (a + b)
+    else:
+        label = 1.0 if mean < 3 else 0.0 if mean > 3 else 0.5
+    if sample_weight == "raters":
+        weight = float(len(ratings))
+    elif sample_weight == "strength":
+        weight = abs(mean - 3) / 2
+    else:
+        weight = 1.0
+    return label, weight
+
+
+def human_features(project: Project, checklist_version, asset_ids: Iterable[int] | None = None) -> dict:
+    """asset id → (features, newest answer time) from people's answers on the asset's single
+    tasks: a reviewed gold answer where there is one, else the consensus of the annotations."""
+    checklist = checklist_version.checklist
+    tasks = Task.objects.filter(project=project, kind=Task.Kind.SINGLE)
+    if asset_ids is not None:
+        tasks = tasks.filter(asset_id__in=list(asset_ids))
+    gold: dict[int, tuple] = {}
+    for asset_id, answers, mask, updated in (
+        GoldAnswer.objects.filter(task__in=tasks, checklist_version=checklist_version)
+        .order_by("updated_at")
+        .values_list("task__asset_id", "answers", "mask", "updated_at")
+    ):
+        gold[asset_id] = (features_from_annotation(checklist, answers, mask), updated)
+    rows: dict[int, list] = defaultdict(list)
+    newest: dict[int, object] = {}
+    for asset_id, answers, mask, at in (
+        Annotation.objects.filter(task__in=tasks, state__in=ANSWERED, checklist_version=checklist_version)
+        .exclude(task__asset_id__in=list(gold))
+        .order_by("id")
+        .values_list("task__asset_id", "answers", "mask", "updated_at")
+    ):
+        rows[asset_id].append((answers, mask))
+        newest[asset_id] = max(newest.get(asset_id, at), at)
+    out = {asset_id: (consensus_features(checklist, pairs), newest[asset_id]) for asset_id, pairs in rows.items()}
+    out.update(gold)
+    return out
+
+
+def model_features(project: Project, checklist_version, asset_ids: Iterable[int] | None = None) -> dict:
+    """asset id → (features, prediction time) from the latest prediction of each asset."""
+    checklist = checklist_version.checklist
+    predictions = Prediction.objects.filter(asset__project=project, checklist_version=checklist_version)
+    if asset_ids is not None:
+        predictions = predictions.filter(asset_id__in=list(asset_ids))
+    out: dict = {}
+    for asset_id, p_yes, at in predictions.order_by("asset_id", "-created_at", "-id").values_list(
+        "asset_id", "p_yes", "created_at"
+    ):
+        if asset_id not in out:
+            out[asset_id] = (features_from_p_yes(checklist, p_yes), at)
+    return out
+
+
+def asset_features(project: Project, checklist_version, source: str, asset_ids=None) -> dict:
+    if source == "model":
+        return model_features(project, checklist_version, asset_ids)
+    return human_features(project, checklist_version, asset_ids)
+
+
+# --- weight vectors ---------------------------------------------------------------------------
+
+
+def weight_vector(ws: WeightSet, checklist=None) -> WeightVector:
+    checklist = checklist or ws.checklist_version.checklist
+    return WeightVector(
+        coefficients={k: float(v) for k, v in ws.coefficients.items()},
+        encoding=ws.encoding,
+        normalization=ws.normalization,
+        intercept=float(ws.intercept),
+        extra={k: float(v) for k, v in (ws.extra or {}).items()},
+        extra_defaults={k: float(v) for k, v in (ws.extra_defaults or {}).items()},
+        gates=dict(ws.gates or {}),
+        dimensions=checklist_dimensions(checklist),
+    )
+
+
+def next_version(project: Project) -> int:
+    """The next weight-set number of the project (call inside a transaction that locked the project)."""
+    return (WeightSet.objects.filter(project=project).aggregate(v=Max("version"))["v"] or 0) + 1
+
+
+def create_weight_set(
+    project: Project, vector: WeightVector, *, source: str, user=None, label="", **fields
+) -> WeightSet:
+    """Validate ``vector`` against the project's checklist and store it as a new candidate."""
+    checklist_version = project.checklist_version
+    validate_weight_vector(vector, checklist_version.checklist)
+    with transaction.atomic():
+        Project.objects.select_for_update().filter(pk=project.pk).first()
+        version = next_version(project)
+        return WeightSet.objects.create(
+            project=project,
+            version=version,
+            label=label or f"{source} {version}",
+            checklist_version=checklist_version,
+            source=source,
+            encoding=vector.encoding,
+            normalization=vector.normalization,
+            intercept=vector.intercept,
+            coefficients=dict(vector.coefficients),
+            extra=dict(vector.extra),
+            extra_defaults=dict(vector.extra_defaults),
+            gates=dict(vector.gates),
+            created_by=user if user is not None and getattr(user, "is_authenticated", False) else None,
+            **fields,
+        )
+
+
+# --- promotion and scoring ----------------------------------------------------------------------
+
+
+class PromotionError(ValueError):
+    pass
+
+
+def promote(ws: WeightSet, user=None, reason: str = "") -> tuple[WeightSet, Job]:
+    """Make ``ws`` the project's active weight set (the active one retires) and start a job that
+    recomputes the scores of all assets. Returns (weight set, score job)."""
+    with transaction.atomic():
+        rows = list(WeightSet.objects.select_for_update().filter(project_id=ws.project_id).order_by("id"))
+        row = next((r for r in rows if r.pk == ws.pk), None)
+        if row is None:
+            raise PromotionError(f"weight set {ws.pk} no longer exists")
+        if row.checklist_version_id != row.project.checklist_version_id:
+            raise PromotionError(
+                f"weight set {row.version} was made for checklist version {row.checklist_version_id}; "
+                f"the project now uses {row.project.checklist_version_id}"
+            )
+        for other in rows:
+            if other.status == WeightSet.Status.ACTIVE and other.pk != row.pk:
+                other.status = WeightSet.Status.RETIRED
+                other.save(update_fields=["status"])
+        row.status = WeightSet.Status.ACTIVE
+        row.promoted_at = timezone.now()
+        row.promoted_by = user if user is not None and getattr(user, "is_authenticated", False) else None
+        if reason:
+            row.decision = reason
+        row.save(update_fields=["status", "promoted_at", "promoted_by", "decision"])
+        job = create_job(Job.Kind.SCORE, {"weight_set": row.pk}, project=row.project, user=user)
+    return row, job
+
+
+def retire(ws: WeightSet) -> WeightSet:
+    with transaction.atomic():
+        row = WeightSet.objects.select_for_update().get(pk=ws.pk)
+        row.status = WeightSet.Status.RETIRED
+        row.save(update_fields=["status"])
+    return row
+
+
+def _asset_ids_to_score(project: Project, ws: WeightSet, incremental: bool) -> list[int]:
+    """All ready assets, or (incremental) those with answers or a prediction newer than their
+    score under ``ws`` (or with answers and no score yet)."""
+    ready = Asset.objects.filter(project=project, status=Asset.Status.READY)
+    if not incremental:
+        return list(ready.order_by("id").values_list("id", flat=True))
+    newest: dict[int, object] = {}
+    sources = (  # the newest answer, gold answer and prediction per asset, grouped in the database
+        Annotation.objects.filter(project=project, task__kind=Task.Kind.SINGLE, state__in=ANSWERED)
+        .values("task__asset_id")
+        .annotate(at=Max("updated_at"))
+        .values_list("task__asset_id", "at"),
+        GoldAnswer.objects.filter(project=project, task__kind=Task.Kind.SINGLE)
+        .values("task__asset_id")
+        .annotate(at=Max("updated_at"))
+        .values_list("task__asset_id", "at"),
+        Prediction.objects.filter(asset__project=project)
+        .values("asset_id")
+        .annotate(at=Max("created_at"))
+        .values_list("asset_id", "at"),
+    )
+    for rows in sources:
+        for asset_id, at in rows:
+            if asset_id not in newest or at > newest[asset_id]:
+                newest[asset_id] = at
+    scored = dict(AssetScore.objects.filter(weight_set=ws).values_list("asset_id", "answers_at"))
+    changed = {
+        asset_id
+        for asset_id, at in newest.items()
+        if asset_id not in scored or scored[asset_id] is None or at > scored[asset_id]
+    }
+    return sorted(changed & set(ready.filter(pk__in=changed).values_list("id", flat=True)))
+
+
+def run_score(job: Job, ctx: JobContext) -> dict:
+    """Score the project's assets under a weight set: human answers where there are any, the
+    model's prediction otherwise; assets with neither get no score."""
+    ws = (
+        WeightSet.objects.select_related("project", "checklist_version").filter(pk=job.params.get("weight_set")).first()
+    )
+    if ws is None:
+        return {"scored": 0, "skipped": "the weight set no longer exists"}
+    if ws.status != WeightSet.Status.ACTIVE:
+        ctx.report(progress=1.0, message=f"weight set {ws.version} is no longer active; nothing to do")
+        return {"scored": 0, "skipped": "not active"}
+    project = ws.project
+    checklist = ws.checklist_version.checklist
+    vector = weight_vector(ws, checklist)
+    incremental = bool(job.params.get("incremental"))
+    ids = _asset_ids_to_score(project, ws, incremental)
+    counts = {"human": 0, "model": 0, "unscored": 0}
+    ctx.report(progress=0.0, message=f"scoring {len(ids)} assets with weight set {ws.version}")
+    for start in range(0, len(ids), SCORE_BATCH):
+        ctx.check_cancel()
+        batch = ids[start : start + SCORE_BATCH]
+        human = human_features(project, ws.checklist_version, batch)
+        model = model_features(project, ws.checklist_version, [i for i in batch if i not in human])
+        rows = []
+        for asset_id in batch:
+            source, found = ("human", human.get(asset_id)) if asset_id in human else ("model", model.get(asset_id))
+            if found is None:
+                counts["unscored"] += 1
+                continue
+            features, at = found
+            breakdown = score(_with_asset_extra(features, asset_id, ws), vector)
+            counts[source] += 1
+            rows.append(
+                AssetScore(
+                    asset_id=asset_id,
+                    project=project,
+                    weight_set=ws,
+                    source=source,
+                    total=breakdown.total,
+                    dimensions=breakdown.dimensions,
+                    answers_at=at,
+                )
+            )
+        AssetScore.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["asset", "weight_set"],
+            update_fields=["source", "total", "dimensions", "answers_at", "computed_at"],
+        )
+        done = min(len(ids), start + SCORE_BATCH)
+        ctx.report(progress=done / max(1, len(ids)), message=f"{done}/{len(ids)} assets scored")
+    removed = 0
+    if not incremental:
+        removed, _ = AssetScore.objects.filter(project=project).exclude(weight_set=ws).delete()
+    summary = f"{counts['human']} from answers, {counts['model']} from predictions, {counts['unscored']} without either"
+    ctx.report(progress=1.0, message=summary, log=f"finished: {summary}")
+    return {"weight_set": ws.pk, "scored": counts["human"] + counts["model"], **counts, "stale_removed": removed}
+
+
+def _with_asset_extra(features: AssetFeatures, asset_id: int, ws: WeightSet) -> AssetFeatures:
+    """Extra features (e.g. alignment) come from the asset's metadata when it has them."""
+    if not ws.extra:
+        return features
+    metadata = _asset_metadata(asset_id)
+    extra = {name: float(metadata[name]) for name in ws.extra if _is_number(metadata.get(name))}
+    return AssetFeatures(yes=features.yes, applicable=features.applicable, extra=extra) if extra else features
+
+
+def _asset_metadata(asset_id: int) -> dict:
+    return Asset.objects.filter(pk=asset_id).values_list("metadata", flat=True).first() or {}
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def breakdown_of(asset: Asset, ws: WeightSet) -> dict | None:
+    """The score of one asset under ``ws`` with each question's part; None without answers."""
+    checklist = ws.checklist_version.checklist
+    vector = weight_vector(ws, checklist)
+    source = "human"
+    found = human_features(asset.project, ws.checklist_version, [asset.pk]).get(asset.pk)
+    if found is None:
+        source = "model"
+        found = model_features(asset.project, ws.checklist_version, [asset.pk]).get(asset.pk)
+    if found is None:
+        return None
+    features = _with_asset_extra(found[0], asset.pk, ws)
+    result = score(features, vector)
+    values = dict(
+        zip(
+            vector.coefficients,
+            encode_many([features], list(vector.coefficients), vector.encoding, gates=vector.gates or None)[0].tolist(),
+            strict=True,
+        )
+    )
+    dimensions = []
+    for dimension in checklist.dimensions:
+        questions = [
+            {
+                "key": q.key,
+                "text": q.text,
+                "sub_dimension": q.sub_dimension,
+                "value": values[q.key],
+                "weight": vector.coefficients[q.key],
+                "contribution": result.contributions.get(q.key, 0.0),
+            }
+            for q in dimension.questions
+            if q.key in vector.coefficients
+        ]
+        if questions:
+            dimensions.append(
+                {
+                    "key": dimension.key,
+                    "title": dimension.title,
+                    "score": result.dimensions.get(dimension.key, 0.0),
+                    "questions": questions,
+                }
+            )
+    extra = [
+        {
+            "name": name,
+            "value": features.extra.get(name, vector.extra_defaults.get(name)),
+            "weight": weight,
+            "contribution": result.extra.get(name, 0.0),
+        }
+        for name, weight in vector.extra.items()
+    ]
+    return {
+        "total": result.total,
+        "source": source,
+        "intercept": vector.intercept,
+        "dimensions": dimensions,
+        "extra": extra,
+    }
+
+
+# --- refit ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class PairData:
+    diff: np.ndarray
+    labels: np.ndarray
+    weights: np.ndarray
+    prompts: list[str]
+    keys: list[str]
+    pair_ids: list[int]
+    counts: dict
+
+
+def build_pair_data(project: Project, settings: dict, keys: Sequence[str], features: dict | None = None) -> PairData:
+    """The fitting data: one row per labelled pair whose two assets both have features."""
+    pairs = pair_labels(project)
+    checklist_version = project.checklist_version
+    if features is None:
+        ids = {p.asset_a for p in pairs} | {p.asset_b for p in pairs}
+        features = asset_features(project, checklist_version, settings["features"], ids)
+    usable = [p for p in pairs if p.asset_a in features and p.asset_b in features]
+    labels, weights = [], []
+    for pair in usable:
+        label, weight = label_of(pair, settings["label"], settings["sample_weight"])
+        labels.append(label)
+        weights.append(weight)
+    if usable:
+        a = encode_many([features[p.asset_a][0] for p in usable], list(keys), settings["encoding"])
+        b = encode_many([features[p.asset_b][0] for p in usable], list(keys), settings["encoding"])
+        diff = a - b
+    else:
+        diff = np.zeros((0, len(keys)), dtype=np.float32)
+    labels_arr = np.asarray(labels, dtype=np.float64)
+    counts = {
+        "pairs": len(pairs),
+        "pairs_used": len(usable),
+        "pairs_without_answers": len(pairs) - len(usable),
+        "ties": int(np.sum(labels_arr == 0.5)),
+        "ratings": sum(len(p.ratings) for p in pairs),
+        "gold_pairs": sum(1 for p in pairs if p.gold is not None),
+        "assets_with_features": len(features),
+        "questions": len(keys),
+    }
+    return PairData(
+        diff=diff,
+        labels=labels_arr,
+        weights=np.asarray(weights, dtype=np.float64),
+        prompts=[p.prompt for p in usable],
+        keys=list(keys),
+        pair_ids=[p.task_id for p in usable],
+        counts=counts,
+    )
+
+
+def _vector_diff(data_features: dict, pairs: Sequence[PairLabel], vector: WeightVector) -> np.ndarray:
+    keys = list(vector.coefficients)
+    gates = vector.gates or None
+    a = encode_many([data_features[p.asset_a][0] for p in pairs], keys, vector.encoding, gates=gates)
+    b = encode_many([data_features[p.asset_b][0] for p in pairs], keys, vector.encoding, gates=gates)
+    w = np.asarray([vector.coefficients[k] for k in keys], dtype=np.float64)
+    scale = 1.0 / len(keys) if vector.normalization == "mean" and keys else 1.0
+    return (a.astype(np.float64) - b) @ w * scale
+
+
+def fit_keys(checklist, settings: dict) -> list[str]:
+    return [q.key for q in checklist.questions if settings["include_presence"] or not q.presence]
+
+
+def run_refit(job: Job, ctx: JobContext) -> dict:
+    """Fit a candidate weight set on the project's labelled pairs, evaluate it and the active set
+    on the same held-out pairs, and promote it when the settings say so. Bad data or settings
+    (too few pairs, all ties…) fail the job at once with the reason; they are not retried."""
+    try:
+        return _refit(job, ctx)
+    except (WeightsError, RefitSettingsError) as exc:
+        raise JobFailed(str(exc)) from exc
+
+
+def _refit(job: Job, ctx: JobContext) -> dict:
+    project = Project.objects.select_related("checklist_version").get(pk=job.project_id)
+    settings = refit_settings(job.params.get("settings"))
+    checklist_version = project.checklist_version
+    checklist = checklist_version.checklist
+    keys = fit_keys(checklist, settings)
+    dims = checklist_dimensions(checklist)
+
+    ctx.report(progress=0.05, message="gathering labelled pairs and answers")
+    pairs = pair_labels(project)
+    ids = {p.asset_a for p in pairs} | {p.asset_b for p in pairs}
+    features = asset_features(project, checklist_version, settings["features"], ids)
+    data = build_pair_data(project, settings, keys, features)
+    counts = data.counts
+    if counts["pairs_used"] < settings["min_pairs"]:
+        raise WeightsError(
+            f"only {counts['pairs_used']} labelled pairs have answers for both assets "
+            f"({counts['pairs']} labelled pairs in all); the fit needs at least {settings['min_pairs']} (min_pairs)",
+            field="min_pairs",
+        )
+    test = split_test(data.prompts, settings["test_fraction"], settings["seed"])
+    train = ~test
+    counts.update(train_pairs=int(train.sum()), test_pairs=int(test.sum()))
+    ctx.check_cancel()
+    ctx.report(progress=0.2, message=f"fitting {len(keys)} weights on {int(train.sum())} pairs")
+    fit = fit_pairwise(
+        data.diff[train],
+        data.labels[train],
+        data.weights[train],
+        feature_names=keys,
+        l2=settings["l2"],
+        l1=settings["l1"],
+        solver=settings["solver"],
+        constant_features="drop",
+    )
+    vector = WeightVector(
+        coefficients={k: float(fit.weights[k]) for k in keys},
+        encoding=settings["encoding"],
+        normalization="sum",
+        dimensions=dims,
+    )
+    ctx.report(progress=0.7, message="evaluating on the held-out pairs")
+    w = np.asarray([vector.coefficients[k] for k in keys])
+    dim_list = [dims[k] for k in keys]
+    metrics: dict = {
+        "train": preference_accuracy(data.diff[train] @ w, data.labels[train], data.weights[train]),
+        "test": preference_accuracy(data.diff[test] @ w, data.labels[test], data.weights[test]),
+        "dimension_contribution": dimension_contribution(data.diff[train], w, dim_list),
+        "dimension_accuracy": dimension_accuracy(data.diff[test], data.labels[test], w, dim_list),
+        "fit": fit.to_dict(),
+    }
+    active = (
+        WeightSet.objects.filter(project=project, status=WeightSet.Status.ACTIVE)
+        .select_related("checklist_version")
+        .first()
+    )
+    if active is not None and active.checklist_version_id == checklist_version.pk:
+        usable = [p for p in pairs if p.asset_a in features and p.asset_b in features]
+        test_pairs = [p for p, t in zip(usable, test.tolist(), strict=True) if t]
+        active_diff = (
+            _vector_diff(features, test_pairs, weight_vector(active, checklist)) if test_pairs else np.zeros(0)
+        )
+        compared = preference_accuracy(active_diff, data.labels[test], data.weights[test])
+        metrics["compared_with"] = {"weight_set": active.pk, "version": active.version, **compared}
+    decision, promote_it = _decide(settings["promote"], metrics, active)
+    ctx.check_cancel()
+    with transaction.atomic():
+        ws = create_weight_set(
+            project,
+            vector,
+            source=WeightSet.Source.FITTED,
+            user=job.created_by,
+            label=job.params.get("label") or "",
+            fit_settings=settings,
+            data_counts=counts,
+            metrics=_json_safe(metrics),
+            decision=decision,
+            job=job,
+        )
+        if not job.params.get("label"):
+            ws.label = f"refit {ws.version}"
+            ws.save(update_fields=["label"])
+        score_job = None
+        if promote_it:
+            ws, score_job = promote(ws, user=None, reason=decision)
+    acc = metrics["test"].get("accuracy_diff")
+    shown = "n/a" if acc is None else f"{100 * acc:.1f}%"
+    summary = f"weight set {ws.version}: held-out accuracy {shown}; {'promoted' if promote_it else 'candidate'}"
+    ctx.report(progress=1.0, message=summary, log=f"{summary} ({decision})")
+    return {
+        "weight_set": ws.pk,
+        "version": ws.version,
+        "promoted": promote_it,
+        "accuracy_diff": acc,
+        "score_job": score_job.pk if score_job else None,
+    }
+
+
+def _decide(rule: str, metrics: dict, active: WeightSet | None) -> tuple[str, bool]:
+    """Whether a fresh candidate becomes active, and why (stored as the set's ``decision``)."""
+    acc = metrics["test"].get("accuracy_diff")
+    if rule == "always":
+        return "promoted: the refit was started with promote=always", True
+    if rule == "never":
+        return "kept as a candidate: the refit was started with promote=never", False
+    if active is None:
+        return "promoted: the project had no active weight set", True
+    compared = metrics.get("compared_with")
+    if compared is None:
+        return (
+            f"kept as a candidate: the active set {active.version} is for another checklist version; "
+            "promote one explicitly",
+            False,
+        )
+    old = compared.get("accuracy_diff")
+    if acc is None or old is None:
+        return "kept as a candidate: no decisive held-out pairs to compare it with the active set", False
+    if acc >= old:
+        return f"promoted: held-out accuracy {100 * acc:.1f}% ≥ {100 * old:.1f}% of active set {active.version}", True
+    return (
+        f"kept as a candidate: held-out accuracy {100 * acc:.1f}% < {100 * old:.1f}% of active set {active.version}",
+        False,
+    )
+
+
+def _json_safe(value):
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+# --- starting refits: from the API and from beat -----------------------------------------------
+
+
+def active_refit(project: Project) -> Job | None:
+    return (
+        Job.objects.filter(project=project, kind=Job.Kind.REFIT, state__in=(Job.State.QUEUED, Job.State.RUNNING))
+        .order_by("id")
+        .first()
+    )
+
+
+def start_refit(project: Project, user, settings: dict | None, *, label: str = "", trigger: str = "api") -> Job:
+    """Validate the settings and write a refit job (sent when the transaction commits)."""
+    full = refit_settings(settings)
+    return create_job(
+        Job.Kind.REFIT, {"settings": full, "label": label, "trigger": trigger}, project=project, user=user
+    )
+
+
+def labelled_pairs_since(project: Project, since) -> int:
+    """Pair ratings (submitted, reviewed or gold) recorded after ``since`` (all when None)."""
+    annotations = Annotation.objects.filter(project=project, task__kind=Task.Kind.PAIR, state__in=ANSWERED)
+    gold = GoldAnswer.objects.filter(project=project, task__kind=Task.Kind.PAIR)
+    if since is not None:
+        annotations = annotations.filter(updated_at__gt=since)
+        gold = gold.filter(updated_at__gt=since)
+    return annotations.values("task_id").distinct().count() + gold.count()
+
+
+def last_fit_at(project: Project):
+    ws = WeightSet.objects.filter(project=project, source=WeightSet.Source.FITTED).order_by("-created_at").first()
+    return ws.created_at if ws else None
+
+
+def refit_due(now=None) -> dict:
+    """Beat: start a refit for every project whose policy is enabled and that got at least
+    ``min_new_pairs`` new pair ratings since its last fit; start an incremental scoring job
+    where answers changed since the active set's scores. Never two refits of a project at once."""
+    started, scored = [], []
+    for policy in RefitPolicy.objects.filter(enabled=True, project__archived=False).select_related("project"):
+        project = policy.project
+        new = labelled_pairs_since(project, last_fit_at(project))
+        if new >= max(1, policy.min_new_pairs) and active_refit(project) is None:
+            with transaction.atomic():
+                job = start_refit(project, None, policy.fit_settings, trigger="schedule")
+                _append_log(job, f"started by the schedule: {new} new pair ratings since the last fit")
+                job.save(update_fields=["log"])
+            started.append(job.pk)
+    for ws in WeightSet.objects.filter(status=WeightSet.Status.ACTIVE, project__archived=False).select_related(
+        "project"
+    ):
+        busy = Job.objects.filter(
+            project=ws.project, kind=Job.Kind.SCORE, state__in=(Job.State.QUEUED, Job.State.RUNNING)
+        ).exists()
+        if not busy and _asset_ids_to_score(ws.project, ws, incremental=True):
+            with transaction.atomic():
+                scored.append(
+                    create_job(Job.Kind.SCORE, {"weight_set": ws.pk, "incremental": True}, project=ws.project).pk
+                )
+    return {"refits": started, "score_jobs": scored}
+
+
+def policy_of(project: Project) -> RefitPolicy:
+    policy, _ = RefitPolicy.objects.get_or_create(project=project, defaults={"fit_settings": {}})
+    return policy
