@@ -8,6 +8,7 @@ import ProjectsPage from "./pages/ProjectsPage";
 import AnnotatePage from "./pages/AnnotatePage";
 import ReviewPage from "./pages/ReviewPage";
 import ManagePage from "./pages/ManagePage";
+import WeightsPage from "./pages/WeightsPage";
 
 export default function App() {
   const [user, setUser] = useState<User | null | undefined>(undefined);
@@ -61,6 +62,7 @@ export default function App() {
           <Route path="/projects/:projectId/annotate" element={<AnnotatePage />} />
           <Route path="/projects/:projectId/review" element={<ReviewPage />} />
           <Route path="/projects/:projectId/manage" element={<ManagePage />} />
+          <Route path="/projects/:projectId/weights" element={<WeightsPage />} />
           <Route path="*" element={<p className="empty">No such page. <Link to="/projects">Your projects</Link></p>} />
         </Routes>
       </main>

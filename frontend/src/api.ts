@@ -8,8 +8,13 @@ import type {
   Page,
   Project,
   ProjectStats,
+  RefitPolicy,
+  RefitSettings,
   ReviewItem,
+  ScoreBreakdown,
+  ScorePage,
   User,
+  WeightSet,
 } from "./types";
 
 export class ApiError extends Error {
@@ -60,10 +65,45 @@ export async function request<T>(method: string, path: string, body?: unknown, s
   }
   if (!response.ok) {
     const obj = (data ?? {}) as { detail?: string; errors?: unknown };
-    const detail = obj.detail || `${method} ${path} failed with HTTP ${response.status}`;
-    throw new ApiError(response.status, detail, obj.errors ?? null);
+    // A bare DRF validation body ({"field": ["message"]} or ["message"]) is its own `errors`.
+    const bare = !obj.detail && obj.errors == null && data !== null && typeof data === "object";
+    const errors = bare ? data : (obj.errors ?? null);
+    const detail =
+      obj.detail || (bare && errorMessages(data).join("; ")) || `${method} ${path} failed with HTTP ${response.status}`;
+    throw new ApiError(response.status, detail, errors);
   }
   return data as T;
+}
+
+/** "field: message" lines of a DRF error body (nested fields joined with dots). */
+export function errorMessages(errors: unknown, prefix = ""): string[] {
+  if (errors == null || errors === "") return [];
+  if (Array.isArray(errors)) return errors.flatMap((e) => errorMessages(e, prefix));
+  if (typeof errors === "object") {
+    return Object.entries(errors as Record<string, unknown>).flatMap(([key, value]) =>
+      errorMessages(value, key === "non_field_errors" ? prefix : prefix ? `${prefix}.${key}` : key),
+    );
+  }
+  return [prefix ? `${prefix}: ${String(errors)}` : String(errors)];
+}
+
+/** An ApiError's per-field messages, field (nested ones as "settings.l2") → its first message. */
+export function fieldErrors(exc: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (value: unknown, path: string) => {
+    if (value == null || value === "") return;
+    if (Array.isArray(value)) {
+      const text = value.find((v) => typeof v === "string");
+      if (text !== undefined && !(path in out)) out[path] = text;
+      value.forEach((v) => typeof v === "object" && walk(v, path));
+    } else if (typeof value === "object") {
+      for (const [key, inner] of Object.entries(value as Record<string, unknown>)) walk(inner, path ? `${path}.${key}` : key);
+    } else if (!(path in out)) {
+      out[path] = String(value);
+    }
+  };
+  if (exc instanceof ApiError) walk(exc.errors, "");
+  return out;
 }
 
 const get = <T>(path: string, signal?: AbortSignal) => request<T>("GET", path, undefined, signal);
@@ -107,6 +147,28 @@ export const api = {
     post<ReviewItem>(`/api/projects/${projectId}/tasks/${taskId}/review/`, body),
   stats: (projectId: number, days = 14) => get<ProjectStats>(`/api/projects/${projectId}/stats/?days=${days}`),
   jobs: (projectId: number) => get<Page<Job>>(`/api/jobs/?project=${projectId}&limit=50`),
+  job: (id: number) => get<Job>(`/api/jobs/${id}/`),
+
+  /** The project's weight sets, newest first. */
+  weightSets: (projectId: number) => get<Page<WeightSet>>(`/api/projects/${projectId}/weight-sets/?limit=50`),
+  /** Add the published VisionReward weights as a candidate (400 unless the checklist is a built-in). */
+  loadPublicWeights: (projectId: number) =>
+    post<WeightSet>(`/api/projects/${projectId}/weight-sets/`, { source: "public" }),
+  /** Make a weight set the active one; a background job recomputes the scores. */
+  promoteWeightSet: (projectId: number, id: number) =>
+    post<WeightSet>(`/api/projects/${projectId}/weight-sets/${id}/promote/`),
+  retireWeightSet: (projectId: number, id: number) =>
+    post<WeightSet>(`/api/projects/${projectId}/weight-sets/${id}/retire/`),
+  /** Start fitting new weights on the labelled pairs (202: the job to poll). */
+  refit: (projectId: number, settings: RefitSettings) => post<Job>(`/api/projects/${projectId}/refit/`, settings),
+  refitPolicy: (projectId: number) => get<RefitPolicy>(`/api/projects/${projectId}/refit-policy/`),
+  saveRefitPolicy: (projectId: number, policy: Pick<RefitPolicy, "enabled" | "min_new_pairs" | "settings">) =>
+    put<RefitPolicy>(`/api/projects/${projectId}/refit-policy/`, policy),
+  scores: (projectId: number, offset = 0, ordering: "total" | "-total" = "-total", limit = 25) =>
+    get<ScorePage>(`/api/projects/${projectId}/scores/?limit=${limit}&offset=${offset}&ordering=${ordering}`),
+  /** One asset's score term by term (404 while it has none). */
+  assetScore: (projectId: number, assetId: number, signal?: AbortSignal) =>
+    get<ScoreBreakdown>(`/api/projects/${projectId}/assets/${assetId}/score/`, signal),
 };
 
 /** A random v4 UUID (crypto.randomUUID is only present in secure contexts). */

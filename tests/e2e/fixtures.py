@@ -79,7 +79,10 @@ def screenshot(page, name: str) -> Path:
     """Save a screenshot of what the user sees as a test artifact."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.wait_for_function("() => [...document.images].every((img) => img.complete)")
+    # every image has loaded, except lazy ones the browser has not started (out of view)
+    page.wait_for_function(
+        "() => [...document.images].every((img) => img.complete || (img.loading === 'lazy' && !img.currentSrc))"
+    )
     page.screenshot(path=str(path))
     return path
 

@@ -227,6 +227,11 @@ describe("ManagePage", () => {
     expect(await screen.findByRole("img", { name: /last 30 days: 30 bars/ })).toBeInTheDocument();
   });
 
+  it("links to the weights for managers", async () => {
+    await ready();
+    expect(await screen.findByRole("link", { name: "Weights" })).toHaveAttribute("href", "/projects/7/weights");
+  });
+
   it("shows the server's error", async () => {
     statsStatus = 403;
     renderPage();

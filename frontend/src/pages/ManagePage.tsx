@@ -251,6 +251,11 @@ export default function ManagePage() {
             Review
           </Link>
         )}
+        {project && ["manager", "researcher", "admin"].includes(project.my_role ?? "") && (
+          <Link className="button" to={`/projects/${projectId}/weights`}>
+            Weights
+          </Link>
+        )}
       </div>
 
       {statsError && (

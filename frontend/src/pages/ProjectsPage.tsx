@@ -7,6 +7,7 @@ import type { Project } from "../types";
 const canAnnotate = (role: string | null) => ["annotator", "reviewer", "manager", "admin"].includes(role ?? "");
 const canReview = (role: string | null) => ["reviewer", "manager", "admin"].includes(role ?? "");
 const canSeeStats = (role: string | null) => ["reviewer", "manager", "researcher", "admin"].includes(role ?? "");
+const canSeeWeights = (role: string | null) => ["manager", "researcher", "admin"].includes(role ?? "");
 
 export default function ProjectsPage() {
   const [projects, setProjects] = useState<Project[] | null>(null);
@@ -85,6 +86,11 @@ export default function ProjectsPage() {
                 {canSeeStats(p.my_role) && (
                   <Link className="button" to={`/projects/${p.id}/manage`}>
                     Statistics
+                  </Link>
+                )}
+                {canSeeWeights(p.my_role) && (
+                  <Link className="button" to={`/projects/${p.id}/weights`}>
+                    Weights
                   </Link>
                 )}
               </div>
