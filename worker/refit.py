@@ -614,9 +614,12 @@ def _refit(job: Job, ctx: JobContext) -> dict:
     ctx.report(progress=0.7, message="evaluating on the held-out pairs")
     w = np.asarray([vector.coefficients[k] for k in keys])
     dim_list = [dims[k] for k in keys]
+    # the tie threshold of the tie-aware accuracy is calibrated on the training pairs and then
+    # applied to the held-out ones (calibrating on the held-out pairs would flatter every set)
+    train_metrics = preference_accuracy(data.diff[train] @ w, data.labels[train], data.weights[train])
     metrics: dict = {
-        "train": preference_accuracy(data.diff[train] @ w, data.labels[train], data.weights[train]),
-        "test": preference_accuracy(data.diff[test] @ w, data.labels[test], data.weights[test]),
+        "train": train_metrics,
+        "test": _held_out(data.diff[test] @ w, data, test, train_metrics),
         "dimension_contribution": dimension_contribution(data.diff[train], w, dim_list),
         "dimension_accuracy": dimension_accuracy(data.diff[test], data.labels[test], w, dim_list),
         "fit": fit.to_dict(),
@@ -628,11 +631,14 @@ def _refit(job: Job, ctx: JobContext) -> dict:
     )
     if active is not None and active.checklist_version_id == checklist_version.pk:
         usable = [p for p in pairs if p.asset_a in features and p.asset_b in features]
-        test_pairs = [p for p, t in zip(usable, test.tolist(), strict=True) if t]
-        active_diff = (
-            _vector_diff(features, test_pairs, weight_vector(active, checklist)) if test_pairs else np.zeros(0)
-        )
-        compared = preference_accuracy(active_diff, data.labels[test], data.weights[test])
+        active_vector = weight_vector(active, checklist)
+
+        def active_diff(mask: np.ndarray) -> np.ndarray:
+            chosen = [p for p, keep in zip(usable, mask.tolist(), strict=True) if keep]
+            return _vector_diff(features, chosen, active_vector) if chosen else np.zeros(0)
+
+        active_train = preference_accuracy(active_diff(train), data.labels[train], data.weights[train])
+        compared = _held_out(active_diff(test), data, test, active_train)
         metrics["compared_with"] = {"weight_set": active.pk, "version": active.version, **compared}
     decision, promote_it = _decide(settings["promote"], metrics, active)
     ctx.check_cancel()
@@ -666,6 +672,12 @@ def _refit(job: Job, ctx: JobContext) -> dict:
         "accuracy_diff": acc,
         "score_job": score_job.pk if score_job else None,
     }
+
+
+def _held_out(score_diff: np.ndarray, data: PairData, test: np.ndarray, train_metrics: dict) -> dict:
+    """Held-out accuracy with the tie threshold calibrated on the training pairs (0 without any)."""
+    threshold = train_metrics.get("tie_threshold") or 0.0
+    return preference_accuracy(score_diff, data.labels[test], data.weights[test], tie_threshold=threshold)
 
 
 def _decide(rule: str, metrics: dict, active: WeightSet | None) -> tuple[str, bool]:

@@ -36,5 +36,6 @@ urlpatterns = [
         views_weights.AssetScoreView.as_view(),
         name="asset-score",
     ),
+    path("projects/<int:project_id>/compare/", views_weights.CompareView.as_view(), name="project-compare"),
     path("", include(router.urls)),
 ]

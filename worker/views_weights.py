@@ -405,3 +405,53 @@ class AssetScoreView(APIView):
         if breakdown is None:
             raise NotFound("Nobody and no model has answered this asset's checklist yet.")
         return Response({"asset": _asset_brief(asset), "weight_set": _ws_brief(ws), **breakdown})
+
+
+class CompareView(APIView):
+    @extend_schema(
+        operation_id="projects_compare_retrieve",
+        summary="Compare two assets under the active weight set: which is preferred, by how much, per dimension",
+        parameters=[OpenApiParameter("a", int, required=True), OpenApiParameter("b", int, required=True)],
+        responses={200: OpenApiResponse(description="{a, b, difference, dimensions, preferred}")},
+    )
+    def get(self, request, project_id: int):
+        project = _project(request, project_id)
+        ids = {}
+        errors = {}
+        for name in ("a", "b"):
+            raw = request.query_params.get(name)
+            if raw is None or not raw.isdigit():
+                errors[name] = [f"Give asset {name.upper()} as ?{name}=<asset id>."]
+            else:
+                ids[name] = int(raw)
+        if not errors and ids["a"] == ids["b"]:
+            errors["b"] = ["Choose two different assets."]
+        if errors:
+            raise ValidationError(errors)
+        ws = (
+            WeightSet.objects.filter(project=project, status=WeightSet.Status.ACTIVE)
+            .select_related("checklist_version")
+            .first()
+        )
+        if ws is None:
+            raise NotFound("The project has no active weight set.")
+        out = {"weight_set": _ws_brief(ws)}
+        for name, asset_id in ids.items():
+            asset = Asset.objects.filter(pk=asset_id, project=project).first()
+            if asset is None:
+                raise NotFound(f"Asset {name.upper()} ({asset_id}) is not an asset of this project.")
+            breakdown = refit.breakdown_of(asset, ws)
+            if breakdown is None:
+                raise NotFound(f"Asset {name.upper()} ({asset_id}) has no answers and no prediction yet.")
+            out[name] = {
+                "asset": _asset_brief(asset),
+                "total": breakdown["total"],
+                "source": breakdown["source"],
+                "dimensions": {d["key"]: d["score"] for d in breakdown["dimensions"]},
+            }
+        difference = out["a"]["total"] - out["b"]["total"]
+        keys = list(dict.fromkeys([*out["a"]["dimensions"], *out["b"]["dimensions"]]))
+        out["difference"] = difference
+        out["dimensions"] = {k: out["a"]["dimensions"].get(k, 0.0) - out["b"]["dimensions"].get(k, 0.0) for k in keys}
+        out["preferred"] = "a" if difference > 0 else "b" if difference < 0 else "tie"
+        return Response(out)

@@ -405,3 +405,27 @@ def test_scores_follow_new_answers_through_the_periodic_task(
     job = Job.objects.get(pk=jobs[0])
     assert job.state == Job.State.SUCCEEDED and job.result["scored"] == 1  # only the changed asset
     assert AssetScore.objects.get(asset=b).total == -1.0
+
+
+def test_compare_two_assets(eager, image_project, people, django_capture_on_commit_callbacks):
+    from tests.worker.preference_data import answer
+
+    checklist = image_project.checklist_version.checklist
+    good, bad = f.ready_asset(image_project, name="good.jpg"), f.ready_asset(image_project, name="bad.jpg")
+    answer(good, people["annotator"], f.full_image_options(checklist, best=True))
+    answer(bad, people["annotator"], f.full_image_options(checklist, best=False))
+    client = f.api(people["researcher"])
+    assert client.get(url(image_project, f"compare/?a={good.pk}&b={bad.pk}")).status_code == 404  # no active set
+    public = client.post(url(image_project, "weight-sets/"), {"source": "public"}, format="json").json()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url(image_project, f"weight-sets/{public['id']}/promote/"))
+    body = client.get(url(image_project, f"compare/?a={bad.pk}&b={good.pk}")).json()
+    assert body["preferred"] == "b" and body["difference"] < 0
+    assert body["difference"] == pytest.approx(body["a"]["total"] - body["b"]["total"])
+    assert sum(body["dimensions"].values()) == pytest.approx(body["difference"])  # extras cancel out
+    bad_request = client.get(url(image_project, f"compare/?a={good.pk}"))
+    assert bad_request.status_code == 400 and "b" in bad_request.json()["errors"]
+    same = client.get(url(image_project, f"compare/?a={good.pk}&b={good.pk}"))
+    assert same.status_code == 400 and "two different" in str(same.json())
+    elsewhere = client.get(url(image_project, f"compare/?a={good.pk}&b=999999"))
+    assert elsewhere.status_code == 404 and "not an asset of this project" in elsewhere.json()["detail"]
