@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 
 MEDIA_TYPES = [("image", "image"), ("video", "video")]
 _PARSED_CHECKLISTS: dict = {}  # content hash -> Checklist; versions are frozen, so this never goes stale
@@ -164,6 +165,10 @@ class Asset(models.Model):
         return f"{self.original_name} ({self.kind}, {self.status})"
 
 
+# Claim order by uncertainty: tasks without a prediction (null) after every scored one.
+UNCERTAINTY_ORDER = Coalesce(models.F("uncertainty"), models.Value(-1.0))
+
+
 class Task(models.Model):
     """A unit of work that needs ``required`` annotations: one asset, or a pair of assets."""
 
@@ -218,11 +223,12 @@ class Task(models.Model):
         indexes = [
             # The claim query: open tasks of a project, best priority first, oldest first.
             models.Index(fields=["project", "-priority", "id"], condition=Q(status="open"), name="task_claim_queue"),
-            # The same for projects that prefer uncertain items: most uncertain first, unscored last.
+            # The same for projects that prefer uncertain items: most uncertain first, unscored last
+            # (null sorts as -1: an expression SQLite can index too, unlike NULLS LAST).
             models.Index(
                 "project",
                 models.F("priority").desc(),
-                models.F("uncertainty").desc(nulls_last=True),
+                UNCERTAINTY_ORDER.desc(),
                 "id",
                 condition=Q(status="open"),
                 name="task_claim_uncertain",

@@ -19,11 +19,11 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from ..checklist import AnswerError, expand, validate_options
-from ..models import Annotation, AnnotationRevision, Assignment, Project, Task
+from ..models import UNCERTAINTY_ORDER, Annotation, AnnotationRevision, Assignment, Project, Task
 
 MAX_TIME_SPENT_MS = 24 * 3600 * 1000
 MAX_LIVE_ASSIGNMENTS = 2  # per user and project: the task at hand and one fetched ahead
@@ -73,7 +73,7 @@ def claim_order(project: Project) -> tuple:
     uncertain items) the most uncertain model prediction first, tasks without one last, then
     oldest first. Each order has its partial index (``task_claim_queue``, ``task_claim_uncertain``)."""
     if project.prefer_uncertain:
-        return ("-priority", F("uncertainty").desc(nulls_last=True), "id")
+        return ("-priority", UNCERTAINTY_ORDER.desc(), "id")
     return ("-priority", "id")
 
 

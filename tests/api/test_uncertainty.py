@@ -150,5 +150,20 @@ def test_the_claim_index_matches_the_uncertain_order():
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'task_claim_uncertain'")
         (definition,) = cursor.fetchone()
-    assert "(project_id, priority DESC, uncertainty DESC NULLS LAST, id)" in definition
+    assert "(project_id, priority DESC, COALESCE(uncertainty, " in definition and "DESC, id)" in definition
     assert "WHERE" in definition and "'open'" in definition
+
+
+def test_the_claim_query_can_use_the_uncertain_index(queue):
+    """PostgreSQL matches the claim query's ORDER BY to the index (no sort step needed)."""
+    from annotator.models import Task
+    from annotator.services.assignment import claim_order
+
+    p = queue[0]
+    p.prefer_uncertain = True
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+    plan = Task.objects.filter(project=p, status="open").order_by(*claim_order(p))[:1].explain()
+    assert "task_claim_uncertain" in plan, plan
+    assert "Sort" not in plan, plan
