@@ -430,6 +430,21 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def weights_by_dimension(checklist, coefficients: dict) -> list[tuple]:
+    """(dimension, [{key, text, sub_dimension, weight}]) in checklist order, for the dimensions
+    that have weighted questions."""
+    out = []
+    for dimension in checklist.dimensions:
+        questions = [
+            {"key": q.key, "text": q.text, "sub_dimension": q.sub_dimension, "weight": coefficients[q.key]}
+            for q in dimension.questions
+            if q.key in coefficients
+        ]
+        if questions:
+            out.append((dimension, questions))
+    return out
+
+
 def breakdown_of(asset: Asset, ws: WeightSet) -> dict | None:
     """The score of one asset under ``ws`` with each question's part; None without answers."""
     checklist = ws.checklist_version.checklist
@@ -450,29 +465,18 @@ def breakdown_of(asset: Asset, ws: WeightSet) -> dict | None:
             strict=True,
         )
     )
-    dimensions = []
-    for dimension in checklist.dimensions:
-        questions = [
-            {
-                "key": q.key,
-                "text": q.text,
-                "sub_dimension": q.sub_dimension,
-                "value": values[q.key],
-                "weight": vector.coefficients[q.key],
-                "contribution": result.contributions.get(q.key, 0.0),
-            }
-            for q in dimension.questions
-            if q.key in vector.coefficients
-        ]
-        if questions:
-            dimensions.append(
-                {
-                    "key": dimension.key,
-                    "title": dimension.title,
-                    "score": result.dimensions.get(dimension.key, 0.0),
-                    "questions": questions,
-                }
-            )
+    dimensions = [
+        {
+            "key": dimension.key,
+            "title": dimension.title,
+            "score": result.dimensions.get(dimension.key, 0.0),
+            "questions": [
+                {**q, "value": values[q["key"]], "contribution": result.contributions.get(q["key"], 0.0)}
+                for q in questions
+            ],
+        }
+        for dimension, questions in weights_by_dimension(checklist, vector.coefficients)
+    ]
     extra = [
         {
             "name": name,

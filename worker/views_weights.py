@@ -75,24 +75,16 @@ class WeightSetSerializer(serializers.ModelSerializer):
         """The weights grouped by dimension, in checklist order, with each question's text."""
         checklist = obj.checklist_version.checklist
         contribution = (obj.metrics or {}).get("dimension_contribution") or {}
-        out = []
-        for dimension in checklist.dimensions:
-            questions = [
-                {"key": q.key, "text": q.text, "sub_dimension": q.sub_dimension, "weight": obj.coefficients[q.key]}
-                for q in dimension.questions
-                if q.key in obj.coefficients
-            ]
-            if questions:
-                out.append(
-                    {
-                        "key": dimension.key,
-                        "title": dimension.title,
-                        "total_weight": sum(q["weight"] for q in questions),
-                        "contribution": contribution.get(dimension.key),
-                        "questions": questions,
-                    }
-                )
-        return out
+        return [
+            {
+                "key": dimension.key,
+                "title": dimension.title,
+                "total_weight": sum(q["weight"] for q in questions),
+                "contribution": contribution.get(dimension.key),
+                "questions": questions,
+            }
+            for dimension, questions in refit.weights_by_dimension(checklist, obj.coefficients)
+        ]
 
 
 class WeightSetCreateSerializer(serializers.Serializer):
@@ -334,6 +326,14 @@ class RefitPolicyView(APIView):
         return Response(RefitPolicySerializer(_policy_data(project, policy)).data)
 
 
+def _active(project: Project) -> WeightSet | None:
+    return (
+        WeightSet.objects.filter(project=project, status=WeightSet.Status.ACTIVE)
+        .select_related("checklist_version")
+        .first()
+    )
+
+
 def _asset_brief(asset: Asset) -> dict:
     from django.urls import reverse
 
@@ -359,7 +359,7 @@ class ScoresView(APIView):
     )
     def get(self, request, project_id: int):
         project = _project(request, project_id)
-        ws = WeightSet.objects.filter(project=project, status=WeightSet.Status.ACTIVE).first()
+        ws = _active(project)
         ordering = request.query_params.get("ordering", "-total")
         if ordering not in ("-total", "total"):
             raise ValidationError({"ordering": ["Must be total or -total."]})
@@ -394,11 +394,7 @@ class AssetScoreView(APIView):
     def get(self, request, project_id: int, asset_id: int):
         project = _project(request, project_id)
         asset = get_object_or_404(Asset, pk=asset_id, project=project)
-        ws = (
-            WeightSet.objects.filter(project=project, status=WeightSet.Status.ACTIVE)
-            .select_related("checklist_version")
-            .first()
-        )
+        ws = _active(project)
         if ws is None:
             raise NotFound("The project has no active weight set.")
         breakdown = refit.breakdown_of(asset, ws)
@@ -428,11 +424,7 @@ class CompareView(APIView):
             errors["b"] = ["Choose two different assets."]
         if errors:
             raise ValidationError(errors)
-        ws = (
-            WeightSet.objects.filter(project=project, status=WeightSet.Status.ACTIVE)
-            .select_related("checklist_version")
-            .first()
-        )
+        ws = _active(project)
         if ws is None:
             raise NotFound("The project has no active weight set.")
         out = {"weight_set": _ws_brief(ws)}

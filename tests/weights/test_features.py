@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from annotator.checklist import checklist_from_dict, expand, load_builtin
+from annotator.checklist import checklist_from_dict, expand
 from tests.checklist.helpers import mini_dict, random_option_set
 from worker.weights.features import (
     checklist_dimensions,
@@ -22,16 +22,6 @@ from worker.weights.features import (
 from worker.weights.public import public_weight_vector
 from worker.weights.scoring import score
 from worker.weights.types import AssetFeatures, WeightsError
-
-
-@pytest.fixture(scope="module")
-def image():
-    return load_builtin("visionreward-image")
-
-
-@pytest.fixture(scope="module")
-def video():
-    return load_builtin("visionreward-video")
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from annotator.checklist import checklist_from_dict, load_builtin
+from annotator.checklist import checklist_from_dict
 from worker.weights.public import (
     PUBLIC_ATTRIBUTION,
     public_question_keys,
@@ -36,16 +36,6 @@ def raw_lines(name: str) -> list[str]:
 def raw_weights(name: str):
     with open(PUBLIC / name) as file:
         return json.load(file)
-
-
-@pytest.fixture(scope="module")
-def image():
-    return load_builtin("visionreward-image")
-
-
-@pytest.fixture(scope="module")
-def video():
-    return load_builtin("visionreward-video")
 
 
 # --- the reference rules, transcribed -------------------------------------------------------

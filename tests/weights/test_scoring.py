@@ -25,16 +25,6 @@ from worker.weights.scoring import (
 from worker.weights.types import AssetFeatures, WeightsError, WeightVector
 
 
-@pytest.fixture(scope="module")
-def image():
-    return load_builtin("visionreward-image")
-
-
-@pytest.fixture(scope="module")
-def video():
-    return load_builtin("visionreward-video")
-
-
 def small(**changes) -> WeightVector:
     fields = {
         "coefficients": {"q4": 1.0, "q5": 2.0, "q17": 0.5, "q44": 4.0},

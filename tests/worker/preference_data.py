@@ -50,23 +50,26 @@ def random_options(checklist, rng: random.Random) -> dict:
     return options
 
 
+def _submitted(task, who, when) -> Assignment:
+    return Assignment.objects.create(
+        task=task,
+        user=who,
+        project=task.project,
+        state=Assignment.State.SUBMITTED,
+        leased_at=when,
+        expires_at=when + timedelta(hours=1),
+        finished_at=when,
+    )
+
+
 def answer(asset, who, options, *, when=None, version=None) -> Annotation:
     """A submitted annotation of ``asset``'s single task by ``who`` with ``options``."""
     version = version or asset.project.checklist_version
     expansion = expand(version.checklist, options)
     task = Task.objects.get(asset=asset, kind=Task.Kind.SINGLE)
     now = when or timezone.now()
-    assignment = Assignment.objects.create(
-        task=task,
-        user=who,
-        project=asset.project,
-        state=Assignment.State.SUBMITTED,
-        leased_at=now,
-        expires_at=now + timedelta(hours=1),
-        finished_at=now,
-    )
     return Annotation.objects.create(
-        assignment=assignment,
+        assignment=_submitted(task, who, now),
         task=task,
         project=asset.project,
         user=who,
@@ -79,18 +82,10 @@ def answer(asset, who, options, *, when=None, version=None) -> Annotation:
 
 
 def rate(pair_task, who, preference: int) -> Annotation:
+    """A submitted 1–5 rating of a pair task by ``who``."""
     now = timezone.now()
-    assignment = Assignment.objects.create(
-        task=pair_task,
-        user=who,
-        project=pair_task.project,
-        state=Assignment.State.SUBMITTED,
-        leased_at=now,
-        expires_at=now + timedelta(hours=1),
-        finished_at=now,
-    )
     return Annotation.objects.create(
-        assignment=assignment,
+        assignment=_submitted(pair_task, who, now),
         task=pair_task,
         project=pair_task.project,
         user=who,
