@@ -1,0 +1,394 @@
+"""From an asset's annotations to the rows of the default config.
+
+Combine rules (``ExportSettings.combine``):
+
+* ``"all"``: one row per annotation (``source="annotation"``, id ``"<asset>-<annotation>"``),
+  plus the gold answer as a row of its own (``source="gold"``, id ``"<asset>-gold"``).
+  ``agreement`` is null on these rows.
+* ``"majority"``: one row per asset (id ``"<asset>"``, ``source="majority"``):
+
+  - per question, among the raters for whom it applied (their mask is 1), the answer given by
+    more than half of them; a tie (including 1–1) goes to the gold answer when there is a gold
+    answer and the question applies to it, otherwise to *no*. The gold answer is never
+    counted as a vote, it only breaks ties;
+  - the mask follows the checklist's own structure applied to the majority answers (in gate
+    order): a question is applicable iff its sub-dimension's gate question is applicable and
+    answered *yes* in the majority row, and, for a sub-dimension with a presence question, that
+    presence question is answered *yes* (the presence question itself stays applicable), and at
+    least one rater answered it. With one level of gating this is exactly "applicable for a
+    strict majority of the raters, ties toward the gold answer's applicability, else not
+    applicable"; with nested gates it keeps the row consistent (never a gated question
+    applicable under a *no* gate);
+  - ``agreement[i]`` = share of the raters for whom question i applied who gave the chosen
+    answer; null where the row's mask is 0;
+  - ``options``: the options the majority answers imply
+    (:func:`annotator.checklist.collapse`), ``None`` for a sub-dimension whose majority answers
+    are inconsistent or leave the option open;
+  - with no annotation but a gold answer, the gold answer stands in (``source="gold"``).
+* ``"gold"``: the gold answer where there is one (``source="gold"``, id ``"<asset>"``, its
+  agreement = share of the applicable raters who gave the gold answer), the majority row
+  otherwise.
+
+Items without any annotation and without a gold answer give no rows. ``num_annotations`` is
+the number of rater annotations of the asset (gold excluded) on every row of it. An annotation
+without an id (``annotation_id=None``) gets the row id ``"<asset>-n<index>"`` (its position
+among the asset's annotations).
+
+Pairs (:func:`pair_row`, the ``pairs`` config): the judgement is made on the gold rating when
+there is one, else on the mean of the ratings; below 3 → A preferred (``label`` 1.0,
+``standard_answer`` "1"), above 3 → B (0.0, "2"), exactly 3 → tie (0.5, "0"). Pairs with neither
+ratings nor a gold rating give no row.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from annotator.agreement import AgreementAccumulator
+from annotator.checklist import Checklist, collapse
+
+from .items import ANSWER_STATES, MEDIA_TYPES, Answers, ExportError, ExportSettings, Item, MediaRef, PairItem
+
+SOURCES = ("annotation", "gold", "majority")
+
+
+@dataclass(frozen=True)
+class Vote:
+    """The majority row's answers, mask, per-question agreement and implied options."""
+
+    answers: tuple[int, ...]
+    mask: tuple[int, ...]
+    agreement: tuple[float | None, ...]
+    options: dict[str, int | None]
+
+
+def check_answers(answers: Answers, checklist: Checklist, where: str) -> None:
+    """Shape checks: answer and mask vectors of the checklist's length, binary values, a known
+    state and known sub-dimension keys. Raises :class:`ExportError` naming ``where``."""
+    n = len(checklist.questions)
+    if len(answers.answers) != n or len(answers.mask) != n:
+        raise ExportError(
+            f"expected {n} answers and mask values, got {len(answers.answers)} and {len(answers.mask)}", where
+        )
+    if any(value not in (0, 1) for value in answers.answers) or any(value not in (0, 1) for value in answers.mask):
+        raise ExportError("answers and mask must be 0 or 1", where)
+    if answers.state not in ANSWER_STATES:
+        raise ExportError(f"unknown state {answers.state!r}; use one of {', '.join(ANSWER_STATES)}", where)
+    known = {sub.key for sub in checklist.sub_dimensions}
+    unknown = sorted(set(answers.options) - known)
+    if unknown:
+        raise ExportError(f"unknown sub-dimension(s) {', '.join(map(repr, unknown))} in options", where)
+    for key, code in answers.options.items():
+        if code is not None and not checklist.sub_dimension(key).has_option(code):
+            raise ExportError(f"{code!r} is not an option code of sub-dimension {key!r}", where)
+
+
+def check_item(item: Item, checklist: Checklist) -> None:
+    """Every :class:`Answers` of the item, its media type and its dimension scores."""
+    where = f"item {item.asset_id}"
+    if not item.media_path:
+        raise ExportError(f"{where}: no media file to export", "media_path")
+    if item.media_type not in MEDIA_TYPES or item.media_type != checklist.media_type:
+        raise ExportError(
+            f"{where}: media type {item.media_type!r} does not match the checklist's {checklist.media_type!r}",
+            "media_type",
+        )
+    for index, answers in enumerate(item.annotations):
+        check_answers(answers, checklist, f"{where}: annotations[{index}]")
+    if item.gold is not None:
+        check_answers(item.gold, checklist, f"{where}: gold")
+    if item.dimension_scores is not None:
+        known = {dimension.key for dimension in checklist.dimensions}
+        unknown = sorted(set(item.dimension_scores) - known)
+        if unknown:
+            raise ExportError(f"{where}: unknown dimension(s) {', '.join(map(repr, unknown))}", "dimension_scores")
+
+
+def _raw_votes(
+    checklist: Checklist, annotations: Sequence[Answers], gold: Answers | None
+) -> tuple[list[int | None], list[int], list[int]]:
+    """Per question: the majority answer among the raters for whom it applied (``None`` when
+    it applied to nobody), the number of such raters and the number of their *yes*."""
+    n = len(checklist.questions)
+    applied, yes = [0] * n, [0] * n
+    for annotation in annotations:
+        for index, (answer, mask) in enumerate(zip(annotation.answers, annotation.mask, strict=True)):
+            if mask:
+                applied[index] += 1
+                yes[index] += answer
+    raw: list[int | None] = []
+    for index in range(n):
+        if applied[index] == 0:
+            raw.append(None)
+        elif 2 * yes[index] > applied[index]:
+            raw.append(1)
+        elif 2 * yes[index] < applied[index]:
+            raw.append(0)
+        elif gold is not None and gold.mask[index]:
+            raw.append(gold.answers[index])
+        else:
+            raw.append(0)
+    return raw, applied, yes
+
+
+def agreement_with(
+    answers: Sequence[int], mask: Sequence[int], applied: Sequence[int], yes: Sequence[int]
+) -> tuple[float | None, ...]:
+    """Share of the raters for whom each question applied who gave ``answers[i]``; ``None``
+    where ``mask[i]`` is 0 or the question applied to no rater."""
+    out: list[float | None] = []
+    for answer, applicable, n, n_yes in zip(answers, mask, applied, yes, strict=True):
+        if not applicable or n == 0:
+            out.append(None)
+        else:
+            out.append((n_yes if answer else n - n_yes) / n)
+    return tuple(out)
+
+
+def majority_vote(checklist: Checklist, annotations: Sequence[Answers], gold: Answers | None = None) -> Vote:
+    """The majority row of these annotations (rules in the module docstring)."""
+    raw, applied, yes = _raw_votes(checklist, annotations, gold)
+    n = len(checklist.questions)
+    answers, mask = [0] * n, [0] * n
+    for sub in checklist.gate_order:
+        if sub.gated_by is not None:
+            gate = checklist.question(sub.gated_by).index
+            if not (mask[gate] and answers[gate]):
+                continue
+        present = True
+        presence = sub.presence_question
+        if presence is not None:
+            value = raw[presence.index]
+            if value is None:
+                continue
+            answers[presence.index], mask[presence.index] = value, 1
+            present = value == 1
+        if not present:
+            continue
+        for question in sub.questions:
+            if question.presence:
+                continue
+            value = raw[question.index]
+            if value is not None:
+                answers[question.index], mask[question.index] = value, 1
+    implied = collapse(
+        checklist, [answer if applicable else None for answer, applicable in zip(answers, mask, strict=True)]
+    )
+    return Vote(tuple(answers), tuple(mask), agreement_with(answers, mask, applied, yes), dict(implied.options))
+
+
+def media_columns(item: Item, settings: ExportSettings) -> dict[str, Any]:
+    """The media columns of a one-asset row, as MediaRef values (videos never embedded). Files
+    are identified by the sha256 of their content, computed on export: ``Item.media_sha256`` is
+    the platform's record (possibly of the original upload, not of the exported display file)."""
+    if item.media_type == "image":
+        return {"image": MediaRef(item.media_path)}
+    columns: dict[str, Any] = {"video_path": MediaRef(item.media_path, embed=False)}
+    if settings.embed_frames:
+        columns["frames"] = [MediaRef(path, None, embed=True) for path in item.frame_paths]
+    return columns
+
+
+def _options(checklist: Checklist, options: dict[str, int | None]) -> dict[str, int | None]:
+    return {sub.key: options.get(sub.key) for sub in checklist.sub_dimensions}
+
+
+def _dimension_scores(checklist: Checklist, scores: dict[str, float] | None) -> dict[str, float | None] | None:
+    if scores is None:
+        return None
+    return {
+        dimension.key: (float(scores[dimension.key]) if scores.get(dimension.key) is not None else None)
+        for dimension in checklist.dimensions
+    }
+
+
+def metadata_json(metadata: dict[str, Any]) -> str:
+    """Canonical JSON of the item's metadata (sorted keys; non-JSON values as ``str``)."""
+    return json.dumps(metadata or {}, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def rows_of(item: Item, checklist: Checklist, settings: ExportSettings) -> list[dict]:
+    """The default config's rows of one item (rules in the module docstring). Media columns
+    hold :class:`~datasets_app.export.items.MediaRef` values that the writers encode."""
+    if not item.annotations and item.gold is None:
+        return []  # nothing to export (its media is not even looked at)
+    check_item(item, checklist)
+    n_annotations = len(item.annotations)
+    common = {
+        "asset_id": item.asset_id,
+        "project_id": item.project_id,
+        "prompt": item.prompt,
+        "media_type": item.media_type,
+        **media_columns(item, settings),
+    }
+    tail = {
+        "num_annotations": n_annotations,
+        "score": float(item.score) if item.score is not None else None,
+        "dimension_scores": _dimension_scores(checklist, item.dimension_scores),
+        "metadata": metadata_json(item.metadata),
+        "media_sha256": item.media_sha256,
+    }
+
+    def row(
+        row_id: str, answers: Answers | Vote, agreement, annotator: str | None, source: str, state: str | None
+    ) -> dict:
+        return {
+            "id": row_id,
+            **common,
+            "options": _options(checklist, answers.options),
+            "answers": list(answers.answers),
+            "mask": list(answers.mask),
+            "agreement": list(agreement) if agreement is not None else None,
+            "annotator": annotator,
+            "source": source,
+            "state": state,
+            **tail,
+        }
+
+    if settings.combine == "all":
+        rows = [
+            row(
+                f"{item.asset_id}-{answers.annotation_id if answers.annotation_id is not None else f'n{index}'}",
+                answers,
+                None,
+                answers.annotator,
+                "annotation",
+                answers.state,
+            )
+            for index, answers in enumerate(item.annotations)
+        ]
+        if item.gold is not None:
+            rows.append(row(f"{item.asset_id}-gold", item.gold, None, item.gold.annotator, "gold", "gold"))
+        return rows
+    if item.gold is not None and (settings.combine == "gold" or not item.annotations):
+        _, applied, yes = _raw_votes(checklist, item.annotations, None)
+        agreement = agreement_with(item.gold.answers, item.gold.mask, applied, yes)
+        return [row(str(item.asset_id), item.gold, agreement, item.gold.annotator, "gold", "gold")]
+    vote = majority_vote(checklist, item.annotations, item.gold)
+    return [row(str(item.asset_id), vote, vote.agreement, None, "majority", None)]
+
+
+# --- pairs ------------------------------------------------------------------------------
+
+
+def preference(pair: PairItem) -> float | None:
+    """The rating the label is judged on: the gold rating, else the mean (``None`` if neither)."""
+    if pair.gold is not None:
+        return float(pair.gold)
+    if pair.ratings:
+        return sum(pair.ratings) / len(pair.ratings)
+    return None
+
+
+def label_of(value: float) -> float:
+    """1.0 when A (first) is preferred (rating below 3), 0.0 when B is, 0.5 for a tie."""
+    return 1.0 if value < 3 else 0.0 if value > 3 else 0.5
+
+
+def standard_answer_of(value: float) -> str:
+    """ "1" (first preferred), "2" (second preferred) or "0" (tie)."""
+    return "1" if value < 3 else "2" if value > 3 else "0"
+
+
+def check_pair(pair: PairItem) -> None:
+    where = f"pair {pair.task_id}"
+    for rating in (*pair.ratings, *(() if pair.gold is None else (pair.gold,))):
+        if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+            raise ExportError(f"{where}: ratings must be integers 1..5 (got {rating!r})", "ratings")
+
+
+def pair_row(pair: PairItem, media_type: str) -> dict[str, Any] | None:
+    """The ``pairs`` row of one pairwise task; ``None`` when it has no rating and no gold."""
+    check_pair(pair)
+    value = preference(pair)
+    if value is None:
+        return None
+    a, b = MediaRef(pair.media_a), MediaRef(pair.media_b)
+    if media_type == "image":
+        media = {"image_a": a, "image_b": b}
+    else:
+        media = {
+            "video_a_path": MediaRef(pair.media_a, embed=False),
+            "video_b_path": MediaRef(pair.media_b, embed=False),
+        }
+    return {
+        "internal_id": str(pair.task_id),
+        "project_id": pair.project_id,
+        "prompt": pair.prompt,
+        "asset_a_id": pair.asset_a,
+        "asset_b_id": pair.asset_b,
+        **media,
+        "ratings": list(pair.ratings),
+        "num_ratings": len(pair.ratings),
+        "gold_rating": pair.gold,
+        "preference_mean": sum(pair.ratings) / len(pair.ratings) if pair.ratings else None,
+        "label": label_of(value),
+        "standard_answer": standard_answer_of(value),
+    }
+
+
+class AgreementSummary:
+    """Inter-annotator agreement per question over the exported items, streamed item by item
+    (percent agreement and Fleiss' kappa from :mod:`annotator.agreement`, over the raters for
+    whom the question applied; items with fewer than two such raters do not count)."""
+
+    def __init__(self, checklist: Checklist):
+        self.checklist = checklist
+        self._accumulators = [AgreementAccumulator() for _ in checklist.questions]
+        self.items = 0
+        self.items_with_annotations = 0
+        self.annotations = 0
+        self.gold = 0
+        self.annotators: set[str] = set()
+        self.states: Counter = Counter()
+
+    def add(self, item: Item) -> None:
+        self.items += 1
+        self.annotations += len(item.annotations)
+        self.items_with_annotations += bool(item.annotations)
+        self.gold += item.gold is not None
+        for answers in item.annotations:
+            self.annotators.add(answers.annotator)
+            self.states[answers.state] += 1
+        if len(item.annotations) < 2:
+            return
+        for index, accumulator in enumerate(self._accumulators):
+            accumulator.add(answers.answers[index] if answers.mask[index] else None for answers in item.annotations)
+
+    def per_question(self) -> dict[str, dict[str, Any]]:
+        return {
+            question.key: {
+                "n_items": accumulator.n_items,
+                "percent_agreement": accumulator.percent_agreement(),
+                "kappa": accumulator.fleiss_kappa(),
+            }
+            for question, accumulator in zip(self.checklist.questions, self._accumulators, strict=True)
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        per_question = self.per_question()
+        percents = [
+            value["percent_agreement"] for value in per_question.values() if value["percent_agreement"] is not None
+        ]
+        kappas = [value["kappa"] for value in per_question.values() if value["kappa"] is not None]
+        return {
+            "items": self.items,
+            "items_with_annotations": self.items_with_annotations,
+            "annotations": self.annotations,
+            "gold": self.gold,
+            "annotators": len(self.annotators),
+            "annotation_states": dict(sorted(self.states.items())),
+            "mean_percent_agreement": sum(percents) / len(percents) if percents else None,
+            "mean_kappa": sum(kappas) / len(kappas) if kappas else None,
+            "questions": per_question,
+        }
+
+
+def all_rows(items: Iterable[Item], checklist: Checklist, settings: ExportSettings) -> Iterable[dict]:
+    """``rows_of`` over many items, lazily."""
+    for item in items:
+        yield from rows_of(item, checklist, settings)

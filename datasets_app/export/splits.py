@@ -1,0 +1,41 @@
+"""Deterministic train/validation/test assignment by prompt.
+
+Rule: ``u = int(sha256(f"{seed}\\x00{prompt}")[:8]) / 2**64`` is a number in [0, 1) that
+depends only on the seed and the exact prompt text; the split is the first one, in the order
+of the ratios mapping, whose cumulative share exceeds ``u``. Consequences:
+
+* every row of one prompt (all its assets, annotations and pairs) lands in one split, so no
+  prompt straddles splits;
+* adding prompts never moves old ones (a prompt's split depends on nothing else);
+* the shares are respected in expectation (law of large numbers over prompts, not rows);
+* another seed reshuffles everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+
+from .items import validate_split_ratios
+
+_SCALE = float(2**64)
+
+
+def prompt_unit(prompt: str, seed: int) -> float:
+    """The prompt's position in [0, 1) for this seed."""
+    digest = hashlib.sha256(f"{seed}\x00{prompt}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / _SCALE
+
+
+def split_of(prompt: str, ratios: Mapping[str, float], seed: int) -> str:
+    """The split of every row whose prompt is ``prompt`` (see the module docstring).
+    Bad ratios raise :class:`~datasets_app.export.items.ExportError` naming ``split_ratios``."""
+    validate_split_ratios(ratios)
+    unit = prompt_unit(prompt, seed)
+    cumulative = 0.0
+    names = list(ratios)
+    for name in names:
+        cumulative += ratios[name]
+        if unit < cumulative:
+            return name
+    return names[-1]  # rounding: the shares sum to 1 within the tolerance

@@ -1,0 +1,490 @@
+"""Streaming writers: parquet shards per split, JSON lines, media files and the content hash.
+
+Nothing here holds a dataset in memory: rows are buffered per split in small batches (at most
+``batch_rows`` rows or ``batch_bytes`` of embedded media) and written as parquet row groups to
+the split's current shard; a shard is closed every ``shard_rows`` rows.
+
+Layout (the dataset card's ``configs`` declare exactly this):
+
+* config ``default``: ``data/<split>-0000N-of-0000M.parquet``;
+* any other config ``<name>``: ``<name>/<split>-0000N-of-0000M.parquet``;
+* media files (path mode, and videos always): ``media/<sha[:2]>/<sha256><ext>``, each copied
+  once (the two-character folders keep every folder well under the Hub's 10k files limit).
+
+Splits without rows get no file and are left out of the card (``datasets`` cannot load a
+declared split without data).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from datasets import Features, Image, List, Value
+
+from .items import SPLIT_NAME_RE, ExportError, MediaRef
+
+MEDIA_DIR = "media"
+DEFAULT_BATCH_ROWS = 1000
+DEFAULT_BATCH_BYTES = 64 * 1024 * 1024
+_CHUNK = 1024 * 1024
+
+
+def config_dir(config_name: str) -> str:
+    """Folder of a config's parquet files: ``data`` for ``default``, else the config name."""
+    return "data" if config_name == "default" else config_name
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class FileDigests:
+    """sha256 of media files, remembered by path: the one the caller vouched for
+    (``MediaRef.sha256``), one recorded while the file was read for embedding or copying, or
+    computed from the file on demand."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, str] = {}
+
+    def known(self, ref: MediaRef) -> str | None:
+        return ref.sha256 or self._cache.get(ref.source)
+
+    def record(self, source: str, sha: str) -> None:
+        self._cache[source] = sha
+
+    def __call__(self, ref: MediaRef) -> str:
+        sha = self.known(ref)
+        if sha is None:
+            try:
+                sha = self._cache[ref.source] = file_sha256(ref.source)
+            except (FileNotFoundError, IsADirectoryError):
+                raise ExportError(f"media file not found: {ref.source!r}", "media_path") from None
+        return sha
+
+
+def _missing(ref: MediaRef) -> ExportError:
+    return ExportError(f"media file not found: {ref.source!r}", "media_path")
+
+
+class MediaStore:
+    """Turns :class:`MediaRef` values into what the files hold.
+
+    ``image_cell``: an Image cell, ``{"bytes": <file bytes>, "path": "<sha><ext>"}`` when
+    embedded, else ``{"bytes": None, "path": "media/<sha[:2]>/<sha><ext>"}`` with the file
+    copied there; ``path_cell``: the relative path of the copied file (videos, JSON lines).
+    Embedding follows ``MediaRef.embed`` when set, ``embed`` otherwise. Files are named by the
+    sha256 of their content, computed while they are read (each file is read once)."""
+
+    def __init__(self, folder: str | os.PathLike, embed: bool, digests: FileDigests | None = None):
+        self.folder = Path(folder)
+        self.embed = embed
+        self.digests = digests or FileDigests()
+        self._copied: set[str] = set()
+        self.copied_files = 0
+        self.copied_bytes = 0
+
+    @staticmethod
+    def extension(source: str) -> str:
+        return Path(source).suffix.lower()
+
+    def _relative(self, sha: str, source: str) -> str:
+        return f"{MEDIA_DIR}/{sha[:2]}/{sha}{self.extension(source)}"
+
+    def _copy_hashing(self, ref: MediaRef) -> str:
+        """Copy the file into ``media/`` while hashing it; returns its relative path."""
+        staging = self.folder / MEDIA_DIR / f".incoming-{os.getpid()}-{self.copied_files}.partial"
+        staging.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        try:
+            with open(ref.source, "rb") as source, open(staging, "wb") as target:
+                while chunk := source.read(_CHUNK):
+                    digest.update(chunk)
+                    target.write(chunk)
+        except (FileNotFoundError, IsADirectoryError):
+            staging.unlink(missing_ok=True)
+            raise _missing(ref) from None
+        sha = digest.hexdigest()
+        self.digests.record(ref.source, sha)
+        relative = self._relative(sha, ref.source)
+        final = self.folder / relative
+        if final.exists():
+            staging.unlink()
+        else:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging, final)
+            self.copied_files += 1
+            self.copied_bytes += final.stat().st_size
+        return relative
+
+    def path_cell(self, ref: MediaRef) -> str:
+        sha = self.digests.known(ref)
+        if sha is None:
+            relative = self._copy_hashing(ref)
+            self._copied.add(relative)
+            return relative
+        relative = self._relative(sha, ref.source)
+        if relative not in self._copied:
+            target = self.folder / relative
+            if not target.exists():
+                if not os.path.isfile(ref.source):
+                    raise _missing(ref)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                partial = target.with_name(target.name + ".partial")
+                shutil.copyfile(ref.source, partial)
+                os.replace(partial, target)
+                self.copied_files += 1
+                self.copied_bytes += target.stat().st_size
+            self._copied.add(relative)
+        return relative
+
+    def image_cell(self, ref: MediaRef) -> dict[str, Any]:
+        embed = self.embed if ref.embed is None else ref.embed
+        if not embed:
+            return {"bytes": None, "path": self.path_cell(ref)}
+        try:
+            with open(ref.source, "rb") as handle:
+                data = handle.read()
+        except (FileNotFoundError, IsADirectoryError):
+            raise _missing(ref) from None
+        sha = self.digests.known(ref)
+        if sha is None:
+            sha = hashlib.sha256(data).hexdigest()
+            self.digests.record(ref.source, sha)
+        return {"bytes": data, "path": f"{sha}{self.extension(ref.source)}"}
+
+
+def _column_encoder(feature: Any, media: MediaStore | None) -> Callable[[Any], Any] | None:
+    """How to encode one column's value: MediaRef → Image cell or relative path; else as is."""
+
+    def need_media() -> MediaStore:
+        if media is None:
+            raise ExportError("a MediaStore is needed to write media columns", "media_path")
+        return media
+
+    if isinstance(feature, Image):
+
+        def encode_image(value: Any) -> Any:
+            return need_media().image_cell(value) if isinstance(value, MediaRef) else value
+
+        return encode_image
+    if isinstance(feature, List) and isinstance(feature.feature, Image):
+
+        def encode_images(value: Any) -> Any:
+            if value is None:
+                return None
+            return [need_media().image_cell(v) if isinstance(v, MediaRef) else v for v in value]
+
+        return encode_images
+    if isinstance(feature, Value) and feature.dtype == "string":
+
+        def encode_path(value: Any) -> Any:
+            return need_media().path_cell(value) if isinstance(value, MediaRef) else value
+
+        return encode_path
+    return None
+
+
+def _embedded_bytes(row: Mapping[str, Any], columns: Sequence[str]) -> int:
+    total = 0
+    for name in columns:
+        value = row.get(name)
+        cells = value if isinstance(value, list) else [value]
+        for cell in cells:
+            if isinstance(cell, dict) and isinstance(cell.get("bytes"), bytes | bytearray):
+                total += len(cell["bytes"])
+    return total
+
+
+@dataclass
+class WrittenSplit:
+    """One split of one config as written: row count, files (relative to the dataset folder)
+    and their total size on disk."""
+
+    name: str
+    num_examples: int
+    files: list[str]
+    num_bytes: int
+
+
+@dataclass
+class WrittenConfig:
+    """One config as written (what the dataset card declares)."""
+
+    name: str
+    data_dir: str
+    features: Features
+    splits: dict[str, WrittenSplit] = field(default_factory=dict)
+
+    @property
+    def num_rows(self) -> int:
+        return sum(split.num_examples for split in self.splits.values())
+
+    def data_files(self) -> list[dict[str, str]]:
+        """The card's ``data_files`` entries: one glob per split."""
+        return [{"split": name, "path": f"{self.data_dir}/{name}-*.parquet"} for name in self.splits]
+
+
+@dataclass
+class _SplitState:
+    buffer: list[dict] = field(default_factory=list)
+    buffered_bytes: int = 0
+    writer: pq.ParquetWriter | None = None
+    shard_rows: int = 0
+    parts: list[Path] = field(default_factory=list)
+    rows: int = 0
+
+
+class ParquetSplitWriter:
+    """Writes one config's rows, split by split, as HF-style parquet shards.
+
+    ``add(split, row)`` encodes the row's media (with ``media``) and buffers it; full batches
+    go to the split's current shard as a record batch (one parquet row group) with the
+    features' arrow schema, whose ``huggingface`` metadata makes the features round-trip.
+    ``close()`` renames the shards ``<split>-0000N-of-0000M.parquet`` and returns the
+    :class:`WrittenConfig`; splits appear in ``split_order`` first, then in order of first row.
+    """
+
+    def __init__(
+        self,
+        folder: str | os.PathLike,
+        config_name: str,
+        features: Features,
+        shard_rows: int,
+        media: MediaStore | None = None,
+        split_order: Sequence[str] = (),
+        batch_rows: int = DEFAULT_BATCH_ROWS,
+        batch_bytes: int = DEFAULT_BATCH_BYTES,
+    ):
+        if shard_rows < 1:
+            raise ExportError("must be a positive integer", "shard_rows")
+        self.folder = Path(folder)
+        self.config_name = config_name
+        self.features = features
+        self.schema = features.arrow_schema
+        self.shard_rows = shard_rows
+        self.batch_rows = max(1, batch_rows)
+        self.batch_bytes = batch_bytes
+        self.data_dir = config_dir(config_name)
+        self._order = list(split_order)
+        self._splits: dict[str, _SplitState] = {}
+        self._encoders = [
+            (name, encoder) for name, feature in features.items() if (encoder := _column_encoder(feature, media))
+        ]
+        self._media_columns = [
+            name
+            for name, feature in features.items()
+            if isinstance(feature, Image) or (isinstance(feature, List) and isinstance(feature.feature, Image))
+        ]
+        self._closed = False
+
+    def add(self, split: str, row: Mapping[str, Any]) -> None:
+        if self._closed:
+            raise RuntimeError("writer is closed")
+        if not SPLIT_NAME_RE.match(split):
+            raise ExportError(f"split name {split!r} must match [a-z0-9_]+", "split_ratios")
+        state = self._splits.get(split)
+        if state is None:
+            state = self._splits[split] = _SplitState()
+        encoded = dict(row)
+        for name, encoder in self._encoders:
+            if name in encoded:
+                encoded[name] = encoder(encoded[name])
+        state.buffer.append(encoded)
+        state.buffered_bytes += _embedded_bytes(encoded, self._media_columns)
+        if (
+            len(state.buffer) >= self.batch_rows
+            or state.buffered_bytes >= self.batch_bytes
+            or state.shard_rows + len(state.buffer) >= self.shard_rows
+        ):
+            self._flush(split, state)
+
+    def _flush(self, split: str, state: _SplitState) -> None:
+        while state.buffer:
+            room = self.shard_rows - state.shard_rows
+            chunk, state.buffer = state.buffer[:room], state.buffer[room:]
+            if state.writer is None:
+                part = self.folder / self.data_dir / f".{split}.part{len(state.parts):05d}.parquet.tmp"
+                part.parent.mkdir(parents=True, exist_ok=True)
+                state.parts.append(part)
+                state.writer = pq.ParquetWriter(part, self.schema)
+            batch = pa.RecordBatch.from_pylist(chunk, schema=self.schema)
+            state.writer.write_batch(batch)
+            state.shard_rows += len(chunk)
+            state.rows += len(chunk)
+            if state.shard_rows >= self.shard_rows:
+                state.writer.close()
+                state.writer, state.shard_rows = None, 0
+        state.buffered_bytes = 0
+
+    def close(self) -> WrittenConfig:
+        """Flush, close and rename every shard; returns what was written."""
+        if self._closed:
+            raise RuntimeError("writer is closed")
+        self._closed = True
+        config = WrittenConfig(self.config_name, self.data_dir, self.features)
+        names = [name for name in self._order if name in self._splits]
+        names += [name for name in self._splits if name not in names]
+        for name in names:
+            state = self._splits[name]
+            self._flush(name, state)
+            if state.writer is not None:
+                state.writer.close()
+                state.writer = None
+            if not state.rows:
+                continue
+            files, size = [], 0
+            total = len(state.parts)
+            for index, part in enumerate(state.parts):
+                final = part.with_name(f"{name}-{index:05d}-of-{total:05d}.parquet")
+                os.replace(part, final)
+                files.append(final.relative_to(self.folder).as_posix())
+                size += final.stat().st_size
+            config.splits[name] = WrittenSplit(name, state.rows, files, size)
+        return config
+
+    def abort(self) -> None:
+        """Close and delete everything written so far (after an error)."""
+        self._closed = True
+        for state in self._splits.values():
+            if state.writer is not None:
+                state.writer.close()
+                state.writer = None
+            for part in state.parts:
+                part.unlink(missing_ok=True)
+            state.buffer.clear()
+
+    def __enter__(self) -> ParquetSplitWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.abort()
+        elif not self._closed:
+            self.close()
+
+
+def _json_value(value: Any, media: MediaStore | None) -> Any:
+    if isinstance(value, MediaRef):
+        if media is None:
+            raise ExportError("a MediaStore is needed to write media columns", "media_path")
+        return media.path_cell(value)
+    if isinstance(value, dict):
+        return {key: _json_value(item, media) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_value(item, media) for item in value]
+    if isinstance(value, bytes | bytearray):
+        raise ExportError("JSON lines cannot hold bytes; pass media as MediaRef", "media_path")
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+class JsonlWriter:
+    """One JSON object per line (UTF-8), media as paths relative to the dataset folder (the
+    files are copied under ``media/`` by ``media``, which should be a path-mode store)."""
+
+    def __init__(self, path: str | os.PathLike, media: MediaStore | None = None):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.media = media
+        self._handle = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        self.count = 0
+
+    def add(self, row: Mapping[str, Any], split: str | None = None) -> None:
+        record = _json_value(dict(row), self.media)
+        if split is not None:
+            record["split"] = split
+        self._handle.write(json.dumps(record, ensure_ascii=False, allow_nan=False, separators=(",", ":")))
+        self._handle.write("\n")
+        self.count += 1
+
+    def close(self) -> int:
+        if not self._handle.closed:
+            self._handle.close()
+        return self.count
+
+    def __enter__(self) -> JsonlWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close()
+
+
+def _canonical(value: Any, digests: FileDigests) -> Any:
+    if isinstance(value, MediaRef):
+        return {"sha256": digests(value)}
+    if isinstance(value, bool) or value is None or isinstance(value, int | str):
+        return value
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        rounded = float(f"{value:.12g}")
+        return 0.0 if rounded == 0 else rounded
+    if isinstance(value, Mapping):
+        return {str(key): _canonical(item, digests) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(item, digests) for item in value]
+    if isinstance(value, bytes | bytearray):
+        return {"sha256": hashlib.sha256(value).hexdigest()}
+    if hasattr(value, "item"):  # numpy scalars
+        return _canonical(value.item(), digests)
+    raise TypeError(f"cannot hash a {type(value).__name__}")
+
+
+def canonical_json(value: Any, digests: FileDigests | None = None) -> str:
+    """Sorted keys, no spaces, media by sha256, floats rounded to 12 significant digits."""
+    return json.dumps(
+        _canonical(value, digests or FileDigests()),
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        allow_nan=False,
+    )
+
+
+class RowHasher:
+    """sha256 over the canonical JSON of every row, one line each, in the order given.
+
+    Feed rows *before* media encoding (media as :class:`MediaRef`, hashed by content sha256),
+    so the hash does not depend on ``embed_media``, shard size or output format; ``context``
+    (e.g. ``config`` and ``split``) is hashed with the row. ``update_meta`` adds non-row
+    content (checklist hash, weight set)."""
+
+    def __init__(self, digests: FileDigests | None = None):
+        self.digests = digests or FileDigests()
+        self._sha = hashlib.sha256()
+        self.count = 0
+
+    def update(self, row: Mapping[str, Any], **context: Any) -> None:
+        line = canonical_json({"row": row, **context}, self.digests)
+        self._sha.update(line.encode("utf-8"))
+        self._sha.update(b"\n")
+        self.count += 1
+
+    def update_meta(self, name: str, value: Any) -> None:
+        line = canonical_json({"meta": name, "value": value}, self.digests)
+        self._sha.update(line.encode("utf-8"))
+        self._sha.update(b"\n")
+
+    def update_many(self, rows: Iterable[Mapping[str, Any]], **context: Any) -> None:
+        for row in rows:
+            self.update(row, **context)
+
+    def hexdigest(self) -> str:
+        return self._sha.hexdigest()
