@@ -109,6 +109,10 @@ FRONTEND_DIST.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [("app", FRONTEND_DIST)]
 WHITENOISE_USE_FINDERS = True  # serve a fresh build without collectstatic (embedded mode)
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Published dataset versions (export jobs write here; downloads are served from here).
+VR_DATASETS_ROOT = Path(os.environ.get("VR_DATASETS_ROOT", VAR_DIR / "datasets"))
+# Optional: a Hugging Face token with write access, for pushing dataset versions to the Hub.
+HF_TOKEN = os.environ.get("HF_TOKEN", "")
 # Media is never served as public static files: it goes through a view that checks project
 # membership (see annotator.views.media).
 

@@ -15,4 +15,5 @@ urlpatterns = [
     path("api/auth/", include("rest_framework.urls")),
     path("api/", include("annotator.urls")),
     path("api/", include("worker.urls")),
+    path("api/", include("datasets_app.urls")),
 ]

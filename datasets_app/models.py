@@ -1,1 +1,83 @@
-# Dataset versions and exports arrive with the export issue.
+"""Dataset versions: immutable, reproducible snapshots of a project's annotations, exported as a
+Hugging Face dataset folder (and the VisionRewardDB layout, JSONL, a balanced QA subset).
+
+A version is written by an export job (``worker.exporting``) into a staging folder and made
+visible in one step (the folder is renamed into place, then the row turns ``ready``), so a
+crashed export never leaves a half version. Its ``content_hash`` covers the rows, not how they
+were written: a new version with the content of an existing ready one ends ``duplicate`` and
+points at it instead of keeping a second copy.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+NAME_RE = r"^[a-z0-9][a-z0-9._-]{0,79}$"
+
+
+def datasets_root() -> Path:
+    return Path(settings.VR_DATASETS_ROOT)
+
+
+class DatasetVersion(models.Model):
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        BUILDING = "building"
+        READY = "ready"
+        FAILED = "failed"
+        DUPLICATE = "duplicate"
+
+    name = models.CharField(
+        max_length=80,
+        validators=[RegexValidator(NAME_RE, "Lower-case letters, digits, '.', '_' and '-' (up to 80).")],
+        help_text="The dataset's name; versions of one name are numbered 1, 2, …",
+    )
+    version = models.PositiveIntegerField()
+    description = models.TextField(blank=True)
+    projects = models.ManyToManyField("annotator.Project", related_name="dataset_versions")
+    checklist_version = models.ForeignKey("annotator.ChecklistVersion", on_delete=models.PROTECT, related_name="+")
+    export_settings = models.JSONField(
+        default=dict, help_text="Which annotations, the combine and split rules, formats."
+    )
+    weight_set_id = models.BigIntegerField(null=True, blank=True, help_text="The weight set whose scores it holds.")
+    weights = models.JSONField(default=dict, blank=True, help_text="That weight set, as it was.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    content_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    path = models.CharField(max_length=500, blank=True, help_text="The folder, relative to VR_DATASETS_ROOT.")
+    row_counts = models.JSONField(default=dict, blank=True, help_text="config → split → rows")
+    stats = models.JSONField(default=dict, blank=True)
+    files = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    pushes = models.JSONField(
+        default=list, blank=True, help_text="Where it was pushed on the Hub: repo, commit, when, who."
+    )
+    job_id = models.BigIntegerField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "version"], name="datasetversion_name_version"),
+            models.CheckConstraint(condition=~Q(state="ready") | ~Q(path=""), name="datasetversion_ready_has_path"),
+        ]
+
+    def __str__(self):
+        return f"{self.label} ({self.state})"
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} v{self.version}"
+
+    @property
+    def folder(self) -> Path | None:
+        return datasets_root() / self.path if self.path else None

@@ -20,6 +20,14 @@ def _media_root(tmp_path, settings):
     shutil.rmtree(media, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def _datasets_root(tmp_path, settings):
+    """Every test publishes dataset versions into its own folder."""
+    root = tmp_path / "datasets"
+    settings.VR_DATASETS_ROOT = root
+    yield root
+
+
 @pytest.fixture
 def samples() -> Path:
     return SAMPLES

@@ -42,12 +42,16 @@ TASKS: dict[str, str] = {
     Kind.PREFILL: "worker.tasks.run_prefill_job",
     Kind.REFIT: "worker.tasks.run_refit_job",
     Kind.SCORE: "worker.tasks.run_score_job",
+    Kind.EXPORT: "worker.tasks.run_export_job",
+    Kind.PUSH: "worker.tasks.run_push_job",
 }
 RUNNERS: dict[str, str] = {
     Kind.IMPORT: "worker.importing.run_import",
     Kind.PREFILL: "worker.prefill.run_prefill",
     Kind.REFIT: "worker.refit.run_refit",
     Kind.SCORE: "worker.refit.run_score",
+    Kind.EXPORT: "worker.exporting.run_export",
+    Kind.PUSH: "worker.exporting.run_push",
 }
 ON_SUCCESS: dict[str, str] = {Kind.IMPORT: "worker.prefill.auto_prefill_after_import"}
 

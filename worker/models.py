@@ -27,6 +27,7 @@ class Job(models.Model):
         FINETUNE = "finetune"
         EVALUATE = "evaluate"
         SCORE = "score"
+        PUSH = "push"
 
     class State(models.TextChoices):
         QUEUED = "queued"

@@ -46,6 +46,18 @@ def run_score_job(self, job_id: int) -> str:
     return jobs.execute(int(job_id), task_id=self.request.id or "")
 
 
+@shared_task(bind=True, name="worker.tasks.run_export_job", acks_late=True, **RETRY)
+def run_export_job(self, job_id: int) -> str:
+    """Run export job ``job_id``: write a dataset version and publish it in one step."""
+    return jobs.execute(int(job_id), task_id=self.request.id or "")
+
+
+@shared_task(bind=True, name="worker.tasks.run_push_job", acks_late=True, **RETRY)
+def run_push_job(self, job_id: int) -> str:
+    """Run push job ``job_id``: upload a ready dataset version to the Hugging Face Hub."""
+    return jobs.execute(int(job_id), task_id=self.request.id or "")
+
+
 @shared_task(bind=True, name="worker.tasks.refit_weights", **RETRY)
 def refit_weights(self) -> dict:
     """Beat: start refits where enough new pair ratings arrived (per project refit policy) and
@@ -59,10 +71,11 @@ def refit_weights(self) -> dict:
 def redispatch_lost_jobs(self) -> dict:
     """Beat: resend queued jobs whose message was lost; requeue jobs whose worker died; remove
     staging folders no import will use again."""
+    from .exporting import clean_export_staging
     from .importing import clean_staging
 
     counts = jobs.redispatch_lost_jobs()
-    counts["staging_removed"] = len(clean_staging())
+    counts["staging_removed"] = len(clean_staging()) + len(clean_export_staging())
     return counts
 
 

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from . import views, views_weights
+from . import views, views_exports, views_weights
 
 router = DefaultRouter()
 router.include_root_view = False
@@ -37,5 +37,7 @@ urlpatterns = [
         name="asset-score",
     ),
     path("projects/<int:project_id>/compare/", views_weights.CompareView.as_view(), name="project-compare"),
+    path("exports/", views_exports.ExportView.as_view(), name="exports"),
+    path("dataset-versions/<int:pk>/push/", views_exports.PushView.as_view(), name="dataset-version-push"),
     path("", include(router.urls)),
 ]

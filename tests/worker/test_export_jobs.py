@@ -1,0 +1,216 @@
+"""Export jobs end to end on PostgreSQL: rows from the database into a published Hugging Face
+dataset folder that `datasets` loads, downloads, duplicates detected by content hash, diffs,
+and failures that leave no version visible."""
+
+from __future__ import annotations
+
+import io
+import random
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from annotator.models import GoldAnswer, Task
+from datasets_app.models import DatasetVersion, datasets_root
+from tests import factories as f
+from tests.worker.conftest import jpeg_bytes
+from tests.worker.preference_data import answer, random_options, rate
+from worker import exporting
+from worker.models import Job
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def annotated(image_project, people):
+    """3 prompts × 3 real JPEG assets, each answered by two people; one gold answer; every
+    within-prompt pair rated once."""
+    rng = random.Random(11)
+    checklist = image_project.checklist_version.checklist
+    second = f.user("second")
+    image_project.memberships.create(user=second, role="annotator")
+    assets = []
+    for p in range(3):
+        group = [
+            f.ready_asset(image_project, prompt=f"prompt {p}", name=f"{p}-{n}.jpg", content=jpeg_bytes(32 + n, 24))
+            for n in range(3)
+        ]
+        for asset in group:
+            answer(asset, people["annotator"], random_options(checklist, rng))
+            answer(asset, second, random_options(checklist, rng))
+        for i in range(3):
+            for j in range(i + 1, 3):
+                task = Task.objects.create(project=image_project, kind=Task.Kind.PAIR, asset=group[i], asset_b=group[j])
+                rate(task, people["annotator"], rng.choice([1, 2, 4, 5]))
+        assets.extend(group)
+    first = assets[0]
+    annotation = first.tasks.get(kind="single").annotations.order_by("id").first()
+    GoldAnswer.objects.create(
+        task=annotation.task,
+        project=image_project,
+        checklist_version=image_project.checklist_version,
+        source="accepted",
+        source_annotation=annotation,
+        options=annotation.options,
+        answers=annotation.answers,
+        mask=annotation.mask,
+        reviewed_by=people["manager"],
+    )
+    return assets
+
+
+def export(client, project, capture, **body):
+    payload = {"name": "hpd-image", "projects": [project.pk], **body}
+    with capture(execute=True):
+        response = client.post("/api/exports/", payload, format="json")
+    assert response.status_code == 202, response.content
+    return DatasetVersion.objects.get(pk=response.json()["dataset_version"]["id"])
+
+
+def test_export_publishes_a_dataset_that_datasets_loads(
+    eager, annotated, image_project, people, django_capture_on_commit_callbacks
+):
+    import datasets
+
+    client = f.api(people["researcher"])
+    version = export(
+        client,
+        image_project,
+        django_capture_on_commit_callbacks,
+        settings={"split_ratios": {"train": 0.5, "test": 0.5}, "seed": 1},
+    )
+    version.refresh_from_db()
+    job = Job.objects.get(pk=version.job_id)
+    assert job.state == Job.State.SUCCEEDED, (job.error, job.log)
+    assert version.state == "ready" and len(version.content_hash) == 64
+    folder = version.folder
+    assert folder == datasets_root() / "hpd-image" / "v1" and (folder / "README.md").is_file()
+    assert (folder / "checklist.json").is_file()
+    assert not list((datasets_root() / ".staging").iterdir())  # nothing left aside
+
+    loaded = datasets.load_dataset(str(folder))
+    assert sum(len(split) for split in loaded.values()) == 9  # majority: one row per asset
+    assert sum(version.row_counts["default"].values()) == 9
+    row = next(iter(loaded.values()))[0]
+    assert len(row["answers"]) == 59 and len(row["mask"]) == 59
+    assert row["image"].size[1] == 24  # the embedded JPEG decodes
+    pairs = datasets.load_dataset(str(folder), "pairs")
+    assert sum(len(split) for split in pairs.values()) == 9
+    # a prompt never straddles splits
+    prompts = {split: set(ds["prompt"]) for split, ds in loaded.items()}
+    assert not set.intersection(*prompts.values()) if len(prompts) > 1 else True
+
+    detail = client.get(f"/api/dataset-versions/{version.pk}/").json()
+    assert detail["state"] == "ready" and detail["download"]["zip"].endswith("archive=zip")
+    response = client.get(detail["download"]["zip"])
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert "hpd-image-v1/README.md" in archive.namelist()
+    tar = client.get(f"/api/dataset-versions/{version.pk}/download/?archive=tar")
+    assert tar.status_code == 200 and tar["Content-Disposition"].endswith('hpd-image-v1.tar"')
+    assert client.get(f"/api/dataset-versions/{version.pk}/download/?archive=rar").status_code == 400
+
+
+def test_identical_content_is_recorded_as_a_duplicate_and_a_change_shows_in_the_diff(
+    eager, annotated, image_project, people, django_capture_on_commit_callbacks
+):
+    client = f.api(people["manager"])
+    first = export(client, image_project, django_capture_on_commit_callbacks)
+    again = export(client, image_project, django_capture_on_commit_callbacks, settings={"shard_rows": 100})
+    again.refresh_from_db()
+    first.refresh_from_db()
+    assert again.state == "duplicate" and again.duplicate_of_id == first.pk
+    assert again.content_hash == first.content_hash and not again.path
+    job = Job.objects.get(pk=again.job_id)
+    assert "same content as hpd-image v1" in job.message
+
+    # one more annotation changes the content: a new version, and the diff says what changed
+    extra = f.ready_asset(image_project, prompt="prompt 9", name="new.jpg", content=jpeg_bytes(30, 24))
+    answer(extra, people["annotator"], random_options(image_project.checklist_version.checklist, random.Random(3)))
+    third = export(client, image_project, django_capture_on_commit_callbacks)
+    third.refresh_from_db()
+    assert third.state == "ready" and third.content_hash != first.content_hash
+    diff = client.get(f"/api/dataset-versions/{third.pk}/diff/?against={first.pk}")
+    assert diff.status_code == 200, diff.content
+    body = diff.json()
+    assert body["from"] == first.pk and body["to"] == third.pk
+    assert "added" in str(body)
+
+
+def test_a_failed_export_leaves_no_version_visible(
+    eager, annotated, image_project, people, django_capture_on_commit_callbacks, monkeypatch
+):
+    def explode(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(exporting, "publish", explode)
+    version = export(f.api(people["manager"]), image_project, django_capture_on_commit_callbacks)
+    version.refresh_from_db()
+    job = Job.objects.get(pk=version.job_id)
+    assert job.state in (Job.State.QUEUED, Job.State.FAILED)  # retried with back-off, or failed
+    assert version.state in ("queued", "failed") and not version.path
+    assert not (datasets_root() / "hpd-image").exists()
+    assert not any((datasets_root() / ".staging").iterdir())
+    listed = f.api(people["manager"]).get("/api/dataset-versions/?state=ready").json()
+    assert listed["count"] == 0
+
+
+def test_the_sweep_removes_old_staging_folders(tmp_path):
+    old = datasets_root() / ".staging" / "abandoned"
+    old.mkdir(parents=True)
+    (old / "part.parquet").write_bytes(b"x")
+    assert exporting.clean_export_staging(max_age=3600) == []
+    assert exporting.clean_export_staging(max_age=-1) == ["abandoned"]
+    assert not Path(old).exists()
+
+
+class FakeHub:
+    """Stands in for huggingface_hub.HfApi (no network in tests): records the calls."""
+
+    calls: list = []
+
+    def __init__(self, token=None):
+        FakeHub.calls.append(("init", token))
+
+    def create_repo(self, repo_id, **kwargs):
+        FakeHub.calls.append(("create_repo", repo_id, kwargs))
+
+    def upload_folder(self, **kwargs):
+        FakeHub.calls.append(("upload_folder", kwargs))
+        return type(
+            "Commit", (), {"oid": "abc123", "commit_url": f"https://hub.test/{kwargs['repo_id']}/commit/abc123"}
+        )()
+
+
+def test_push_to_the_hub_uploads_the_folder_in_one_commit(
+    eager, annotated, image_project, people, django_capture_on_commit_callbacks, settings, monkeypatch
+):
+    import huggingface_hub
+
+    client = f.api(people["manager"])
+    version = export(client, image_project, django_capture_on_commit_callbacks)
+    url = f"/api/dataset-versions/{version.pk}/push/"
+    settings.HF_TOKEN = ""
+    missing = client.post(url, {"repo_id": "lab/hpd"}, format="json")
+    assert missing.status_code == 400 and "HF_TOKEN" in str(missing.json()["errors"]["token"])
+    settings.HF_TOKEN = "hf_test"
+    bad = client.post(url, {"repo_id": "no-owner", "private": "yes"}, format="json")
+    assert bad.status_code == 400 and {"repo_id", "private"} <= set(bad.json()["errors"])
+    assert not Job.objects.filter(kind="push").exists()
+    assert f.api(people["outsider"]).post(url, {"repo_id": "lab/hpd"}, format="json").status_code == 404
+
+    FakeHub.calls = []
+    monkeypatch.setattr(huggingface_hub, "HfApi", FakeHub)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"repo_id": "lab/hpd", "private": False}, format="json")
+    assert response.status_code == 202, response.content
+    job = Job.objects.get(pk=response.json()["id"])
+    assert job.state == Job.State.SUCCEEDED, (job.error, job.log)
+    assert FakeHub.calls[0] == ("init", "hf_test")
+    assert FakeHub.calls[1] == ("create_repo", "lab/hpd", {"repo_type": "dataset", "private": False, "exist_ok": True})
+    upload = FakeHub.calls[2][1]
+    assert upload["folder_path"] == str(version.folder) and upload["repo_type"] == "dataset"
+    version.refresh_from_db()
+    assert version.pushes[0]["repo_id"] == "lab/hpd" and version.pushes[0]["commit"] == "abc123"
+    assert version.pushes[0]["by"] == "manager"

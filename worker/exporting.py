@@ -1,0 +1,611 @@
+"""Export jobs: a dataset version's rows, read from the database in batches with a server-side
+cursor, written by ``datasets_app.export`` into a staging folder and published in one step.
+
+Thin shell: validation of the request, reading rows into the export library's plain items, the
+job runner (progress, cancel), the atomic publish and the duplicate check. The rules of the
+rows themselves (combine, splits, schema, card, hash) are in ``datasets_app/export/``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import shutil
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.conf import settings as django_settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from annotator import permissions as perms
+from annotator.models import Annotation, Asset, GoldAnswer, Project, Task
+from datasets_app.models import NAME_RE, DatasetVersion, datasets_root
+
+from .jobs import JobCancelled, JobContext, JobFailed, create_job
+from .models import Job, WeightSet
+
+ANSWER_STATES = ("submitted", "reviewed")
+DEFAULTS: dict = {
+    "states": ["submitted", "reviewed"],  # which annotations; a reviewer's gold answer is always kept
+    "combine": "majority",  # all | majority | gold
+    "split_ratios": {"train": 0.8, "validation": 0.1, "test": 0.1},
+    "seed": 0,
+    "embed_media": True,  # images as bytes in the parquet files; False: files under media/, paths in rows
+    "embed_frames": False,  # videos: also the sampled frames, embedded
+    "shard_rows": 10000,
+    "balanced_cap": 1000,  # the balanced QA subset: at most this many yes and no per question
+    "license": "other",
+}
+BATCH = 500
+
+
+class ExportRequestError(ValueError):
+    """A bad export request: ``errors`` maps each field to its messages."""
+
+    def __init__(self, errors: dict):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def _bool(errors: dict, key: str, value) -> bool:
+    if not isinstance(value, bool):
+        errors[key] = [f"Must be true or false (got {value!r})."]
+    return bool(value)
+
+
+def export_settings(data) -> dict:
+    """The complete export settings (defaults filled in), or ExportRequestError naming fields."""
+    data = dict(data or {})
+    errors: dict = {}
+    out = dict(DEFAULTS)
+    for key, value in data.items():
+        if key not in DEFAULTS:
+            close = difflib.get_close_matches(key, DEFAULTS, n=1)
+            errors[key] = [f"Unknown setting `{key}`." + (f" Did you mean `{close[0]}`?" if close else "")]
+        elif key == "states":
+            if not isinstance(value, list) or not value or any(v not in ANSWER_STATES for v in value):
+                errors[key] = [f"A non-empty list of {', '.join(ANSWER_STATES)} (got {value!r})."]
+            else:
+                out[key] = sorted(set(value))
+        elif key == "combine":
+            if value not in ("all", "majority", "gold"):
+                errors[key] = [f"Must be all, majority or gold (got {value!r})."]
+            else:
+                out[key] = value
+        elif key == "split_ratios":
+            problem = _ratio_problem(value)
+            if problem:
+                errors[key] = [problem]
+            else:
+                out[key] = {str(k): float(v) for k, v in value.items()}
+        elif key == "balanced_cap" and value is None:
+            out[key] = None  # no balanced_qa config
+        elif key in ("seed", "shard_rows", "balanced_cap"):
+            low = {"seed": 0, "shard_rows": 100, "balanced_cap": 1}[key]
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                errors[key] = [f"Must be an integer ≥ {low} (got {value!r})."]
+            else:
+                out[key] = value
+        elif key in ("embed_media", "embed_frames"):
+            out[key] = _bool(errors, key, value)
+        elif key == "license":
+            if not isinstance(value, str) or not re.fullmatch(r"[a-z0-9][a-z0-9.+-]{0,63}", value):
+                errors[key] = ["A license identifier as the Hub uses them, e.g. cc-by-4.0, apache-2.0, other."]
+            else:
+                out[key] = value
+    if errors:
+        raise ExportRequestError(errors)
+    return out
+
+
+def _ratio_problem(value) -> str | None:
+    from datasets_app.export.items import ExportError, validate_split_ratios
+
+    try:
+        validate_split_ratios(value)
+    except ExportError as exc:
+        return f"{str(exc)[:1].upper()}{str(exc)[1:]}."
+    return None
+
+
+def start_export(user, data: dict) -> tuple[DatasetVersion, Job]:
+    """Validate an export request, write the dataset version (queued) and its job in one
+    transaction; the job is sent when it commits. ExportRequestError names bad fields; then
+    nothing is written."""
+    if not isinstance(data, dict):
+        raise ExportRequestError({"detail": ["Expected a JSON object."]})
+    errors: dict = {}
+    known = {"name", "description", "projects", "weight_set", "settings"}
+    for key in sorted(set(data) - known):
+        errors[key] = [f"Unknown field `{key}`; the fields are {', '.join(sorted(known))}."]
+    name = data.get("name")
+    if not isinstance(name, str) or not re.fullmatch(NAME_RE, name):
+        errors["name"] = ["Lower-case letters, digits, '.', '_' and '-' (1–80), starting with a letter or digit."]
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        errors["description"] = ["Must be a string."]
+    project_ids = data.get("projects")
+    projects: list[Project] = []
+    if not isinstance(project_ids, list) or not project_ids or not all(isinstance(i, int) for i in project_ids):
+        errors["projects"] = ["A non-empty list of project ids."]
+    else:
+        found = {p.pk: p for p in Project.objects.filter(pk__in=project_ids).select_related("checklist_version")}
+        for pid in project_ids:
+            project = found.get(pid)
+            if project is None or not perms.is_member(user, project):
+                errors["projects"] = [f"Project {pid} does not exist or you are not a member."]
+                break
+            if not perms.can_research(user, project):
+                errors["projects"] = [f"Only managers and researchers can export project {pid}."]
+                break
+            projects.append(project)
+        if projects and len({p.checklist_version_id for p in projects}) > 1:
+            errors["projects"] = ["These projects use different checklist versions; export them separately."]
+    try:
+        settings = export_settings(data.get("settings"))
+    except ExportRequestError as exc:
+        errors.update({f"settings.{k}": v for k, v in exc.errors.items()})
+        settings = dict(DEFAULTS)
+    weight_set = None
+    if data.get("weight_set") is not None and projects:
+        ws_id = data["weight_set"]
+        weight_set = (
+            WeightSet.objects.filter(pk=ws_id, project__in=projects).first() if isinstance(ws_id, int) else None
+        )
+        if weight_set is None:
+            errors["weight_set"] = [f"Weight set {ws_id!r} is not a weight set of these projects."]
+        elif weight_set.checklist_version_id != projects[0].checklist_version_id:
+            errors["weight_set"] = [f"Weight set {ws_id} was made for another checklist version."]
+    if errors:
+        raise ExportRequestError(errors)
+    if weight_set is None:  # the active set of the first project, when there is one
+        weight_set = WeightSet.objects.filter(project=projects[0], status=WeightSet.Status.ACTIVE).first()
+    with transaction.atomic():
+        latest = DatasetVersion.objects.select_for_update().filter(name=name).aggregate(v=Max("version"))["v"] or 0
+        version = DatasetVersion.objects.create(
+            name=name,
+            version=latest + 1,
+            description=description,
+            checklist_version=projects[0].checklist_version,
+            export_settings=settings,
+            weight_set_id=weight_set.pk if weight_set else None,
+            weights=_weights_snapshot(weight_set),
+            created_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        version.projects.set(projects)
+        job = create_job(
+            Job.Kind.EXPORT,
+            {"dataset_version": version.pk},
+            project=projects[0],
+            user=user,
+            message=f"queued: {version.label}",
+        )
+        version.job_id = job.pk
+        version.save(update_fields=["job_id"])
+    return version, job
+
+
+def _weights_snapshot(ws: WeightSet | None) -> dict:
+    if ws is None:
+        return {}
+    return {
+        "id": ws.pk,
+        "project": ws.project_id,
+        "version": ws.version,
+        "label": ws.label,
+        "status": ws.status,
+        "coefficients": ws.coefficients,
+        "encoding": ws.encoding,
+        "normalization": ws.normalization,
+        "intercept": ws.intercept,
+        "extra": ws.extra,
+        "extra_defaults": ws.extra_defaults,
+        "gates": ws.gates,
+        "metrics": ws.metrics,
+    }
+
+
+# --- reading the database ---------------------------------------------------------------------
+
+
+def _media(asset_files: dict, name: str) -> str:
+    rel = (asset_files or {}).get(name)
+    return str(Path(django_settings.MEDIA_ROOT) / rel) if rel else ""
+
+
+def iter_items(version: DatasetVersion, *, batch: int = BATCH) -> Iterator:
+    """The version's items in asset order: every ready asset of its projects with its
+    annotations (the chosen states) and gold answer, read with a server-side cursor in batches."""
+    from datasets_app.export.items import Answers, Item
+
+    states = version.export_settings.get("states", DEFAULTS["states"])
+    assets = (
+        Asset.objects.filter(project__in=version.projects.all(), status=Asset.Status.READY)
+        .order_by("id")
+        .values_list("id", "project_id", "prompt", "kind", "files", "sha256", "metadata")
+    )
+    chunk: list = []
+    for row in assets.iterator(chunk_size=batch):
+        chunk.append(row)
+        if len(chunk) >= batch:
+            yield from _items_of(chunk, version, states, Answers, Item)
+            chunk = []
+    if chunk:
+        yield from _items_of(chunk, version, states, Answers, Item)
+
+
+def _items_of(chunk, version, states, Answers, Item):
+    ids = [row[0] for row in chunk]
+    annotations: dict[int, list] = defaultdict(list)
+    for asset_id, annotation_id, username, options, answers, mask, state in (
+        Annotation.objects.filter(
+            task__asset_id__in=ids,
+            task__kind=Task.Kind.SINGLE,
+            state__in=states,
+            checklist_version=version.checklist_version,
+        )
+        .order_by("task__asset_id", "id")
+        .values_list("task__asset_id", "id", "user__username", "options", "answers", "mask", "state")
+    ):
+        annotations[asset_id].append(Answers(annotation_id, username, options, tuple(answers), tuple(mask), state))
+    gold = {
+        asset_id: Answers(None, reviewer or "", options, tuple(answers), tuple(mask), "gold")
+        for asset_id, reviewer, options, answers, mask in GoldAnswer.objects.filter(
+            task__asset_id__in=ids, task__kind=Task.Kind.SINGLE, checklist_version=version.checklist_version
+        ).values_list("task__asset_id", "reviewed_by__username", "options", "answers", "mask")
+    }
+    scores = _scores(version, ids)
+    for asset_id, project_id, prompt, kind, files, sha256, metadata in chunk:
+        files = files or {}
+        media = _media(files, "display") or _media(files, "original")
+        frames = tuple(
+            str(Path(django_settings.MEDIA_ROOT) / f["file"]) for f in files.get("frames") or [] if f.get("file")
+        )
+        score = scores.get(asset_id)
+        yield Item(
+            asset_id=asset_id,
+            project_id=project_id,
+            prompt=prompt or "",
+            media_type=kind,
+            media_path=media,
+            media_sha256=sha256 or "",
+            frame_paths=frames if kind == "video" else (),
+            url="",
+            metadata=metadata or {},
+            annotations=tuple(annotations.get(asset_id, ())),
+            gold=gold.get(asset_id),
+            score=score[0] if score else None,
+            dimension_scores=score[1] if score else None,
+        )
+
+
+def _scores(version: DatasetVersion, asset_ids: list[int]) -> dict:
+    """asset id → (total, per dimension) under the version's weight set (from the answers the
+    version holds: gold, else the consensus), or nothing without a weight set."""
+    if not version.weights:
+        return {}
+    from .refit import human_features
+    from .weights.features import checklist_dimensions
+    from .weights.scoring import score, weight_vector_from_dict
+
+    w = version.weights
+    vector = weight_vector_from_dict(
+        {
+            k: w[k]
+            for k in ("coefficients", "encoding", "normalization", "intercept", "extra", "extra_defaults", "gates")
+        }
+    )
+    vector = type(vector)(
+        **{**vector.__dict__, "dimensions": checklist_dimensions(version.checklist_version.checklist)}
+    )
+    out = {}
+    for project in version.projects.all():
+        for asset_id, (features, _) in human_features(project, version.checklist_version, asset_ids).items():
+            result = score(features, vector)
+            out[asset_id] = (result.total, result.dimensions)
+    return out
+
+
+def iter_pairs(version: DatasetVersion, *, batch: int = BATCH) -> Iterator:
+    """The version's rated pair tasks (ratings of the chosen states, a reviewer's gold rating)."""
+    from datasets_app.export.items import PairItem
+
+    states = version.export_settings.get("states", DEFAULTS["states"])
+    tasks = (
+        Task.objects.filter(project__in=version.projects.all(), kind=Task.Kind.PAIR)
+        .order_by("id")
+        .values_list("id", "project_id", "asset__prompt", "asset_id", "asset_b_id", "asset__files", "asset_b__files")
+    )
+    chunk: list = []
+
+    def flush(rows):
+        ids = [r[0] for r in rows]
+        ratings: dict[int, list[int]] = defaultdict(list)
+        for task_id, preference in (
+            Annotation.objects.filter(task_id__in=ids, state__in=states)
+            .exclude(preference__isnull=True)
+            .order_by("task_id", "id")
+            .values_list("task_id", "preference")
+        ):
+            ratings[task_id].append(preference)
+        gold = dict(
+            GoldAnswer.objects.filter(task_id__in=ids)
+            .exclude(preference__isnull=True)
+            .values_list("task_id", "preference")
+        )
+        for task_id, project_id, prompt, a, b, files_a, files_b in rows:
+            if task_id not in ratings and task_id not in gold:
+                continue
+            yield PairItem(
+                task_id=task_id,
+                project_id=project_id,
+                prompt=prompt or "",
+                asset_a=a,
+                asset_b=b,
+                media_a=_media(files_a, "display") or _media(files_a, "original"),
+                media_b=_media(files_b, "display") or _media(files_b, "original"),
+                ratings=tuple(ratings.get(task_id, ())),
+                gold=gold.get(task_id),
+            )
+
+    for row in tasks.iterator(chunk_size=batch):
+        chunk.append(row)
+        if len(chunk) >= batch:
+            yield from flush(chunk)
+            chunk = []
+    if chunk:
+        yield from flush(chunk)
+
+
+# --- publishing ---------------------------------------------------------------------------------
+
+
+def staging_folder() -> Path:
+    folder = datasets_root() / ".staging" / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    return folder
+
+
+def publish(version: DatasetVersion, staged: Path, *, content_hash: str, row_counts: dict, stats: dict, files: list):
+    """Make a staged export visible in one step, or record it as a duplicate of a ready version
+    with the same content (then the staged copy is removed). Returns the final row."""
+    with transaction.atomic():
+        row = DatasetVersion.objects.select_for_update().get(pk=version.pk)
+        same = (
+            DatasetVersion.objects.filter(content_hash=content_hash, state=DatasetVersion.State.READY)
+            .exclude(pk=row.pk)
+            .order_by("id")
+            .first()
+        )
+        row.content_hash = content_hash
+        row.row_counts, row.stats, row.finished_at = row_counts, stats, timezone.now()
+        if same is not None:
+            row.state, row.duplicate_of, row.files = DatasetVersion.State.DUPLICATE, same, []
+            row.save()
+            transaction.on_commit(lambda: shutil.rmtree(staged, ignore_errors=True))
+            return row
+        relative = Path(row.name) / f"v{row.version}"
+        final = datasets_root() / relative
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.exists():  # a leftover of a crashed attempt that never became ready
+            shutil.rmtree(final)
+        staged.rename(final)  # one step: the folder appears whole
+        row.path, row.files, row.state = str(relative), files, DatasetVersion.State.READY
+        try:
+            row.save()
+        except BaseException:
+            final.rename(staged)
+            raise
+    return row
+
+
+def fail_version(version_id: int, reason: str) -> None:
+    DatasetVersion.objects.filter(pk=version_id).exclude(state=DatasetVersion.State.READY).update(
+        state=DatasetVersion.State.FAILED, error=reason[:4000], finished_at=timezone.now()
+    )
+
+
+def run_export(job: Job, ctx: JobContext) -> dict:
+    """Write the dataset version into a staging folder (rows and formats: ``datasets_app.export``),
+    then publish it in one step, or record it as a duplicate of a ready version with the same
+    content. Bad data fails at once; a cancel or a last failed attempt marks the version failed
+    and removes what was staged."""
+    from datasets_app.export.build import export_dataset
+    from datasets_app.export.items import ExportError, ExportSettings
+
+    version = (
+        DatasetVersion.objects.select_related("checklist_version", "created_by")
+        .filter(pk=job.params.get("dataset_version"))
+        .first()
+    )
+    if version is None:
+        raise JobFailed(f"dataset version {job.params.get('dataset_version')} no longer exists")
+    if version.state in (DatasetVersion.State.READY, DatasetVersion.State.DUPLICATE):
+        return {"dataset_version": version.pk, "state": version.state}  # an earlier attempt finished it
+    DatasetVersion.objects.filter(pk=version.pk).update(state=DatasetVersion.State.BUILDING, error="")
+    s = version.export_settings
+    settings = ExportSettings(
+        combine=s["combine"],
+        split_ratios=s["split_ratios"],
+        seed=s["seed"],
+        embed_media=s["embed_media"],
+        embed_frames=s["embed_frames"],
+        shard_rows=s["shard_rows"],
+        balanced_cap=s["balanced_cap"],
+        license=s["license"],
+        pretty_name=version.label,
+        description=version.description,
+    )
+    projects = list(version.projects.order_by("id"))
+    total = Asset.objects.filter(project__in=projects, status=Asset.Status.READY).count()
+    provenance = {
+        "dataset": version.label,
+        "projects": [{"id": p.pk, "name": p.name} for p in projects],
+        "checklist": f"{version.checklist_version.key} v{version.checklist_version.version}",
+        "checklist_hash": version.checklist_version.content_hash,
+        "annotation_states": s["states"],
+        "created_by": version.created_by.get_username() if version.created_by else None,
+        "created_at": version.created_at.isoformat(),
+        "weight_set": version.weights.get("label") if version.weights else None,
+    }
+
+    def progress(stage: str, count: int) -> None:
+        share = {"items": 0.85 * count / max(1, total), "pairs": 0.87, "balanced": 0.9}.get(stage, 0.9)
+        if ctx.report(progress=min(0.95, share), message=f"{stage}: {count} written"):
+            raise JobCancelled()
+
+    staging = staging_folder()
+    staged = staging / f"{version.name}-v{version.version}"
+    ctx.report(progress=0.0, message=f"writing {version.label}: {total} assets")
+    try:
+        result = export_dataset(
+            staged,
+            checklist=version.checklist_version.checklist,
+            settings=settings,
+            items=lambda: iter_items(version),
+            pairs=lambda: iter_pairs(version),
+            weights=version.weights or None,
+            provenance=provenance,
+            progress=progress,
+            dataset_name=f"{version.name}-v{version.version}",
+        )
+        ctx.check_cancel()
+        row = publish(
+            version,
+            staged,
+            content_hash=result.content_hash,
+            row_counts=_row_counts(result),
+            stats={**result.stats, "balanced": result.balanced, "jsonl_rows": result.jsonl_rows},
+            files=result.files,
+        )
+    except ExportError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        fail_version(version.pk, f"{exc.field}: {exc}" if getattr(exc, "field", None) else str(exc))
+        raise JobFailed(str(exc)) from exc
+    except JobCancelled:
+        shutil.rmtree(staging, ignore_errors=True)
+        fail_version(version.pk, "cancelled")
+        raise
+    except BaseException as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        job.refresh_from_db(fields=["attempts", "max_attempts"])
+        if isinstance(exc, JobFailed) or job.attempts >= job.max_attempts:
+            fail_version(version.pk, f"{type(exc).__name__}: {exc}")
+        else:
+            DatasetVersion.objects.filter(pk=version.pk).update(state=DatasetVersion.State.QUEUED)
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    if row.state == DatasetVersion.State.DUPLICATE:
+        message = f"{version.label} has the same content as {row.duplicate_of.label}; no second copy was kept"
+    else:
+        message = f"{row.label} published: " + ", ".join(
+            f"{config} {sum(splits.values())} rows" for config, splits in row.row_counts.items()
+        )
+    ctx.report(progress=1.0, message=message[:300], log=message)
+    return {
+        "dataset_version": row.pk,
+        "state": row.state,
+        "duplicate_of": row.duplicate_of_id,
+        "content_hash": row.content_hash,
+    }
+
+
+def _row_counts(result) -> dict:
+    return {
+        name: {split.name: split.num_examples for split in config.splits.values()}
+        for name, config in result.configs.items()
+    }
+
+
+STAGING_MAX_AGE = 24 * 3600
+
+
+def clean_export_staging(max_age: float = STAGING_MAX_AGE) -> list[str]:
+    """Remove staging folders older than ``max_age`` seconds (left by killed export workers;
+    a running export's folder is younger than its stale-heartbeat limit)."""
+    import time
+
+    root = datasets_root() / ".staging"
+    removed = []
+    if root.is_dir():
+        for folder in root.iterdir():
+            if folder.is_dir() and time.time() - folder.stat().st_mtime > max_age:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder.name)
+    return removed
+
+
+# --- pushing to the Hub ----------------------------------------------------------------------------
+
+REPO_ID_RE = r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}"
+
+
+def start_push(version: DatasetVersion, user, data) -> Job:
+    """Validate a push request and write its job (sent on commit). ExportRequestError names
+    the field: the repository id, ``private``, or a missing token."""
+    errors: dict = {}
+    data = data if isinstance(data, dict) else {}
+    repo_id = data.get("repo_id")
+    if not isinstance(repo_id, str) or not re.fullmatch(REPO_ID_RE, repo_id):
+        errors["repo_id"] = ["A Hub dataset repository as owner/name, e.g. my-lab/hpd-preferences."]
+    private = data.get("private", True)
+    if not isinstance(private, bool):
+        errors["private"] = [f"Must be true or false (got {private!r})."]
+    for key in sorted(set(data) - {"repo_id", "private"}):
+        errors[key] = [f"Unknown field `{key}`; the fields are repo_id and private."]
+    if not django_settings.HF_TOKEN:
+        errors["token"] = ["Pushing to the Hub needs a token with write access: set HF_TOKEN for the server."]
+    if version.state != DatasetVersion.State.READY:
+        errors["state"] = [f"{version.label} is {version.state}; only ready versions can be pushed."]
+    if errors:
+        raise ExportRequestError(errors)
+    project = version.projects.order_by("id").first()
+    with transaction.atomic():
+        return create_job(
+            Job.Kind.PUSH,
+            {"dataset_version": version.pk, "repo_id": repo_id, "private": private},
+            project=project,
+            user=user,
+            message=f"queued: push {version.label} to {repo_id}",
+        )
+
+
+def run_push(job: Job, ctx: JobContext) -> dict:
+    """Upload a ready version's folder to a Hub dataset repository (created if missing) in one
+    commit, and record the push on the version."""
+    from huggingface_hub import HfApi
+
+    version = DatasetVersion.objects.filter(pk=job.params.get("dataset_version")).first()
+    if version is None or version.state != DatasetVersion.State.READY or version.folder is None:
+        raise JobFailed("the dataset version is gone or not ready")
+    if not django_settings.HF_TOKEN:
+        raise JobFailed("HF_TOKEN is not set for the worker")
+    repo_id, private = job.params["repo_id"], bool(job.params.get("private", True))
+    api = HfApi(token=django_settings.HF_TOKEN)
+    ctx.report(progress=0.05, message=f"creating or reusing {repo_id}")
+    api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+    ctx.report(progress=0.1, message=f"uploading {len(version.files)} files to {repo_id}")
+    commit = api.upload_folder(
+        folder_path=str(version.folder),
+        repo_id=repo_id,
+        repo_type="dataset",
+        commit_message=f"{version.label} (content {version.content_hash[:12]})",
+    )
+    record = {
+        "repo_id": repo_id,
+        "private": private,
+        "commit": getattr(commit, "oid", None),
+        "url": getattr(commit, "commit_url", None) or f"https://huggingface.co/datasets/{repo_id}",
+        "at": timezone.now().isoformat(),
+        "by": job.created_by.get_username() if job.created_by else None,
+    }
+    with transaction.atomic():
+        row = DatasetVersion.objects.select_for_update().get(pk=version.pk)
+        row.pushes = [*row.pushes, record]
+        row.save(update_fields=["pushes"])
+    ctx.report(progress=1.0, message=f"pushed {version.label} to {repo_id}")
+    return record

@@ -1,0 +1,74 @@
+"""Starting an export: ``POST /api/exports/`` writes a queued dataset version and its export job
+(one transaction); the version's rows, files and state are then read from
+``/api/dataset-versions/`` (``datasets_app``), the job's progress from ``/api/jobs/``."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from datasets_app.views import DatasetVersionSerializer, visible_versions
+
+from .exporting import ExportRequestError, start_export, start_push
+from .serializers import JobSerializer
+
+
+class ExportRequestSerializer(serializers.Serializer):
+    """The export request (validated in ``worker.exporting``; see docs/datasets.md)."""
+
+    name = serializers.CharField(help_text="The dataset's name (lower-case, digits, . _ -); versions count up.")
+    description = serializers.CharField(required=False, allow_blank=True)
+    projects = serializers.ListField(child=serializers.IntegerField())
+    weight_set = serializers.IntegerField(required=False, help_text="Default: the first project's active set.")
+    settings = serializers.DictField(required=False)
+
+
+class ExportView(APIView):
+    serializer_class = ExportRequestSerializer
+
+    @extend_schema(
+        operation_id="exports_create",
+        summary="Export annotations as a new dataset version (a background job)",
+        request=ExportRequestSerializer,
+        responses={
+            202: OpenApiResponse(description="{dataset_version, job}"),
+            400: OpenApiResponse(description="Nothing was created; `errors` names each bad field."),
+        },
+    )
+    def post(self, request):
+        try:
+            version, job = start_export(request.user, request.data)
+        except ExportRequestError as exc:
+            raise ValidationError(exc.errors)
+        return Response(
+            {"dataset_version": DatasetVersionSerializer(version).data, "job": JobSerializer(job).data},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class PushRequestSerializer(serializers.Serializer):
+    repo_id = serializers.CharField(help_text="owner/name of a Hub dataset repository (created if missing)")
+    private = serializers.BooleanField(default=True)
+
+
+class PushView(APIView):
+    serializer_class = PushRequestSerializer
+
+    @extend_schema(
+        operation_id="dataset_versions_push",
+        summary="Push a ready dataset version to the Hugging Face Hub (a background job; needs HF_TOKEN)",
+        request=PushRequestSerializer,
+        responses={202: JobSerializer, 400: OpenApiResponse(description="`errors` names the field.")},
+    )
+    def post(self, request, pk: int):
+        version = visible_versions(request.user).filter(pk=pk).first()
+        if version is None:
+            raise NotFound(f"Dataset version {pk} does not exist or you cannot see it.")
+        try:
+            job = start_push(version, request.user, request.data)
+        except ExportRequestError as exc:
+            raise ValidationError(exc.errors)
+        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
