@@ -445,8 +445,6 @@ def run_export(job: Job, ctx: JobContext) -> dict:
     provenance = {
         "dataset": version.label,
         "projects": [{"id": p.pk, "name": p.name} for p in projects],
-        "checklist": f"{version.checklist_version.key} v{version.checklist_version.version}",
-        "checklist_hash": version.checklist_version.content_hash,
         "annotation_states": s["states"],
         "created_by": version.created_by.get_username() if version.created_by else None,
         "created_at": version.created_at.isoformat(),
