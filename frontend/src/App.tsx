@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from "react";
-import { Link, Navigate, Route, Routes, useLocation } from "react-router-dom";
+import { Link, NavLink, Navigate, Route, Routes, useLocation } from "react-router-dom";
 import { api } from "./api";
 import { SessionContext } from "./session";
 import type { User } from "./types";
@@ -9,6 +9,7 @@ import AnnotatePage from "./pages/AnnotatePage";
 import ReviewPage from "./pages/ReviewPage";
 import ManagePage from "./pages/ManagePage";
 import WeightsPage from "./pages/WeightsPage";
+import DatasetsPage from "./pages/DatasetsPage";
 
 export default function App() {
   const [user, setUser] = useState<User | null | undefined>(undefined);
@@ -47,6 +48,9 @@ export default function App() {
         <Link to="/projects" className="brand">
           VisionReward Annotator
         </Link>
+        <nav aria-label="Main" className="main-nav">
+          <NavLink to="/datasets">Datasets</NavLink>
+        </nav>
         <nav aria-label="Account">
           <span className="who">{user.username}</span>
           <button type="button" className="link" onClick={logout}>
@@ -63,6 +67,7 @@ export default function App() {
           <Route path="/projects/:projectId/review" element={<ReviewPage />} />
           <Route path="/projects/:projectId/manage" element={<ManagePage />} />
           <Route path="/projects/:projectId/weights" element={<WeightsPage />} />
+          <Route path="/datasets" element={<DatasetsPage />} />
           <Route path="*" element={<p className="empty">No such page. <Link to="/projects">Your projects</Link></p>} />
         </Routes>
       </main>

@@ -4,6 +4,11 @@
 import type {
   Assignment,
   ChecklistVersion,
+  DatasetDiff,
+  DatasetVersion,
+  DatasetVersionState,
+  ExportRequest,
+  ExportStarted,
   Job,
   Page,
   Project,
@@ -169,6 +174,20 @@ export const api = {
   /** One asset's score term by term (404 while it has none). */
   assetScore: (projectId: number, assetId: number, signal?: AbortSignal) =>
     get<ScoreBreakdown>(`/api/projects/${projectId}/assets/${assetId}/score/`, signal),
+
+  /** Dataset versions the user may see (all of whose projects they manage or research), newest first. */
+  datasetVersions: (offset = 0, filter: { name?: string; state?: DatasetVersionState | "" } = {}) =>
+    get<Page<DatasetVersion>>(
+      `/api/dataset-versions/?limit=50&offset=${offset}` +
+        (filter.name ? `&name=${encodeURIComponent(filter.name)}` : "") +
+        (filter.state ? `&state=${filter.state}` : ""),
+    ),
+  datasetVersion: (id: number) => get<DatasetVersion>(`/api/dataset-versions/${id}/`),
+  /** Start exporting a new dataset version (202: the queued version and the job to poll). */
+  exportDataset: (body: ExportRequest) => post<ExportStarted>("/api/exports/", body),
+  /** What changed from version `against` (A) to version `id` (B); both must be ready. */
+  datasetDiff: (id: number, against: number, signal?: AbortSignal) =>
+    get<DatasetDiff>(`/api/dataset-versions/${id}/diff/?against=${against}`, signal),
 };
 
 /** A random v4 UUID (crypto.randomUUID is only present in secure contexts). */

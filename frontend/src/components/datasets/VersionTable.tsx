@@ -1,0 +1,192 @@
+import type { DatasetVersion, Job } from "../../types";
+import { count, when } from "../weights/format";
+import { configTotals, rowsOf, shortHash } from "./format";
+
+// The dataset versions, newest first: state (with the export's progress while it builds, the
+// reason when it failed, the version it repeats when a duplicate), projects, rows per config,
+// content hash, the archives to download and a choice of version to compare with.
+
+export function StateBadge({ state }: { state: DatasetVersion["state"] }) {
+  return <span className={`badge state-${state}`}>{state}</span>;
+}
+
+export const isBuilding = (v: DatasetVersion) => v.state === "queued" || v.state === "building";
+
+export function JobProgress({ job, label }: { job: Job; label: string }) {
+  const pct = Math.round(Math.min(1, Math.max(0, job.progress ?? 0)) * 100);
+  return (
+    <div className="export-job" data-testid="export-job">
+      <div
+        className="bar"
+        role="progressbar"
+        aria-label={`Export of ${label}`}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={pct}
+        aria-valuetext={`${pct}%${job.message ? `: ${job.message}` : ""}`}
+      >
+        <span style={{ width: `${pct}%` }} />
+      </div>
+      <span className="muted state-note">
+        Job #{job.id} {job.state}, {pct}%{job.message ? `: ${job.message}` : ""}
+      </span>
+    </div>
+  );
+}
+
+export interface Comparison {
+  /** Version A (older): `against`. */
+  from: number;
+  /** Version B. */
+  to: number;
+}
+
+interface Props {
+  versions: DatasetVersion[];
+  /** Project id → name (of the projects the user can see). */
+  projectName: (id: number) => string;
+  /** A version's label by id (for "same content as …"). */
+  labelOf: (id: number) => string;
+  jobs: Record<number, Job>;
+  jobErrors: Record<number, string>;
+  selectedId: number | null;
+  onSelect: (version: DatasetVersion) => void;
+  /** The ready versions one may compare with. */
+  comparable: DatasetVersion[];
+  comparison: Comparison | null;
+  onCompare: (version: DatasetVersion, otherId: number) => void;
+}
+
+export default function VersionTable({
+  versions,
+  projectName,
+  labelOf,
+  jobs,
+  jobErrors,
+  selectedId,
+  onSelect,
+  comparable,
+  comparison,
+  onCompare,
+}: Props) {
+  return (
+    <div className="table-scroll">
+      <table className="version-table">
+        <caption className="visually-hidden">
+          Dataset versions, newest first. Select a version for its settings, statistics and files.
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Version</th>
+            <th scope="col">State</th>
+            <th scope="col">Projects</th>
+            <th scope="col">Created</th>
+            <th scope="col" className="num">
+              Rows
+            </th>
+            <th scope="col">Hash</th>
+            <th scope="col">Download</th>
+            <th scope="col">Compare</th>
+          </tr>
+        </thead>
+        <tbody>
+          {versions.map((v) => {
+            const selected = v.id === selectedId;
+            const job = v.job != null ? jobs[v.job] : undefined;
+            const jobError = v.job != null ? jobErrors[v.job] : undefined;
+            const configs = configTotals(v);
+            const others = comparable.filter((o) => o.id !== v.id);
+            const comparedWith =
+              comparison?.to === v.id ? comparison.from : comparison?.from === v.id ? comparison.to : null;
+            return (
+              <tr key={v.id} data-version={v.id} className={selected ? "selected" : undefined}>
+                <th scope="row">
+                  <button type="button" className="link" aria-pressed={selected} onClick={() => onSelect(v)}>
+                    {v.label}
+                  </button>
+                </th>
+                <td className="state-cell" data-testid="state">
+                  <StateBadge state={v.state} />
+                  {isBuilding(v) && job && <JobProgress job={job} label={v.label} />}
+                  {isBuilding(v) && jobError && <span className="error state-note">{jobError}</span>}
+                  {v.state === "duplicate" && (
+                    <span className="muted state-note">
+                      same content as {v.duplicate_of != null ? labelOf(v.duplicate_of) : "another version"}
+                    </span>
+                  )}
+                  {v.state === "failed" && (
+                    <span className="error state-note">{v.error || job?.error || job?.message || "No reason was given."}</span>
+                  )}
+                </td>
+                <td>{v.projects.map(projectName).join(", ") || <span className="muted">—</span>}</td>
+                <td>
+                  {when(v.created_at)}
+                  {v.created_by && <span className="muted"> by {v.created_by}</span>}
+                </td>
+                <td className="num" data-testid="rows">
+                  {configs.length ? (
+                    <>
+                      <strong>{count(rowsOf(v.row_counts.default))}</strong>
+                      <ul className="config-rows">
+                        {configs
+                          .filter(([name]) => name !== "default")
+                          .map(([name, rows]) => (
+                            <li key={name}>
+                              {name} {count(rows)}
+                            </li>
+                          ))}
+                      </ul>
+                    </>
+                  ) : (
+                    <span className="muted">—</span>
+                  )}
+                </td>
+                <td>
+                  {v.content_hash ? (
+                    <code title={v.content_hash} data-testid="hash">
+                      {shortHash(v.content_hash)}
+                    </code>
+                  ) : (
+                    <span className="muted">—</span>
+                  )}
+                </td>
+                <td className="downloads">
+                  {v.download ? (
+                    <>
+                      <a href={v.download.zip} download>
+                        zip <span className="visually-hidden">of {v.label}</span>
+                      </a>{" "}
+                      <a href={v.download.tar} download>
+                        tar <span className="visually-hidden">of {v.label}</span>
+                      </a>
+                    </>
+                  ) : (
+                    <span className="muted">—</span>
+                  )}
+                </td>
+                <td>
+                  {v.state === "ready" && others.length > 0 ? (
+                    <select
+                      aria-label={`Compare ${v.label} with`}
+                      value={comparedWith == null ? "" : String(comparedWith)}
+                      onChange={(e) => e.target.value && onCompare(v, Number(e.target.value))}
+                    >
+                      <option value="">Compare with…</option>
+                      {others.map((o) => (
+                        <option key={o.id} value={String(o.id)}>
+                          {o.label}
+                        </option>
+                      ))}
+                    </select>
+                  ) : (
+                    <span className="muted">—</span>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
