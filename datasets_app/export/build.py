@@ -16,9 +16,10 @@ Folder layout::
     visionreward/<split>-…    regression/<split>-…    pairs/<split>-…    balanced_qa/<split>-…
     media/<sha[:2]>/<sha256><ext>                 path-mode images, videos
 
-The content hash covers the checklist's content hash, the weight set and every row of every
-config (with its config and split) in writing order, media by sha256 (see
-:class:`~datasets_app.export.writers.RowHasher`).
+The content hash covers the checklist's content hash, the weight set, every row of the primary
+configs (``default`` and ``pairs``, with config and split) in writing order, media by sha256,
+and the settings the derived configs (``visionreward``, ``regression``, ``balanced_qa``) are
+computed from (see :class:`~datasets_app.export.writers.RowHasher`).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from .writers import (
 )
 
 JSONL_NAME = "annotations.jsonl"
+HASHED_CONFIGS = frozenset({DEFAULT_CONFIG, PAIRS_CONFIG})
 Progress = Callable[[str, int], None]
 
 
@@ -168,9 +170,23 @@ def export_dataset(
     jsonl = JsonlWriter(folder / JSONL_NAME, MediaStore(folder, embed=False, digests=digests)) if write_jsonl else None
     stats = AgreementSummary(checklist)
 
+    # The hash covers the primary rows (default, pairs) and the settings the derived configs
+    # depend on; visionreward / regression / balanced_qa are functions of those, so hashing
+    # their rows again would only cost time (the balanced subset alone can be 10× the items).
+    hasher.update_meta(
+        "derived",
+        {
+            "visionreward": include_visionreward,
+            "balanced_cap": settings.balanced_cap,
+            "seed": settings.seed,
+            "embed_frames": settings.embed_frames,
+        },
+    )
+
     def emit(config: str, split: str, row: dict) -> None:
         writers[config].add(split, row)  # first: reading the media records their sha256 for the hasher
-        hasher.update(row, config=config, split=split)
+        if config in HASHED_CONFIGS:
+            hasher.update(row, config=config, split=split)
 
     try:
         for count, item in enumerate(items(), start=1):

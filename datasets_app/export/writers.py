@@ -94,12 +94,13 @@ class MediaStore:
         self.embed = embed
         self.digests = digests or FileDigests()
         self._copied: set[str] = set()
+        self._last_read: tuple[str | None, bytes] = (None, b"")
         self.copied_files = 0
         self.copied_bytes = 0
 
     @staticmethod
     def extension(source: str) -> str:
-        return Path(source).suffix.lower()
+        return os.path.splitext(source)[1].lower()  # not Path(): this runs once per row
 
     def _relative(self, sha: str, source: str) -> str:
         return f"{MEDIA_DIR}/{sha[:2]}/{sha}{self.extension(source)}"
@@ -155,11 +156,15 @@ class MediaStore:
         embed = self.embed if ref.embed is None else ref.embed
         if not embed:
             return {"bytes": None, "path": self.path_cell(ref)}
-        try:
-            with open(ref.source, "rb") as handle:
-                data = handle.read()
-        except (FileNotFoundError, IsADirectoryError):
-            raise _missing(ref) from None
+        if self._last_read[0] == ref.source:  # rows of one asset come together (e.g. balanced_qa)
+            data = self._last_read[1]
+        else:
+            try:
+                with open(ref.source, "rb") as handle:
+                    data = handle.read()
+            except (FileNotFoundError, IsADirectoryError):
+                raise _missing(ref) from None
+            self._last_read = (ref.source, data)
         sha = self.digests.known(ref)
         if sha is None:
             sha = hashlib.sha256(data).hexdigest()
@@ -424,18 +429,32 @@ class JsonlWriter:
         self.close()
 
 
+def _canonical_float(value: float) -> Any:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    rounded = float(f"{value:.12g}")
+    return 0.0 if rounded == 0 else rounded
+
+
 def _canonical(value: Any, digests: FileDigests) -> Any:
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        return _canonical_float(value)
+    if kind is list or kind is tuple:
+        # fast path for the long answer / mask vectors: plain ints need no conversion
+        if all(type(item) is int for item in value):
+            return list(value)
+        return [_canonical(item, digests) for item in value]
     if isinstance(value, MediaRef):
         return {"sha256": digests(value)}
-    if isinstance(value, bool) or value is None or isinstance(value, int | str):
+    if isinstance(value, bool | int | str):  # subclasses
         return value
     if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "Infinity" if value > 0 else "-Infinity"
-        rounded = float(f"{value:.12g}")
-        return 0.0 if rounded == 0 else rounded
+        return _canonical_float(value)
     if isinstance(value, Mapping):
         return {str(key): _canonical(item, digests) for key, item in value.items()}
     if isinstance(value, list | tuple):
