@@ -39,6 +39,7 @@ DEFAULTS: dict = {
     "shard_rows": 10000,
     "balanced_cap": 1000,  # the balanced QA subset: at most this many yes and no per question
     "license": "other",
+    "jsonl": "auto",  # annotations.jsonl: auto = when it needs no extra media copies (videos, images by path)
 }
 BATCH = 500
 
@@ -92,6 +93,11 @@ def export_settings(data) -> dict:
                 out[key] = value
         elif key in ("embed_media", "embed_frames"):
             out[key] = _bool(errors, key, value)
+        elif key == "jsonl":
+            if value not in ("auto", True, False):
+                errors[key] = [f"Must be auto, true or false (got {value!r})."]
+            else:
+                out[key] = value
         elif key == "license":
             if not isinstance(value, str) or not re.fullmatch(r"[a-z0-9][a-z0-9.+-]{0,63}", value):
                 errors[key] = ["A license identifier as the Hub uses them, e.g. cc-by-4.0, apache-2.0, other."]
@@ -409,6 +415,19 @@ def fail_version(version_id: int, reason: str) -> None:
     )
 
 
+def export_gave_up(job: Job) -> None:
+    """``worker.jobs`` ends an export job failed or cancelled: its version, unless published
+    or already failed with its own reason, fails with the job's (e.g. a worker lost mid-export
+    whose attempts are spent, which no runner is left to record)."""
+    DatasetVersion.objects.filter(pk=job.params.get("dataset_version")).exclude(
+        state__in=(DatasetVersion.State.READY, DatasetVersion.State.DUPLICATE, DatasetVersion.State.FAILED)
+    ).update(
+        state=DatasetVersion.State.FAILED,
+        error=(job.error or job.message or job.state)[:4000],
+        finished_at=timezone.now(),
+    )
+
+
 def run_export(job: Job, ctx: JobContext) -> dict:
     """Write the dataset version into a staging folder (rows and formats: ``datasets_app.export``),
     then publish it in one step, or record it as a duplicate of a ready version with the same
@@ -470,6 +489,7 @@ def run_export(job: Job, ctx: JobContext) -> dict:
             provenance=provenance,
             progress=progress,
             dataset_name=f"{version.name}-v{version.version}",
+            write_jsonl=None if s.get("jsonl", "auto") == "auto" else bool(s["jsonl"]),
         )
         ctx.check_cancel()
         row = publish(

@@ -214,3 +214,21 @@ def test_push_to_the_hub_uploads_the_folder_in_one_commit(
     version.refresh_from_db()
     assert version.pushes[0]["repo_id"] == "lab/hpd" and version.pushes[0]["commit"] == "abc123"
     assert version.pushes[0]["by"] == "manager"
+
+
+def test_jsonl_on_request_even_with_embedded_images(
+    eager, annotated, image_project, people, django_capture_on_commit_callbacks
+):
+    import json
+
+    client = f.api(people["manager"])
+    version = export(client, image_project, django_capture_on_commit_callbacks, settings={"jsonl": True})
+    version.refresh_from_db()
+    assert version.state == "ready", version.error
+    lines = (version.folder / "annotations.jsonl").read_text().splitlines()
+    rows = [json.loads(line) for line in lines]
+    assert len(rows) == 9 and all((version.folder / row["image"]).is_file() for row in rows)
+    bad = client.post(
+        "/api/exports/", {"name": "x", "projects": [image_project.pk], "settings": {"jsonl": "yes"}}, format="json"
+    )
+    assert bad.status_code == 400 and "settings.jsonl" in bad.json()["errors"]
