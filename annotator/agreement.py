@@ -309,3 +309,146 @@ def model_agreement(items: Iterable[tuple[Sequence, Sequence, Sequence]], width:
     for p_yes, answers, mask in items:
         accumulator.add(p_yes, answers, mask)
     return accumulator.results()
+
+
+# --- quality control: disagreement of one task, agreement with peers, accuracy on gold -----
+
+
+def _applicable(answers, mask) -> list[int | None]:
+    """One annotation's binary answers with ``None`` where the mask says it does not apply."""
+    return [int(bool(answer)) if applies else None for answer, applies in zip(answers, mask, strict=True)]
+
+
+def task_disagreement(vectors: Sequence[tuple[Sequence, Sequence]]) -> float | None:
+    """How much the annotations of one task disagree: the mean pairwise disagreement, 0..1.
+
+    Over every question and every pair of annotations to which that question applies (both
+    masks say 1): the share of such pairs whose binary answers differ. ``vectors``: one
+    ``(answers, mask)`` per annotation, in question order. ``None`` when no pair is comparable
+    (fewer than two annotations, or no question applies to two of them). With two annotators
+    this is the share of the questions applying to both on which they differ.
+    """
+    rows = [_applicable(answers, mask) for answers, mask in vectors]
+    differing = compared = 0
+    for i in range(len(rows)):
+        for j in range(i + 1, len(rows)):
+            for a, b in zip(rows[i], rows[j], strict=True):
+                if a is None or b is None:
+                    continue
+                compared += 1
+                differing += a != b
+    return differing / compared if compared else None
+
+
+def preference_disagreement(preferences: Sequence[int | None]) -> float | None:
+    """For a pair task: the share of annotation pairs whose preferences (1..5) differ; ``None``
+    when fewer than two preferences were given."""
+    given = [p for p in preferences if p is not None]
+    pairs = len(given) * (len(given) - 1) // 2
+    if not pairs:
+        return None
+    return sum(given[i] != given[j] for i in range(len(given)) for j in range(i + 1, len(given))) / pairs
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A share with what it is a share of: ``value`` = hits / n (``None`` when n is 0)."""
+
+    n: int
+    hits: int
+
+    @property
+    def value(self) -> float | None:
+        return self.hits / self.n if self.n else None
+
+
+class PeerAgreementAccumulator:
+    """Per annotator, how often their binary answers agree with the other annotators of the
+    same task: for each question applying to them and to another annotator of the task, one
+    comparison per such other annotator. Tasks are added one at a time (streamed)."""
+
+    def __init__(self) -> None:
+        self._n: Counter = Counter()
+        self._hits: Counter = Counter()
+
+    def add(self, annotations: Sequence[tuple[Hashable, Sequence, Sequence]]) -> None:
+        """One task's annotations as ``(annotator, answers, mask)``; vectors of one width."""
+        rows = [(who, _applicable(answers, mask)) for who, answers, mask in annotations]
+        for index, (who, mine) in enumerate(rows):
+            for other_index, (_, theirs) in enumerate(rows):
+                if other_index == index:
+                    continue
+                for a, b in zip(mine, theirs, strict=True):
+                    if a is None or b is None:
+                        continue
+                    self._n[who] += 1
+                    self._hits[who] += a == b
+
+    def annotators(self) -> set:
+        return set(self._n)
+
+    def result(self, who) -> Rate:
+        return Rate(self._n[who], self._hits[who])
+
+
+class GoldAccuracyAccumulator:
+    """Per annotator, accuracy against gold checks (known answers).
+
+    * binary: over the questions the expected answer says apply (expected mask 1), the share
+      the annotator answered the same (an answer they marked not applicable counts as wrong);
+    * options: over the sub-dimensions the expected answer chose an option for, the share where
+      the annotator chose the same option, in total and per sub-dimension.
+    """
+
+    def __init__(self) -> None:
+        self._checks: Counter = Counter()
+        self._binary_n: Counter = Counter()
+        self._binary_hits: Counter = Counter()
+        self._option_n: Counter = Counter()
+        self._option_hits: Counter = Counter()
+        self._sub_n: Counter = Counter()  # (annotator, sub key) → n
+        self._sub_hits: Counter = Counter()
+
+    def add(
+        self,
+        who: Hashable,
+        answers: Sequence,
+        mask: Sequence,
+        options: Mapping,
+        expected_answers: Sequence,
+        expected_mask: Sequence,
+        expected_options: Mapping,
+    ) -> None:
+        """One annotation of a gold-check task against that check's expected answers."""
+        self._checks[who] += 1
+        if len(answers) == len(mask) == len(expected_answers) == len(expected_mask):
+            for answer, applies, expected, expected_applies in zip(
+                answers, mask, expected_answers, expected_mask, strict=True
+            ):
+                if not expected_applies:
+                    continue
+                self._binary_n[who] += 1
+                self._binary_hits[who] += bool(applies) and int(bool(answer)) == int(bool(expected))
+        for key, expected in expected_options.items():
+            if expected is None:
+                continue
+            hit = _comparable(options.get(key)) == _comparable(expected)
+            self._option_n[who] += 1
+            self._option_hits[who] += hit
+            self._sub_n[(who, key)] += 1
+            self._sub_hits[(who, key)] += hit
+
+    def annotators(self) -> set:
+        return set(self._checks)
+
+    def checks(self, who) -> int:
+        return self._checks[who]
+
+    def binary(self, who) -> Rate:
+        return Rate(self._binary_n[who], self._binary_hits[who])
+
+    def options(self, who) -> Rate:
+        return Rate(self._option_n[who], self._option_hits[who])
+
+    def sub_dimension(self, who, key: str) -> Rate:
+        return Rate(self._sub_n[(who, key)], self._sub_hits[(who, key)])

@@ -77,6 +77,20 @@ class Project(models.Model):
         default=False,
         help_text="Serve the tasks whose model prediction is least certain first (within a priority).",
     )
+    gold_check_rate = models.FloatField(
+        default=0.1,
+        help_text="Quality control, 0..1: the share of an annotator's claims that serve a gold check they "
+        "have not seen yet (when one is left); 0 serves none.",
+    )
+    disagreement_threshold = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Quality control, 0..1 or null (off): when a task's submitted annotations disagree more than "
+        "this (mean pairwise disagreement), one more annotator is asked for.",
+    )
+    max_extra_annotators = models.PositiveSmallIntegerField(
+        default=1, help_text="Quality control: at most this many annotators added to a task for disagreement."
+    )
     archived = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -89,6 +103,15 @@ class Project(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(overlap__gte=1) & Q(overlap__lte=50), name="project_overlap_range"),
             models.CheckConstraint(condition=Q(lease_seconds__gte=60), name="project_lease_min"),
+            models.CheckConstraint(
+                condition=Q(gold_check_rate__gte=0) & Q(gold_check_rate__lte=1), name="project_gold_check_rate_0_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(disagreement_threshold__isnull=True)
+                | (Q(disagreement_threshold__gte=0) & Q(disagreement_threshold__lte=1)),
+                name="project_disagreement_threshold_0_1",
+            ),
+            models.CheckConstraint(condition=Q(max_extra_annotators__lte=10), name="project_max_extra_annotators"),
         ]
 
     def __str__(self):
@@ -189,6 +212,11 @@ class Task(models.Model):
     required = models.PositiveSmallIntegerField(default=1)
     assigned_count = models.PositiveSmallIntegerField(default=0, help_text="Live + submitted assignments.")
     submitted_count = models.PositiveSmallIntegerField(default=0)
+    extra_annotators = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Annotators added to `required` because the submitted annotations disagreed beyond the "
+        "project's disagreement threshold.",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     priority = models.IntegerField(default=0, help_text="Higher is served first.")
     uncertainty = models.FloatField(
@@ -429,3 +457,33 @@ class GoldAnswer(models.Model):
 
     def __str__(self):
         return f"gold answer of task {self.task_id} ({self.source})"
+
+
+class GoldCheck(models.Model):
+    """A known-answer check: a single task whose expected answers a manager set in advance.
+
+    The task leaves the normal queue and is served, mixed in with normal tasks and looking like
+    one, to every annotator who has not had it (at the project's ``gold_check_rate``); each serve
+    adds its own slot (``required`` and ``assigned_count`` grow together), so it never takes one
+    of the k normal slots. The annotations of the task are compared with ``answers`` / ``options``
+    for each annotator's accuracy (``annotator.services.stats``). Never shown to annotators.
+    """
+
+    task = models.OneToOneField(Task, on_delete=models.CASCADE, related_name="gold_check")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="gold_checks")
+    checklist_version = models.ForeignKey(ChecklistVersion, on_delete=models.PROTECT, related_name="+")
+    options = models.JSONField(default=dict, blank=True, help_text="The expected option per sub-dimension.")
+    answers = models.JSONField(default=list, blank=True)
+    mask = models.JSONField(default=list, blank=True)
+    comment = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["task_id"]
+
+    def __str__(self):
+        return f"gold check of task {self.task_id}"

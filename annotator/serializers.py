@@ -91,6 +91,9 @@ class ProjectSerializer(serializers.ModelSerializer):
             "overlap",
             "lease_seconds",
             "prefer_uncertain",
+            "gold_check_rate",
+            "disagreement_threshold",
+            "max_extra_annotators",
             "archived",
             "created_at",
             "updated_at",
@@ -101,6 +104,9 @@ class ProjectSerializer(serializers.ModelSerializer):
         extra_kwargs = {
             "overlap": {"min_value": 1, "max_value": 50},
             "lease_seconds": {"min_value": 60, "max_value": 7 * 24 * 3600},
+            "gold_check_rate": {"min_value": 0.0, "max_value": 1.0},
+            "disagreement_threshold": {"min_value": 0.0, "max_value": 1.0},
+            "max_extra_annotators": {"min_value": 0, "max_value": 10},
         }
 
     def get_my_role(self, obj) -> str | None:
@@ -138,6 +144,14 @@ class ProjectSerializer(serializers.ModelSerializer):
             ):
                 raise serializers.ValidationError(
                     {"checklist_version": "cannot change: annotations were made with the current version"}
+                )
+            if (
+                "checklist_version" in attrs
+                and attrs["checklist_version"] != instance.checklist_version
+                and instance.gold_checks.exists()
+            ):
+                raise serializers.ValidationError(
+                    {"checklist_version": "cannot change: gold checks were set with the current version"}
                 )
         return attrs
 
@@ -192,6 +206,10 @@ class AssetSerializer(serializers.ModelSerializer):
         return out
 
 
+# Task fields left out for annotators (see ``TaskSerializer.to_representation``).
+QUEUE_FIELDS = ("required", "assigned_count", "submitted_count", "status")
+
+
 class TaskSerializer(serializers.ModelSerializer):
     asset = AssetSerializer(read_only=True)
     asset_b = AssetSerializer(read_only=True)
@@ -213,6 +231,17 @@ class TaskSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["uncertainty"]
+
+    def to_representation(self, instance):
+        """Annotators (who cannot read everyone's annotations) get no queue counters: they are
+        the managers' business, and a gold check's differ from a normal task's, which would
+        tell annotators which tasks are gold checks."""
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is not None and not perms.can_read_all_annotations(request.user, instance.project_id):
+            for name in QUEUE_FIELDS:
+                data.pop(name, None)
+        return data
 
 
 _NO_PREDICTION = object()

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from .models import GoldAnswer
 from .serializers import AnnotationSerializer, TaskSerializer
+from .serializers_quality import QualityStatsSerializer
 
 CORRECTION_FIELDS = ("options", "preference", "dimension_preferences")
 
@@ -187,6 +188,10 @@ class ProjectStatsSerializer(serializers.Serializer):
     model_agreement = _ModelAgreementSerializer(
         help_text="That model's agreement with the submitted answers of single tasks, per question "
         "(each asset's latest prediction of the model; applicable questions only)."
+    )
+    quality = QualityStatsSerializer(
+        help_text="Quality control: the project's settings, gold checks, and per annotator the accuracy "
+        "on gold checks and the agreement with peers."
     )
     imports = _ImportStatsSerializer(many=True)
     failed_assets = _FailedAssetSerializer(many=True)

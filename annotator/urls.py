@@ -20,6 +20,7 @@ project_router.register("predictions", views_predictions.PredictionViewSet, base
 urlpatterns = [
     path("auth/", include("annotator.auth_urls")),
     path("", include("annotator.review_urls")),
+    path("", include("annotator.quality_urls")),
     path("assets/<int:pk>/files/<path:name>", views.AssetFileView.as_view(), name="asset-file"),
     path("projects/<int:project_pk>/", include(project_router.urls)),
     path("", include(router.urls)),

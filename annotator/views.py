@@ -142,9 +142,8 @@ class ProjectViewSet(
                 user_role=Subquery(role),
                 my_done=count(mine.filter(state=Assignment.State.SUBMITTED)),
                 my_assigned=count(mine.filter(state=Assignment.State.ACTIVE)),
-                my_open=count(
-                    Task.objects.filter(project=OuterRef("pk"), status=Task.Status.OPEN).filter(~Exists(had))
-                ),
+                my_open=count(Task.objects.filter(project=OuterRef("pk"), status=Task.Status.OPEN).filter(~Exists(had)))
+                + count(assignment_service.unseen_gold_checks(OuterRef("pk"), user)),
             )
             .distinct()
         )
@@ -202,6 +201,7 @@ class ProjectViewSet(
         had = Assignment.objects.filter(project=project, user=request.user).values("task_id")
         mine["remaining"] = (
             Task.objects.filter(project=project, status=Task.Status.OPEN).exclude(pk__in=had).count()
+            + assignment_service.unseen_gold_checks(project, request.user).count()
             if perms.can_annotate(request.user, project)
             else 0
         )
@@ -262,12 +262,14 @@ class ProjectViewSet(
 
 
 def _apply_overlap(project: Project) -> None:
-    """A changed k applies to every unfinished task (never below the slots already taken)."""
+    """A changed k applies to every unfinished task (never below the slots already taken, plus
+    the annotators added for disagreement); gold checks keep their own slots."""
     from django.db.models import F
     from django.db.models.functions import Greatest
 
     unfinished = Task.objects.filter(project=project).exclude(status__in=[Task.Status.DONE, Task.Status.DISABLED])
-    unfinished.update(required=Greatest(F("assigned_count"), project.overlap))
+    unfinished = unfinished.filter(gold_check__isnull=True)
+    unfinished.update(required=Greatest(F("assigned_count"), F("extra_annotators") + project.overlap))
     for status_value, condition in (
         (Task.Status.DONE, Q(submitted_count__gte=F("required"))),
         (Task.Status.FULL, Q(assigned_count__gte=F("required"), submitted_count__lt=F("required"))),
@@ -364,6 +366,14 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     serializer_class = TaskSerializer
     filterset_fields = ["status", "kind"]
     lookup_value_regex = r"\d+"
+
+    def filter_queryset(self, queryset):
+        # Annotators see no queue status (a gold check's differs from a normal task's).
+        if "status" in self.request.query_params and not perms.can_read_all_annotations(
+            self.request.user, int(self.kwargs["project_pk"])
+        ):
+            raise ValidationError({"status": "only reviewers, managers and researchers can filter tasks by status"})
+        return super().filter_queryset(queryset)
 
     def get_queryset(self):
         project = get_visible_project(self.request.user, self.kwargs["project_pk"])

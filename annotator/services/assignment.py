@@ -9,21 +9,36 @@ Concurrency rules (PostgreSQL):
   (only claims take it), so one user's concurrent claims cannot exceed
   ``MAX_LIVE_ASSIGNMENTS``; different users never wait on each other.
 - The unique (task, user) assignment means nobody receives the same task twice.
+
+Quality control (see ``docs/annotator-app.md``, "Quality control"):
+- Gold checks: a task with a :class:`~annotator.models.GoldCheck` is outside the normal queue
+  (its ``required`` always equals its ``assigned_count``, so it is never open). On the claims
+  :func:`gold_turn` picks, the oldest gold check the annotator never had is served instead,
+  and the serve adds its own slot (``required`` and ``assigned_count`` grow together; releasing
+  it shrinks both), so it never uses one of the k normal slots and every annotator can answer it.
+- Disagreement routing: when a submit completes a task (every required annotation is in) and
+  the annotations disagree beyond ``Project.disagreement_threshold``, ``required`` grows by one
+  (at most ``Project.max_extra_annotators`` times per task), in the submit's transaction.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
+from ..agreement import preference_disagreement, task_disagreement
 from ..checklist import AnswerError, expand, validate_options
-from ..models import UNCERTAINTY_ORDER, Annotation, AnnotationRevision, Assignment, Project, Task
+from ..models import UNCERTAINTY_ORDER, Annotation, AnnotationRevision, Assignment, GoldCheck, Project, Task
 
 MAX_TIME_SPENT_MS = 24 * 3600 * 1000
 MAX_LIVE_ASSIGNMENTS = 2  # per user and project: the task at hand and one fetched ahead
@@ -47,16 +62,76 @@ def _lease_end(project: Project, now):
     return now + timedelta(seconds=project.lease_seconds)
 
 
-def _take_slot(task: Task) -> None:
+def _is_gold_check(task: Task) -> bool:
+    """Whether the task is a gold check now (ask with the task row locked)."""
+    return GoldCheck.objects.filter(task_id=task.pk).exists()
+
+
+def _take_slot(task: Task, gold: bool = False) -> None:
+    """Take one slot of a locked task; a gold check gets a new slot for it (``required`` + 1)."""
     task.assigned_count += 1
+    if gold:
+        task.required = max(task.required, task.assigned_count)
     task.refresh_status()
-    task.save(update_fields=["assigned_count", "status"])
+    task.save(update_fields=["assigned_count", "required", "status"])
 
 
-def _free_slot(task: Task) -> None:
+def _free_slot(task: Task, gold: bool = False) -> None:
+    """Give back one slot of a locked task; a gold check drops it (``required`` − 1)."""
     task.assigned_count = max(0, task.assigned_count - 1)
+    if gold:
+        task.required = task.assigned_count
     task.refresh_status()
-    task.save(update_fields=["assigned_count", "status"])
+    task.save(update_fields=["assigned_count", "required", "status"])
+
+
+def gold_turn(project: Project, user, claims_before: int) -> bool:
+    """Whether an annotator's next new claim in ``project`` serves a gold check (when one is left).
+
+    With rate r = ``project.gold_check_rate``, claim number m (m = ``claims_before`` + 1, counting
+    every assignment the user ever got in the project) is a gold turn when
+    ``floor(r·m + u) > floor(r·(m − 1) + u)``, where u in [0, 1) is a fixed offset per
+    (project, user) derived from ``SECRET_KEY``. So exactly ``floor(r·m + u)`` of the first m
+    claims are gold turns, i.e. r·m whenever r·m is whole (0 never, 1 always), spread evenly,
+    and annotators cannot tell from the count which claims they are.
+    """
+    rate = float(project.gold_check_rate or 0.0)
+    if rate <= 0.0:
+        return False
+    if rate >= 1.0:
+        return True
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), f"gold-check:{project.pk}:{user.pk}".encode(), hashlib.sha256
+    ).digest()
+    offset = int.from_bytes(digest[:8], "big") / 2**64
+    eps = 1e-9  # r·m that is whole in decimals but not quite in floating point
+    before = math.floor(rate * claims_before + offset + eps)
+    return math.floor(rate * (claims_before + 1) + offset + eps) > before
+
+
+def unseen_gold_checks(project, user):
+    """The gold checks of ``project`` (a Project, an id or an ``OuterRef``) that ``user`` never
+    had, where the project serves them (``gold_check_rate`` > 0): a claim serves each of them
+    sooner or later, so "remaining" counts add them to the open tasks (and annotators cannot
+    tell which of their tasks were gold checks from the count)."""
+    had = Assignment.objects.filter(task=OuterRef("pk"), user=user)
+    return (
+        Task.objects.filter(project=project, gold_check__isnull=False, project__gold_check_rate__gt=0)
+        .exclude(status=Task.Status.DISABLED)
+        .filter(~Exists(had))
+    )
+
+
+def _gold_candidate(project: Project, had_it) -> Task | None:
+    """The oldest gold check of the project that the claimer never had, locked (skip locked)."""
+    return (
+        Task.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(project=project, kind=Task.Kind.SINGLE, gold_check__isnull=False)
+        .exclude(status=Task.Status.DISABLED)
+        .filter(~Exists(had_it))
+        .order_by("id")
+        .first()
+    )
 
 
 def _live_assignment(user, project: Project, exclude: set[int], wait: bool = False) -> Assignment | None:
@@ -84,7 +159,9 @@ def claim_next(user, project: Project, now=None, exclude=()) -> Assignment | Non
     if its task still has a free slot (their draft is kept); else a new slot of the open
     task with the highest priority, oldest first, that the user never had (with
     ``project.prefer_uncertain``: the most uncertain prediction first within a priority,
-    see :func:`claim_order`).
+    see :func:`claim_order`). On a gold turn (:func:`gold_turn`) the oldest gold check the user
+    never had comes first, in a slot of its own; otherwise gold checks are served only when no
+    normal task is left for the user (and the project's ``gold_check_rate`` is not 0).
 
     ``exclude``: assignment ids the caller already holds and does not want back, to lease
     the following task in advance (prefetch). A user holds at most ``MAX_LIVE_ASSIGNMENTS``
@@ -112,7 +189,10 @@ def claim_next(user, project: Project, now=None, exclude=()) -> Assignment | Non
             live.save(update_fields=["expires_at"])
             return live
 
-        holding = Assignment.objects.filter(user=user, project=project, state=Assignment.State.ACTIVE).count()
+        mine = Assignment.objects.filter(user=user, project=project).aggregate(
+            total=Count("id"), holding=Count("id", filter=Q(state=Assignment.State.ACTIVE))
+        )
+        holding = mine["holding"]
         if holding >= MAX_LIVE_ASSIGNMENTS:
             raise AssignmentError(
                 f"You already hold {holding} live assignments in this project (at most {MAX_LIVE_ASSIGNMENTS}); "
@@ -121,8 +201,9 @@ def claim_next(user, project: Project, now=None, exclude=()) -> Assignment | Non
             )
 
         lapsed = (
-            Assignment.objects.select_for_update(skip_locked=True)
-            .filter(user=user, project=project, state=Assignment.State.EXPIRED, task__status=Task.Status.OPEN)
+            Assignment.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(user=user, project=project, state=Assignment.State.EXPIRED)
+            .filter(Q(task__status=Task.Status.OPEN) | Q(task__gold_check__isnull=False))
             .exclude(draft={})
         )
         if exclude:
@@ -130,8 +211,9 @@ def claim_next(user, project: Project, now=None, exclude=()) -> Assignment | Non
         lapsed = lapsed.order_by("-draft_saved_at", "id").first()
         if lapsed is not None:
             task = Task.objects.select_for_update().get(pk=lapsed.task_id)
-            if task.status == Task.Status.OPEN:
-                _take_slot(task)
+            gold = _is_gold_check(task)
+            if task.status == Task.Status.OPEN or (gold and task.status != Task.Status.DISABLED):
+                _take_slot(task, gold=gold)
                 lapsed.state = Assignment.State.ACTIVE
                 lapsed.leased_at = now
                 lapsed.expires_at = _lease_end(project, now)
@@ -140,16 +222,27 @@ def claim_next(user, project: Project, now=None, exclude=()) -> Assignment | Non
                 return lapsed
 
         had_it = Assignment.objects.filter(task=OuterRef("pk"), user=user)
-        task = (
-            Task.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(project=project, status=Task.Status.OPEN)
-            .filter(~Exists(had_it))
-            .order_by(*claim_order(project))
-            .first()
-        )
+        is_gold = GoldCheck.objects.filter(task=OuterRef("pk"))
+        task, gold = None, False
+        if gold_turn(project, user, mine["total"]):
+            task = _gold_candidate(project, had_it)
+            gold = task is not None
+        if task is None:
+            task = (
+                Task.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(project=project, status=Task.Status.OPEN)
+                .filter(~Exists(had_it), ~Exists(is_gold))
+                .order_by(*claim_order(project))
+                .first()
+            )
+        if task is None and project.gold_check_rate > 0:
+            # No normal task left for this user: the gold checks they never had, so that every
+            # task a "remaining" count includes (see :func:`unseen_gold_checks`) is served.
+            task = _gold_candidate(project, had_it)
+            gold = task is not None
         if task is None:
             return None
-        _take_slot(task)
+        _take_slot(task, gold=gold)
         return Assignment.objects.create(
             task=task, user=user, project=project, leased_at=now, expires_at=_lease_end(project, now)
         )
@@ -178,9 +271,12 @@ def _reactivate(assignment: Assignment, now) -> bool:
     when the slot is gone, a submit is still accepted (the task gets an extra annotation).
     """
     task = Task.objects.select_for_update().get(pk=assignment.task_id)
-    if task.assigned_count >= task.required or task.status == Task.Status.DISABLED:
+    if task.status == Task.Status.DISABLED:
         return False
-    _take_slot(task)
+    gold = _is_gold_check(task)
+    if not gold and task.assigned_count >= task.required:
+        return False
+    _take_slot(task, gold=gold)
     assignment.state = Assignment.State.ACTIVE
     assignment.leased_at = now
     assignment.finished_at = None
@@ -210,10 +306,14 @@ def expire_leases(now=None, project_id: int | None = None, limit: int = 10_000) 
             counts: dict[int, int] = {}
             for a in rows:
                 counts[a.task_id] = counts.get(a.task_id, 0) + 1
-            for task in Task.objects.select_for_update().filter(pk__in=task_ids).order_by("id"):
+            tasks = list(Task.objects.select_for_update().filter(pk__in=task_ids).order_by("id"))
+            gold = set(GoldCheck.objects.filter(task_id__in=task_ids).values_list("task_id", flat=True))
+            for task in tasks:
                 task.assigned_count = max(0, task.assigned_count - counts[task.pk])
+                if task.pk in gold:
+                    task.required = task.assigned_count  # a gold check's slots come and go with its serves
                 task.refresh_status()
-                task.save(update_fields=["assigned_count", "status"])
+                task.save(update_fields=["assigned_count", "required", "status"])
             done += len(rows)
     return done
 
@@ -403,13 +503,55 @@ def submit(assignment: Assignment, payload: AnswerPayload, client_id: uuid.UUID,
                 task.required = max(task.required, task.assigned_count + 1)
                 task.assigned_count += 1
             task.refresh_status()
-            task.save(update_fields=["submitted_count", "assigned_count", "required", "status"])
+            _route_disagreement(task, locked.task.project)
+            task.save(update_fields=["submitted_count", "assigned_count", "required", "extra_annotators", "status"])
             return annotation, True
     except IntegrityError:
         existing = Annotation.objects.filter(user_id=assignment.user_id, client_id=client_id).first()
         if existing is None:
             raise
         return _same_submit(existing, assignment)
+
+
+def disagreement_of(task: Task, project: Project | None = None) -> float | None:
+    """The mean pairwise disagreement of a task's submitted annotations (0..1; ``None`` with
+    fewer than two comparable): binary answers where both masks apply for a single task,
+    preferences for a pair (see :func:`annotator.agreement.task_disagreement`)."""
+    annotations = Annotation.objects.filter(task_id=task.pk).order_by("id")
+    if task.kind == Task.Kind.PAIR:
+        return preference_disagreement(list(annotations.values_list("preference", flat=True)))
+    width = (project or task.project).checklist_version.question_count
+    vectors = [
+        (answers, mask)
+        for answers, mask in annotations.values_list("answers", "mask")
+        if isinstance(answers, list) and isinstance(mask, list) and len(answers) == len(mask) == width
+    ]
+    return task_disagreement(vectors)
+
+
+def _route_disagreement(task: Task, project: Project) -> bool:
+    """Ask for one more annotator when a task just completed with disagreeing annotations.
+
+    Called in the submit's transaction with the task row locked and its counters updated (not
+    saved). Applies when the project has a ``disagreement_threshold``, the task is complete
+    (``submitted_count ≥ required``), is not a gold check and has had fewer than
+    ``max_extra_annotators`` added, and :func:`disagreement_of` exceeds the threshold: then
+    ``required`` and ``extra_annotators`` grow by one and the task opens again. Only a new
+    annotation completes a task, and a retried submit returns before getting here, so each
+    completion is judged once.
+    """
+    threshold = project.disagreement_threshold
+    if threshold is None or task.status != Task.Status.DONE or task.extra_annotators >= project.max_extra_annotators:
+        return False
+    if _is_gold_check(task):
+        return False
+    disagreement = disagreement_of(task, project)
+    if disagreement is None or disagreement <= threshold:
+        return False
+    task.required += 1
+    task.extra_annotators += 1
+    task.refresh_status()
+    return True
 
 
 def _same_submit(existing: Annotation, assignment: Assignment) -> tuple[Annotation, bool]:
@@ -459,7 +601,8 @@ def skip(assignment: Assignment, reason: str, now=None) -> Assignment:
         if locked.state not in (Assignment.State.ACTIVE, Assignment.State.EXPIRED):
             raise AssignmentError(f"assignment {locked.pk} is {locked.state}; it cannot be skipped", status=409)
         if locked.state == Assignment.State.ACTIVE:
-            _free_slot(Task.objects.select_for_update().get(pk=locked.task_id))
+            task = Task.objects.select_for_update().get(pk=locked.task_id)
+            _free_slot(task, gold=_is_gold_check(task))
         locked.state = Assignment.State.SKIPPED
         locked.skip_reason = reason[:2000]
         locked.finished_at = now

@@ -156,8 +156,8 @@ def _disagreement_count_sql() -> str:
 def review_queue(project: Project, state: str = "pending", disagreement_only: bool = False) -> QuerySet[Task]:
     """Tasks to show to reviewers, pending first, most disagreements first, then by id.
 
-    ``pending``: at least one submitted annotation and no gold answer; ``reviewed``: with a
-    gold answer; ``all``: either.
+    ``pending``: at least one submitted annotation and no gold answer, and not a gold check
+    (its answers are known already); ``reviewed``: with a gold answer; ``all``: either.
     """
     if state not in STATES:
         raise ValueError(f"unknown state {state!r}")
@@ -167,7 +167,7 @@ def review_queue(project: Project, state: str = "pending", disagreement_only: bo
         n_disagreements=RawSQL(_disagreement_count_sql(), [], output_field=IntegerField()),
     )
     if state == "pending":
-        tasks = tasks.filter(has_annotations=True, has_gold=False)
+        tasks = tasks.filter(has_annotations=True, has_gold=False, gold_check__isnull=True)
     elif state == "reviewed":
         tasks = tasks.filter(has_gold=True)
     else:

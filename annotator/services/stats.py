@@ -1,6 +1,6 @@
 """Project statistics for managers: progress, throughput per day and annotator, agreement
-per question and sub-dimension, model-vs-human agreement per question, imports and failed
-assets.
+per question and sub-dimension, model-vs-human agreement per question, quality control (each
+annotator's accuracy on gold checks and agreement with peers), imports and failed assets.
 
 The queries live here; the agreement math is in the pure ``annotator.agreement``. A fixed
 number of queries per call; annotations are streamed (only tasks with two or more), so
@@ -13,12 +13,17 @@ from datetime import datetime, time, timedelta
 from itertools import groupby
 
 from django.contrib.auth import get_user_model
-from django.db.models import Aggregate, Count, FloatField, Max, Q
+from django.db.models import Aggregate, Count, F, FloatField, Max, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from ..agreement import AgreementAccumulator, ModelAgreementAccumulator
-from ..models import Annotation, Asset, Assignment, GoldAnswer, Membership, Prediction, Project, Task
+from ..agreement import (
+    AgreementAccumulator,
+    GoldAccuracyAccumulator,
+    ModelAgreementAccumulator,
+    PeerAgreementAccumulator,
+)
+from ..models import Annotation, Asset, Assignment, GoldAnswer, GoldCheck, Membership, Prediction, Project, Task
 
 MAX_DAYS = 365
 FAILED_ASSETS = 50
@@ -42,13 +47,15 @@ def project_stats(project: Project, days: int = 14, now=None) -> dict:
     checklist = project.checklist_version.checklist
     dates = _dates(now, days)
     daily_total, daily_by_user = _daily(project, dates)
+    peers = PeerAgreementAccumulator()
     return {
         "days": days,
         "progress": _progress(project),
         "daily": [{"date": day, "submitted": daily_total.get(day, 0)} for day in dates],
         "annotators": _annotators(project, dates, daily_by_user, now),
-        **_agreement(project, checklist),
+        **_agreement(project, checklist, peers),
         "model_agreement": _model_agreement(project, checklist),
+        "quality": _quality(project, checklist, peers),
         "imports": _imports(project),
         "failed_assets": list(
             Asset.objects.filter(project=project, status=Asset.Status.FAILED)
@@ -65,7 +72,8 @@ def _dates(now, days: int) -> list:
 
 
 def _progress(project: Project) -> dict:
-    tasks = Task.objects.filter(project=project).aggregate(
+    """Counts of the project; gold checks are not among its tasks (see ``quality``)."""
+    tasks = Task.objects.filter(project=project, gold_check__isnull=True).aggregate(
         tasks_total=Count("id", filter=~Q(status=Task.Status.DISABLED)),
         tasks_done=Count("id", filter=Q(status=Task.Status.DONE)),
     )
@@ -147,10 +155,11 @@ def _annotators(project: Project, dates: list, daily_by_user: dict, now) -> list
     return out
 
 
-def _agreement(project: Project, checklist) -> dict:
+def _agreement(project: Project, checklist, peers: PeerAgreementAccumulator | None = None) -> dict:
     """Agreement per question (binary answers where applicable) and per sub-dimension (the
     chosen option's rank: exact agreement and Krippendorff's ordinal alpha), over the
-    submitted annotations of single tasks that have two or more."""
+    submitted annotations of single tasks that have two or more; each task is also fed to
+    ``peers`` (every annotator's agreement with the others of the same task)."""
     questions = checklist.questions
     subs = checklist.sub_dimensions
     by_question = [AgreementAccumulator() for _ in questions]
@@ -166,20 +175,22 @@ def _agreement(project: Project, checklist) -> dict:
     rows = (
         Annotation.objects.filter(project=project, task_id__in=shared)
         .order_by("task_id", "id")
-        .values_list("task_id", "answers", "mask", "options")
+        .values_list("task_id", "answers", "mask", "options", "user_id")
         .iterator(chunk_size=STREAM_CHUNK)
     )
     width = len(questions)
     for _, group in groupby(rows, key=lambda row: row[0]):
         group = list(group)
         vectors = [
-            (answers, mask)
-            for _, answers, mask, _ in group
+            (user_id, answers, mask)
+            for _, answers, mask, _, user_id in group
             if isinstance(answers, list) and isinstance(mask, list) and len(answers) == len(mask) == width
         ]
         for index, accumulator in enumerate(by_question):
-            accumulator.add([int(bool(answers[index])) if mask[index] else None for answers, mask in vectors])
-        chosen = [options if isinstance(options, dict) else {} for *_, options in group]
+            accumulator.add([int(bool(answers[index])) if mask[index] else None for _, answers, mask in vectors])
+        if peers is not None:
+            peers.add(vectors)
+        chosen = [options if isinstance(options, dict) else {} for _, _, _, options, _ in group]
         for sub, rank, accumulator in zip(subs, ranks, by_sub, strict=True):
             accumulator.add([_rank(rank, options.get(sub.key)) for options in chosen])
     return {
@@ -265,6 +276,78 @@ def _model_agreement(project: Project, checklist) -> dict:
             }
             for question, result in zip(questions, accumulator.results(), strict=True)
         ],
+    }
+
+
+def _quality(project: Project, checklist, peers: PeerAgreementAccumulator) -> dict:
+    """Quality control: the project's settings and, per annotator (everyone with a submitted
+    annotation), accuracy on gold checks and agreement with peers.
+
+    Accuracy counts every annotation of a gold-check task made under the check's checklist
+    version (see :class:`annotator.agreement.GoldAccuracyAccumulator`); peer agreement every
+    single task with two or more annotations (:class:`annotator.agreement.PeerAgreementAccumulator`).
+    """
+    gold = GoldAccuracyAccumulator()
+    rows = (
+        Annotation.objects.filter(
+            project=project,
+            task__gold_check__isnull=False,
+            checklist_version_id=F("task__gold_check__checklist_version_id"),
+        )
+        .order_by("id")
+        .values_list(
+            "user_id",
+            "answers",
+            "mask",
+            "options",
+            "task__gold_check__answers",
+            "task__gold_check__mask",
+            "task__gold_check__options",
+        )
+        .iterator(chunk_size=STREAM_CHUNK)
+    )
+    for user_id, answers, mask, options, expected_answers, expected_mask, expected_options in rows:
+        gold.add(
+            user_id,
+            answers if isinstance(answers, list) else [],
+            mask if isinstance(mask, list) else [],
+            options if isinstance(options, dict) else {},
+            expected_answers if isinstance(expected_answers, list) else [],
+            expected_mask if isinstance(expected_mask, list) else [],
+            expected_options if isinstance(expected_options, dict) else {},
+        )
+    user_ids = set(Annotation.objects.filter(project=project).values_list("user_id", flat=True).distinct())
+    user_ids |= gold.annotators() | peers.annotators()
+    names = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
+    subs = checklist.sub_dimensions
+    annotators = []
+    for user_id in sorted(user_ids, key=lambda pk: (names.get(pk, ""), pk)):
+        binary, options, peer = gold.binary(user_id), gold.options(user_id), peers.result(user_id)
+        per_sub = [(sub, gold.sub_dimension(user_id, sub.key)) for sub in subs]
+        annotators.append(
+            {
+                "username": names.get(user_id, ""),
+                "gold_checks": gold.checks(user_id),
+                "gold_answers": binary.n,
+                "gold_accuracy": binary.value,
+                "gold_options": options.n,
+                "gold_option_accuracy": options.value,
+                "gold_sub_dimensions": [
+                    {"key": sub.key, "title": sub.title, "n": rate.n, "accuracy": rate.value}
+                    for sub, rate in per_sub
+                    if rate.n
+                ],
+                "peer_answers": peer.n,
+                "peer_agreement": peer.value,
+            }
+        )
+    return {
+        "gold_check_rate": project.gold_check_rate,
+        "disagreement_threshold": project.disagreement_threshold,
+        "max_extra_annotators": project.max_extra_annotators,
+        "gold_checks": GoldCheck.objects.filter(project=project).count(),
+        "routed_tasks": Task.objects.filter(project=project, extra_annotators__gt=0).count(),
+        "annotators": annotators,
     }
 
 

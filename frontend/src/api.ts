@@ -9,6 +9,8 @@ import type {
   DatasetVersionState,
   ExportRequest,
   ExportStarted,
+  GoldCheck,
+  GoldCheckRequest,
   Job,
   Page,
   Project,
@@ -188,6 +190,16 @@ export const api = {
   /** What changed from version `against` (A) to version `id` (B); both must be ready. */
   datasetDiff: (id: number, against: number, signal?: AbortSignal) =>
     get<DatasetDiff>(`/api/dataset-versions/${id}/diff/?against=${against}`, signal),
+
+  /** The project's gold checks (tasks with known answers), oldest task first. */
+  goldChecks: (projectId: number, offset = 0) =>
+    get<Page<GoldCheck>>(`/api/projects/${projectId}/gold-checks/?limit=100&offset=${offset}`),
+  /** Make a task a gold check (201) or replace its expected answers (200). Managers. */
+  setGoldCheck: (projectId: number, taskId: number, body: GoldCheckRequest) =>
+    post<GoldCheck>(`/api/projects/${projectId}/tasks/${taskId}/gold-check/`, body),
+  /** Make a gold check a normal task again (its annotations stay). Managers. */
+  removeGoldCheck: (projectId: number, taskId: number) =>
+    request<null>("DELETE", `/api/projects/${projectId}/tasks/${taskId}/gold-check/`),
 };
 
 /** A random v4 UUID (crypto.randomUUID is only present in secure contexts). */

@@ -84,6 +84,12 @@ export interface Project {
   lease_seconds: number;
   /** Serve the tasks with the least certain model prediction first. */
   prefer_uncertain?: boolean;
+  /** Quality control: the share of an annotator's claims that serve an unseen gold check (0..1). */
+  gold_check_rate?: number;
+  /** Quality control: ask one more annotator when a task's annotations disagree more than this (0..1); null: off. */
+  disagreement_threshold?: number | null;
+  /** Quality control: at most this many annotators added to one task for disagreement. */
+  max_extra_annotators?: number;
   archived: boolean;
   my_role: Role | null;
   /** In lists: the caller's done / assigned / remaining tasks (as `progress/`'s `mine`). */
@@ -265,6 +271,8 @@ export interface ProjectStats {
   sub_dimensions: { key: string; title: string; dimension: string; n_items: number; percent_agreement: number | null }[];
   /** How the project's latest model agrees with people, per question (absent from older servers). */
   model_agreement?: ModelAgreement;
+  /** Quality control: accuracy on gold checks and agreement with peers (absent from older servers). */
+  quality?: QualityStats;
   imports: { import_job_id: number | null; assets: number; ready: number; failed: number }[];
   failed_assets: { id: number; original_name: string; failure_reason: string }[];
 }
@@ -523,3 +531,64 @@ export interface DatasetDiff {
   /** Question key (q1, q2, … in checklist order) → its counts. */
   questions: Record<string, QuestionDiff>;
 }
+
+// --- quality control: gold checks, accuracy on gold, agreement with peers --------------------
+
+/** One annotator's option accuracy on the gold checks, for one sub-dimension. */
+export interface GoldSubDimensionAccuracy {
+  key: string;
+  title: string;
+  /** Gold checks whose expected answer chose an option here. */
+  n: number;
+  accuracy: number | null;
+}
+
+export interface AnnotatorQuality {
+  username: string;
+  /** Annotations of gold-check tasks. */
+  gold_checks: number;
+  /** Binary answers compared with the expected ones (questions the expected answer applies). */
+  gold_answers: number;
+  /** Share of those answered as expected (0..1); null without any. */
+  gold_accuracy: number | null;
+  gold_options: number;
+  /** Share of the expected sub-dimension options chosen (0..1). */
+  gold_option_accuracy: number | null;
+  gold_sub_dimensions: GoldSubDimensionAccuracy[];
+  /** Comparisons with the other annotators of the same tasks. */
+  peer_answers: number;
+  /** Share of those with the same answer (0..1). */
+  peer_agreement: number | null;
+}
+
+export interface QualityStats {
+  gold_check_rate: number;
+  disagreement_threshold: number | null;
+  max_extra_annotators: number;
+  /** Tasks used as gold checks. */
+  gold_checks: number;
+  /** Tasks that got an extra annotator because their annotations disagreed. */
+  routed_tasks: number;
+  annotators: AnnotatorQuality[];
+}
+
+/** A task whose expected answers are known, served unseen among normal tasks. */
+export interface GoldCheck {
+  task: number;
+  asset: number;
+  checklist_version: number;
+  options: Record<string, number>;
+  answers: number[];
+  mask: number[];
+  comment: string;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+  /** Annotations of the task so far. */
+  annotations: number;
+}
+
+/** Expected answers of a gold check: the options, or a copy of the task's reviewed gold answer. */
+export type GoldCheckRequest =
+  | { options: Record<string, number>; comment?: string }
+  | { from_gold_answer: true; comment?: string };

@@ -52,6 +52,7 @@ def test_stats_shape_progress_daily_and_annotators(busy):
         "questions",
         "sub_dimensions",
         "model_agreement",
+        "quality",
         "imports",
         "failed_assets",
     }

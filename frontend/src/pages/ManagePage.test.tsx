@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import ManagePage from "./ManagePage";
 import { renderAt } from "../test/render";
-import type { Job, ProjectStats } from "../types";
+import type { Job, ProjectStats, QualityStats } from "../types";
 
 const PROJECT = {
   id: 7,
@@ -66,6 +66,7 @@ function stats(days: number): ProjectStats {
         { key: "q4", text: "Is there lighting?", n: 0, accuracy: null, brier: null, mean_p_human: null },
       ],
     },
+    ...(quality ? { quality } : {}),
     imports: [{ import_job_id: 4, assets: 120, ready: 118, failed: 2 }],
     failed_assets: [
       { id: 51, original_name: "broken.png", failure_reason: "The file is not an image (cannot identify image file)." },
@@ -74,6 +75,55 @@ function stats(days: number): ProjectStats {
   };
 }
 
+const QUALITY: QualityStats = {
+  gold_check_rate: 0.1,
+  disagreement_threshold: 0.25,
+  max_extra_annotators: 1,
+  gold_checks: 5,
+  routed_tasks: 2,
+  annotators: [
+    {
+      username: "alice",
+      gold_checks: 4,
+      gold_answers: 40,
+      gold_accuracy: 0.9,
+      gold_options: 20,
+      gold_option_accuracy: 0.85,
+      gold_sub_dimensions: [
+        { key: "clarity", title: "Clarity", n: 4, accuracy: 1 },
+        { key: "lighting", title: "Lighting", n: 4, accuracy: 0.5 },
+      ],
+      peer_answers: 120,
+      peer_agreement: 0.8,
+    },
+    {
+      username: "bob",
+      gold_checks: 3,
+      gold_answers: 30,
+      gold_accuracy: 0.6,
+      gold_options: 15,
+      gold_option_accuracy: 0.533,
+      gold_sub_dimensions: [
+        { key: "clarity", title: "Clarity", n: 3, accuracy: 0.333 },
+        { key: "lighting", title: "Lighting", n: 3, accuracy: 1 },
+      ],
+      peer_answers: 90,
+      peer_agreement: 0.7,
+    },
+    {
+      username: "carol",
+      gold_checks: 0,
+      gold_answers: 0,
+      gold_accuracy: null,
+      gold_options: 0,
+      gold_option_accuracy: null,
+      gold_sub_dimensions: [],
+      peer_answers: 10,
+      peer_agreement: 0.95,
+    },
+  ],
+};
+
 const JOBS: Job[] = [
   { id: 4, kind: "import", state: "succeeded", progress: 1, message: "120 assets, 2 failed", created_at: "2025-11-20T08:00:00Z" },
   { id: 5, kind: "prefill", state: "running", progress: 0.426, message: "", created_at: "2025-11-25T08:00:00Z" },
@@ -81,6 +131,7 @@ const JOBS: Job[] = [
 
 let urls: string[];
 let statsStatus: number;
+let quality: QualityStats | undefined;
 
 const json = (data: unknown, status = 200) =>
   new Response(JSON.stringify(data), { status, headers: { "Content-Type": "application/json" } });
@@ -88,6 +139,7 @@ const json = (data: unknown, status = 200) =>
 beforeEach(() => {
   urls = [];
   statsStatus = 200;
+  quality = QUALITY;
   vi.stubGlobal(
     "fetch",
     vi.fn(async (input: RequestInfo | URL) => {
@@ -201,6 +253,58 @@ describe("ManagePage", () => {
       "0.31",
       "51%",
     ]);
+  });
+
+  it("shows each annotator's accuracy on gold checks and agreement with peers, least accurate first", async () => {
+    await ready();
+    const section = screen.getByRole("region", { name: "Annotator quality" });
+    expect(within(section).getByTestId("quality-summary")).toHaveTextContent(
+      "5 gold checks (tasks with known answers), served unseen in 10% of the claims. Tasks whose annotations " +
+        "disagree on more than 25% of the compared answers get up to 1 more annotator (2 so far).",
+    );
+    const table = within(section).getByRole("table", { name: /accuracy on gold checks and agreement with peers/ });
+    const rows = within(table).getAllByRole("row").slice(1);
+    expect(rows.map((r) => r.getAttribute("data-annotator"))).toEqual(["bob", "alice", "carol"]);
+    const cells = (row: HTMLElement) => within(row).getAllByRole("cell").map((c) => c.textContent);
+    expect(cells(rows[0])).toEqual(["3", "60%", "53%", "Clarity 33% (3)", "70%", "90"]);
+    expect(cells(rows[1])).toEqual(["4", "90%", "85%", "Lighting 50% (4)", "80%", "120"]);
+    expect(cells(rows[2])).toEqual(["0", "—", "—", "—", "95%", "10"]); // no gold check answered yet
+    expect(within(rows[0]).getAllByRole("cell")[1]).toHaveAttribute("title", "30 answers compared");
+
+    // Charts: carol has no gold accuracy, so two bars there and three for peers.
+    expect(
+      within(section).getByRole("img", { name: /Answer accuracy on gold checks per annotator: 2 bars, highest 90% \(alice\), lowest 60%/ }),
+    ).toBeInTheDocument();
+    expect(
+      within(section).getByRole("img", { name: /Agreement with peers per annotator: 3 bars, highest 95% \(carol\), lowest 70%/ }),
+    ).toBeInTheDocument();
+  });
+
+  it("shows the chart's numbers as a table on request", async () => {
+    const user = userEvent.setup();
+    await ready();
+    const section = screen.getByRole("region", { name: "Annotator quality" });
+    await user.click(within(section).getByRole("button", { name: /Show data\s*for Answer accuracy on gold checks/ }));
+    const data = within(section).getByRole("table", { name: "Answer accuracy on gold checks per annotator" });
+    expect(within(data).getAllByRole("row").slice(1).map((r) => r.textContent)).toEqual(["bob60%", "alice90%"]);
+  });
+
+  it("says when routing is off and nobody has submitted", async () => {
+    quality = { ...QUALITY, disagreement_threshold: null, gold_checks: 1, gold_check_rate: 0.25, annotators: [] };
+    await ready();
+    const section = screen.getByRole("region", { name: "Annotator quality" });
+    expect(within(section).getByTestId("quality-summary")).toHaveTextContent(
+      "1 gold check (tasks with known answers), served unseen in 25% of the claims. Routing disagreements is off.",
+    );
+    expect(within(section).getByText("No annotator has submitted yet.")).toBeInTheDocument();
+    expect(within(section).queryByRole("table")).toBeNull();
+  });
+
+  it("leaves the quality section out for a server without it", async () => {
+    quality = undefined;
+    await ready();
+    expect(screen.queryByRole("region", { name: "Annotator quality" })).toBeNull();
+    expect(screen.getByRole("region", { name: "Model vs human" })).toBeInTheDocument();
   });
 
   it("shows jobs and failed assets with their reasons", async () => {
