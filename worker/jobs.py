@@ -54,6 +54,9 @@ RUNNERS: dict[str, str] = {
     Kind.PUSH: "worker.exporting.run_push",
 }
 ON_SUCCESS: dict[str, str] = {Kind.IMPORT: "worker.prefill.auto_prefill_after_import"}
+# kind → what to do in the transaction that ends a job of that kind failed or cancelled, whoever
+# ends it: its runner, the sweep after its worker was lost, a cancel before it started.
+ON_GIVE_UP: dict[str, str] = {Kind.EXPORT: "worker.exporting.export_gave_up"}
 
 DISPATCH_AFTER = timedelta(minutes=5)  # a queued job not picked up by then is sent again
 STALE_AFTER = timedelta(minutes=10)  # a running job silent for this long lost its worker
@@ -316,7 +319,23 @@ def _finish(job: Job, state: str, *, now=None, message: str | None = None, error
     if error:
         job.error = error
     _append_log(job, log or f"{state}{': ' + message if message else ''}", now=now)
+    if state in (State.FAILED, State.CANCELLED):
+        _give_up(job)
     job.save()
+
+
+def _give_up(job: Job) -> None:
+    """Run the kind's give-up hook in a savepoint of the finishing transaction (what the job
+    owns must not stay "in progress" when no worker will finish it); its failure is logged."""
+    hook = ON_GIVE_UP.get(job.kind)
+    if not hook:
+        return
+    try:
+        with transaction.atomic():
+            import_string(hook)(job)
+    except Exception as exc:
+        logger.exception("the give-up hook of job %s failed", job.pk)
+        _append_log(job, f"clean-up after {job.state} failed: {type(exc).__name__}: {str(exc)[:300]}")
 
 
 def _requeue_after_error(job_id: int, token: int, exc: BaseException) -> tuple[str, int] | None:
