@@ -12,12 +12,12 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator import permissions as perms
 from annotator.models import Asset, Project
+from annotator.pagination import Pagination
 
 from . import refit
 from .models import AssetScore, RefitPolicy, WeightSet
@@ -120,7 +120,7 @@ class RefitRequestSerializer(serializers.Serializer):
 
 class RefitPolicySerializer(serializers.Serializer):
     enabled = serializers.BooleanField()
-    min_new_pairs = serializers.IntegerField(min_value=1)
+    min_new_pairs = serializers.IntegerField(min_value=1, max_value=2_147_483_647)  # the column's range
     settings = serializers.DictField()
     new_pairs = serializers.IntegerField(read_only=True)
     last_fit_at = serializers.DateTimeField(read_only=True, allow_null=True)
@@ -150,7 +150,7 @@ class WeightSetListView(APIView):
             if status_filter not in WeightSet.Status.values:
                 raise ValidationError({"status": [f"Must be one of {', '.join(WeightSet.Status.values)}."]})
             rows = rows.filter(status=status_filter)
-        paginator = LimitOffsetPagination()
+        paginator = Pagination()
         page = paginator.paginate_queryset(rows, request, view=self)
         return paginator.get_paginated_response(WeightSetSerializer(page, many=True).data)
 
@@ -368,7 +368,7 @@ class ScoresView(APIView):
             if ws
             else AssetScore.objects.none()
         )
-        paginator = LimitOffsetPagination()
+        paginator = Pagination()
         page = paginator.paginate_queryset(rows, request, view=self)
         results = [
             {
