@@ -111,6 +111,7 @@ WHITENOISE_USE_FINDERS = True  # serve a fresh build without collectstatic (embe
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # Published dataset versions (export jobs write here; downloads are served from here).
 VR_DATASETS_ROOT = Path(os.environ.get("VR_DATASETS_ROOT", VAR_DIR / "datasets"))
+VR_MODELS_ROOT = Path(os.environ.get("VR_MODELS_ROOT", VAR_DIR / "models"))  # fine-tuned models (research jobs)
 # Optional: a Hugging Face token with write access, for pushing dataset versions to the Hub.
 HF_TOKEN = os.environ.get("HF_TOKEN", "")
 # Media is never served as public static files: it goes through a view that checks project

@@ -44,6 +44,8 @@ TASKS: dict[str, str] = {
     Kind.SCORE: "worker.tasks.run_score_job",
     Kind.EXPORT: "worker.tasks.run_export_job",
     Kind.PUSH: "worker.tasks.run_push_job",
+    Kind.FINETUNE: "worker.tasks.run_finetune_job",
+    Kind.EVALUATE: "worker.tasks.run_evaluate_job",
 }
 RUNNERS: dict[str, str] = {
     Kind.IMPORT: "worker.importing.run_import",
@@ -52,6 +54,8 @@ RUNNERS: dict[str, str] = {
     Kind.SCORE: "worker.refit.run_score",
     Kind.EXPORT: "worker.exporting.run_export",
     Kind.PUSH: "worker.exporting.run_push",
+    Kind.FINETUNE: "worker.finetune.run_finetune",
+    Kind.EVALUATE: "worker.evaluating.run_evaluate",
 }
 ON_SUCCESS: dict[str, str] = {Kind.IMPORT: "worker.prefill.auto_prefill_after_import"}
 # kind → what to do in the transaction that ends a job of that kind failed or cancelled, whoever

@@ -58,6 +58,18 @@ def run_push_job(self, job_id: int) -> str:
     return jobs.execute(int(job_id), task_id=self.request.id or "")
 
 
+@shared_task(bind=True, name="worker.tasks.run_finetune_job", acks_late=True, **RETRY)
+def run_finetune_job(self, job_id: int) -> str:
+    """Run fine-tune job ``job_id``: LoRA on a dataset version, merged into a new model (its base's queue)."""
+    return jobs.execute(int(job_id), task_id=self.request.id or "")
+
+
+@shared_task(bind=True, name="worker.tasks.run_evaluate_job", acks_late=True, **RETRY)
+def run_evaluate_job(self, job_id: int) -> str:
+    """Run evaluate job ``job_id``: a model and/or weight set on a dataset version's test split."""
+    return jobs.execute(int(job_id), task_id=self.request.id or "")
+
+
 @shared_task(bind=True, name="worker.tasks.refit_weights", **RETRY)
 def refit_weights(self) -> dict:
     """Beat: start refits where enough new pair ratings arrived (per project refit policy) and

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from . import views, views_exports, views_weights
+from . import views, views_exports, views_research, views_weights
 
 router = DefaultRouter()
 router.include_root_view = False
@@ -39,5 +39,8 @@ urlpatterns = [
     path("projects/<int:project_id>/compare/", views_weights.CompareView.as_view(), name="project-compare"),
     path("exports/", views_exports.ExportView.as_view(), name="exports"),
     path("dataset-versions/<int:pk>/push/", views_exports.PushView.as_view(), name="dataset-version-push"),
+    path("finetune/", views_research.FinetuneView.as_view(), name="finetune"),
+    path("evaluate/", views_research.EvaluateView.as_view(), name="evaluate"),
+    path("evaluations/", views_research.EvaluationListView.as_view(), name="evaluations"),
     path("", include(router.urls)),
 ]

@@ -51,7 +51,7 @@ def test_illegal_transitions_are_refused(image_project):
     with pytest.raises(jobs.JobError, match="cannot go from succeeded to running"):
         jobs._check_transition(job, Job.State.RUNNING)
     with pytest.raises(jobs.JobError, match="not implemented"):
-        jobs.create_job(Job.Kind.FINETUNE, {}, project=image_project)
+        jobs.create_job("nope", {}, project=image_project)
 
 
 # --- the outbox and the sweep ---------------------------------------------------------------------
