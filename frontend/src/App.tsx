@@ -10,6 +10,7 @@ import ReviewPage from "./pages/ReviewPage";
 import ManagePage from "./pages/ManagePage";
 import WeightsPage from "./pages/WeightsPage";
 import DatasetsPage from "./pages/DatasetsPage";
+import JobsPage from "./pages/JobsPage";
 
 export default function App() {
   const [user, setUser] = useState<User | null | undefined>(undefined);
@@ -67,6 +68,7 @@ export default function App() {
           <Route path="/projects/:projectId/review" element={<ReviewPage />} />
           <Route path="/projects/:projectId/manage" element={<ManagePage />} />
           <Route path="/projects/:projectId/weights" element={<WeightsPage />} />
+          <Route path="/projects/:projectId/jobs" element={<JobsPage />} />
           <Route path="/datasets" element={<DatasetsPage />} />
           <Route path="*" element={<p className="empty">No such page. <Link to="/projects">Your projects</Link></p>} />
         </Routes>

@@ -8,10 +8,16 @@ import type {
   DatasetVersion,
   DatasetVersionState,
   ExportRequest,
+  EvaluateRequest,
   ExportStarted,
+  FinetuneRequest,
   GoldCheck,
   GoldCheckRequest,
   Job,
+  JobDetail,
+  JobFilter,
+  JobSummary,
+  ModelSpec,
   Page,
   Project,
   ProjectStats,
@@ -200,6 +206,28 @@ export const api = {
   /** Make a gold check a normal task again (its annotations stay). Managers. */
   removeGoldCheck: (projectId: number, taskId: number) =>
     request<null>("DELETE", `/api/projects/${projectId}/tasks/${taskId}/gold-check/`),
+
+  /** A page of the project's jobs, newest first, of one kind and/or state. */
+  jobList: (projectId: number, filter: JobFilter = {}, offset = 0, limit = 50) =>
+    get<Page<JobSummary>>(
+      `/api/jobs/?project=${projectId}&limit=${limit}&offset=${offset}` +
+        (filter.kind ? `&kind=${filter.kind}` : "") +
+        (filter.state ? `&state=${filter.state}` : ""),
+    ),
+  /** One job with its params, result, error, log tail and links. */
+  jobDetail: (id: number, signal?: AbortSignal) => get<JobDetail>(`/api/jobs/${id}/`, signal),
+  /** Ask a queued or running job to stop (400 when it has finished). */
+  cancelJob: (id: number) => post<JobDetail>(`/api/jobs/${id}/cancel/`),
+  /** Run a failed or cancelled job again (400 otherwise). */
+  retryJob: (id: number) => post<JobDetail>(`/api/jobs/${id}/retry/`),
+  /** The models the server can run. */
+  models: () => get<Page<ModelSpec>>("/api/models/?limit=100"),
+  /** Ready dataset versions, newest first: what research jobs train and evaluate on. */
+  readyDatasetVersions: () => get<Page<DatasetVersion>>("/api/dataset-versions/?state=ready&limit=100"),
+  /** Start fine-tuning a model on a dataset version (202: the job to follow). */
+  startFinetune: (body: FinetuneRequest) => post<Job>("/api/finetune/", body),
+  /** Start evaluating a model and/or a weight set on a dataset version (202: the job to follow). */
+  startEvaluate: (body: EvaluateRequest) => post<Job>("/api/evaluate/", body),
 };
 
 /** A random v4 UUID (crypto.randomUUID is only present in secure contexts). */

@@ -331,9 +331,10 @@ describe("ManagePage", () => {
     expect(await screen.findByRole("img", { name: /last 30 days: 30 bars/ })).toBeInTheDocument();
   });
 
-  it("links to the weights for managers", async () => {
+  it("links to the weights and the jobs for managers", async () => {
     await ready();
     expect(await screen.findByRole("link", { name: "Weights" })).toHaveAttribute("href", "/projects/7/weights");
+    expect(screen.getByRole("link", { name: "Jobs" })).toHaveAttribute("href", "/projects/7/jobs");
   });
 
   it("shows the server's error", async () => {

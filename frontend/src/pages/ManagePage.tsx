@@ -374,6 +374,11 @@ export default function ManagePage() {
             Weights
           </Link>
         )}
+        {project && ["manager", "researcher", "admin"].includes(project.my_role ?? "") && (
+          <Link className="button" to={`/projects/${projectId}/jobs`}>
+            Jobs
+          </Link>
+        )}
       </div>
 
       {statsError && (

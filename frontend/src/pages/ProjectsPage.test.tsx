@@ -37,7 +37,7 @@ afterEach(() => {
 });
 
 describe("ProjectsPage", () => {
-  it("offers the weights and the datasets to managers and researchers, next to the statistics", async () => {
+  it("offers the weights, the jobs and the datasets to managers and researchers, next to the statistics", async () => {
     render(
       <MemoryRouter>
         <ProjectsPage />
@@ -48,13 +48,17 @@ describe("ProjectsPage", () => {
       within(screen.getByTestId(`project-${id}`))
         .queryAllByRole("link")
         .map((a) => a.textContent);
-    expect(links(1)).toEqual(["Start annotating", "Review", "Statistics", "Weights", "Datasets"]);
-    expect(links(2)).toEqual(["Statistics", "Weights", "Datasets"]);
+    expect(links(1)).toEqual(["Start annotating", "Review", "Statistics", "Weights", "Jobs", "Datasets"]);
+    expect(links(2)).toEqual(["Statistics", "Weights", "Jobs", "Datasets"]);
     expect(links(3)).toEqual(["Start annotating", "Review", "Statistics"]);
     expect(links(4)).toEqual(["Start annotating"]);
     expect(within(screen.getByTestId("project-2")).getByRole("link", { name: "Weights" })).toHaveAttribute(
       "href",
       "/projects/2/weights",
+    );
+    expect(within(screen.getByTestId("project-2")).getByRole("link", { name: "Jobs" })).toHaveAttribute(
+      "href",
+      "/projects/2/jobs",
     );
     expect(within(screen.getByTestId("project-2")).getByRole("link", { name: "Datasets" })).toHaveAttribute(
       "href",

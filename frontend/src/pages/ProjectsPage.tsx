@@ -8,6 +8,7 @@ const canAnnotate = (role: string | null) => ["annotator", "reviewer", "manager"
 const canReview = (role: string | null) => ["reviewer", "manager", "admin"].includes(role ?? "");
 const canSeeStats = (role: string | null) => ["reviewer", "manager", "researcher", "admin"].includes(role ?? "");
 const canSeeWeights = (role: string | null) => ["manager", "researcher", "admin"].includes(role ?? "");
+const canSeeJobs = canSeeWeights;
 const canExport = canSeeWeights;
 
 export default function ProjectsPage() {
@@ -92,6 +93,11 @@ export default function ProjectsPage() {
                 {canSeeWeights(p.my_role) && (
                   <Link className="button" to={`/projects/${p.id}/weights`}>
                     Weights
+                  </Link>
+                )}
+                {canSeeJobs(p.my_role) && (
+                  <Link className="button" to={`/projects/${p.id}/jobs`}>
+                    Jobs
                   </Link>
                 )}
                 {canExport(p.my_role) && (
