@@ -21,6 +21,7 @@ import type {
   Page,
   Project,
   ProjectStats,
+  QualitySettings,
   RefitPolicy,
   RefitSettings,
   ReviewItem,
@@ -206,6 +207,19 @@ export const api = {
   /** Make a gold check a normal task again (its annotations stay). Managers. */
   removeGoldCheck: (projectId: number, taskId: number) =>
     request<null>("DELETE", `/api/projects/${projectId}/tasks/${taskId}/gold-check/`),
+  /** The task ids of all the project's gold checks (every page). Reviewers, managers, researchers. */
+  goldCheckTaskIds: async (projectId: number, signal?: AbortSignal): Promise<number[]> => {
+    const ids: number[] = [];
+    for (let offset = 0; ; ) {
+      const page = await get<Page<GoldCheck>>(`/api/projects/${projectId}/gold-checks/?limit=1000&offset=${offset}`, signal);
+      ids.push(...page.results.map((g) => g.task));
+      offset += page.results.length;
+      if (!page.next || !page.results.length) return ids;
+    }
+  },
+  /** Change the project's quality-control settings (managers; 400 names the field). */
+  updateQualitySettings: (projectId: number, settings: Partial<QualitySettings>) =>
+    request<Project>("PATCH", `/api/projects/${projectId}/`, settings),
 
   /** A page of the project's jobs, newest first, of one kind and/or state. */
   jobList: (projectId: number, filter: JobFilter = {}, offset = 0, limit = 50) =>

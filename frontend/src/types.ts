@@ -588,6 +588,16 @@ export interface GoldCheck {
   annotations: number;
 }
 
+/** The project's quality-control settings (`PATCH /api/projects/:id/`, managers; 400 names the field). */
+export interface QualitySettings {
+  /** 0..1: share of an annotator's claims that serve a gold check they never had; 0 serves none. */
+  gold_check_rate: number;
+  /** 0..1: ask one more annotator when a task's annotations disagree more than this; null: off. */
+  disagreement_threshold: number | null;
+  /** 0..10: at most this many annotators added to one task for disagreement. */
+  max_extra_annotators: number;
+}
+
 /** Expected answers of a gold check: the options, or a copy of the task's reviewed gold answer. */
 export type GoldCheckRequest =
   | { options: Record<string, number>; comment?: string }

@@ -1,5 +1,6 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
+import axe from "axe-core";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import ManagePage from "./ManagePage";
 import { renderAt } from "../test/render";
@@ -130,6 +131,9 @@ const JOBS: Job[] = [
 ];
 
 let urls: string[];
+let project: Record<string, unknown>;
+let patches: unknown[];
+let patchResponse: (body: Record<string, unknown>) => Response;
 let statsStatus: number;
 let quality: QualityStats | undefined;
 
@@ -138,14 +142,25 @@ const json = (data: unknown, status = 200) =>
 
 beforeEach(() => {
   urls = [];
+  project = PROJECT;
+  patches = [];
+  patchResponse = (body) => {
+    project = { ...project, ...body };
+    return json(project);
+  };
   statsStatus = 200;
   quality = QUALITY;
   vi.stubGlobal(
     "fetch",
-    vi.fn(async (input: RequestInfo | URL) => {
+    vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
       const url = String(input);
       urls.push(url);
-      if (url === "/api/projects/7/") return json(PROJECT);
+      if (url === "/api/projects/7/" && init?.method === "PATCH") {
+        const body = JSON.parse(String(init.body));
+        patches.push(body);
+        return patchResponse(body);
+      }
+      if (url === "/api/projects/7/") return json(project);
       if (url === "/api/jobs/?project=7&limit=50") return json({ count: 2, next: null, previous: null, results: JOBS });
       const m = url.match(/^\/api\/projects\/7\/stats\/\?days=(\d+)$/);
       if (m) {
@@ -342,5 +357,138 @@ describe("ManagePage", () => {
     renderPage();
     expect(await screen.findByRole("alert")).toHaveTextContent("You may not see the statistics of this project.");
     expect(screen.queryByRole("heading", { name: "Progress" })).toBeNull();
+  });
+
+  describe("quality control settings", () => {
+    const WITH_SETTINGS = { ...PROJECT, gold_check_rate: 0.1, disagreement_threshold: 0.25, max_extra_annotators: 1 };
+    const form = () => screen.findByRole("form", { name: "Quality control settings" });
+
+    it("is for managers only", async () => {
+      project = { ...WITH_SETTINGS, my_role: "reviewer" };
+      await ready();
+      await screen.findByRole("heading", { level: 1, name: "Statistics: Street photos batch 1" });
+      expect(screen.queryByRole("form", { name: "Quality control settings" })).toBeNull();
+    });
+
+    it("is left out for a server without the settings", async () => {
+      await ready();
+      await screen.findByRole("heading", { level: 1, name: "Statistics: Street photos batch 1" });
+      expect(screen.queryByRole("form", { name: "Quality control settings" })).toBeNull();
+    });
+
+    it("shows the settings as percentages and saves them as shares", async () => {
+      project = WITH_SETTINGS;
+      const user = userEvent.setup();
+      await ready();
+      const f = await form();
+      const rate = within(f).getByLabelText("Gold check rate (%)");
+      const routing = within(f).getByRole("checkbox", { name: "Route disagreements" });
+      const threshold = within(f).getByLabelText("Disagreement threshold (%)");
+      const extra = within(f).getByLabelText("Max extra annotators");
+      expect(rate).toHaveValue(10);
+      expect(routing).toBeChecked();
+      expect(threshold).toHaveValue(25);
+      expect(extra).toHaveValue(1);
+
+      await user.clear(rate);
+      await user.type(rate, "7");
+      await user.clear(threshold);
+      await user.type(threshold, "30");
+      await user.clear(extra);
+      await user.type(extra, "2");
+      await user.click(within(f).getByRole("button", { name: "Save settings" }));
+      await waitFor(() => expect(patches).toHaveLength(1));
+      expect(patches[0]).toEqual({ gold_check_rate: 0.07, disagreement_threshold: 0.3, max_extra_annotators: 2 });
+      expect(await within(f).findByRole("status")).toHaveTextContent(
+        "Saved: gold checks in 7% of the claims, up to 2 more annotators above 30% disagreement.",
+      );
+      // The quality section shows the new settings.
+      expect(screen.getByTestId("quality-summary")).toHaveTextContent(
+        "served unseen in 7% of the claims. Tasks whose annotations disagree on more than 30% of the compared " +
+          "answers get up to 2 more annotators",
+      );
+    });
+
+    it("turns routing off with null", async () => {
+      project = WITH_SETTINGS;
+      const user = userEvent.setup();
+      await ready();
+      const f = await form();
+      await user.click(within(f).getByRole("checkbox", { name: "Route disagreements" }));
+      expect(within(f).getByLabelText("Disagreement threshold (%)")).toBeDisabled();
+      await user.click(within(f).getByRole("button", { name: "Save settings" }));
+      await waitFor(() => expect(patches).toHaveLength(1));
+      expect(patches[0]).toEqual({ gold_check_rate: 0.1, disagreement_threshold: null, max_extra_annotators: 1 });
+      expect(await within(f).findByRole("status")).toHaveTextContent(
+        "Saved: gold checks in 10% of the claims, routing disagreements off.",
+      );
+      expect(screen.getByTestId("quality-summary")).toHaveTextContent("Routing disagreements is off.");
+    });
+
+    it("checks the values before sending", async () => {
+      project = { ...WITH_SETTINGS, disagreement_threshold: null };
+      const user = userEvent.setup();
+      await ready();
+      const f = await form();
+      const rate = within(f).getByLabelText("Gold check rate (%)");
+      const extra = within(f).getByLabelText("Max extra annotators");
+      expect(within(f).getByLabelText("Disagreement threshold (%)")).toBeDisabled();
+      await user.clear(rate);
+      await user.type(rate, "150");
+      await user.click(within(f).getByRole("checkbox", { name: "Route disagreements" }));
+      await user.clear(extra);
+      await user.type(extra, "11");
+      await user.click(within(f).getByRole("button", { name: "Save settings" }));
+      expect(rate).toHaveAttribute("aria-invalid", "true");
+      expect(rate).toHaveAccessibleDescription(/Enter a percentage from 0 to 100\./);
+      const threshold = within(f).getByLabelText("Disagreement threshold (%)");
+      expect(threshold).toHaveAttribute("aria-invalid", "true");
+      expect(threshold).toHaveAccessibleDescription(/or turn routing off/);
+      expect(extra).toHaveAttribute("aria-invalid", "true");
+      expect(extra).toHaveAccessibleDescription(/Enter a whole number from 0 to 10\./);
+      expect(patches).toHaveLength(0);
+    });
+
+    it("shows the server's messages beside their fields", async () => {
+      project = WITH_SETTINGS;
+      patchResponse = () =>
+        json(
+          {
+            detail: "max_extra_annotators: Ensure this value is less than or equal to 10.",
+            errors: { max_extra_annotators: ["Ensure this value is less than or equal to 10."] },
+          },
+          400,
+        );
+      const user = userEvent.setup();
+      await ready();
+      const f = await form();
+      await user.click(within(f).getByRole("button", { name: "Save settings" }));
+      expect(await within(f).findByRole("alert")).toHaveTextContent(
+        "Not saved: max_extra_annotators: Ensure this value is less than or equal to 10.",
+      );
+      const extra = within(f).getByLabelText("Max extra annotators");
+      expect(extra).toHaveAttribute("aria-invalid", "true");
+      expect(extra).toHaveAccessibleDescription(/Ensure this value is less than or equal to 10\./);
+      expect(within(f).getByLabelText("Gold check rate (%)")).not.toHaveAttribute("aria-invalid");
+      expect(within(f).getByRole("status")).toBeEmptyDOMElement();
+    });
+
+    it("has no axe violations", async () => {
+      project = WITH_SETTINGS;
+      patchResponse = () =>
+        json({ detail: "gold_check_rate: bad", errors: { gold_check_rate: ["bad"] } }, 400);
+      const user = userEvent.setup();
+      const { container } = renderPage();
+      await screen.findByRole("heading", { name: "Progress" });
+      const f = await form();
+      const check = async () => {
+        const results = await axe.run(container, { rules: { "color-contrast": { enabled: false } } });
+        return results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+      };
+      expect(await check()).toEqual([]);
+      await user.click(within(f).getByRole("button", { name: "Save settings" }));
+      await within(f).findByRole("alert");
+      expect(await check()).toEqual([]);
+    });
   });
 });

@@ -2,6 +2,7 @@ import { useEffect, useId, useMemo, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { api } from "../api";
 import BarChart from "../components/BarChart";
+import QualitySettingsForm from "../components/manage/QualitySettingsForm";
 import type { AnnotatorQuality, Job, ModelAgreement, Project, ProjectStats, QualityStats } from "../types";
 
 // Project statistics for managers, reviewers and researchers: progress, daily throughput,
@@ -340,6 +341,25 @@ export default function ManagePage() {
   const subTitles = useMemo(() => new Map((stats?.sub_dimensions ?? []).map((s) => [s.key, s.title])), [stats]);
   const subTitle = useMemo(() => (key: string) => subTitles.get(key) ?? key, [subTitles]);
 
+  /** A saved project: its settings also show in the quality section. */
+  const projectSaved = (p: Project) => {
+    setProject(p);
+    setStats((s) =>
+      s?.quality
+        ? {
+            ...s,
+            quality: {
+              ...s.quality,
+              gold_check_rate: p.gold_check_rate ?? s.quality.gold_check_rate,
+              disagreement_threshold:
+                p.disagreement_threshold !== undefined ? p.disagreement_threshold : s.quality.disagreement_threshold,
+              max_extra_annotators: p.max_extra_annotators ?? s.quality.max_extra_annotators,
+            },
+          }
+        : s,
+    );
+  };
+
   if (!Number.isFinite(projectId)) return <p role="alert" className="error">No such project.</p>;
 
   const progress = stats?.progress;
@@ -539,6 +559,11 @@ export default function ManagePage() {
 
           {stats.quality && <QualitySection quality={stats.quality} />}
         </>
+      )}
+
+      {/* Managers; a server without the settings (older) leaves the form out. */}
+      {project && ["manager", "admin"].includes(project.my_role ?? "") && project.gold_check_rate !== undefined && (
+        <QualitySettingsForm key={project.id} project={project} onSaved={projectSaved} />
       )}
 
       <section aria-labelledby="imports-title" className="card manage-section">

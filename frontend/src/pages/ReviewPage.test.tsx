@@ -1,5 +1,6 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
+import axe from "axe-core";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import ReviewPage from "./ReviewPage";
 import { renderAt } from "../test/render";
@@ -138,6 +139,10 @@ interface Call {
 }
 
 let calls: Call[];
+let project: typeof PROJECT;
+/** Task ids of the project's gold checks (what GET gold-checks/ lists). */
+let goldCheckIds: number[];
+let goldCheckResponse: (method: string, taskId: number, body: unknown) => Response;
 let reviewResponse: (url: string, body: Record<string, unknown>) => Response;
 let items: ReviewItem[];
 
@@ -157,6 +162,16 @@ function page(results: ReviewItem[], offset: number) {
 
 beforeEach(() => {
   calls = [];
+  project = PROJECT;
+  goldCheckIds = [];
+  goldCheckResponse = (method, taskId) => {
+    if (method === "DELETE") {
+      goldCheckIds = goldCheckIds.filter((id) => id !== taskId);
+      return new Response(null, { status: 204 });
+    }
+    goldCheckIds = [...goldCheckIds, taskId];
+    return json({ task: taskId, asset: 2, checklist_version: 3, options: {}, answers: [], mask: [], comment: "", created_by: "mia", created_at: "", updated_at: "", annotations: 2 }, 201);
+  };
   items = [ITEM_1, ITEM_2];
   more = false;
   reviewResponse = (url, body) => {
@@ -187,7 +202,13 @@ beforeEach(() => {
       const method = init?.method ?? "GET";
       const body = init?.body ? JSON.parse(String(init.body)) : undefined;
       calls.push({ method, url, body });
-      if (url === "/api/projects/7/") return json(PROJECT);
+      if (url === "/api/projects/7/") return json(project);
+      if (url.startsWith("/api/projects/7/gold-checks/")) {
+        const results = goldCheckIds.map((task) => ({ task, asset: task, checklist_version: 3, options: {}, answers: [], mask: [], comment: "", created_by: "mia", created_at: "", updated_at: "", annotations: 2 }));
+        return json({ count: results.length, next: null, previous: null, results });
+      }
+      const gc = url.match(/^\/api\/projects\/7\/tasks\/(\d+)\/gold-check\/$/);
+      if (gc && (method === "POST" || method === "DELETE")) return goldCheckResponse(method, Number(gc[1]), body);
       if (url === "/api/checklists/3/") return json({ id: 3, key: DEF.key, version: 1, definition: DEF, questions: [] });
       if (url.startsWith("/api/projects/7/review-items/")) return json(page(items, Number(new URL(url, "http://x").searchParams.get("offset"))));
       if (method === "POST" && /\/api\/projects\/7\/tasks\/\d+\/review\/$/.test(url)) return reviewResponse(url, body);
@@ -419,6 +440,163 @@ describe("ReviewPage", () => {
       method: "POST",
       url: "/api/projects/7/tasks/201/review/",
       body: { preference: 3, dimension_preferences: { quality: 2 } },
+    });
+  });
+
+  describe("gold checks (managers)", () => {
+    const manager = () => {
+      project = { ...PROJECT, my_role: "manager" };
+    };
+    const goldCalls = () => calls.filter((c) => c.url.includes("/gold-check/"));
+    const status = () => document.querySelector(".review-status")!;
+
+    it("reviewers get no gold-check controls and the page does not ask for them", async () => {
+      const user = userEvent.setup();
+      await ready();
+      await user.click(screen.getByRole("button", { name: /Task 102/ }));
+      await screen.findByTestId("gold-info");
+      expect(screen.queryByRole("button", { name: /gold check/ })).toBeNull();
+      expect(calls.some((c) => c.url.includes("gold-checks"))).toBe(false);
+    });
+
+    it("loads the gold checks once; a reviewed single task can become one", async () => {
+      manager();
+      const user = userEvent.setup();
+      await ready();
+      await waitFor(() =>
+        expect(calls.filter((c) => c.url.startsWith("/api/projects/7/gold-checks/")).map((c) => c.url)).toEqual([
+          "/api/projects/7/gold-checks/?limit=1000&offset=0",
+        ]),
+      );
+      // Task 101 has no gold answer yet: nothing to copy.
+      expect(screen.queryByRole("button", { name: /gold check/ })).toBeNull();
+
+      await user.click(screen.getByRole("button", { name: /Task 102/ }));
+      const use = await screen.findByRole("button", { name: "Use as gold check" });
+      expect(screen.queryByText("Gold check")).toBeNull();
+      await user.click(use);
+      await waitFor(() => expect(goldCalls()).toHaveLength(1));
+      expect(goldCalls()[0]).toEqual({
+        method: "POST",
+        url: "/api/projects/7/tasks/102/gold-check/",
+        body: { from_gold_answer: true },
+      });
+      await waitFor(() => expect(status()).toHaveTextContent("Task 102 is now a gold check"));
+      expect(status()).toHaveAttribute("role", "status");
+      const stop = screen.getByRole("button", { name: "Stop using as gold check" });
+      // The same button, so focus stays where it was.
+      expect(stop).toHaveFocus();
+      expect(within(screen.getByTestId("gold-check")).getByText("Gold check")).toBeInTheDocument();
+      const nav = screen.getByRole("navigation", { name: "Review items" });
+      expect(within(within(nav).getByRole("button", { name: /Task 102/ })).getByText("gold check")).toBeInTheDocument();
+      // Still on the same item, still one list request for the gold checks.
+      expect(screen.getByRole("heading", { level: 2, name: /Task 102/ })).toBeInTheDocument();
+      expect(calls.filter((c) => c.url.includes("gold-checks"))).toHaveLength(1);
+    });
+
+    it("shows a gold check with its badge and stops using it", async () => {
+      manager();
+      goldCheckIds = [102];
+      const user = userEvent.setup();
+      await ready();
+      const nav = screen.getByRole("navigation", { name: "Review items" });
+      await within(within(nav).getByRole("button", { name: /Task 102/ })).findByText("gold check");
+      await user.click(within(nav).getByRole("button", { name: /Task 102/ }));
+      const controls = await screen.findByTestId("gold-check");
+      expect(within(controls).getByText("Gold check")).toBeInTheDocument();
+      await user.click(within(controls).getByRole("button", { name: "Stop using as gold check" }));
+      await waitFor(() => expect(goldCalls()).toHaveLength(1));
+      expect(goldCalls()[0]).toMatchObject({ method: "DELETE", url: "/api/projects/7/tasks/102/gold-check/" });
+      await waitFor(() => expect(status()).toHaveTextContent("Task 102 is a normal task again; its annotations stay."));
+      expect(within(controls).queryByText("Gold check")).toBeNull();
+      expect(within(controls).getByRole("button", { name: "Use as gold check" })).toBeInTheDocument();
+      expect(within(within(nav).getByRole("button", { name: /Task 102/ })).queryByText("gold check")).toBeNull();
+    });
+
+    it("a gold check set without a gold answer can still be stopped", async () => {
+      manager();
+      goldCheckIds = [101];
+      await ready();
+      const controls = await screen.findByTestId("gold-check");
+      expect(within(controls).getByText("Gold check")).toBeInTheDocument();
+      expect(within(controls).getByRole("button", { name: "Stop using as gold check" })).toBeInTheDocument();
+    });
+
+    it("pairs cannot be gold checks", async () => {
+      manager();
+      items = [{ ...PAIR_ITEM, gold: ITEM_2.gold }];
+      renderPage();
+      await screen.findByRole("table", { name: /task 201/ });
+      await waitFor(() => expect(calls.some((c) => c.url.includes("gold-checks"))).toBe(true));
+      expect(screen.queryByRole("button", { name: /gold check/ })).toBeNull();
+    });
+
+    it("shows a refusal as an alert and changes nothing", async () => {
+      manager();
+      goldCheckResponse = () =>
+        json(
+          {
+            detail: "the gold answer of task 102 was made with another checklist version.",
+            errors: { from_gold_answer: ["the gold answer uses another checklist version; send `options` instead"] },
+          },
+          400,
+        );
+      const user = userEvent.setup();
+      await ready();
+      await user.click(screen.getByRole("button", { name: /Task 102/ }));
+      await user.click(await screen.findByRole("button", { name: "Use as gold check" }));
+      expect(await screen.findByRole("alert")).toHaveTextContent(
+        "the gold answer of task 102 was made with another checklist version.",
+      );
+      expect(screen.getByRole("button", { name: "Use as gold check" })).toBeEnabled();
+      expect(screen.queryByText("Gold check")).toBeNull();
+      expect(status().textContent).toBe("");
+      // Another item starts without the previous item's error.
+      await user.keyboard("k");
+      expect(await screen.findByRole("heading", { level: 2, name: /Task 101/ })).toBeInTheDocument();
+      expect(screen.queryByRole("alert")).toBeNull();
+    });
+
+    it("a gold check someone else stopped shows as a normal task", async () => {
+      manager();
+      goldCheckIds = [102];
+      goldCheckResponse = () => json({ detail: "task 102 is not a gold check" }, 404);
+      const user = userEvent.setup();
+      await ready();
+      await user.click(screen.getByRole("button", { name: /Task 102/ }));
+      await user.click(await screen.findByRole("button", { name: "Stop using as gold check" }));
+      await waitFor(() => expect(status()).toHaveTextContent("Task 102 was no longer a gold check."));
+      expect(screen.getByRole("button", { name: "Use as gold check" })).toBeInTheDocument();
+      expect(screen.queryByRole("alert")).toBeNull();
+    });
+
+    it("says when the gold checks cannot be loaded", async () => {
+      manager();
+      const fetchMock = vi.mocked(fetch);
+      const inner = fetchMock.getMockImplementation()!;
+      fetchMock.mockImplementation(async (input, init) =>
+        String(input).includes("gold-checks") ? json({ detail: "Server error." }, 500) : inner(input, init),
+      );
+      await ready();
+      expect(await screen.findByRole("alert")).toHaveTextContent("The gold checks could not be loaded: Server error.");
+    });
+
+    it("has no axe violations", async () => {
+      manager();
+      goldCheckIds = [102];
+      const user = userEvent.setup();
+      const { container } = renderPage();
+      await screen.findByRole("table", { name: /task 101/ });
+      const check = async () => {
+        const results = await axe.run(container, { rules: { "color-contrast": { enabled: false } } });
+        return results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+      };
+      await user.click(screen.getByRole("button", { name: /Task 102/ }));
+      await screen.findByRole("button", { name: "Stop using as gold check" });
+      expect(await check()).toEqual([]);
+      await user.click(screen.getByRole("button", { name: "Stop using as gold check" }));
+      await screen.findByRole("button", { name: "Use as gold check" });
+      expect(await check()).toEqual([]);
     });
   });
 });

@@ -1,8 +1,9 @@
 import { useCallback, useEffect, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from "react";
 import { Link, useParams } from "react-router-dom";
-import { api } from "../api";
+import { ApiError, api } from "../api";
 import { missing, rowsOf, withValue } from "../checklist";
 import ComparisonTable from "../components/review/ComparisonTable";
+import GoldCheckControls from "../components/review/GoldCheckControls";
 import ReviewMedia from "../components/review/ReviewMedia";
 import { majorityAnswer } from "../components/review/answers";
 import type { AnswerState, ChecklistDefinition, Page, Project, ReviewItem } from "../types";
@@ -73,6 +74,13 @@ export default function ReviewPage() {
   const detailHeading = useRef<HTMLHeadingElement>(null);
   const focusDetail = useRef(false);
 
+  // Managers: which tasks are gold checks (the review items do not say; loaded once).
+  const canManage = project?.my_role === "manager" || project?.my_role === "admin";
+  const [goldChecks, setGoldChecks] = useState<Set<number> | null>(null);
+  const [goldChecksError, setGoldChecksError] = useState("");
+  const [goldCheckBusy, setGoldCheckBusy] = useState(false);
+  const [goldCheckError, setGoldCheckError] = useState("");
+
   useEffect(() => {
     let live = true;
     setSetupError("");
@@ -89,6 +97,20 @@ export default function ReviewPage() {
       live = false;
     };
   }, [projectId]);
+
+  useEffect(() => {
+    if (!canManage) return;
+    let live = true;
+    setGoldChecks(null);
+    setGoldChecksError("");
+    api.goldCheckTaskIds(projectId).then(
+      (ids) => live && setGoldChecks(new Set(ids)),
+      (exc) => live && setGoldChecksError(message(exc)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [projectId, canManage]);
 
   useEffect(() => {
     let live = true;
@@ -117,6 +139,7 @@ export default function ReviewPage() {
   useEffect(() => {
     setDraft(null);
     setActionError("");
+    setGoldCheckError("");
     if (focusDetail.current) {
       focusDetail.current = false;
       detailHeading.current?.focus();
@@ -227,6 +250,44 @@ export default function ReviewPage() {
     }
     if (comment) body.comment = comment;
     void send(body, `Task ${item.task.id}: correction saved as gold.`);
+  };
+
+  /** Make the item's task a gold check from its gold answer, or a normal task again. */
+  const toggleGoldCheck = async () => {
+    if (!item || !goldChecks || goldCheckBusy) return;
+    const taskId = item.task.id;
+    const was = goldChecks.has(taskId);
+    const mark = (isOne: boolean) =>
+      setGoldChecks((prev) => {
+        const next = new Set(prev);
+        if (isOne) next.add(taskId);
+        else next.delete(taskId);
+        return next;
+      });
+    setGoldCheckBusy(true);
+    setGoldCheckError("");
+    setStatus("");
+    try {
+      if (was) {
+        await api.removeGoldCheck(projectId, taskId);
+        mark(false);
+        setStatus(`Task ${taskId} is a normal task again; its annotations stay.`);
+      } else {
+        await api.setGoldCheck(projectId, taskId, { from_gold_answer: true });
+        mark(true);
+        setStatus(`Task ${taskId} is now a gold check, with its gold answer as the expected answer.`);
+      }
+    } catch (exc) {
+      if (was && exc instanceof ApiError && exc.status === 404) {
+        // Someone else stopped it already: show it as it is.
+        mark(false);
+        setStatus(`Task ${taskId} was no longer a gold check.`);
+      } else {
+        setGoldCheckError(message(exc));
+      }
+    } finally {
+      setGoldCheckBusy(false);
+    }
   };
 
   const changeDraft = (key: string, code: number | null) => {
@@ -364,6 +425,7 @@ export default function ReviewPage() {
                         </span>
                       )}
                       {it.gold && <span className="badge gold-badge">gold</span>}
+                      {goldChecks?.has(it.task.id) && <span className="badge gold-badge">gold check</span>}
                       <span className="item-prompt">{it.task.asset.prompt}</span>
                     </button>
                   </li>
@@ -401,6 +463,16 @@ export default function ReviewPage() {
               </div>
               <ReviewMedia task={item.task} />
               <GoldInfo item={item} />
+              {canManage && (
+                <GoldCheckControls
+                  item={item}
+                  isGoldCheck={goldChecks ? goldChecks.has(item.task.id) : null}
+                  busy={goldCheckBusy}
+                  error={goldCheckError}
+                  loadError={goldChecksError}
+                  onToggle={() => void toggleGoldCheck()}
+                />
+              )}
               {!def ? (
                 <p role="status">Loading the checklist…</p>
               ) : (
