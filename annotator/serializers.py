@@ -156,8 +156,18 @@ class ProjectSerializer(serializers.ModelSerializer):
         return attrs
 
 
+class UsernameField(serializers.SlugRelatedField):
+    """A user by username. PostgreSQL text cannot hold NUL: such a name is refused here rather
+    than failing the lookup (a DataError, a 500)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            raise serializers.ValidationError("Null characters are not allowed.")
+        return super().to_internal_value(data)
+
+
 class MembershipSerializer(serializers.ModelSerializer):
-    username = serializers.SlugRelatedField(source="user", slug_field="username", queryset=User.objects.all())
+    username = UsernameField(source="user", slug_field="username", queryset=User.objects.all())
 
     class Meta:
         model = Membership

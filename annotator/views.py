@@ -342,7 +342,7 @@ class AssetFileView(APIView):
         files = asset.files or {}
         if name in ("original", "display", "poster", "thumbnail"):
             relative = files.get(name)
-        elif name.startswith("frames/") and name[7:].isdigit():
+        elif name.startswith("frames/") and name[7:].isdecimal():  # isdigit() admits "²"; int() not
             frames = files.get("frames") or []
             index = int(name[7:])
             relative = frames[index]["file"] if index < len(frames) else None

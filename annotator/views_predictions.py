@@ -47,10 +47,12 @@ class PredictionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         predictions = Prediction.objects.filter(asset__project=project).order_by("-created_at", "-id")
         asset = self.request.query_params.get("asset")
         if asset not in (None, ""):
-            if not asset.isdigit():
+            if not asset.isdecimal():  # isdigit() admits "²", which int() refuses
                 raise ValidationError({"asset": [f"must be an asset id (an integer), got {asset!r}"]})
             predictions = predictions.filter(asset_id=int(asset))
         model_name = self.request.query_params.get("model_name")
+        if model_name and "\x00" in model_name:  # PostgreSQL text cannot hold NUL: the query would fail
+            raise ValidationError({"model_name": ["Null characters are not allowed."]})
         if model_name:
             predictions = predictions.filter(model_name=model_name)
         return predictions

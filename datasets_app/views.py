@@ -139,7 +139,7 @@ class DatasetVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
 
         version = self._ready()
         against = request.query_params.get("against", "")
-        if not against.isdigit():
+        if not against.isdecimal():  # isdigit() admits "²", which int() refuses
             raise ValidationError({"against": ["Give the other version's id: ?against=<id>."]})
         other = self.get_queryset().filter(pk=int(against)).first()
         if other is None:

@@ -151,11 +151,14 @@ def start_export(user, data: dict) -> tuple[DatasetVersion, Job]:
             projects.append(project)
         if projects and len({p.checklist_version_id for p in projects}) > 1:
             errors["projects"] = ["These projects use different checklist versions; export them separately."]
-    try:
-        settings = export_settings(data.get("settings"))
-    except ExportRequestError as exc:
-        errors.update({f"settings.{k}": v for k, v in exc.errors.items()})
-        settings = dict(DEFAULTS)
+    settings = dict(DEFAULTS)
+    if not isinstance(data.get("settings") or {}, dict):
+        errors["settings"] = [f"An object of export settings (got {type(data['settings']).__name__})."]
+    else:
+        try:
+            settings = export_settings(data.get("settings"))
+        except ExportRequestError as exc:
+            errors.update({f"settings.{k}": v for k, v in exc.errors.items()})
     weight_set = None
     if data.get("weight_set") is not None and projects:
         ws_id = data["weight_set"]

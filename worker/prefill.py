@@ -135,7 +135,8 @@ def _enabled_spec(name, errors: dict) -> ModelSpec | None:
     if not isinstance(name, str) or not name.strip():
         errors["model"] = ["must be the name of a registered model"]
         return None
-    spec = ModelSpec.objects.filter(name=name.strip()).first()
+    # PostgreSQL text cannot hold NUL (the lookup would fail): such a name names no model
+    spec = ModelSpec.objects.filter(name=name.strip()).first() if "\x00" not in name else None
     if spec is None:
         known = ", ".join(ModelSpec.objects.filter(enabled=True).values_list("name", flat=True)[:20]) or "none"
         errors["model"] = [f"no model named {name.strip()!r} (enabled models: {known})"]

@@ -416,7 +416,7 @@ class CompareView(APIView):
         errors = {}
         for name in ("a", "b"):
             raw = request.query_params.get(name)
-            if raw is None or not raw.isdigit():
+            if raw is None or not raw.isdecimal():  # isdigit() admits "²", which int() refuses
                 errors[name] = [f"Give asset {name.upper()} as ?{name}=<asset id>."]
             else:
                 ids[name] = int(raw)

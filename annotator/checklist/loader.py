@@ -744,7 +744,10 @@ def _yaml_duplicates(root: yaml.Node) -> tuple[list[Problem], bool]:
 
 
 def _parse_yaml(text: str) -> tuple[Any, list[Problem]]:
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:  # the reader refuses control characters before any parsing
+        return _MISSING, [Problem("", f"YAML error: {exc}")]
     try:
         node = loader.get_single_node()
         if node is None:
