@@ -21,7 +21,9 @@ from worker.models import Job, ModelSpec, WeightSet
 
 pytestmark = pytest.mark.django_db
 
-SETTINGS = {"max_steps": 12, "batch_size": 8, "learning_rate": 0.02, "lora_r": 4, "lora_alpha": 8, "seed": 3}
+# a moderate rate: the balanced subset (and so the data) depends on database ids, which differ
+# between a lone run and the full suite; 0.02 sometimes overshot within 12 steps
+SETTINGS = {"max_steps": 12, "batch_size": 8, "learning_rate": 0.005, "lora_r": 4, "lora_alpha": 8, "seed": 3}
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +122,7 @@ def test_finetune_then_prefill_and_evaluate(
     assert not any((_models_root / ".staging").iterdir())
     metrics = result["metrics"]
     assert metrics["before"]["validation"]["examples"] > 0 and 0 <= metrics["after"]["validation"]["accuracy"] <= 1
-    assert metrics["after"]["train"]["log_loss"] < metrics["before"]["train"]["log_loss"]
+    assert metrics["after"]["train"]["log_loss"] < metrics["before"]["train"]["log_loss"], metrics
 
     spec = ModelSpec.objects.get(name="tiny-ft")
     assert (spec.dtype, spec.device, spec.queue, spec.batch_size) == ("float32", "cpu", "default", 16)
