@@ -19,12 +19,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def eager_jobs(settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    settings.CELERY_TASK_EAGER_PROPAGATES = True
-
-
-@pytest.fixture
 def answered_project(add_asset):
     manager, annotator = make_user("mona"), make_user("ann")
     p = Project.objects.create(name="Export demo", media_type="image", checklist_version=builtin("image"))

@@ -18,12 +18,6 @@ from worker.refit import start_refit
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def eager_jobs(settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    settings.CELERY_TASK_EAGER_PROPAGATES = True
-
-
 def test_researcher_reads_a_failed_job_and_retries_it(page, add_asset, eager_jobs, django_capture_on_commit_callbacks):
     researcher, annotator = make_user("rhea"), make_user("ann")
     p = Project.objects.create(name="Jobs demo", media_type="image", checklist_version=builtin("image"))

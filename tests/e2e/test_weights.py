@@ -19,13 +19,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def eager_jobs(settings):
-    """Jobs run inside the request that starts them (the live server has no Celery worker)."""
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    settings.CELERY_TASK_EAGER_PROPAGATES = True
-
-
-@pytest.fixture
 def rated_project(add_asset):
     researcher, annotator = make_user("rosa"), make_user("ann")
     p = Project.objects.create(name="Weights demo", media_type="image", checklist_version=builtin("image"))
