@@ -8,6 +8,7 @@ rows themselves (combine, splits, schema, card, hash) are in ``datasets_app/expo
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 import shutil
@@ -267,7 +268,7 @@ def _items_of(chunk, version, states, Answers, Item):
             task__asset_id__in=ids, task__kind=Task.Kind.SINGLE, checklist_version=version.checklist_version
         ).values_list("task__asset_id", "reviewed_by__username", "options", "answers", "mask")
     }
-    scores = _scores(version, ids)
+    scores = _scores(version, ids, {row[0]: row[6] or {} for row in chunk})
     for asset_id, project_id, prompt, kind, files, sha256, metadata in chunk:
         files = files or {}
         media = _media(files, "display") or _media(files, "original")
@@ -292,29 +293,26 @@ def _items_of(chunk, version, states, Answers, Item):
         )
 
 
-def _scores(version: DatasetVersion, asset_ids: list[int]) -> dict:
+def _scores(version: DatasetVersion, asset_ids: list[int], metadata: dict) -> dict:
     """asset id → (total, per dimension) under the version's weight set (from the answers the
-    version holds: gold, else the consensus), or nothing without a weight set."""
+    version holds: gold, else the consensus; extra features such as alignment from the asset's
+    metadata, as the platform's own scores), or nothing without a weight set."""
     if not version.weights:
         return {}
-    from .refit import human_features
+    from .refit import human_features, with_asset_extra
     from .weights.features import checklist_dimensions
     from .weights.scoring import score, weight_vector_from_dict
 
     w = version.weights
-    vector = weight_vector_from_dict(
-        {
-            k: w[k]
-            for k in ("coefficients", "encoding", "normalization", "intercept", "extra", "extra_defaults", "gates")
-        }
-    )
-    vector = type(vector)(
-        **{**vector.__dict__, "dimensions": checklist_dimensions(version.checklist_version.checklist)}
+    fields = ("coefficients", "encoding", "normalization", "intercept", "extra", "extra_defaults", "gates")
+    vector = dataclasses.replace(
+        weight_vector_from_dict({k: w[k] for k in fields}),
+        dimensions=checklist_dimensions(version.checklist_version.checklist),
     )
     out = {}
     for project in version.projects.all():
         for asset_id, (features, _) in human_features(project, version.checklist_version, asset_ids).items():
-            result = score(features, vector)
+            result = score(with_asset_extra(features, metadata.get(asset_id), w.get("extra") or {}), vector)
             out[asset_id] = (result.total, result.dimensions)
     return out
 

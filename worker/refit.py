@@ -377,6 +377,7 @@ def run_score(job: Job, ctx: JobContext) -> dict:
         batch = ids[start : start + SCORE_BATCH]
         human = human_features(project, ws.checklist_version, batch)
         model = model_features(project, ws.checklist_version, [i for i in batch if i not in human])
+        metadata = dict(Asset.objects.filter(pk__in=batch).values_list("id", "metadata")) if ws.extra else {}
         rows = []
         for asset_id in batch:
             source, found = ("human", human.get(asset_id)) if asset_id in human else ("model", model.get(asset_id))
@@ -384,7 +385,7 @@ def run_score(job: Job, ctx: JobContext) -> dict:
                 counts["unscored"] += 1
                 continue
             features, at = found
-            breakdown = score(_with_asset_extra(features, asset_id, ws), vector)
+            breakdown = score(with_asset_extra(features, metadata.get(asset_id), ws.extra), vector)
             counts[source] += 1
             rows.append(
                 AssetScore(
@@ -413,17 +414,12 @@ def run_score(job: Job, ctx: JobContext) -> dict:
     return {"weight_set": ws.pk, "scored": counts["human"] + counts["model"], **counts, "stale_removed": removed}
 
 
-def _with_asset_extra(features: AssetFeatures, asset_id: int, ws: WeightSet) -> AssetFeatures:
-    """Extra features (e.g. alignment) come from the asset's metadata when it has them."""
-    if not ws.extra:
+def with_asset_extra(features: AssetFeatures, metadata: dict | None, names: Iterable[str]) -> AssetFeatures:
+    """Extra features ``names`` (e.g. alignment) come from the asset's metadata when it has them."""
+    if not names or not metadata:
         return features
-    metadata = _asset_metadata(asset_id)
-    extra = {name: float(metadata[name]) for name in ws.extra if _is_number(metadata.get(name))}
+    extra = {name: float(metadata[name]) for name in names if _is_number(metadata.get(name))}
     return AssetFeatures(yes=features.yes, applicable=features.applicable, extra=extra) if extra else features
-
-
-def _asset_metadata(asset_id: int) -> dict:
-    return Asset.objects.filter(pk=asset_id).values_list("metadata", flat=True).first() or {}
 
 
 def _is_number(value) -> bool:
@@ -456,7 +452,7 @@ def breakdown_of(asset: Asset, ws: WeightSet) -> dict | None:
         found = model_features(asset.project, ws.checklist_version, [asset.pk]).get(asset.pk)
     if found is None:
         return None
-    features = _with_asset_extra(found[0], asset.pk, ws)
+    features = with_asset_extra(found[0], asset.metadata, ws.extra)
     result = score(features, vector)
     values = dict(
         zip(
