@@ -127,6 +127,18 @@ VR_MAX_VIDEO_SECONDS = env_int("VR_MAX_VIDEO_SECONDS", 600)
 VR_THUMBNAIL_SIZE = env_int("VR_THUMBNAIL_SIZE", 384)
 VR_MAX_MODEL_FRAMES = env_int("VR_MAX_MODEL_FRAMES", 24)
 VR_LEASE_SECONDS = env_int("VR_LEASE_SECONDS", 30 * 60)
+# Archives and manifests of an import (docs/security.md). An archive is unpacked by the import
+# job, never in the request, counting the real inflated bytes: its total size, its compression
+# ratio (per entry and for the archive; media barely compress, 100x is a bomb) and its file count.
+VR_MAX_ARCHIVE_BYTES = env_int("VR_MAX_ARCHIVE_BYTES", 20 * 1024**3)
+VR_MAX_ARCHIVE_RATIO = env_int("VR_MAX_ARCHIVE_RATIO", 100)
+VR_MAX_ARCHIVE_FILES = env_int("VR_MAX_ARCHIVE_FILES", 10_000)
+VR_MAX_MANIFEST_ROWS = env_int("VR_MAX_MANIFEST_ROWS", 100_000)
+VR_MAX_MANIFEST_LINE_BYTES = env_int("VR_MAX_MANIFEST_LINE_BYTES", 1024 * 1024)
+# What an asset's prompt and metadata may hold (manifests and the admin alike).
+VR_MAX_PROMPT_CHARS = env_int("VR_MAX_PROMPT_CHARS", 10_000)
+VR_MAX_METADATA_BYTES = env_int("VR_MAX_METADATA_BYTES", 64 * 1024)
+VR_MAX_METADATA_DEPTH = env_int("VR_MAX_METADATA_DEPTH", 10)
 # Model weights come only from local folders and the Hugging Face cache unless this is off.
 VR_HF_LOCAL_FILES_ONLY = env_bool("VR_HF_LOCAL_FILES_ONLY", True)
 

@@ -1,9 +1,13 @@
 """Importing media into a project: request validation, staging, and the import runner.
 
 The request side (``start_import``) validates everything it can before anything is created
-(400 with the field or manifest line), streams the media to ``MEDIA_ROOT/staging/<id>/`` and
-writes the import job in one transaction. The runner (``run_import``) turns each staged entry
-into an Asset with its processed files and its task, one entry at a time:
+(400 with the field or manifest line and column), streams the uploaded files, and a zip archive
+as it was sent (checked from its central directory only, ``worker.archives``), to
+``MEDIA_ROOT/staging/<id>/`` and writes the import job in one transaction. The runner
+(``run_import``) first unpacks the archive's entries, streaming, within the archive limits
+(an archive past one fails the job with the limit's name, before any asset exists, and its
+staging folder is removed), then turns each staged entry into an Asset with its processed files
+and its task, one entry at a time:
 
 - Resumable: an entry is recorded at most once (unique ``(import_job_id, import_entry)``), so a
   retried attempt skips what an earlier attempt recorded.
@@ -11,59 +15,44 @@ into an Asset with its processed files and its task, one entry at a time:
   ``asset_media_dir`` inside the transaction that creates the row and is removed if that
   transaction fails. A folder left by a crash between the rename and the commit carries a
   marker naming its job and entry; the next attempt of that job removes it.
-- A file that cannot be processed becomes a failed Asset with a readable reason; the import
-  goes on. The job fails only on an unexpected error (after its retries).
+- A file that cannot be processed (a damaged archive entry too) becomes a failed Asset with a
+  readable reason; the import goes on. The job fails only on an archive limit (at once) or an
+  unexpected error (after its retries).
+- Unpacking is done once per job: ``unpacked.json`` (sizes and digests of the entries) marks it
+  done, so a later attempt goes straight to the entries not yet recorded.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
-import lzma
 import os
-import posixpath
 import re
 import shutil
-import stat
+import time
 import uuid
 import zipfile
-import zlib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from annotator.asset_fields import shown, string_problem
 from annotator.models import Asset, Project, asset_media_dir
 from annotator.services.tasks import create_task_for_asset
 
-from .jobs import JobCancelled, JobContext, create_job
+from .archives import ArchiveLimits, ArchiveRefused, Unpacked, human_bytes, inspect_archive, normalize, unpack
+from .jobs import JobCancelled, JobContext, JobFailed, create_job
+from .manifests import parse_manifest
 from .models import Job
 
 STAGING_DIR = "staging"
+ARCHIVE_FILE = "archive.zip"  # the uploaded archive, as sent, inside the staging folder
+UNPACKED_FILE = "unpacked.json"  # written once the job has unpacked every entry of the archive
 MARKER = ".import-in-progress"
-MAX_MANIFEST_ROWS = 100_000
-MAX_ARCHIVE_ENTRIES = 100_000
 MAX_ERRORS_PER_FIELD = 25
 CHUNK = 1024 * 1024
-MANIFEST_KEYS = ("file", "prompt", "metadata")
-ARCHIVE_READ_ERRORS = (zipfile.BadZipFile, EOFError, zlib.error, lzma.LZMAError, NotImplementedError)
-SUPPORTED_COMPRESSION = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
-
-
-def max_archive_bytes() -> int:
-    """Zip-bomb guard: the most an archive may unpack to (its entries' declared sizes)."""
-    return int(getattr(settings, "VR_MAX_ARCHIVE_BYTES", 0) or 50 * 1024**3)
-
-
-def human_bytes(n: int) -> str:
-    value = float(n)
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if value < 1024 or unit == "TB":
-            return f"{int(value)} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} bytes"
 
 
 # --- validation --------------------------------------------------------------------------
@@ -92,6 +81,9 @@ class _Errors:
             messages.append(message)
         elif len(messages) == MAX_ERRORS_PER_FIELD:
             messages.append("… and more problems (only the first ones are listed)")
+
+    def adder(self, field_name: str):
+        return lambda message: self.add(field_name, message)
 
     def raise_if_any(self) -> None:
         if self.by_field:
@@ -124,250 +116,23 @@ class ImportPlan:
     ignored: list[str] = field(default_factory=list)
 
 
-@dataclass
-class ManifestRow:
-    line: int
-    file: str
-    prompt: str
-    metadata: dict
-
-
 def _skipped_entry(name: str) -> bool:
     """Directories' litter: macOS resource forks and dotfiles are not media."""
     parts = [p for p in name.split("/") if p]
     return not parts or parts[0] == "__MACOSX" or any(p.startswith(".") for p in parts)
 
 
-def _normalize(path: str) -> str:
-    path = path.strip().replace("\\", "/")
-    while path.startswith("./"):
-        path = path[2:]
-    return posixpath.normpath(path) if path else path
-
-
-def _inspect_archive(archive, errors: _Errors) -> tuple[zipfile.ZipFile | None, list[zipfile.ZipInfo]]:
-    """Open the zip and check every entry; returns (zip, file entries) or (None, [])."""
-    name = archive.name or "archive"
-    try:
-        archive.seek(0)
-        if not zipfile.is_zipfile(archive):
-            errors.add("archive", f"`{name}` is not a zip file")
-            return None, []
-        archive.seek(0)
-        zf = zipfile.ZipFile(archive)
-        infos = zf.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-        errors.add("archive", f"`{name}` is not a readable zip file ({exc})")
-        return None, []
-    if len(infos) > MAX_ARCHIVE_ENTRIES:
-        errors.add("archive", f"`{name}` has {len(infos)} entries; the limit is {MAX_ARCHIVE_ENTRIES}")
-        return None, []
-    total = 0
-    seen: set[str] = set()
-    files: list[zipfile.ZipInfo] = []
-    for info in infos:
-        entry = info.filename
-        slashed = entry.replace("\\", "/")
-        if slashed.startswith("/") or re.match(r"^[A-Za-z]:", slashed):
-            errors.add("archive", f"archive entry `{entry}` has an absolute path")
-            continue
-        if ".." in slashed.split("/"):
-            errors.add("archive", f"archive entry `{entry}` points outside the archive (`..`)")
-            continue
-        if stat.S_ISLNK(info.external_attr >> 16):
-            errors.add("archive", f"archive entry `{entry}` is a symbolic link")
-            continue
-        if info.is_dir():
-            continue
-        if info.flag_bits & 0x1:
-            errors.add("archive", f"archive entry `{entry}` is encrypted")
-            continue
-        if info.compress_type not in SUPPORTED_COMPRESSION:
-            errors.add("archive", f"archive entry `{entry}` uses an unsupported compression method")
-            continue
-        key = _normalize(slashed)
-        if key in seen:
-            errors.add("archive", f"archive entry `{entry}` appears more than once")
-            continue
-        seen.add(key)
-        total += info.file_size
-        files.append(info)
-    limit = max_archive_bytes()
-    if total > limit:
-        errors.add(
-            "archive",
-            f"`{name}` would unpack to {human_bytes(total)}, more than the limit of {human_bytes(limit)}",
-        )
-    return zf, files
-
-
-def _text_lines(upload, errors: _Errors):
-    """(line number, text) of an uploaded text file, read line by line (never whole)."""
-    upload.seek(0)
-    for number, raw in enumerate(upload, start=1):
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            errors.add("manifest", f"manifest line {number}: not UTF-8 text")
-            return
-        if number == 1:
-            text = text.lstrip("\ufeff")
-        yield number, text
-
-
-def _row(line: int, obj: dict, errors: _Errors, *, strict_keys: bool) -> ManifestRow | None:
-    ok = True
-    file_value = obj.get("file")
-    if file_value is None or (isinstance(file_value, str) and not file_value.strip()):
-        errors.add("manifest", f"manifest line {line}: missing `file`")
-        ok = False
-    elif not isinstance(file_value, str):
-        errors.add("manifest", f"manifest line {line}: `file` must be a string")
-        ok = False
-    prompt = obj.get("prompt")
-    if prompt is None:
-        prompt = ""
-    elif not isinstance(prompt, str):
-        errors.add("manifest", f"manifest line {line}: `prompt` must be a string")
-        ok = False
-    metadata = obj.get("metadata")
-    if metadata is None:
-        metadata = {}
-    elif not isinstance(metadata, dict):
-        errors.add("manifest", f"manifest line {line}: `metadata` must be a JSON object, not {_json_type(metadata)}")
-        ok = False
-    if strict_keys:
-        unknown = sorted(k for k in obj if k not in MANIFEST_KEYS)
-        if unknown:
-            names = ", ".join(f"`{k}`" for k in unknown)
-            errors.add(
-                "manifest",
-                f"manifest line {line}: unknown key(s) {names}; allowed: file, prompt, metadata "
-                "(put other fields inside `metadata`)",
-            )
-            ok = False
-    return ManifestRow(line, file_value.strip(), prompt, metadata) if ok else None
-
-
-def _json_type(value) -> str:
-    return {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number"}.get(
-        type(value), "null" if value is None else type(value).__name__
-    )
-
-
-def _parse_jsonl(upload, errors: _Errors) -> list[ManifestRow]:
-    rows: list[ManifestRow] = []
-    for line, text in _text_lines(upload, errors):
-        if not text.strip():
-            continue
-        if len(rows) >= MAX_MANIFEST_ROWS:
-            errors.add("manifest", f"manifest line {line}: more than {MAX_MANIFEST_ROWS} rows")
-            break
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            errors.add("manifest", f"manifest line {line}: bad JSON ({exc.msg} at column {exc.colno})")
-            continue
-        if not isinstance(obj, dict):
-            errors.add("manifest", f"manifest line {line}: expected a JSON object, got {_json_type(obj)}")
-            continue
-        row = _row(line, obj, errors, strict_keys=True)
-        if row is not None:
-            rows.append(row)
-    return rows
-
-
-def _parse_csv(upload, errors: _Errors) -> list[ManifestRow]:
-    rows: list[ManifestRow] = []
-    lines = (text for _, text in _text_lines(upload, errors))
-    reader = csv.reader(lines)
-    try:
-        header = next(reader, None)
-        if header is None:
-            errors.add("manifest", "manifest line 1: the file is empty (expected a header with a `file` column)")
-            return rows
-        header = [h.strip() for h in header]
-        if "file" not in header:
-            errors.add("manifest", f"manifest line 1: the header has no `file` column (columns: {', '.join(header)})")
-            return rows
-        duplicated = sorted({h for h in header if header.count(h) > 1})
-        if duplicated or "" in header:
-            what = ", ".join(f"`{h}`" for h in duplicated) if duplicated else "an empty name"
-            errors.add("manifest", f"manifest line 1: the header repeats or misses column names ({what})")
-            return rows
-        previous = reader.line_num
-        for cells in reader:
-            line = previous + 1
-            previous = reader.line_num
-            if not any(c.strip() for c in cells):
-                continue
-            if len(rows) >= MAX_MANIFEST_ROWS:
-                errors.add("manifest", f"manifest line {line}: more than {MAX_MANIFEST_ROWS} rows")
-                break
-            if len(cells) > len(header):
-                errors.add(
-                    "manifest", f"manifest line {line}: {len(cells)} fields, but the header has {len(header)} columns"
-                )
-                continue
-            values = dict(zip(header, cells + [""] * (len(header) - len(cells)), strict=True))
-            metadata: dict = {}
-            raw_metadata = values.pop("metadata", "").strip()
-            if raw_metadata:
-                try:
-                    metadata = json.loads(raw_metadata)
-                except json.JSONDecodeError as exc:
-                    errors.add("manifest", f"manifest line {line}: `metadata` is not valid JSON ({exc.msg})")
-                    continue
-                if not isinstance(metadata, dict):
-                    errors.add(
-                        "manifest",
-                        f"manifest line {line}: `metadata` must be a JSON object, not {_json_type(metadata)}",
-                    )
-                    continue
-            for column in header:
-                if column not in MANIFEST_KEYS:
-                    metadata[column] = values[column]
-            row = _row(
-                line,
-                {"file": values["file"], "prompt": values.get("prompt", ""), "metadata": metadata},
-                errors,
-                strict_keys=False,
-            )
-            if row is not None:
-                rows.append(row)
-    except csv.Error as exc:
-        errors.add("manifest", f"manifest line {reader.line_num}: {exc}")
-    return rows
-
-
-def parse_manifest(upload, errors: _Errors) -> list[ManifestRow]:
-    name = upload.name or "manifest"
-    suffix = Path(name).suffix.lower()
-    if suffix in (".jsonl", ".ndjson"):
-        rows = _parse_jsonl(upload, errors)
-    elif suffix == ".csv":
-        rows = _parse_csv(upload, errors)
-    else:
-        errors.add("manifest", f"`{name}` must be a .jsonl or .csv file")
-        return []
-    first_line: dict[str, int] = {}
-    unique: list[ManifestRow] = []
-    for row in rows:
-        key = _normalize(row.file)
-        if key in first_line:
-            errors.add(
-                "manifest", f"manifest line {row.line}: `{row.file}` is already listed on line {first_line[key]}"
-            )
-            continue
-        first_line[key] = row.line
-        unique.append(row)
-    if not rows and not errors.by_field.get("manifest"):
-        errors.add("manifest", f"`{name}` has no rows")
-    return unique
+def _upload_size(upload) -> int:
+    size = getattr(upload, "size", None)
+    if size is None:
+        upload.seek(0, os.SEEK_END)
+        size = upload.tell()
+    return int(size)
 
 
 def validate_import(files: list, archives: list, manifests: list) -> ImportPlan:
-    """Check the whole request; raises ImportValidationError naming each problem."""
+    """Check the whole request; raises ImportValidationError naming each problem. Nothing is
+    inflated: an archive is checked from its central directory (``worker.archives``)."""
     errors = _Errors()
     if not files and not archives:
         errors.add(
@@ -377,27 +142,36 @@ def validate_import(files: list, archives: list, manifests: list) -> ImportPlan:
         )
         errors.raise_if_any()
     if len(archives) > 1:
-        names = ", ".join(f"`{a.name}`" for a in archives)
+        names = ", ".join(f"`{shown(a.name or '')}`" for a in archives)
         errors.add("archive", f"send at most one archive; got {len(archives)} ({names})")
     if len(manifests) > 1:
-        names = ", ".join(f"`{m.name}`" for m in manifests)
+        names = ", ".join(f"`{shown(m.name or '')}`" for m in manifests)
         errors.add("manifest", f"send at most one manifest; got {len(manifests)} ({names})")
+    for upload in files:
+        problem = string_problem(upload.name or "")
+        if problem:
+            errors.add("files", f"the file name `{shown(upload.name)}` {problem}")
     errors.raise_if_any()
 
+    limits = ArchiveLimits.from_settings()
     zf, archive_infos = (None, [])
     if archives:
-        zf, archive_infos = _inspect_archive(archives[0], errors)
+        archive = archives[0]
+        zf, archive_infos = inspect_archive(
+            archive, archive.name or "archive", _upload_size(archive), limits, errors.adder("archive")
+        )
     uploads = [Source(name=f.name or f"upload-{i}", origin="upload", upload=f) for i, f in enumerate(files)]
     entries_of_archive = [Source(name=info.filename, origin="archive", info=info) for info in archive_infos]
-    rows = parse_manifest(manifests[0], errors) if manifests else None
+    rows = parse_manifest(manifests[0], errors.adder("manifest")) if manifests else None
     errors.raise_if_any()
 
     plan = ImportPlan(entries=[], archive=archives[0] if archives else None, zip=zf)
     if rows is None:
         plan.entries = [PlannedEntry(s) for s in uploads]
-        plan.entries += [PlannedEntry(s) for s in entries_of_archive if not _skipped_entry(_normalize(s.name))]
+        plan.entries += [PlannedEntry(s) for s in entries_of_archive if not _skipped_entry(normalize(s.name))]
         if not plan.entries:
-            errors.add("archive", f"`{plan.archive.name}` contains no media files")
+            errors.add("archive", f"`{shown(plan.archive.name)}` contains no media files")
+        _check_file_count(plan, limits, errors)
         errors.raise_if_any()
         return plan
 
@@ -406,29 +180,40 @@ def validate_import(files: list, archives: list, manifests: list) -> ImportPlan:
     for source in uploads:
         by_name.setdefault(source.name, []).append(source)
     for source in entries_of_archive:
-        by_name.setdefault(_normalize(source.name), []).append(source)
+        by_name.setdefault(normalize(source.name), []).append(source)
     used: set[int] = set()
     for row in rows:
-        matches = by_name.get(row.file, []) if row.file in by_name else by_name.get(_normalize(row.file), [])
+        matches = by_name.get(row.file, []) if row.file in by_name else by_name.get(normalize(row.file), [])
         if not matches:
             errors.add(
                 "manifest",
-                f"manifest line {row.line}: `{row.file}` is not among the uploaded files or the archive's entries",
+                f"manifest line {row.line}: `{shown(row.file)}` is not among the uploaded files "
+                "or the archive's entries",
             )
             continue
         if len(matches) > 1:
-            where = ", ".join(f"{m.origin} `{m.name}`" for m in matches)
-            errors.add("manifest", f"manifest line {row.line}: `{row.file}` matches {len(matches)} files ({where})")
+            where = ", ".join(f"{m.origin} `{shown(m.name)}`" for m in matches)
+            errors.add(
+                "manifest", f"manifest line {row.line}: `{shown(row.file)}` matches {len(matches)} files ({where})"
+            )
             continue
         used.add(id(matches[0]))
         plan.entries.append(PlannedEntry(matches[0], prompt=row.prompt, metadata=row.metadata))
+    _check_file_count(plan, limits, errors)
     errors.raise_if_any()
     plan.ignored = [
         s.name
         for s in uploads + entries_of_archive
-        if id(s) not in used and not (s.origin == "archive" and _skipped_entry(_normalize(s.name)))
+        if id(s) not in used and not (s.origin == "archive" and _skipped_entry(normalize(s.name)))
     ]
     return plan
+
+
+def _check_file_count(plan: ImportPlan, limits: ArchiveLimits, errors: _Errors) -> None:
+    """The number of files to unpack is exact in the central directory: refuse it here already."""
+    count = sum(1 for e in plan.entries if e.source.origin == "archive")
+    if plan.archive is not None and count > limits.max_files:
+        errors.add("archive", limits.too_many_files(plan.archive.name or "archive", count))
 
 
 # --- staging ------------------------------------------------------------------------------
@@ -439,50 +224,44 @@ def _safe_suffix(name: str) -> str:
     return suffix if re.fullmatch(r"\.[a-z0-9]{1,10}", suffix) else ""
 
 
-def _chunks(plan: ImportPlan, source: Source):
-    if source.origin == "upload":
-        yield from source.upload.chunks(CHUNK)
-        return
-    with plan.zip.open(source.info) as fh:
-        while chunk := fh.read(CHUNK):
-            yield chunk
+def _copy(upload, target: Path) -> tuple[int, str]:
+    """Stream an upload into ``target``; (bytes, sha256)."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(target, "wb") as out:
+        for chunk in upload.chunks(CHUNK):
+            out.write(chunk)
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
 
 
 def stage(plan: ImportPlan) -> tuple[str, list[dict]]:
-    """Stream every planned file into a fresh staging folder (relative path, entry list).
-    On any error the folder is removed."""
+    """Stream every uploaded file, and the archive as it was sent, into a fresh staging folder
+    (relative path, entry list). Archive entries are unpacked by the job. On any error the
+    folder is removed."""
     rel = f"{STAGING_DIR}/{uuid.uuid4().hex}"
     root = Path(settings.MEDIA_ROOT) / rel
     (root / "entries").mkdir(parents=True)
     entries: list[dict] = []
     try:
+        if plan.archive is not None:
+            _copy(plan.archive, root / ARCHIVE_FILE)
         for index, planned in enumerate(plan.entries):
             source = planned.source
-            staged = f"entries/{index:06d}{_safe_suffix(source.name)}"
-            digest = hashlib.sha256()
-            size = 0
-            try:
-                with open(root / staged, "wb") as out:
-                    for chunk in _chunks(plan, source):
-                        out.write(chunk)
-                        digest.update(chunk)
-                        size += len(chunk)
-            except ARCHIVE_READ_ERRORS as exc:
-                if source.origin != "archive":
-                    raise
-                raise ImportValidationError({"archive": [f"archive entry `{source.name}` is corrupt ({exc})"]})
-            entries.append(
-                {
-                    "index": index,
-                    "file": staged,
-                    "original_name": source.name[:500],
-                    "source": source.origin,
-                    "prompt": planned.prompt,
-                    "metadata": planned.metadata,
-                    "sha256": digest.hexdigest(),
-                    "size_bytes": size,
-                }
-            )
+            entry = {
+                "index": index,
+                "file": f"entries/{index:06d}{_safe_suffix(source.name)}",
+                "original_name": source.name[:500],
+                "source": source.origin,
+                "prompt": planned.prompt,
+                "metadata": planned.metadata,
+            }
+            if source.origin == "archive":
+                entry["member"] = source.info.filename  # unpacked, digested and sized by the job
+            else:
+                entry["size_bytes"], entry["sha256"] = _copy(source.upload, root / entry["file"])
+            entries.append(entry)
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
         raise
@@ -492,11 +271,9 @@ def stage(plan: ImportPlan) -> tuple[str, list[dict]]:
 def start_import(project: Project, user, *, files=(), archives=(), manifests=(), dispatch: bool = True) -> Job:
     """Validate, stage and create the import job (one transaction). Raises ImportValidationError."""
     plan = validate_import(list(files), list(archives), list(manifests))
-    try:
-        staging_rel, entries = stage(plan)
-    finally:
-        if plan.zip is not None:
-            plan.zip.close()
+    if plan.zip is not None:
+        plan.zip.close()
+    staging_rel, entries = stage(plan)
     params = {
         "staging_dir": staging_rel,
         "expected_kind": project.media_type,
@@ -506,6 +283,9 @@ def start_import(project: Project, user, *, files=(), archives=(), manifests=(),
         "ignored": plan.ignored[:1000],
         "entries": entries,
     }
+    if plan.archive is not None:
+        params["archive_file"] = ARCHIVE_FILE
+    unpacking = sum(1 for e in entries if e["source"] == "archive")
     try:
         with transaction.atomic():
             job = create_job(
@@ -514,7 +294,8 @@ def start_import(project: Project, user, *, files=(), archives=(), manifests=(),
                 project=project,
                 user=user,
                 dispatch=dispatch,
-                message=f"queued: {len(entries)} file(s) to import",
+                message=f"queued: {len(entries)} file(s) to import"
+                + (f", {unpacking} to unpack from `{shown(params['archive'])}`" if unpacking else ""),
             )
     except BaseException:
         shutil.rmtree(Path(settings.MEDIA_ROOT) / staging_rel, ignore_errors=True)
@@ -694,6 +475,55 @@ def _import_entry(job: Job, entry: dict, staging: Path, work: Path, limits, kind
         shutil.rmtree(out, ignore_errors=True)
 
 
+def _unpack_archive(job: Job, ctx: JobContext, staging: Path, pending: list[dict]) -> dict[int, Unpacked]:
+    """Unpack the archive's entries of ``pending`` into the staging folder before any of them is
+    imported (so that an archive refused by a limit leaves no asset behind). Done once: the
+    result is kept in ``unpacked.json`` for later attempts. An archive past a limit fails the
+    job at once (no retry: it is the data, not the weather) and its staging folder is removed."""
+    params = job.params or {}
+    pending = [e for e in pending if e.get("source") == "archive" and e.get("member") is not None]
+    done_file = staging / UNPACKED_FILE
+    archive = staging / str(params.get("archive_file") or ARCHIVE_FILE)
+    if not pending:
+        return {}
+    if done_file.is_file():
+        return {int(k): Unpacked(**v) for k, v in json.loads(done_file.read_text()).items()}
+    if not archive.is_file():
+        return {}  # the entries fail as missing (the staging folder was removed)
+    name = params.get("archive") or "archive"
+    total = len(pending)
+    ctx.report(
+        message=f"unpacking `{shown(name)}`: 0/{total} file(s)", log=f"unpacking `{shown(name)}`: {total} file(s)"
+    )
+    last = {"at": time.monotonic()}
+
+    def on_entry(done: int, inflated: int) -> None:
+        if done < total and time.monotonic() - last["at"] < 1:
+            return
+        last["at"] = time.monotonic()
+        message = f"unpacking `{shown(name)}`: {done}/{total} file(s), {human_bytes(inflated)}"
+        if ctx.report(message=message):
+            raise JobCancelled()
+
+    members = [(e["member"], staging / e["file"]) for e in pending]
+    try:
+        results = unpack(archive, name, members, ArchiveLimits.from_settings(), on_entry)
+    except ArchiveRefused as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise JobFailed(f"{exc}; nothing was imported") from None
+    unpacked = {e["index"]: r for e, r in zip(pending, results, strict=True)}
+    partial = done_file.with_suffix(".part")
+    partial.write_text(json.dumps({str(k): asdict(v) for k, v in unpacked.items()}))
+    os.replace(partial, done_file)
+    damaged = sum(1 for r in results if r.error)
+    size = sum(r.size_bytes for r in results)
+    ctx.report(
+        log=f"unpacked {total - damaged} file(s) of `{shown(name)}` ({human_bytes(size)})"
+        + (f"; {damaged} damaged" if damaged else "")
+    )
+    return unpacked
+
+
 def run_import(job: Job, ctx: JobContext) -> dict:
     """The import runner (called by ``worker.jobs.execute``); returns the job's result."""
     from .media import MediaLimits
@@ -724,6 +554,9 @@ def run_import(job: Job, ctx: JobContext) -> dict:
         message=f"{done}/{total} imported, {failed} failed",
         log="; ".join(notes) or f"importing {total} file(s)",
     )
+    if cancel:
+        raise JobCancelled()
+    unpacked = _unpack_archive(job, ctx, staging, [e for e in entries if e["index"] not in recorded])
     limits = MediaLimits(
         max_bytes=settings.VR_MAX_ASSET_BYTES,
         max_pixels=settings.VR_MAX_IMAGE_PIXELS,
@@ -734,7 +567,14 @@ def run_import(job: Job, ctx: JobContext) -> dict:
             continue
         if cancel:
             raise JobCancelled()
-        asset, reason = _import_entry(job, entry, staging, work, limits, kind)
+        result = unpacked.get(entry["index"])
+        if result is not None and result.error:
+            reason = result.error
+            asset = _record_failure(job, entry, kind, reason)
+        else:
+            if result is not None:
+                entry = {**entry, "sha256": result.sha256, "size_bytes": result.size_bytes}
+            asset, reason = _import_entry(job, entry, staging, work, limits, kind)
         done += 1
         if reason:
             failed += 1

@@ -258,8 +258,7 @@ BAD_REQUESTS = [
         "jsonl-metadata-not-object",
         {"archive": ("a.zip", ZIP), "manifest": ("m.jsonl", b'{"file": "a.jpg", "metadata": [1, 2]}\n')},
         "manifest",
-        "manifest line 1",
-        "`metadata` must be a JSON object",
+        "manifest line 1, key `metadata`: must be a JSON object, not an array",
     ),
     _bad(
         "jsonl-unknown-key",
@@ -293,8 +292,7 @@ BAD_REQUESTS = [
         "csv-bad-metadata",
         {"files": ("a.jpg", b"x"), "manifest": ("m.csv", b'file,metadata\na.jpg,"{not json"\n')},
         "manifest",
-        "manifest line 2",
-        "`metadata` is not valid JSON",
+        "manifest line 2, column `metadata`: not valid JSON",
     ),
     _bad(
         "manifest-wrong-type",
@@ -330,18 +328,27 @@ def test_bad_import_requests_answer_400_and_create_nothing(
     assert staging_dirs(_media_root) == []
 
 
-def test_corrupt_zip_entry_is_a_400_and_leaves_no_staging(manager_api, image_project, _media_root):
-    good = zip_bytes({"a.jpg": jpeg_bytes() * 4})
-    # flip bytes inside the compressed data: the CRC check fails while staging
+def test_a_damaged_zip_entry_fails_that_file_and_leaves_no_staging(
+    eager, manager_api, image_project, _media_root, django_capture_on_commit_callbacks
+):
+    """The request does not inflate (it cannot see a damaged entry); the job does, and records
+    the damaged entry as a failed file with its reason, importing the rest."""
+    good = zip_bytes({"a.jpg": jpeg_bytes() * 4, "b.jpg": jpeg_bytes()})
+    # flip bytes inside a.jpg's compressed data: the CRC check fails while unpacking
     broken = bytearray(good)
     for i in range(60, 80):
         broken[i] ^= 0xFF
-    response = manager_api.post(
-        import_url(image_project), {"archive": [upload("a.zip", bytes(broken))]}, format="multipart"
+    response = post_import(
+        manager_api, image_project, django_capture_on_commit_callbacks, archive=upload("a.zip", bytes(broken))
     )
-    assert response.status_code == 400, response.content
-    assert "archive" in response.json()["errors"]
-    assert not Job.objects.exists() and staging_dirs(_media_root) == []
+    job = finished(response)
+    assert job.state == Job.State.SUCCEEDED, job.log
+    assert job.result["imported"] == 1 and job.result["failed"] == 1
+    (failure,) = job.result["failures"]
+    assert failure["file"] == "a.jpg" and "damaged" in failure["reason"], failure
+    assert "unpacking `a.zip`: 2 file(s)" in job.log and "unpacked 1 file(s) of `a.zip`" in job.log
+    assert_disk_matches_rows(_media_root, image_project)
+    assert staging_dirs(_media_root) == []
 
 
 def test_staging_is_removed_when_the_job_transaction_fails(manager_api, image_project, _media_root, monkeypatch):
