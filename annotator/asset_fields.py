@@ -93,7 +93,7 @@ def json_value_problems(value, limits: FieldLimits, path: str = "", depth: int =
         for key, item in items:
             if isinstance(value, dict):
                 if not isinstance(key, str):
-                    problems.append((_path(path, key), "has a key that is not a string"))
+                    problems.append((_path(path, repr(key)), "has a key that is not a string"))
                     continue
                 problem = string_problem(key)
                 if problem:

@@ -40,7 +40,7 @@ from pathlib import Path
 from annotator.asset_fields import shown, string_problem
 
 CHUNK = 1024 * 1024
-MAX_DIRECTORY_ENTRIES = 100_000  # central directory records of any kind (directories, litter): parsed at all
+READ_AHEAD = 64 * 1024  # more than zipfile ever decompresses past what a read asks for (4 kB)
 RATIO_EXEMPT_BYTES = 1024 * 1024  # inflating to less than this is never a ratio problem
 SUPPORTED_COMPRESSION = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
 READ_ERRORS = (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError)  # damaged data (not disk errors)
@@ -79,6 +79,11 @@ class ArchiveLimits:
         """The most an archive of ``archive_bytes`` may inflate to: the smaller of the size limit
         and the ratio limit."""
         return min(self.max_bytes, max(self.max_ratio * archive_bytes, RATIO_EXEMPT_BYTES))
+
+    @property
+    def max_records(self) -> int:
+        """The most central directory records (files, directories, litter) parsed at all."""
+        return 3 * self.max_files + 1000
 
     def too_many_files(self, name: str, count: int) -> str:
         return (
@@ -156,8 +161,9 @@ def inspect_archive(
         add_error(f"`{shown(name)}` is not a zip file")
         return None, []
     declared = _declared_entry_count(fileobj)
-    if declared is not None and declared > MAX_DIRECTORY_ENTRIES:
-        add_error(f"`{shown(name)}` has {declared:,} entries; the limit is {MAX_DIRECTORY_ENTRIES:,}")
+    too_many = f"the limit is {limits.max_records:,} (3 × VR_MAX_ARCHIVE_FILES + 1,000)"
+    if declared is not None and declared > limits.max_records:
+        add_error(f"`{shown(name)}` lists {declared:,} entries; {too_many}")
         return None, []
     try:
         fileobj.seek(0)
@@ -166,8 +172,8 @@ def inspect_archive(
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         add_error(f"`{shown(name)}` is not a readable zip file ({shown(str(exc), 200)})")
         return None, []
-    if len(infos) > MAX_DIRECTORY_ENTRIES:
-        add_error(f"`{shown(name)}` has {len(infos):,} entries; the limit is {MAX_DIRECTORY_ENTRIES:,}")
+    if len(infos) > limits.max_records:
+        add_error(f"`{shown(name)}` lists {len(infos):,} entries; {too_many}")
         return None, []
     seen: set[str] = set()
     files: list[zipfile.ZipInfo] = []
@@ -240,7 +246,10 @@ def _inflate(zf, info, target: Path, budget: int) -> tuple[int, str]:
     """Inflate ``info`` into ``target``, at most ``budget`` bytes; returns (bytes, sha256), or
     (budget + 1, "") when the entry holds more (nothing past ``budget`` is written)."""
     opened = copy.copy(info)
-    opened.file_size = budget + 2  # read what is really there; never trust the declared size
+    # Read what is really there, never trusting the declared size: zipfile stops at ``file_size``
+    # (and checks the CRC there), and reads ahead up to 4 kB past what is asked; this reader asks
+    # for at most ``budget + 1`` bytes, so that stop is never reached before the data's own end.
+    opened.file_size = budget + 1 + READ_AHEAD
     digest = hashlib.sha256()
     size = 0
     partial = target.with_name(target.name + ".part")

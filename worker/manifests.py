@@ -314,7 +314,10 @@ def _parse_csv(upload, add, limits: ManifestLimits) -> list[ManifestRow]:
         index = _csv_error_column(text, csv.field_size_limit())
         names = header or []
         column = f"`{shown(names[index], 40)}`" if index < len(names) else str(index + 1)
-        add(f"manifest line {record['start']}, column {column}: {exc}")
+        message = str(exc)
+        if message.startswith("field larger than field limit"):
+            message = f"longer than the limit of {csv.field_size_limit():,} characters for one field"
+        add(f"manifest line {record['start']}, column {column}: {message}")
     return rows
 
 

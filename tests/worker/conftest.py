@@ -111,6 +111,28 @@ def zip_bytes(entries: dict[str, bytes], *, symlinks: dict[str, str] | None = No
     return buf.getvalue()
 
 
+def lie_about_sizes(archive: bytes, declared: dict[str, int]) -> bytes:
+    """``archive`` with the uncompressed sizes of the named entries replaced by ``declared``, in
+    the local headers and the central directory alike (what a crafted zip bomb does)."""
+    import struct
+
+    data = bytearray(archive)
+    with zipfile.ZipFile(io.BytesIO(archive)) as zf:
+        infos = {i.filename: i for i in zf.infolist()}
+        offset = zf.start_dir
+    for name, size in declared.items():
+        local = infos[name].header_offset
+        assert data[local : local + 4] == b"PK\x03\x04"
+        struct.pack_into("<I", data, local + 22, size)
+    while data[offset : offset + 4] == b"PK\x01\x02":
+        n, m, k = struct.unpack_from("<HHH", data, offset + 28)
+        name = bytes(data[offset + 46 : offset + 46 + n]).decode("utf-8")
+        if name in declared:
+            struct.pack_into("<I", data, offset + 24, declared[name])
+        offset += 46 + n + m + k
+    return bytes(data)
+
+
 def import_url(project) -> str:
     return f"/api/projects/{project.pk}/imports/"
 
