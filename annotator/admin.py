@@ -1,5 +1,8 @@
+from django import forms
 from django.contrib import admin
+from django.core.serializers.json import DjangoJSONEncoder
 
+from .asset_fields import FieldLimits, metadata_problems, prompt_problem
 from .models import (
     Annotation,
     AnnotationRevision,
@@ -48,8 +51,43 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "project__name"]
 
 
+class _AsciiJSONEncoder(DjangoJSONEncoder):
+    """Shows what was typed with escapes (``\\ud800``): a form shown again with an unpaired
+    surrogate in it could not be encoded as a page."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["ensure_ascii"] = True
+        super().__init__(*args, **kwargs)
+
+
+class AssetForm(forms.ModelForm):
+    """The admin edits a prompt and metadata under the rules every import follows."""
+
+    metadata = forms.JSONField(required=False, encoder=_AsciiJSONEncoder)
+
+    class Meta:
+        model = Asset
+        fields = ["prompt", "metadata"]  # the admin adds the others it shows
+
+    def clean_prompt(self):
+        prompt = self.cleaned_data.get("prompt") or ""
+        problem = prompt_problem(prompt, FieldLimits.from_settings())
+        if problem:
+            raise forms.ValidationError(f"The prompt {problem}.")
+        return prompt
+
+    def clean_metadata(self):
+        metadata = self.cleaned_data.get("metadata")
+        metadata = {} if metadata is None else metadata
+        problems = metadata_problems(metadata, FieldLimits.from_settings())
+        if problems:
+            raise forms.ValidationError([f"`{path or 'metadata'}` {message}." for path, message in problems])
+        return metadata
+
+
 @admin.register(Asset)
 class AssetAdmin(admin.ModelAdmin):
+    form = AssetForm
     list_display = ["id", "project", "kind", "status", "original_name", "width", "height", "duration_seconds"]
     list_filter = ["status", "kind", "project"]
     search_fields = ["original_name", "prompt", "sha256"]

@@ -266,3 +266,32 @@ def test_bom_crlf_and_unicode_are_fine_and_stored_as_sent(importer, _media_root,
     assert assets["a.jpg"].metadata == {"seed": 2**64 - 1, "cfg": 7.5, "model": "sdxl"}
     assert assets["b.jpg"].prompt == "plain" and assets["b.jpg"].metadata == {"model": "flux"}
     assert staging_dirs(_media_root) == []
+
+
+@pytest.mark.parametrize(
+    "prompt, metadata, needle",
+    [
+        ("x\x00y", "{}", "Null characters are not allowed"),  # Django's own check comes first
+        ("p" * 10_001, "{}", "VR_MAX_PROMPT_CHARS"),
+        ("fine", '{"k": "\\u0000"}', "`k` contains a NUL character"),
+        ("fine", '{"k": "\\ud800"}', "`k` contains an unpaired surrogate"),
+        ("fine", '{"s": NaN}', "`s` is nan"),
+    ],
+)
+def test_the_admin_edits_a_prompt_and_metadata_under_the_same_rules(client, prompt, metadata, needle):
+    """The Django admin is the other way a prompt or metadata enters: the same rules, a form error."""
+    admin = f.user("root", staff=True)
+    admin.is_superuser = True
+    admin.save()
+    asset = f.ready_asset(f.project(), name="a.jpg", prompt="before")
+    client.force_login(admin)
+    url = f"/admin/annotator/asset/{asset.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k in form.fields}
+    data.update({"prompt": prompt, "metadata": metadata, "project": asset.project_id})
+    data = {k: (json.dumps(v) if isinstance(v, dict | list) else v) for k, v in data.items()}
+    response = client.post(url, data)
+    assert response.status_code == 200, response.status_code  # the form again, with its error
+    assert needle in response.content.decode(), response.content.decode()[-3000:]
+    asset.refresh_from_db()
+    assert asset.prompt == "before"

@@ -238,7 +238,7 @@ BAD_REQUESTS = [
         {"archive": ("a.zip", zip_bytes({"a.jpg": b"\0" * 50_000}))},
         "archive",
         "would unpack to",
-        "limit",
+        "more than the limit of 9.8 KB (VR_MAX_ARCHIVE_BYTES)",
         settings_overrides={"VR_MAX_ARCHIVE_BYTES": 10_000},
     ),
     _bad(
