@@ -20,6 +20,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from drf_spectacular.authentication import BasicScheme
 from rest_framework import exceptions, status
 from rest_framework.authentication import BasicAuthentication, TokenAuthentication, get_authorization_header
 
@@ -97,3 +98,9 @@ class ThrottledTokenAuthentication(TokenAuthentication):
             if getattr(http_request, "axes_locked_out", False):
                 raise LoginLockedOut(http_request) from None
             raise
+
+
+class LockoutAwareBasicScheme(BasicScheme):
+    """The OpenAPI description of the basic auth above: HTTP basic, as DRF's."""
+
+    target_class = LockoutAwareBasicAuthentication
