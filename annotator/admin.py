@@ -9,6 +9,7 @@ from .models import (
     Asset,
     Assignment,
     ChecklistVersion,
+    Invitation,
     Membership,
     Prediction,
     Project,
@@ -83,6 +84,28 @@ class AssetForm(forms.ModelForm):
         if problems:
             raise forms.ValidationError([f"`{path or 'metadata'}` {message}." for path, message in problems])
         return metadata
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Invitations are made in the app or the API (the link is shown once there); here they are
+    listed and can be revoked."""
+
+    list_display = ["email", "project", "role", "invited_by", "created_at", "expires_at", "accepted_at", "revoked_at"]
+    list_filter = ["role", "project"]
+    search_fields = ["email", "project__name"]
+    readonly_fields = [f.name for f in Invitation._meta.fields]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Revoke the selected invitations (their links stop working)")
+    def revoke(self, request, queryset):
+        from django.utils import timezone
+
+        count = queryset.filter(accepted_at__isnull=True, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"{count} invitation(s) revoked.")
 
 
 @admin.register(Asset)

@@ -1,4 +1,4 @@
-"""Browser session login/logout for the single-page app (see ``annotator.auth_views``)."""
+"""Session login/logout, password reset and invitation acceptance (see ``annotator.auth_views``)."""
 
 from django.urls import path
 
@@ -6,4 +6,8 @@ from . import auth_views
 
 urlpatterns = [
     path("session/", auth_views.SessionView.as_view(), name="auth-session"),
+    path("password-reset/", auth_views.PasswordResetView.as_view(), name="auth-password-reset"),
+    path("password-reset/confirm/", auth_views.PasswordResetConfirmView.as_view(), name="auth-password-reset-confirm"),
+    path("invitation/", auth_views.InvitationCheckView.as_view(), name="auth-invitation"),
+    path("invitation/accept/", auth_views.InvitationAcceptView.as_view(), name="auth-invitation-accept"),
 ]

@@ -138,6 +138,46 @@ class Membership(models.Model):
         return f"{self.user} · {self.role} · {self.project}"
 
 
+class Invitation(models.Model):
+    """An invitation by e-mail to make an account, optionally straight into a project with a role.
+
+    The invitee gets a signed link (``annotator.services.accounts``); it works once (``accepted_at``)
+    and until ``expires_at``; staff or the project's managers can revoke it before."""
+
+    email = models.EmailField()
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(max_length=20, choices=Membership.Role.choices, blank=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(project__isnull=True, role="") | Q(project__isnull=False) & ~Q(role=""),
+                name="invitation_role_with_project",
+            )
+        ]
+
+    def __str__(self):
+        return f"invitation of {self.email}" + (f" to {self.project}" if self.project_id else "")
+
+    def state(self, now) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        return "expired" if self.expires_at <= now else "pending"
+
+
 def asset_media_dir(project_id: int, asset_id: int) -> str:
     """Folder of an asset's files, relative to MEDIA_ROOT."""
     return f"projects/{project_id}/assets/{asset_id}"

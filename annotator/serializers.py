@@ -166,8 +166,18 @@ class UsernameField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
+# One answer for a name nobody has and for an account that cannot be added (inactive): adding a
+# member must not tell a manager which usernames exist.
+NO_SUCH_MEMBER = "No active user has this username: check the spelling, or invite them by e-mail."
+
+
 class MembershipSerializer(serializers.ModelSerializer):
-    username = UsernameField(source="user", slug_field="username", queryset=User.objects.all())
+    username = UsernameField(
+        source="user",
+        slug_field="username",
+        queryset=User.objects.filter(is_active=True),
+        error_messages={"does_not_exist": NO_SUCH_MEMBER, "invalid": NO_SUCH_MEMBER},
+    )
 
     class Meta:
         model = Membership

@@ -146,8 +146,9 @@ VR_HF_LOCAL_FILES_ONLY = env_bool("VR_HF_LOCAL_FILES_ONLY", True)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.BasicAuthentication",  # curl -u user:password (use HTTPS in production)
+        # token and basic auth count their failures against the login lock-out (see "logins" below)
+        "annotator.authentication.ThrottledTokenAuthentication",
+        "annotator.authentication.LockoutAwareBasicAuthentication",  # curl -u user:password (use HTTPS in production)
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -203,6 +204,56 @@ CELERY_BEAT_SCHEDULE = {
     "expire-leases": {"task": "worker.tasks.expire_leases", "schedule": timedelta(minutes=1)},
     "redispatch-lost-jobs": {"task": "worker.tasks.redispatch_lost_jobs", "schedule": timedelta(minutes=1)},
 }
+
+# --- logins, password reset, invitations (issue 13 item 3) --------------------------------
+# django-axes counts failed logins (session, basic auth, admin, and wrong API tokens) in the
+# database and locks the account AND the address (either one reaching the limit) for the cool-off.
+# An admin lifts a lock-out in the admin ("Axes" -> access attempts) or with
+# `manage.py axes_reset_username NAME` / `axes_reset_ip ADDRESS`. See docs/security.md.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("VR_LOGIN_FAILURE_LIMIT", 10)  # the Nth failure locks
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("VR_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = "annotator.services.login_throttle.lockout_parameters"  # account or address
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the lock ends one cool-off after it began
+AXES_LOCKOUT_CALLABLE = "annotator.authentication.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "annotator.services.login_throttle.client_ip"
+# Behind N reverse proxies that append to X-Forwarded-For, set 1..N; 0 trusts only REMOTE_ADDR.
+VR_TRUSTED_PROXY_COUNT = env_int("VR_TRUSTED_PROXY_COUNT", 0)
+# Password reset and invitation requests, per address and per e-mail address (DRF rate strings).
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "password_reset_address": os.environ.get("VR_PASSWORD_RESET_RATE", "10/hour"),
+    "password_reset_email": os.environ.get("VR_PASSWORD_RESET_EMAIL_RATE", "3/hour"),
+    "account_token": os.environ.get("VR_ACCOUNT_TOKEN_RATE", "30/hour"),  # reset confirm, invitation accept
+}
+PASSWORD_RESET_TIMEOUT = env_int("VR_PASSWORD_RESET_TIMEOUT_HOURS", 24) * 3600
+VR_INVITATION_DAYS = env_int("VR_INVITATION_DAYS", 7)
+# The browser app's address in e-mailed links (https://annotate.example.org); without it the
+# request's host is used, which only ALLOWED_HOSTS vouches for: set it in production.
+VR_PUBLIC_URL = os.environ.get("VR_PUBLIC_URL", "").rstrip("/")
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 587 if env_bool("EMAIL_USE_TLS", True) else 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "VisionReward Annotator <noreply@localhost>")
+# Throttle counters are shared by every web process: on Redis when REDIS_URL is set.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("VR_CACHE_KEY_PREFIX", "vr"),
+        }
+    }
 
 LOGGING = {
     "version": 1,

@@ -6,7 +6,11 @@ from . import views
 
 urlpatterns = [
     path("", views.app, name="home"),
-    re_path(r"^(?P<path>(?:login|projects|datasets)(?:/.*)?)$", views.app, name="app"),
+    re_path(
+        r"^(?P<path>(?:login|projects|datasets|forgot-password|reset-password|invitation)(?:/.*)?)$",
+        views.app,
+        name="app",
+    ),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

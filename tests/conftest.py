@@ -37,3 +37,13 @@ def samples() -> Path:
 def _fast_password_hashing(settings):
     """Tests create many users; the production hasher's deliberate slowness buys nothing here."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(settings):
+    """Every test counts throttles in a cache namespace of its own (the suite's cache may be Redis)."""
+    import uuid
+
+    settings.CACHES = {
+        name: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"} for name, config in settings.CACHES.items()
+    }

@@ -11,6 +11,10 @@ import ManagePage from "./pages/ManagePage";
 import WeightsPage from "./pages/WeightsPage";
 import DatasetsPage from "./pages/DatasetsPage";
 import JobsPage from "./pages/JobsPage";
+import MembersPage from "./pages/MembersPage";
+import ForgotPasswordPage from "./pages/ForgotPasswordPage";
+import ResetPasswordPage from "./pages/ResetPasswordPage";
+import AcceptInvitationPage from "./pages/AcceptInvitationPage";
 
 export default function App() {
   const [user, setUser] = useState<User | null | undefined>(undefined);
@@ -36,6 +40,9 @@ export default function App() {
     return (
       <Routes>
         <Route path="/login" element={<LoginPage onLogin={setUser} notice={error} />} />
+        <Route path="/forgot-password" element={<ForgotPasswordPage />} />
+        <Route path="/reset-password" element={<ResetPasswordPage />} />
+        <Route path="/invitation" element={<AcceptInvitationPage />} />
         <Route path="*" element={<Navigate to={`/login?next=${encodeURIComponent(location.pathname)}`} replace />} />
       </Routes>
     );
@@ -69,6 +76,18 @@ export default function App() {
           <Route path="/projects/:projectId/manage" element={<ManagePage />} />
           <Route path="/projects/:projectId/weights" element={<WeightsPage />} />
           <Route path="/projects/:projectId/jobs" element={<JobsPage />} />
+          <Route path="/projects/:projectId/members" element={<MembersPage />} />
+          {["/forgot-password", "/reset-password", "/invitation"].map((path) => (
+            <Route
+              key={path}
+              path={path}
+              element={
+                <p className="empty">
+                  You are signed in as {user.username}: log out to use this link. <Link to="/projects">Your projects</Link>
+                </p>
+              }
+            />
+          ))}
           <Route path="/datasets" element={<DatasetsPage />} />
           <Route path="*" element={<p className="empty">No such page. <Link to="/projects">Your projects</Link></p>} />
         </Routes>

@@ -13,10 +13,14 @@ import type {
   FinetuneRequest,
   GoldCheck,
   GoldCheckRequest,
+  Invitation,
+  InvitationSummary,
+  IssuedInvitation,
   Job,
   JobDetail,
   JobFilter,
   JobSummary,
+  Member,
   ModelSpec,
   Page,
   Project,
@@ -25,6 +29,7 @@ import type {
   RefitPolicy,
   RefitSettings,
   ReviewItem,
+  Role,
   ScoreBreakdown,
   ScorePage,
   User,
@@ -138,6 +143,23 @@ export const api = {
   login: (username: string, password: string) =>
     post<{ user: User }>("/api/auth/session/", { username, password }),
   logout: () => request<null>("DELETE", "/api/auth/session/"),
+  /** E-mail a reset link (202 whether or not an account has this address; 429 when throttled). */
+  requestPasswordReset: (email: string) => post<{ detail: string }>("/api/auth/password-reset/", { email }),
+  /** Choose a new password with the link's uid and token (400 names `token` or `new_password`). */
+  confirmPasswordReset: (uid: string, token: string, newPassword: string) =>
+    post<{ detail: string }>("/api/auth/password-reset/confirm/", { uid, token, new_password: newPassword }),
+  /** What an invitation link invites to (400 names `token` when it no longer works). */
+  checkInvitation: (token: string) => post<InvitationSummary>("/api/auth/invitation/", { token }),
+  /** Make the invited account (400 names `token`, `username` or `password`). */
+  acceptInvitation: (token: string, username: string, password: string) =>
+    post<User>("/api/auth/invitation/accept/", { token, username, password }),
+  /** The project's members and their roles. */
+  members: (projectId: number) => get<Page<Member>>(`/api/projects/${projectId}/members/?limit=500`),
+  /** Invite an e-mail address into the project (the answer carries the link, shown once). */
+  invite: (projectId: number, email: string, role: Role) =>
+    post<IssuedInvitation>("/api/invitations/", { email, project: projectId, role }),
+  invitations: (projectId: number) => get<Page<Invitation>>(`/api/invitations/?project=${projectId}&limit=200`),
+  revokeInvitation: (id: number) => request<null>("DELETE", `/api/invitations/${id}/`),
 
   projects: () => get<Page<Project>>("/api/projects/?limit=200"),
   project: (id: number) => get<Project>(`/api/projects/${id}/`),

@@ -11,7 +11,15 @@ def test_every_client_route_serves_the_built_page_with_a_csrf_cookie(client, set
     settings.FRONTEND_DIST = tmp_path
     index = tmp_path / "index.html"
     index.write_text("<html>build one</html>")
-    for url in ("/", "/login", "/projects", "/projects/3/annotate"):
+    for url in (
+        "/",
+        "/login",
+        "/projects",
+        "/projects/3/annotate",
+        "/forgot-password",
+        "/reset-password",
+        "/invitation",
+    ):
         response = client.get(url)
         assert response.status_code == 200 and b"build one" in response.content, url
         assert "csrftoken" in response.cookies

@@ -1,12 +1,28 @@
 import { useState, type FormEvent } from "react";
-import { useNavigate, useSearchParams } from "react-router-dom";
+import { Link, useLocation, useNavigate, useSearchParams } from "react-router-dom";
 import { api, ApiError } from "../api";
 import type { User } from "../types";
 
+/** A 429: too many failed sign-ins for the account or from this address (the server says until when). */
+function LockedOut({ message }: { message: string }) {
+  return (
+    <div role="alert" className="error locked-out">
+      <strong>Sign-in is locked for now.</strong>
+      <p>{message}</p>
+      <p>
+        Forgot your password? <Link to="/forgot-password">Reset it by e-mail</Link>.
+      </p>
+    </div>
+  );
+}
+
 export default function LoginPage({ onLogin, notice }: { onLogin: (user: User) => void; notice?: string }) {
+  const location = useLocation();
+  const stateNotice = (location.state as { notice?: string } | null)?.notice ?? "";
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState(notice ?? "");
+  const [locked, setLocked] = useState("");
   const [busy, setBusy] = useState(false);
   const navigate = useNavigate();
   const [params] = useSearchParams();
@@ -15,13 +31,15 @@ export default function LoginPage({ onLogin, notice }: { onLogin: (user: User) =
     event.preventDefault();
     setBusy(true);
     setError("");
+    setLocked("");
     try {
       const { user } = await api.login(username, password);
       onLogin(user);
       const next = params.get("next");
       navigate(next && next.startsWith("/") && next !== "/login" ? next : "/projects", { replace: true });
     } catch (exc) {
-      setError(exc instanceof ApiError ? exc.message : String(exc));
+      if (exc instanceof ApiError && exc.status === 429) setLocked(exc.message);
+      else setError(exc instanceof ApiError ? exc.message : String(exc));
     } finally {
       setBusy(false);
     }
@@ -32,6 +50,11 @@ export default function LoginPage({ onLogin, notice }: { onLogin: (user: User) =
       <form onSubmit={submit} aria-labelledby="login-title" className="card">
         <h1 id="login-title">Sign in</h1>
         <p className="muted">VisionReward Annotator</p>
+        {stateNotice && !error && !locked && (
+          <p role="status" className="ok-note">
+            {stateNotice}
+          </p>
+        )}
         <label htmlFor="username">Username</label>
         <input id="username" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} autoFocus required />
         <label htmlFor="password">Password</label>
@@ -48,9 +71,13 @@ export default function LoginPage({ onLogin, notice }: { onLogin: (user: User) =
             {error}
           </p>
         )}
+        {locked && <LockedOut message={locked} />}
         <button type="submit" className="primary" disabled={busy}>
           {busy ? "Signing in…" : "Sign in"}
         </button>
+        <p className="login-links">
+          <Link to="/forgot-password">Forgot password?</Link>
+        </p>
       </form>
     </main>
   );

@@ -399,6 +399,11 @@ export default function ManagePage() {
             Jobs
           </Link>
         )}
+        {project && ["manager", "admin"].includes(project.my_role ?? "") && (
+          <Link className="button" to={`/projects/${projectId}/members`}>
+            Members
+          </Link>
+        )}
       </div>
 
       {statsError && (
