@@ -7,7 +7,6 @@ from . import views
 urlpatterns = [
     path("", views.app, name="home"),
     re_path(r"^(?P<path>(?:login|projects|datasets)(?:/.*)?)$", views.app, name="app"),
-    path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
