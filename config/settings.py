@@ -243,9 +243,24 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The periodic refit ("refit-weights", every 15 minutes) is a database row made by a migration
 # (worker 0004), not listed here, so the schedule admins set in the admin survives restarts.
+# Job heartbeats: a running job's process beats every VR_JOB_HEARTBEAT_SECONDS for its whole attempt;
+# one silent for VR_JOB_STALE_SECONDS lost its worker, and the sweep (every VR_JOB_SWEEP_SECONDS)
+# requeues it: a killed worker's job is running again elsewhere within stale + sweep seconds.
+VR_JOB_HEARTBEAT_SECONDS = env_int("VR_JOB_HEARTBEAT_SECONDS", 10)
+VR_JOB_STALE_SECONDS = env_int("VR_JOB_STALE_SECONDS", 45)
+VR_JOB_SWEEP_SECONDS = env_int("VR_JOB_SWEEP_SECONDS", 15)
+if VR_JOB_HEARTBEAT_SECONDS < 1 or VR_JOB_STALE_SECONDS < 3 * VR_JOB_HEARTBEAT_SECONDS or VR_JOB_SWEEP_SECONDS < 1:
+    raise ImproperlyConfigured(
+        f"VR_JOB_STALE_SECONDS ({VR_JOB_STALE_SECONDS}) must be at least 3 x VR_JOB_HEARTBEAT_SECONDS "
+        f"({VR_JOB_HEARTBEAT_SECONDS}), so that one late heartbeat does not requeue a live job; "
+        "VR_JOB_HEARTBEAT_SECONDS and VR_JOB_SWEEP_SECONDS must be at least 1"
+    )
 CELERY_BEAT_SCHEDULE = {
     "expire-leases": {"task": "worker.tasks.expire_leases", "schedule": timedelta(minutes=1)},
-    "redispatch-lost-jobs": {"task": "worker.tasks.redispatch_lost_jobs", "schedule": timedelta(minutes=1)},
+    "redispatch-lost-jobs": {
+        "task": "worker.tasks.redispatch_lost_jobs",
+        "schedule": timedelta(seconds=VR_JOB_SWEEP_SECONDS),
+    },
 }
 
 LOGGING = {
