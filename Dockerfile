@@ -18,9 +18,11 @@ COPY requirements.txt ./
 RUN pip install -r requirements.txt
 COPY . .
 COPY --from=frontend /app/frontend/dist frontend/dist
-RUN DJANGO_SECRET_KEY=build python manage.py collectstatic --noinput
+RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput
 RUN useradd --system --create-home app && mkdir -p /data && chown app /data
 USER app
-ENV VR_VAR_DIR=/data MEDIA_ROOT=/data/media
+# Production mode (DJANGO_DEBUG off): the container refuses to start until DJANGO_SECRET_KEY and
+# DJANGO_ALLOWED_HOSTS are given (docker-compose.yml passes them; see docs/security.md).
+ENV VR_VAR_DIR=/data MEDIA_ROOT=/data/media DJANGO_DEBUG=false
 EXPOSE 8000
 CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--timeout", "120"]

@@ -46,6 +46,8 @@ $(CHROMIUM):
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	else echo "Chromium is needed for the browser tests: sudo apt-get install chromium (or set CHROMIUM=/path)"; exit 1; fi
 
+# The embedded demo is the one place debug mode is on (a local-only secret key and hosts).
+run: export DJANGO_DEBUG ?= 1
 run: install frontend
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo

@@ -386,6 +386,12 @@ class Annotation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    late = models.BooleanField(
+        default=False,
+        help_text="A late extra: submitted after its lease lapsed and its slot went to someone else. Kept and "
+        "counted in statistics, but not one of the task's k (its counters leave it out); exports include "
+        "late extras only when asked (include_late).",
+    )
 
     class Meta:
         ordering = ["-submitted_at", "-id"]

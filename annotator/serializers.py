@@ -436,7 +436,9 @@ class AnnotationSerializer(serializers.ModelSerializer):
             "updated_at",
             "reviewed_by",
             "reviewed_at",
+            "late",
         ]
+        read_only_fields = ["late"]
 
     def get_question_keys(self, obj) -> list[str]:
         """The question key of each position of ``answers`` and ``mask``."""

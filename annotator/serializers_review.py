@@ -106,6 +106,10 @@ class _ProgressSerializer(serializers.Serializer):
     tasks_total = serializers.IntegerField(help_text="Tasks that are not disabled.")
     tasks_done = serializers.IntegerField()
     annotations = serializers.IntegerField()
+    late_annotations = serializers.IntegerField(
+        help_text="Late extras among `annotations`: submitted after the lease lapsed and the slot went to "
+        "someone else; kept, not one of the task's k."
+    )
     assets_ready = serializers.IntegerField()
     assets_failed = serializers.IntegerField()
     gold = serializers.IntegerField()
@@ -119,6 +123,7 @@ class _DaySerializer(serializers.Serializer):
 class _AnnotatorStatsSerializer(serializers.Serializer):
     username = serializers.CharField()
     submitted = serializers.IntegerField()
+    late = serializers.IntegerField(help_text="Late extras among `submitted`.")
     skipped = serializers.IntegerField()
     active = serializers.IntegerField(help_text="Live leases.")
     median_time_ms = serializers.IntegerField(allow_null=True)

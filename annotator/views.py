@@ -125,6 +125,8 @@ class ProjectViewSet(
     filterset_fields = ["media_type", "archived"]
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no URL kwargs
+            return Project.objects.none()
         user = self.request.user
         role = Membership.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
 
@@ -291,6 +293,8 @@ class MembershipViewSet(viewsets.ModelViewSet):
         return project
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no URL kwargs
+            return Membership.objects.none()
         return Membership.objects.filter(project=self.get_project()).select_related("user")
 
     def perform_create(self, serializer):
@@ -320,6 +324,8 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     filterset_fields = ["project", "status", "kind", "import_job_id"]
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no URL kwargs
+            return Asset.objects.none()
         return Asset.objects.filter(project__in=perms.visible_projects(self.request.user)).order_by("id")
 
 
@@ -327,6 +333,8 @@ class ProjectAssetViewSet(AssetViewSet):
     filterset_fields = ["status", "kind", "import_job_id"]
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no URL kwargs
+            return Asset.objects.none()
         project = get_visible_project(self.request.user, self.kwargs["project_pk"])
         return Asset.objects.filter(project=project).order_by("id")
 
@@ -376,6 +384,8 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return super().filter_queryset(queryset)
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no URL kwargs
+            return Task.objects.none()
         project = get_visible_project(self.request.user, self.kwargs["project_pk"])
         tasks = Task.objects.filter(project=project).select_related("asset", "asset_b").order_by("id")
         if not perms.can_read_all_annotations(self.request.user, project):
@@ -390,6 +400,8 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     filterset_fields = ["project", "state"]
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no URL kwargs
+            return Assignment.objects.none()
         return (
             Assignment.objects.filter(user=self.request.user)
             .select_related("task__asset", "task__asset_b", "project", "annotation")
@@ -452,6 +464,8 @@ class AnnotationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return AnnotationSerializer
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no URL kwargs
+            return Annotation.objects.none()
         user = self.request.user
         readable = Q(user=user)
         if user.is_staff:

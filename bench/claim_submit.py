@@ -34,6 +34,10 @@ def _setup_django(server: str):
     os.environ["DATABASE_URL"] = f"{server}/{DB_NAME}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # production mode (DEBUG would keep a log of every query), with a key and hosts of its own
+    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key")
+    os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
+    os.environ.setdefault("DJANGO_HTTPS", "false")
     import django
 
     django.setup()

@@ -93,6 +93,9 @@ def _environment(server: str, tmp: Path) -> None:
             "DATABASE_URL": f"{server}/{DB_NAME}",
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "DJANGO_DEBUG": "0",  # DEBUG would keep a log of every query
+            "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or "bench-only-secret-key",
+            "DJANGO_ALLOWED_HOSTS": os.environ.get("DJANGO_ALLOWED_HOSTS") or "localhost,127.0.0.1",
+            "DJANGO_HTTPS": "false",
             "LOG_LEVEL": "WARNING",
             "VR_VAR_DIR": str(tmp / "var"),  # the filesystem broker's folders too
             "MEDIA_ROOT": str(tmp / "media"),

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VR_VAR_DIR", BASE_DIR / "var"))
@@ -27,10 +28,54 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-secret-key-change-me-in-production")
-ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "*").split(",") if h]
-CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+# --- production or debug --------------------------------------------------------------
+# Production unless DJANGO_DEBUG is on (only `make run`, the embedded demo, turns it on).
+# Production refuses to start without its own secret key and host names.
+DEBUG = env_bool("DJANGO_DEBUG", False)
+if DEBUG:
+    SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or "django-insecure-make-run-demo-only"
+    ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+else:
+    SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "").strip()
+    ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
+    if not SECRET_KEY:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set: production (DJANGO_DEBUG off) needs its own secret key; set "
+            "DJANGO_SECRET_KEY to a long random string (e.g. the output of `python -c "
+            "'import secrets; print(secrets.token_urlsafe(50))'`), or DJANGO_DEBUG=1 for a local demo"
+        )
+    if not ALLOWED_HOSTS:
+        raise ImproperlyConfigured(
+            "DJANGO_ALLOWED_HOSTS is not set: production (DJANGO_DEBUG off) serves only the host names it is "
+            "given; set DJANGO_ALLOWED_HOSTS to a comma-separated list (e.g. annotate.example.org), "
+            "or DJANGO_DEBUG=1 for a local demo"
+        )
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+# --- HTTPS (production) ---------------------------------------------------------------
+# DJANGO_HTTPS: the site is reached over HTTPS (directly or through a TLS proxy); on by default
+# in production. It sets the defaults below; each one has its own variable too.
+VR_HTTPS = env_bool("DJANGO_HTTPS", not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", VR_HTTPS)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SESSION_COOKIE_SECURE", VR_HTTPS)
+CSRF_COOKIE_SECURE = env_bool("DJANGO_CSRF_COOKIE_SECURE", VR_HTTPS)
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31_536_000 if VR_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
+# Behind a TLS proxy that sets it (and strips it from clients): e.g. "X-Forwarded-Proto: https".
+_proxy_header = os.environ.get("DJANGO_SECURE_PROXY_SSL_HEADER", "").strip()
+if _proxy_header:
+    _name, _sep, _value = _proxy_header.partition(":")
+    if not _sep or not _name.strip() or not _value.strip():
+        raise ImproperlyConfigured(
+            f"DJANGO_SECURE_PROXY_SSL_HEADER={_proxy_header!r}: expected 'Header-Name: value', "
+            "e.g. 'X-Forwarded-Proto: https'"
+        )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _name.strip().upper().replace("-", "_"), _value.strip())
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -50,6 +95,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.HealthCheckMiddleware",  # /healthz answers before host checks and HTTPS redirects
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -166,6 +212,16 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set (the deployment check warns about the names it had to invent).
+    "ENUM_NAME_OVERRIDES": {
+        "MediaTypeEnum": "annotator.models.MEDIA_TYPES",
+        "TaskKindEnum": "annotator.models.Task.Kind",
+        "AssignmentStateEnum": "annotator.models.Assignment.State",
+        "AnnotationStateEnum": "annotator.models.Annotation.State",
+        "JobKindEnum": "worker.models.Job.Kind",
+        "JobStateEnum": "worker.models.Job.State",
+        "DatasetVersionStateEnum": "datasets_app.models.DatasetVersion.State",
+    },
 }
 
 # --- Celery ----------------------------------------------------------------------------
@@ -200,9 +256,24 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The periodic refit ("refit-weights", every 15 minutes) is a database row made by a migration
 # (worker 0004), not listed here, so the schedule admins set in the admin survives restarts.
+# Job heartbeats: a running job's process beats every VR_JOB_HEARTBEAT_SECONDS for its whole attempt;
+# one silent for VR_JOB_STALE_SECONDS lost its worker, and the sweep (every VR_JOB_SWEEP_SECONDS)
+# requeues it: a killed worker's job is running again elsewhere within stale + sweep seconds.
+VR_JOB_HEARTBEAT_SECONDS = env_int("VR_JOB_HEARTBEAT_SECONDS", 10)
+VR_JOB_STALE_SECONDS = env_int("VR_JOB_STALE_SECONDS", 45)
+VR_JOB_SWEEP_SECONDS = env_int("VR_JOB_SWEEP_SECONDS", 15)
+if VR_JOB_HEARTBEAT_SECONDS < 1 or VR_JOB_STALE_SECONDS < 3 * VR_JOB_HEARTBEAT_SECONDS or VR_JOB_SWEEP_SECONDS < 1:
+    raise ImproperlyConfigured(
+        f"VR_JOB_STALE_SECONDS ({VR_JOB_STALE_SECONDS}) must be at least 3 x VR_JOB_HEARTBEAT_SECONDS "
+        f"({VR_JOB_HEARTBEAT_SECONDS}), so that one late heartbeat does not requeue a live job; "
+        "VR_JOB_HEARTBEAT_SECONDS and VR_JOB_SWEEP_SECONDS must be at least 1"
+    )
 CELERY_BEAT_SCHEDULE = {
     "expire-leases": {"task": "worker.tasks.expire_leases", "schedule": timedelta(minutes=1)},
-    "redispatch-lost-jobs": {"task": "worker.tasks.redispatch_lost_jobs", "schedule": timedelta(minutes=1)},
+    "redispatch-lost-jobs": {
+        "task": "worker.tasks.redispatch_lost_jobs",
+        "schedule": timedelta(seconds=VR_JOB_SWEEP_SECONDS),
+    },
 }
 
 # --- logins, password reset, invitations (issue 13 item 3) --------------------------------

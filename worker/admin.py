@@ -1,8 +1,9 @@
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 
-from . import jobs
-from .models import Job, ModelSpec, ProjectModel, RefitPolicy, WeightSet
+from . import jobs, remote_code
+from .models import Job, ModelSpec, ProjectModel, RefitPolicy, RemoteCodeDecision, WeightSet
 
 
 @admin.register(Job)
@@ -40,18 +41,107 @@ class JobAdmin(admin.ModelAdmin):
             self.message_user(request, detail, messages.WARNING)
 
 
+class ModelSpecForm(forms.ModelForm):
+    """The model form, with the confirmation that turning remote code on needs (and only for
+    admins with the ``worker.allow_remote_code`` permission)."""
+
+    confirm_trust_remote_code = forms.BooleanField(
+        required=False,
+        label="Confirm remote code",
+        help_text="Required to turn on “trust remote code” (or to change a trusted model's source or revision): "
+        "I confirm that this source may run its own Python code on the workers.",
+    )
+    user = None  # set per request by ModelSpecAdmin.get_form
+
+    class Meta:
+        model = ModelSpec
+        fields = [
+            "name",
+            "title",
+            "enabled",
+            "notes",
+            "source",
+            "revision",
+            "trust_remote_code",
+            "queue",
+            "device",
+            "dtype",
+            "batch_size",
+            "max_frames",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        before = remote_code.spec_values(self.instance)  # not yet changed: construct_instance runs after clean
+        after = {**(before or {}), **{k: data.get(k) for k in remote_code.KEYS if k in data}}
+        self.remote_code_change = remote_code.remote_code_change(before, after)
+        if self.remote_code_change == remote_code.ALLOWED:
+            if not remote_code.may_allow_remote_code(self.user):
+                self.add_error("trust_remote_code", remote_code.refusal(self.user))
+            elif not data.get(remote_code.CONFIRM_FIELD):
+                revision = f"@{after.get('revision')}" if after.get("revision") else ""
+                self.add_error(
+                    remote_code.CONFIRM_FIELD,
+                    remote_code.CONFIRMATION_NEEDED.format(source=after.get("source") or "", revision=revision),
+                )
+        return data
+
+
 @admin.register(ModelSpec)
 class ModelSpecAdmin(admin.ModelAdmin):
-    list_display = ["name", "title", "source", "revision", "queue", "device", "dtype", "enabled", "updated_at"]
-    list_filter = ["enabled", "queue", "device", "dtype"]
+    form = ModelSpecForm
+    list_display = [
+        "name",
+        "title",
+        "source",
+        "revision",
+        "queue",
+        "device",
+        "dtype",
+        "trust_remote_code",
+        "enabled",
+        "updated_at",
+    ]
+    list_filter = ["enabled", "trust_remote_code", "queue", "device", "dtype"]
     search_fields = ["name", "title", "source", "notes"]
     readonly_fields = ["created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["name", "title", "enabled", "notes"]}),
-        ("Weights", {"fields": ["source", "revision", "trust_remote_code"]}),
+        ("Weights", {"fields": ["source", "revision", "trust_remote_code", "confirm_trust_remote_code"]}),
         ("Running", {"fields": ["queue", "device", "dtype", "batch_size", "max_frames"]}),
         ("History", {"fields": ["created_at", "updated_at"]}),
     ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.user = request.user  # a fresh class per request
+        return form
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            remote_code.record(obj, form.remote_code_change, request.user, RemoteCodeDecision.Via.ADMIN)
+
+
+@admin.register(RemoteCodeDecision)
+class RemoteCodeDecisionAdmin(admin.ModelAdmin):
+    """The audit trail of trust_remote_code (read-only): who let which source run its own code,
+    when, and who turned it off."""
+
+    list_display = ["decided_at", "model_name", "source", "revision", "trust_remote_code", "decided_by_name", "via"]
+    list_filter = ["trust_remote_code", "via"]
+    search_fields = ["model_name", "source", "decided_by_name"]
+    date_hierarchy = "decided_at"
+    readonly_fields = [f.name for f in RemoteCodeDecision._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ProjectModel)

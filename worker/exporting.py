@@ -41,6 +41,8 @@ DEFAULTS: dict = {
     "balanced_cap": 1000,  # the balanced QA subset: at most this many yes and no per question
     "license": "other",
     "jsonl": "auto",  # annotations.jsonl: auto = when it needs no extra media copies (videos, images by path)
+    # late extras (submitted after the lease lapsed and the slot went to someone else, beyond k): left out
+    "include_late": False,
 }
 BATCH = 500
 
@@ -92,7 +94,7 @@ def export_settings(data) -> dict:
                 errors[key] = [f"Must be an integer ≥ {low} (got {value!r})."]
             else:
                 out[key] = value
-        elif key in ("embed_media", "embed_frames"):
+        elif key in ("embed_media", "embed_frames", "include_late"):
             out[key] = _bool(errors, key, value)
         elif key == "jsonl":
             if value not in ("auto", True, False):
@@ -251,7 +253,7 @@ def iter_items(version: DatasetVersion, *, batch: int = BATCH) -> Iterator:
 def _items_of(chunk, version, states, Answers, Item):
     ids = [row[0] for row in chunk]
     annotations: dict[int, list] = defaultdict(list)
-    for asset_id, annotation_id, username, options, answers, mask, state in (
+    for asset_id, annotation_id, username, options, answers, mask, state, late in (
         Annotation.objects.filter(
             task__asset_id__in=ids,
             task__kind=Task.Kind.SINGLE,
@@ -259,9 +261,11 @@ def _items_of(chunk, version, states, Answers, Item):
             checklist_version=version.checklist_version,
         )
         .order_by("task__asset_id", "id")
-        .values_list("task__asset_id", "id", "user__username", "options", "answers", "mask", "state")
+        .values_list("task__asset_id", "id", "user__username", "options", "answers", "mask", "state", "late")
     ):
-        annotations[asset_id].append(Answers(annotation_id, username, options, tuple(answers), tuple(mask), state))
+        annotations[asset_id].append(
+            Answers(annotation_id, username, options, tuple(answers), tuple(mask), state, late=late)
+        )
     gold = {
         asset_id: Answers(None, reviewer or "", options, tuple(answers), tuple(mask), "gold")
         for asset_id, reviewer, options, answers, mask in GoldAnswer.objects.filter(
@@ -332,20 +336,21 @@ def iter_pairs(version: DatasetVersion, *, batch: int = BATCH) -> Iterator:
     def flush(rows):
         ids = [r[0] for r in rows]
         ratings: dict[int, list[int]] = defaultdict(list)
-        for task_id, preference in (
+        late_ratings: dict[int, list[int]] = defaultdict(list)
+        for task_id, preference, late in (
             Annotation.objects.filter(task_id__in=ids, state__in=states)
             .exclude(preference__isnull=True)
             .order_by("task_id", "id")
-            .values_list("task_id", "preference")
+            .values_list("task_id", "preference", "late")
         ):
-            ratings[task_id].append(preference)
+            (late_ratings if late else ratings)[task_id].append(preference)
         gold = dict(
             GoldAnswer.objects.filter(task_id__in=ids)
             .exclude(preference__isnull=True)
             .values_list("task_id", "preference")
         )
         for task_id, project_id, prompt, a, b, files_a, files_b in rows:
-            if task_id not in ratings and task_id not in gold:
+            if task_id not in ratings and task_id not in late_ratings and task_id not in gold:
                 continue
             yield PairItem(
                 task_id=task_id,
@@ -357,6 +362,7 @@ def iter_pairs(version: DatasetVersion, *, batch: int = BATCH) -> Iterator:
                 media_b=_media(files_b, "display") or _media(files_b, "original"),
                 ratings=tuple(ratings.get(task_id, ())),
                 gold=gold.get(task_id),
+                late_ratings=tuple(late_ratings.get(task_id, ())),
             )
 
     for row in tasks.iterator(chunk_size=batch):
@@ -457,6 +463,7 @@ def run_export(job: Job, ctx: JobContext) -> dict:
         shard_rows=s["shard_rows"],
         balanced_cap=s["balanced_cap"],
         license=s["license"],
+        include_late=s.get("include_late", False),  # settings stored before the setting existed
         pretty_name=version.label,
         description=version.description,
     )
@@ -466,6 +473,7 @@ def run_export(job: Job, ctx: JobContext) -> dict:
         "dataset": version.label,
         "projects": [{"id": p.pk, "name": p.name} for p in projects],
         "annotation_states": s["states"],
+        "late_extras_included": s.get("include_late", False),
         "created_by": version.created_by.get_username() if version.created_by else None,
         "created_at": version.created_at.isoformat(),
         "weight_set": version.weights.get("label") if version.weights else None,

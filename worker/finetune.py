@@ -404,7 +404,7 @@ def _save_model(model, processor, name: str, job: Job) -> Path:
     return staging
 
 
-def _register(staging: Path, name: str, base: ModelSpec, notes: dict) -> ModelSpec:
+def _register(staging: Path, name: str, base: ModelSpec, notes: dict, user=None) -> ModelSpec:
     """Register the new model and move its folder in place (one transaction: the folder appears
     only with the row; a rename failure rolls the row back)."""
     final = models_root() / name
@@ -425,6 +425,11 @@ def _register(staging: Path, name: str, base: ModelSpec, notes: dict) -> ModelSp
             trust_remote_code=base.trust_remote_code,
             notes=json.dumps(notes, indent=1, sort_keys=True),
         )
+        if spec.trust_remote_code:  # the base's decision carries over to its fine-tune: say so
+            from .models import RemoteCodeDecision
+            from .remote_code import ALLOWED, record
+
+            record(spec, ALLOWED, user, RemoteCodeDecision.Via.FINETUNE)
         os.replace(staging, final)
     return spec
 
@@ -549,7 +554,7 @@ def run_finetune(job: Job, ctx: JobContext) -> dict:
         "job": job.pk,
     }
     try:
-        spec = _register(staging, name, base, notes)
+        spec = _register(staging, name, base, notes, job.created_by)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)

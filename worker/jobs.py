@@ -63,8 +63,6 @@ ON_SUCCESS: dict[str, str] = {Kind.IMPORT: "worker.prefill.auto_prefill_after_im
 ON_GIVE_UP: dict[str, str] = {Kind.EXPORT: "worker.exporting.export_gave_up"}
 
 DISPATCH_AFTER = timedelta(minutes=5)  # a queued job not picked up by then is sent again
-STALE_AFTER = timedelta(minutes=10)  # a running job silent for this long lost its worker
-HEARTBEAT_SECONDS = 60  # a running job's process beats this often, even inside one long item
 CREATE_GRACE = timedelta(seconds=30)  # a fresh job whose on_commit dispatch may still be on its way
 
 ALLOWED = {
@@ -74,6 +72,17 @@ ALLOWED = {
     State.CANCELLED: {State.QUEUED},
     State.SUCCEEDED: set(),
 }
+
+
+def heartbeat_seconds() -> float:
+    """How often a running job's process beats (``VR_JOB_HEARTBEAT_SECONDS``), for the whole
+    attempt, inside one long item too."""
+    return float(settings.VR_JOB_HEARTBEAT_SECONDS)
+
+
+def stale_limit() -> timedelta:
+    """A running job silent for this long lost its worker (``VR_JOB_STALE_SECONDS``)."""
+    return timedelta(seconds=settings.VR_JOB_STALE_SECONDS)
 
 
 def _transient_errors() -> tuple[type[BaseException], ...]:
@@ -250,12 +259,14 @@ class JobContext:
 
 
 class _Heartbeat:
-    """A daemon thread that keeps ``heartbeat_at`` fresh while one long item runs (a long video),
-    so that only a dead process looks stale to the sweep. It stops when the job is no longer
-    this attempt's and closes its own database connection."""
+    """A daemon thread that keeps ``heartbeat_at`` fresh for the whole attempt (every
+    ``heartbeat_seconds()``, inside one long item too: a long video, a model loading), so that
+    only a dead process looks stale to the sweep. It stops when the job is no longer this
+    attempt's and closes its own database connection."""
 
-    def __init__(self, job_id: int, token: int, interval: float = HEARTBEAT_SECONDS):
-        self.job_id, self.token, self.interval = job_id, token, interval
+    def __init__(self, job_id: int, token: int, interval: float | None = None):
+        self.job_id, self.token = job_id, token
+        self.interval = heartbeat_seconds() if interval is None else interval
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"job-{job_id}-heartbeat", daemon=True)
 
@@ -507,11 +518,13 @@ def retry_job(job: Job | int, user=None) -> Job:
 
 
 def redispatch_lost_jobs(
-    now=None, *, dispatch_after: timedelta = DISPATCH_AFTER, stale_after: timedelta = STALE_AFTER
+    now=None, *, dispatch_after: timedelta = DISPATCH_AFTER, stale_after: timedelta | None = None
 ) -> dict:
-    """Beat sweep: resend queued jobs whose message was lost; requeue (or fail) running jobs
-    whose worker stopped sending heartbeats. Returns counts."""
+    """Beat sweep (every ``VR_JOB_SWEEP_SECONDS``): resend queued jobs whose message was lost;
+    requeue (or fail) running jobs whose worker stopped sending heartbeats for ``stale_limit()``.
+    Returns counts."""
     now = now or timezone.now()
+    stale_after = stale_limit() if stale_after is None else stale_after
     counts = {"redispatched": 0, "requeued": 0, "failed": 0}
     # 1. running jobs whose worker went silent
     stale = Job.objects.filter(state=State.RUNNING).filter(

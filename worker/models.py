@@ -164,6 +164,8 @@ class ModelSpec(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name = "model"
+        # Superusers have it implicitly; give it to others in the admin (Users or Groups).
+        permissions = [("allow_remote_code", "Can let a model source run its own code (trust_remote_code)")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(batch_size__gte=1) & Q(batch_size__lte=512), name="modelspec_batch_size"
@@ -303,3 +305,36 @@ class RefitPolicy(models.Model):
 
     def __str__(self):
         return f"refit policy of {self.project}"
+
+
+class RemoteCodeDecision(models.Model):
+    """The audit trail of ``trust_remote_code``: every time a model source was allowed to run its
+    repository's own code (or a trusted model's source or revision changed, which is a new
+    decision), and every time it was turned off; who, when, through what, which source and
+    revision. Written in the transaction that saves the model; never edited."""
+
+    class Via(models.TextChoices):
+        API = "api", "REST API"
+        ADMIN = "admin", "Django admin"
+        FINETUNE = "finetune", "fine-tune job (inherited from its base model)"
+
+    model = models.ForeignKey(ModelSpec, null=True, on_delete=models.SET_NULL, related_name="remote_code_decisions")
+    model_name = models.CharField(max_length=100, help_text="The model's name then (kept if it is deleted).")
+    source = models.CharField(max_length=500)
+    revision = models.CharField(max_length=200, blank=True)
+    trust_remote_code = models.BooleanField(help_text="On: the source's own code may run. Off: turned off.")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_by_name = models.CharField(max_length=150, blank=True, help_text="The username then.")
+    via = models.CharField(max_length=10, choices=Via.choices)
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        verbose_name = "remote code decision"
+
+    def __str__(self) -> str:
+        what = "allowed" if self.trust_remote_code else "turned off"
+        rev = f"@{self.revision}" if self.revision else ""
+        return f"remote code {what} for {self.model_name} ({self.source}{rev}) by {self.decided_by_name or '?'}"

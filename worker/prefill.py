@@ -421,6 +421,17 @@ def run_prefill(job: Job, ctx: JobContext) -> dict:
 
     spec = _spec_of(job)
     ctx.report(message=f"loading model {spec.name}", log=f"loading model {spec.name} from {spec.source}")
+    if spec.trust_remote_code:
+        from .remote_code import last_allowed
+
+        decision = last_allowed(spec)
+        by = (
+            f"allowed by {decision.decided_by_name or 'an unknown user'} on {decision.decided_at:%Y-%m-%d %H:%M} UTC"
+            if decision
+            else "no recorded decision"
+        )
+        revision = f"@{spec.revision}" if spec.revision else ""
+        ctx.log(f"remote code: model {spec.name} runs its source's own code ({spec.source}{revision}; {by})")
     started = time.perf_counter()
     guesser = get_guesser(spec)
     model_version = getattr(guesser, "version", "")

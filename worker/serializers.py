@@ -1,8 +1,17 @@
 from __future__ import annotations
 
 from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
 
 from .models import Job, ModelSpec
+from .remote_code import (
+    CONFIRM_FIELD,
+    CONFIRMATION_NEEDED,
+    may_allow_remote_code,
+    refusal,
+    remote_code_change,
+    spec_values,
+)
 
 
 class JobSerializer(serializers.ModelSerializer):
@@ -115,7 +124,17 @@ class ImportErrorSerializer(serializers.Serializer):
 
 
 class ModelSpecSerializer(serializers.ModelSerializer):
-    """A registered model. Everyone signed in reads; staff create, edit and delete."""
+    """A registered model. Staff, and the managers and researchers who may use it, read; staff
+    create, edit and delete. Turning ``trust_remote_code`` on (or changing a trusted model's
+    source or revision) needs the ``worker.allow_remote_code`` permission and
+    ``confirm_trust_remote_code: true``; see ``worker.remote_code``."""
+
+    confirm_trust_remote_code = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        default=False,
+        help_text="Required (true) with trust_remote_code: you confirm that this source may run its own code.",
+    )
 
     class Meta:
         model = ModelSpec
@@ -131,6 +150,7 @@ class ModelSpecSerializer(serializers.ModelSerializer):
             "batch_size",
             "max_frames",
             "trust_remote_code",
+            "confirm_trust_remote_code",
             "enabled",
             "notes",
             "created_at",
@@ -158,6 +178,22 @@ class ModelSpecSerializer(serializers.ModelSerializer):
 
     def validate_revision(self, value: str) -> str:
         return value.strip()
+
+    def validate(self, attrs):
+        confirmed = attrs.pop(CONFIRM_FIELD, False)
+        before = spec_values(self.instance)
+        after = {**(before or {}), **{k: attrs[k] for k in ("trust_remote_code", "source", "revision") if k in attrs}}
+        change = remote_code_change(before, after)
+        if change == "allowed":
+            user = self.context["request"].user
+            if not may_allow_remote_code(user):
+                raise PermissionDenied(refusal(user))
+            if not confirmed:
+                revision = f"@{after.get('revision')}" if after.get("revision") else ""
+                message = CONFIRMATION_NEEDED.format(source=after.get("source", ""), revision=revision)
+                raise serializers.ValidationError({CONFIRM_FIELD: [f"{message}: send {CONFIRM_FIELD}: true"]})
+        self.remote_code_change = change
+        return attrs
 
 
 class ProjectModelSerializer(serializers.Serializer):

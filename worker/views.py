@@ -7,6 +7,7 @@ they are manager or researcher. A job (or project) the user may not see answers 
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -21,10 +22,11 @@ from rest_framework.views import APIView
 from annotator import permissions as perms
 from annotator.models import Membership, Project
 
-from . import jobs
+from . import jobs, remote_code
 from .importing import ImportValidationError, start_import
-from .models import Job, ModelSpec, ProjectModel
+from .models import Job, ModelSpec, ProjectModel, RemoteCodeDecision
 from .prefill import PrefillValidationError, start_prefill
+from .remote_code import visible_models
 from .serializers import (
     ImportErrorSerializer,
     ImportRequestSerializer,
@@ -187,19 +189,38 @@ class Conflict(APIException):
 
 
 class ModelSpecViewSet(viewsets.ModelViewSet):
-    """Registered models (question-answering VLMs) the workers can load. Everyone signed in can
-    list them; staff create, edit and delete them (also in the Django admin)."""
+    """Registered models (question-answering VLMs) the workers can load. Staff see every one;
+    managers and researchers the enabled ones and those active in their projects; annotators and
+    reviewers none (a model they may not see answers 404). Staff create, edit and delete them
+    (also in the Django admin). ``trust_remote_code`` on: only admins with the
+    ``worker.allow_remote_code`` permission, with ``confirm_trust_remote_code: true`` (403 / 400
+    otherwise); every such decision is recorded (admin: Remote code decisions)."""
 
     serializer_class = ModelSpecSerializer
-    queryset = ModelSpec.objects.all()
+    queryset = ModelSpec.objects.none()
     lookup_field = "name"
     lookup_value_regex = "[-a-zA-Z0-9_]+"
     filterset_fields = ["enabled", "queue"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return ModelSpec.objects.none()
+        return visible_models(self.request.user)
 
     def check_permissions(self, request):
         super().check_permissions(request)
         if request.method not in ("GET", "HEAD", "OPTIONS") and not request.user.is_staff:
             raise PermissionDenied("Only staff can change the model registry.")
+
+    def perform_create(self, serializer):
+        with transaction.atomic():
+            spec = serializer.save()
+            remote_code.record(spec, serializer.remote_code_change, self.request.user, RemoteCodeDecision.Via.API)
+
+    def perform_update(self, serializer):
+        with transaction.atomic():
+            spec = serializer.save()
+            remote_code.record(spec, serializer.remote_code_change, self.request.user, RemoteCodeDecision.Via.API)
 
     def perform_destroy(self, instance):
         projects = list(
@@ -228,7 +249,11 @@ def _project_model_data(project: Project, active: ProjectModel | None, request) 
         "project": project.pk,
         "model": active.model.name,
         "auto_prefill": active.auto_prefill,
-        "spec": ModelSpecSerializer(active.model, context={"request": request}).data,
+        "spec": (
+            ModelSpecSerializer(active.model, context={"request": request}).data
+            if visible_models(request.user).filter(pk=active.model_id).exists()
+            else None  # members who may not see model sources (annotators, reviewers) get the name only
+        ),
         "updated_by": active.updated_by.get_username() if active.updated_by else None,
         "updated_at": active.updated_at,
     }

@@ -268,7 +268,8 @@ def _reactivate(assignment: Assignment, now) -> bool:
     """Bring back an expired lease if its task still has a free slot; True when it did.
 
     Called with the assignment row locked. Work is never refused because a lease lapsed:
-    when the slot is gone, a submit is still accepted (the task gets an extra annotation).
+    when the slot is gone, a submit is still accepted as a *late extra* (``Annotation.late``):
+    kept and counted in statistics, but not one of the task's k (see :func:`submit`).
     """
     task = Task.objects.select_for_update().get(pk=assignment.task_id)
     if task.status == Task.Status.DISABLED:
@@ -472,8 +473,10 @@ def submit(assignment: Assignment, payload: AnswerPayload, client_id: uuid.UUID,
                 raise AssignmentError(f"assignment {locked.pk} was skipped; it cannot be submitted", status=409)
             task = locked.task
             options, answers, mask = _derive(task, payload)
+            late = False
             if locked.state != Assignment.State.ACTIVE:
-                _reactivate(locked, now)  # a lapsed lease: take the slot back when it is free
+                # A lapsed lease: take the slot back when it is free; else the work is a late extra.
+                late = not _reactivate(locked, now)
             annotation = Annotation.objects.create(
                 assignment=locked,
                 task=task,
@@ -489,19 +492,19 @@ def submit(assignment: Assignment, payload: AnswerPayload, client_id: uuid.UUID,
                 comment=payload.comment,
                 time_spent_ms=payload.time_spent_ms,
                 submitted_at=now,
+                late=late,
             )
             _record_revision(annotation, locked.user)
-            was_active = locked.state == Assignment.State.ACTIVE
             locked.state = Assignment.State.SUBMITTED
             locked.finished_at = now
             locked.draft = {}
             locked.save(update_fields=["state", "finished_at", "draft"])
+            if late:
+                # Its slot went to someone else: kept and marked late, but not one of the task's k
+                # (required, assigned_count and submitted_count stay as they are).
+                return annotation, True
             task = Task.objects.select_for_update().get(pk=task.pk)
             task.submitted_count += 1
-            if not was_active:
-                # Late submit whose slot was taken meanwhile: an extra annotation, counted.
-                task.required = max(task.required, task.assigned_count + 1)
-                task.assigned_count += 1
             task.refresh_status()
             _route_disagreement(task, locked.task.project)
             task.save(update_fields=["submitted_count", "assigned_count", "required", "extra_annotators", "status"])

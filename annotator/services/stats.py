@@ -85,6 +85,9 @@ def _progress(project: Project) -> dict:
         "tasks_total": tasks["tasks_total"],
         "tasks_done": tasks["tasks_done"],
         "annotations": Annotation.objects.filter(project=project).count(),
+        # late extras (submitted after the lease lapsed and the slot went to someone else): among
+        # ``annotations``, but not among any task's k
+        "late_annotations": Annotation.objects.filter(project=project, late=True).count(),
         "assets_ready": assets["assets_ready"],
         "assets_failed": assets["assets_failed"],
         "gold": GoldAnswer.objects.filter(project=project).count(),
@@ -117,7 +120,12 @@ def _annotators(project: Project, dates: list, daily_by_user: dict, now) -> list
         row["user_id"]: row
         for row in Annotation.objects.filter(project=project)
         .values("user_id")
-        .annotate(submitted=Count("id"), median=_Median("time_spent_ms"), last=Max("submitted_at"))
+        .annotate(
+            submitted=Count("id"),
+            late=Count("id", filter=Q(late=True)),
+            median=_Median("time_spent_ms"),
+            last=Max("submitted_at"),
+        )
         .order_by()
     }
     assignments = {
@@ -145,6 +153,7 @@ def _annotators(project: Project, dates: list, daily_by_user: dict, now) -> list
             {
                 "username": names.get(user_id, ""),
                 "submitted": made.get("submitted", 0),
+                "late": made.get("late", 0),
                 "skipped": held.get("skipped", 0),
                 "active": held.get("active", 0),
                 "median_time_ms": round(median) if median is not None else None,

@@ -34,7 +34,7 @@ from annotator.checklist import Checklist
 
 from .balanced import BalancedPlanner, balanced_rows, qa_source_row
 from .card import dataset_card, write_card_files
-from .combine import AgreementSummary, pair_row, rows_of
+from .combine import AgreementSummary, counted, counted_pair, pair_row, rows_of
 from .items import ExportError, ExportSettings, Item, PairItem
 from .schema import BALANCED_CONFIG, DEFAULT_CONFIG, PAIRS_CONFIG, balanced_features, features_for, pair_features
 from .splits import split_of
@@ -182,6 +182,17 @@ def export_dataset(
             "embed_frames": settings.embed_frames,
         },
     )
+
+    # late extras count only when the settings say so (pure: datasets_app.export.combine.counted)
+    source_items, source_pairs = items, pairs
+
+    def items() -> Iterable[Item]:
+        return (counted(item, settings) for item in source_items())
+
+    if source_pairs is not None:
+
+        def pairs() -> Iterable[PairItem]:
+            return (counted_pair(pair, settings) for pair in source_pairs())
 
     def emit(config: str, split: str, row: dict) -> None:
         writers[config].add(split, row)  # first: reading the media records their sha256 for the hasher

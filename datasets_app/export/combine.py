@@ -42,6 +42,7 @@ ratings nor a gold rating give no row.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -273,6 +274,24 @@ def rows_of(item: Item, checklist: Checklist, settings: ExportSettings) -> list[
 
 
 # --- pairs ------------------------------------------------------------------------------
+
+
+def counted(item: Item, settings: ExportSettings) -> Item:
+    """The item as the export counts it: without its late extras (annotations submitted after
+    their lease lapsed and their slot went to someone else, beyond the task's k) unless
+    ``settings.include_late``."""
+    if settings.include_late or not any(a.late for a in item.annotations):
+        return item
+    return dataclasses.replace(item, annotations=tuple(a for a in item.annotations if not a.late))
+
+
+def counted_pair(pair: PairItem, settings: ExportSettings) -> PairItem:
+    """The pair as the export counts it: its late extras' ratings join ``ratings`` only with
+    ``settings.include_late``."""
+    if not pair.late_ratings:
+        return pair
+    ratings = pair.ratings + pair.late_ratings if settings.include_late else pair.ratings
+    return dataclasses.replace(pair, ratings=ratings, late_ratings=())
 
 
 def preference(pair: PairItem) -> float | None:

@@ -45,7 +45,8 @@ class Answers:
     """One set of checklist answers for one asset: the chosen ``options`` (sub-dimension key →
     option code, ``None`` where not applicable) and the derived binary ``answers`` and
     applicability ``mask`` in question-position order. ``state``: "submitted", "reviewed" or
-    "gold" (a reviewer's reference answer)."""
+    "gold" (a reviewer's reference answer). ``late``: a late extra (submitted after its lease
+    lapsed and its slot went to someone else), exported only with ``include_late``."""
 
     annotation_id: int | None
     annotator: str
@@ -53,6 +54,7 @@ class Answers:
     answers: tuple[int, ...]
     mask: tuple[int, ...]
     state: str
+    late: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class PairItem:
     media_b: str
     ratings: tuple[int, ...] = ()
     gold: int | None = None
+    late_ratings: tuple[int, ...] = ()  # ratings of late extras: counted only with ``include_late``
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,9 @@ class ExportSettings:
     * ``shard_rows``: rows per parquet shard.
     * ``balanced_cap``: per question, at most this many *yes* and as many *no* rows in the
       ``balanced_qa`` config; ``None`` leaves the config out.
+    * ``include_late``: whether late extras (annotations submitted after their lease lapsed and
+      their slot went to someone else: beyond the task's k) count; see
+      :func:`datasets_app.export.combine.counted`.
     """
 
     combine: str = "majority"
@@ -124,6 +130,7 @@ class ExportSettings:
     shard_rows: int = 10000
     balanced_cap: int | None = 1000
     license: str = "other"
+    include_late: bool = False
     pretty_name: str = "VisionReward annotations"
     description: str = ""
 
@@ -136,7 +143,7 @@ class ExportSettings:
         validate_split_ratios(self.split_ratios)
         if not _is_int(self.seed):
             raise ExportError(f"must be an integer (got {self.seed!r})", "seed")
-        for name in ("embed_media", "embed_frames"):
+        for name in ("embed_media", "embed_frames", "include_late"):
             if not isinstance(getattr(self, name), bool):
                 raise ExportError(f"must be true or false (got {getattr(self, name)!r})", name)
         if not _is_int(self.shard_rows) or self.shard_rows < 1:

@@ -224,6 +224,8 @@ export interface Annotation {
   submitted_at: string;
   reviewed_by: number | null;
   reviewed_at: string | null;
+  /** A late extra: submitted after its lease lapsed and its slot went to someone else (not one of the task's k). */
+  late?: boolean;
 }
 
 export interface GoldAnswer {
@@ -278,6 +280,8 @@ export interface ProjectStats {
     tasks_total: number;
     tasks_done: number;
     annotations: number;
+    /** Late extras among `annotations` (submitted after the lease lapsed and the slot went to someone else). */
+    late_annotations?: number;
     assets_ready: number;
     assets_failed: number;
     gold: number;
@@ -286,6 +290,8 @@ export interface ProjectStats {
   annotators: {
     username: string;
     submitted: number;
+    /** Late extras among `submitted`. */
+    late?: number;
     skipped: number;
     active: number;
     median_time_ms: number | null;
@@ -482,6 +488,8 @@ export interface ExportSettings {
   balanced_cap: number | null;
   /** A Hub license identifier: cc-by-4.0, apache-2.0, other, … */
   license: string;
+  /** Whether late extras (beyond a task's k) count; false by default. */
+  include_late?: boolean;
 }
 
 export interface DatasetVersion {

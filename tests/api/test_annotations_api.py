@@ -155,6 +155,7 @@ def test_a_lapsed_lease_still_accepts_the_work():
     Assignment.objects.update(expires_at=timezone.now() - timedelta(seconds=5))
     api(b).post(f"/api/projects/{p.pk}/tasks/next/")  # b takes the freed slot
     late = submit(api(a), assignment, full_image_options(p.checklist_version.checklist))
-    assert late.status_code == 201
+    assert late.status_code == 201 and late.json()["late"] is True  # kept, marked a late extra
     task = Task.objects.get()
-    assert task.submitted_count == 1 and task.assigned_count == task.required == 2
+    # not one of the task's k: b's slot is still b's, the overlap stays 1
+    assert task.submitted_count == 0 and task.assigned_count == task.required == 1

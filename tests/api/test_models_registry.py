@@ -44,9 +44,13 @@ def test_staff_create_read_update_and_delete_models(people):
     assert created["trust_remote_code"] is False and created["enabled"] is True
     assert created["created_at"] and created["updated_at"]
 
-    listed = api(people["annotator"]).get("/api/models/").json()
+    project(members={people["manager"]: Membership.Role.MANAGER, people["annotator"]: Membership.Role.ANNOTATOR})
+    listed = api(people["manager"]).get("/api/models/").json()
     assert listed["count"] == 1 and listed["results"][0]["name"] == "llava-ov-7b"
-    assert api(people["outsider"]).get("/api/models/llava-ov-7b/").json()["source"] == GOOD["source"]
+    assert api(people["manager"]).get("/api/models/llava-ov-7b/").json()["source"] == GOOD["source"]
+    # annotators and users of no project see no model source (tests/security/test_model_remote_code.py)
+    assert api(people["annotator"]).get("/api/models/").json()["count"] == 0
+    assert api(people["outsider"]).get("/api/models/llava-ov-7b/").status_code == 404
     assert api().get("/api/models/").status_code in (401, 403)
 
     response = staff.patch("/api/models/llava-ov-7b/", {"batch_size": 64, "queue": "default"}, format="json")

@@ -61,6 +61,7 @@ def test_stats_shape_progress_daily_and_annotators(busy):
         "tasks_total": 4,
         "tasks_done": 3,
         "annotations": 7,
+        "late_annotations": 0,  # tests/security/test_late_submit.py counts one
         "assets_ready": 4,
         "assets_failed": 1,
         "gold": 0,
@@ -79,6 +80,7 @@ def test_stats_shape_progress_daily_and_annotators(busy):
     assert d == {
         "username": "d",
         "submitted": 0,
+        "late": 0,
         "skipped": 0,
         "active": 0,
         "median_time_ms": None,

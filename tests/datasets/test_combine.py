@@ -273,3 +273,23 @@ def test_pair_rows():
     with pytest.raises(ExportError) as error:
         pair_row(pair([0]), "image")
     assert error.value.field == "ratings"
+
+
+def test_late_extras_count_only_when_the_settings_include_them(mini):
+    from datasets_app.export.combine import counted, counted_pair
+    from datasets_app.export.items import ExportSettings
+
+    on_time = [ann(mini, 1), ann(mini, 2, clarity=0)]
+    late = replace(ann(mini, 3, clarity=0), late=True)
+    item = item_of(mini, [*on_time, late])
+    left_out, included = ExportSettings(combine="all"), ExportSettings(combine="all", include_late=True)
+    assert counted(item, left_out).annotations == tuple(on_time)
+    assert counted(item, included) is item
+    assert len(rows_of(counted(item, left_out), mini, left_out)) == 2
+    assert len(rows_of(counted(item, included), mini, included)) == 3
+
+    pair = PairItem(1, 1, "p", asset_a=1, asset_b=2, media_a="", media_b="", ratings=(1,), late_ratings=(5,))
+    assert counted_pair(pair, left_out).ratings == (1,)
+    assert counted_pair(pair, included).ratings == (1, 5)
+    assert counted_pair(replace(pair, ratings=()), left_out).ratings == ()
+    assert pair_row(counted_pair(replace(pair, ratings=()), left_out), "image") is None

@@ -5,6 +5,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,15 +31,30 @@ def test_compose_file_describes_the_production_stack():
     assert "beat" in services["beat"]["command"]
 
 
-def test_compose_file_parses_with_docker_compose():
-    env = {**os.environ, "DJANGO_SECRET_KEY": "test"}
+def _compose_command() -> list[str]:
     if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
-        command = ["docker", "compose", "config", "-q"]
-    elif shutil.which("docker-compose"):
-        command = ["docker-compose", "config", "-q"]
-    else:  # .ci/run installs docker-compose; a developer machine may lack both
-        import pytest
+        return ["docker", "compose", "config", "-q"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose", "config", "-q"]
+    # .ci/run installs docker-compose; a developer machine may lack both
+    pytest.skip("neither `docker compose` nor `docker-compose` is installed")
 
-        pytest.skip("neither `docker compose` nor `docker-compose` is installed")
-    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+
+def test_compose_file_parses_with_docker_compose():
+    env = {**os.environ, "DJANGO_SECRET_KEY": "test", "DJANGO_ALLOWED_HOSTS": "annotate.example.org"}
+    result = subprocess.run(_compose_command(), cwd=REPO, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS"])
+def test_compose_refuses_to_start_without_the_production_secrets(missing, tmp_path):
+    """The stack runs in production mode: without its own secret key or host names compose stops
+    at once and says which variable to set (not a container that starts on a shared key)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS")}
+    env.update({"DJANGO_SECRET_KEY": "test", "DJANGO_ALLOWED_HOSTS": "annotate.example.org"})
+    del env[missing]
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    assert compose["x-app"]["environment"]["DJANGO_DEBUG"] == "false"
+    result = subprocess.run(_compose_command(), cwd=REPO, env=env, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert f"set {missing}" in result.stderr, result.stderr

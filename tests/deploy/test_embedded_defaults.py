@@ -11,8 +11,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_migrate_and_load_demo_on_sqlite(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER")}
-    env.update(VR_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="config.settings")
+    # `make run` sets DJANGO_DEBUG=1 and nothing else: no secret key, no host names
+    unset = ("DATABASE_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER", "DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS")
+    env = {k: v for k, v in os.environ.items() if k not in unset and not k.startswith("DJANGO_")}
+    env.update(VR_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="config.settings", DJANGO_DEBUG="1")
     for command in (["migrate", "--noinput"], ["load_demo"]):
         done = subprocess.run(
             [sys.executable, "manage.py", *command], cwd=REPO, env=env, capture_output=True, text=True, timeout=300

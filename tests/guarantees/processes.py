@@ -185,6 +185,26 @@ class Worker(Proc):
         return self
 
 
+class Beat(Proc):
+    """The Celery beat scheduler as docker-compose runs it (the database scheduler, the
+    settings' schedule): it sends the periodic sweeps on their real intervals."""
+
+    def __init__(self, env: dict, log: Path, folder: Path):
+        folder.mkdir(parents=True, exist_ok=True)
+        super().__init__(
+            "beat",
+            [PYTHON, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO"]
+            + ["--schedule", str(folder / "celerybeat-schedule"), "--pidfile", str(folder / "beat.pid")],
+            env,
+            log,
+        )
+
+    def start(self, timeout: float = 60) -> Beat:
+        super().start()
+        self.wait_for_output("beat: Starting...", timeout)
+        return self
+
+
 class RedisServer(Proc):
     """A throwaway redis-server on a free port: no persistence, its own folder."""
 
@@ -245,6 +265,9 @@ class Stack:
 
     def worker(self, queues: str = "default", name: str = "worker") -> Worker:
         return self._add(Worker(dict(self.env), self.folder / f"{name}.log", queues, name=name)).start()
+
+    def beat(self) -> Beat:
+        return self._add(Beat(dict(self.env), self.folder / "beat.log", self.folder / "beat")).start()
 
     def manage(self, code: str, timeout: float = 60) -> dict:
         """Run ``code`` in ``manage.py shell`` with this stack's settings; it must print one JSON

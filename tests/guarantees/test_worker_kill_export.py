@@ -33,7 +33,7 @@ from datasets_app.models import DatasetVersion
 from tests import factories as f
 from tests.worker.preference_data import random_options
 from worker.exporting import STAGING_MAX_AGE
-from worker.jobs import STALE_AFTER
+from worker.jobs import stale_limit
 from worker.models import Job
 
 from .conftest import token
@@ -152,7 +152,7 @@ def age(folders, seconds: float) -> None:
 
 def stale_heartbeat(job_id: int) -> None:
     """As if the killed worker had been silent for longer than the sweep's stale limit."""
-    Job.objects.filter(pk=job_id).update(heartbeat_at=timezone.now() - STALE_AFTER - timedelta(minutes=1))
+    Job.objects.filter(pk=job_id).update(heartbeat_at=timezone.now() - stale_limit() - timedelta(minutes=1))
 
 
 def test_a_worker_killed_mid_export_leaves_no_half_version_and_the_job_is_retried(stack, _media_root, _datasets_root):

@@ -651,3 +651,17 @@ def test_prefill_end_to_end_with_the_real_hf_guesser_on_a_tiny_llava(
     assert forced.result["predicted"] == 2 and [e["asset"] for e in forced.result["failed"]] == [assets[2].pk]
     assert "is missing" in forced.result["failed"][0]["reason"]
     assert forced.result["seconds_per_asset"] is not None and "total" in forced.result["timings"]
+
+
+def test_a_prefill_with_a_model_that_runs_remote_code_says_so_in_its_log(
+    eager, manager_api, image_project, spec, fake, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import User
+
+    root = User.objects.create_superuser("root", password="pw")
+    body = {"trust_remote_code": True, "confirm_trust_remote_code": True, "revision": "v7"}
+    assert f.api(root).patch("/api/models/fake-vlm/", body, format="json").status_code == 200
+    import_images(manager_api, image_project, django_capture_on_commit_callbacks, count=1)
+    job = run_prefill(manager_api, image_project, django_capture_on_commit_callbacks, {"model": "fake-vlm"})
+    assert job.state == Job.State.SUCCEEDED, job.log
+    assert "remote code: model fake-vlm runs its source's own code (/models/fake@v7; allowed by root on " in job.log

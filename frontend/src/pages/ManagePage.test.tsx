@@ -26,12 +26,13 @@ function stats(days: number): ProjectStats {
   });
   return {
     days,
-    progress: { tasks_total: 120, tasks_done: 30, annotations: 95, assets_ready: 118, assets_failed: 2, gold: 12 },
+    progress: { tasks_total: 120, tasks_done: 30, annotations: 95, late_annotations: 3, assets_ready: 118, assets_failed: 2, gold: 12 },
     daily: dates.map((date, i) => ({ date, submitted: i % 3 })),
     annotators: [
       {
         username: "alice",
         submitted: 60,
+        late: 3,
         skipped: 2,
         active: 1,
         median_time_ms: 12500,
@@ -41,6 +42,7 @@ function stats(days: number): ProjectStats {
       {
         username: "bob",
         submitted: 35,
+        late: 0,
         skipped: 0,
         active: 0,
         median_time_ms: null,
@@ -212,10 +214,12 @@ describe("ManagePage", () => {
 
     const throughput = screen.getByRole("table", { name: /Throughput per annotator/ });
     const alice = within(throughput).getByRole("rowheader", { name: "alice" }).closest("tr")!;
-    expect(within(alice).getAllByRole("cell").slice(0, 4).map((c) => c.textContent)).toEqual(["60", "2", "1", "12.5"]);
+    expect(within(alice).getAllByRole("cell").slice(0, 5).map((c) => c.textContent)).toEqual(["60", "3", "2", "1", "12.5"]);
     expect(within(alice).getByRole("img", { name: /alice, submitted per day: 0, 1, 0/ })).toBeInTheDocument();
     const bob = within(throughput).getByRole("rowheader", { name: "bob" }).closest("tr")!;
-    expect(within(bob).getAllByRole("cell")[3]).toHaveTextContent("—");
+    expect(within(bob).getAllByRole("cell")[4]).toHaveTextContent("—");
+    // late extras: among the annotations, beyond the tasks' k
+    expect(screen.getByTestId("late-annotations")).toHaveTextContent("3 late (beyond k, kept)");
   });
 
   it("lists agreement per question, lowest first, with % and κ formatted", async () => {

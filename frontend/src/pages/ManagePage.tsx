@@ -441,6 +441,11 @@ export default function ManagePage() {
                 <p className="stat-value" data-testid="annotations">
                   {count(progress.annotations)}
                 </p>
+                {progress.late_annotations ? (
+                  <p className="muted" data-testid="late-annotations">
+                    {count(progress.late_annotations)} late (beyond k, kept)
+                  </p>
+                ) : null}
               </div>
               <div className="card stat-card">
                 <h3>Gold answers</h3>
@@ -482,6 +487,9 @@ export default function ManagePage() {
                           Submitted
                         </th>
                         <th scope="col" className="num">
+                          Late
+                        </th>
+                        <th scope="col" className="num">
                           Skipped
                         </th>
                         <th scope="col" className="num">
@@ -499,6 +507,7 @@ export default function ManagePage() {
                         <tr key={a.username}>
                           <th scope="row">{a.username}</th>
                           <td className="num">{count(a.submitted)}</td>
+                          <td className="num">{count(a.late ?? 0)}</td>
                           <td className="num">{count(a.skipped)}</td>
                           <td className="num">{count(a.active)}</td>
                           <td className="num">{secondsPerItem(a.median_time_ms)}</td>

@@ -31,6 +31,7 @@ export default function VersionDetails({ version: v, projectName, labelOf }: Pro
     ["Weight set", v.weight_set != null ? `#${v.weight_set}` : "none"],
     ["Combine", settingValue(s.combine)],
     ["Annotations", (s.states ?? []).join(", ") || "—"],
+    ["Late extras", s.include_late ? "included" : "left out"],
     [
       "Splits",
       Object.entries(s.split_ratios ?? {})

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotator', '0004_quality_control'),
+        ('annotator', '0005_annotation_late'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
