@@ -10,7 +10,8 @@ The policy (``serving_type`` and ``protect``):
   ``Content-Disposition: attachment``: the browser downloads it and never renders it.
 * Every file response carries ``X-Content-Type-Options: nosniff`` (no guessing a type from the
   bytes), ``Content-Security-Policy: sandbox; default-src 'none'; ...`` (``MEDIA_CSP``: opened in
-  a tab, even a mislabelled file gets an opaque origin, no script, no requests) and
+  a tab, even a mislabelled file gets an opaque origin, no script, no requests; videos keep their
+  origin so the browser's player can fetch them, ``VIDEO_CSP``, still without script) and
   ``Cross-Origin-Resource-Policy: same-origin`` (other sites cannot embed it). A CSP on a media
   response governs only a document made *from* it, not embedding it as ``<img>`` / ``<video>``.
 """
@@ -55,6 +56,10 @@ INLINE_TYPES = frozenset(
 )
 DOWNLOAD_TYPE = "application/octet-stream"
 MEDIA_CSP = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'"
+# A video opened in a tab is played by a <video> of the browser's own making that fetches the file
+# again: from an opaque origin that fetch is refused, so videos keep their origin. Still no script,
+# form, plugin or popup (no allow-scripts), and nothing but the file itself may load.
+VIDEO_CSP = "sandbox allow-same-origin; default-src 'none'; media-src 'self'; style-src 'unsafe-inline'"
 
 
 def serving_type(name: str) -> tuple[str, bool]:
@@ -68,8 +73,9 @@ def serving_type(name: str) -> tuple[str, bool]:
 
 def protect(response: HttpResponse, *, inline: bool = False, filename: str = "") -> HttpResponse:
     """Add the stored-file headers to ``response`` (see the module docstring)."""
+    video = inline and str(response.get("Content-Type", "")).startswith("video/")
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = MEDIA_CSP
+    response["Content-Security-Policy"] = VIDEO_CSP if video else MEDIA_CSP
     response["Cross-Origin-Resource-Policy"] = "same-origin"
     if not inline:
         response["Content-Disposition"] = content_disposition_header(True, filename or "download")
