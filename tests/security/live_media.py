@@ -2,7 +2,7 @@
 API client over HTTP (token auth), imports run through the real API, and a tiny HTTP server on
 127.0.0.1 that records every request made to it (to prove nothing ever called out).
 
-Import the fixtures explicitly in a test module: ``from tests.security.live_media import real_worker``.
+Bind the fixtures a test module uses by name: ``real_worker = live_media.real_worker``.
 """
 
 from __future__ import annotations
