@@ -437,8 +437,13 @@ def _url(path) -> str:
 def _input_options(demuxer: str | None) -> dict[str, str]:
     """The input options of every ffprobe/ffmpeg read of a file: the ``file`` protocol only, and
     either the whitelist of real media demuxers (the first probe) or the one demuxer it found."""
-    if not demuxer:
-        return {"protocol_whitelist": "file", "format_whitelist": ",".join(MEDIA_DEMUXERS)}
+    if not demuxer:  # ffprobe ignores the private options of demuxers it does not use
+        return {
+            "protocol_whitelist": "file",
+            "format_whitelist": ",".join(MEDIA_DEMUXERS),
+            "pattern_type": "none",
+            "enable_drefs": "0",
+        }
     options = {"f": demuxer, "protocol_whitelist": "file", "format_whitelist": demuxer}
     if demuxer == "image2":
         options["pattern_type"] = "none"
