@@ -71,9 +71,9 @@ Decisions, documented once here:
   (``MEDIA_DEMUXERS``); playlists and other reference formats (hls, dash, concat/ffconcat, sdp,
   imf, ...) are refused by ffmpeg itself before they open anything, and the import fails that
   file with "the file is a playlist (hls) that refers to other files". Every later command on the
-  file forces the demuxer the probe found (``-f NAME``, whitelisted to that one name), with
-  ``-pattern_type none`` for image2 (no ``%d`` / glob expansion) and ``-enable_drefs 0`` for
-  mov (no external data references). Pillow opens only the raster formats in ``PIL_FORMATS``
+  file forces the demuxer the probe found (``-f NAME``, whitelisted to that one name). Every read
+  has ``-pattern_type none`` for image2 (the name is the file, no ``%d`` / glob expansion) and
+  ``-enable_drefs 0`` for mov (no external data references). Pillow opens only the raster formats in ``PIL_FORMATS``
   (so never EPS, which runs Ghostscript).
 * **Raster images only.** SVG (and any markup: XML, HTML) is refused, whatever the file's name
   says: an SVG can carry script, and an original is served back to the platform's users. The
@@ -175,7 +175,7 @@ ANIMATABLE_CONTAINERS = frozenset({"gif", "apng", "webp_pipe"})
 # The demuxers an uploaded file may be read with (ffmpeg 5.1 names; "mov" stands for
 # "mov,mp4,m4a,3gp,3g2,mj2" and "matroska" for "matroska,webm"): real media containers, raw
 # video streams and single-image readers. None of them opens another file or URL (with
-# ``-pattern_type none`` for image2 and ``-enable_drefs 0`` for mov, set on every forced read).
+# ``-pattern_type none`` for image2 and ``-enable_drefs 0`` for mov, set on every read).
 IMAGE_PIPE_DEMUXERS = (
     "bmp_pipe",
     "cri_pipe",

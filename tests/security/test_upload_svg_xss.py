@@ -22,15 +22,12 @@ from django.conf import settings
 
 from annotator.models import Asset, Membership, Project, asset_media_dir
 from tests import factories as f
-from tests.e2e import fixtures as e2e
 from tests.e2e.fixtures import login, make_user
 from tests.factories import builtin
 from tests.security import live_media
 from tests.security.live_media import Api, files_under
 
-# the fixtures this module uses
-real_worker, recorder = live_media.real_worker, live_media.recorder
-browser, processed_samples, add_asset = e2e.browser, e2e.processed_samples, e2e.add_asset
+real_worker, recorder = live_media.real_worker, live_media.recorder  # the fixtures this module uses
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
