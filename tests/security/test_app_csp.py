@@ -133,3 +133,36 @@ def test_app_docs_and_admin_work_without_violations(live_server, browser):
         context.close()
     project.refresh_from_db()
     assert project.name == "Night skies (renamed)"
+
+
+def test_operators_extend_the_policy_and_can_try_it_report_only():
+    """VR_CSP_<DIRECTIVE> adds sources, VR_CSP_REPORT_URI adds a report-uri, VR_CSP_REPORT_ONLY
+    sends the same policy as Content-Security-Policy-Report-Only (settings are read at start-up,
+    so a fresh process reads them)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.e2e.fixtures import REPO
+
+    script = (
+        "import json, django; django.setup(); from django.conf import settings;"
+        "print(json.dumps([getattr(settings, name, None) for name in"
+        " ('CONTENT_SECURITY_POLICY', 'CONTENT_SECURITY_POLICY_REPORT_ONLY')], default=str))"
+    )
+    base = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+
+    def policies(**env):
+        out = subprocess.run(
+            [sys.executable, "-c", script], cwd=REPO, env={**base, **env}, capture_output=True, text=True, check=True
+        )
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    enforced, report_only = policies(VR_CSP_IMG_SRC="https://cdn.example.org", VR_CSP_REPORT_URI="/csp-report")
+    assert report_only is None
+    assert enforced["DIRECTIVES"]["img-src"] == ["'self'", "data:", "https://cdn.example.org"]
+    assert enforced["DIRECTIVES"]["report-uri"] == ["/csp-report"]
+    assert enforced["DIRECTIVES"]["script-src"] == ["'self'"]
+    enforced, report_only = policies(VR_CSP_REPORT_ONLY="1")
+    assert enforced is None and report_only["DIRECTIVES"]["default-src"] == ["'self'"]
