@@ -362,7 +362,15 @@ class AssetFileView(APIView):
         path = (root / relative).resolve()
         if root not in path.parents or not path.is_file():
             raise Http404
-        return ranged_file_response(request, path)
+        # Raster images and videos inline; anything else (legacy SVG, HTML, ...) only as a download.
+        download_name = _download_name(asset.original_name, path) if name == "original" else ""
+        return ranged_file_response(request, path, download_name=download_name)
+
+
+def _download_name(original_name: str, path: Path) -> str:
+    """The uploaded file's own name (its last part), with the stored file's extension."""
+    stem = Path(original_name.replace("\\", "/")).stem[:200] if original_name else ""
+    return f"{stem or path.stem}{path.suffix}"
 
 
 # --- tasks, assignments and annotations -------------------------------------------------

@@ -333,3 +333,44 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- content security policy (django-csp) and the API docs' assets ----------------------
+# The app's pages run only scripts and styles served from this origin: no inline script, no
+# eval, no plugins, never framed, forms post only here. Stored files (media, dataset archives)
+# carry their own stricter sandbox policy (annotator/files.py), which this never overwrites.
+# img-src allows data: (the app's empty favicon, Swagger UI's icons). Operators add sources to
+# a directive with VR_CSP_<DIRECTIVE> (space-separated, e.g. VR_CSP_IMG_SRC="https://cdn.example.org"),
+# send violation reports with VR_CSP_REPORT_URI, or try a policy first with VR_CSP_REPORT_ONLY=1.
+from csp.constants import NONCE  # noqa: E402
+
+INSTALLED_APPS += ["csp", "drf_spectacular_sidecar"]
+STATICFILES_DIRS.append(BASE_DIR / "config" / "static")  # api-docs/redoc-init.js
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+_CSP_DIRECTIVES = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", NONCE],  # the nonce only on pages that use it (the API docs)
+    "img-src": ["'self'", "data:"],
+    "media-src": ["'self'"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "worker-src": ["'self'"],
+    "object-src": ["'none'"],
+    "frame-src": ["'none'"],
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+}
+for _directive, _sources in _CSP_DIRECTIVES.items():
+    _sources += os.environ.get(f"VR_CSP_{_directive.upper().replace('-', '_')}", "").split()
+if os.environ.get("VR_CSP_REPORT_URI"):
+    _CSP_DIRECTIVES["report-uri"] = os.environ["VR_CSP_REPORT_URI"].split()
+_CSP = {"DIRECTIVES": _CSP_DIRECTIVES}
+if env_bool("VR_CSP_REPORT_ONLY", False):
+    CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_REPORT_ONLY = None, _CSP
+else:
+    CONTENT_SECURITY_POLICY = _CSP
+# Swagger UI and Redoc from the installed drf-spectacular-sidecar (no CDN; works offline).
+SPECTACULAR_SETTINGS.update(
+    {"SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR"}
+)

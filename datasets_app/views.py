@@ -22,6 +22,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from annotator import permissions as perms
+from annotator.files import protect
 from annotator.models import Membership
 
 from .models import DatasetVersion, datasets_root
@@ -126,7 +127,7 @@ class DatasetVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
             filename=f"{version.name}-v{version.version}{ext}",
             content_type=content_type,
         )
-        return response
+        return protect(response, filename=f"{version.name}-v{version.version}{ext}")
 
     @extend_schema(
         summary="What changed from another version: items added and removed, answers changed, per-question counts",

@@ -6,6 +6,10 @@ from pathlib import Path
 
 import pytest
 
+# Chromium (Playwright) and processed samples for the browser tests in tests/e2e and tests/security:
+# registered here, once, because a second session-scoped Playwright in the same run cannot start.
+from tests.e2e.fixtures import add_asset, browser, context, page, processed_samples  # noqa: F401
+
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "annotator" / "demo" / "samples"
 

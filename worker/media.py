@@ -64,6 +64,21 @@ Decisions, documented once here:
   ``PROBE_TIMEOUT_S`` for probes, and ``BASE_TIMEOUT_S + SECONDS_PER_MEDIA_SECOND x duration``
   for commands that decode or encode a video (a 600 s video gets 2520 s per command).
   ``process_media(..., timeout_s=...)`` overrides the per-command limit.
+* **Only what is in the file.** An uploaded file may be hostile, so ffprobe and ffmpeg never
+  follow a reference out of it. Every invocation reads its input as ``file:<absolute path>``
+  with ``-protocol_whitelist file`` (no http, data:, subfile, concat: ... protocols). The first
+  probe runs with ``-format_whitelist`` of the real media containers and single-image readers
+  (``MEDIA_DEMUXERS``); playlists and other reference formats (hls, dash, concat/ffconcat, sdp,
+  imf, ...) are refused by ffmpeg itself before they open anything, and the import fails that
+  file with "the file is a playlist (hls) that refers to other files". Every later command on the
+  file forces the demuxer the probe found (``-f NAME``, whitelisted to that one name). Every read
+  has ``-pattern_type none`` for image2 (the name is the file, no ``%d`` / glob expansion) and
+  ``-enable_drefs 0`` for mov (no external data references). Pillow opens only the raster formats in ``PIL_FORMATS``
+  (so never EPS, which runs Ghostscript).
+* **Raster images only.** SVG (and any markup: XML, HTML) is refused, whatever the file's name
+  says: an SVG can carry script, and an original is served back to the platform's users. The
+  first bytes are checked for markup, and ffprobe's ``svg`` codec / ``svg_pipe`` demuxer are
+  refused too: "SVG images are not accepted: an SVG can carry script; convert it to PNG first".
 * **Atomic output.** Everything is built in a hidden sibling of ``out_dir`` and renamed into
   place on success; on any failure the sibling is removed and the error re-raised. The parent
   folder is created when missing (and left in place).
@@ -93,6 +108,7 @@ __all__ = [
     "MediaInfo",
     "MediaLimits",
     "ProcessedMedia",
+    "markup_kind",
     "moov_before_mdat",
     "probe",
     "process_media",
@@ -152,10 +168,98 @@ IMAGE_CODECS = frozenset(
         "vbn",
         "gem",
         "qdraw",
-        "svg",
     }
 )
 ANIMATABLE_CONTAINERS = frozenset({"gif", "apng", "webp_pipe"})
+
+# The demuxers an uploaded file may be read with (ffmpeg 5.1 names; "mov" stands for
+# "mov,mp4,m4a,3gp,3g2,mj2" and "matroska" for "matroska,webm"): real media containers, raw
+# video streams and single-image readers. None of them opens another file or URL (with
+# ``-pattern_type none`` for image2 and ``-enable_drefs 0`` for mov, set on every read).
+IMAGE_PIPE_DEMUXERS = (
+    "bmp_pipe",
+    "cri_pipe",
+    "dds_pipe",
+    "dpx_pipe",
+    "exr_pipe",
+    "gem_pipe",
+    "gif_pipe",
+    "j2k_pipe",
+    "jpeg_pipe",
+    "jpegls_pipe",
+    "jpegxl_pipe",
+    "pam_pipe",
+    "pbm_pipe",
+    "pcx_pipe",
+    "pfm_pipe",
+    "pgm_pipe",
+    "pgmyuv_pipe",
+    "pgx_pipe",
+    "phm_pipe",
+    "photocd_pipe",
+    "pictor_pipe",
+    "png_pipe",
+    "ppm_pipe",
+    "psd_pipe",
+    "qdraw_pipe",
+    "qoi_pipe",
+    "sgi_pipe",
+    "sunrast_pipe",
+    "tiff_pipe",
+    "vbn_pipe",
+    "webp_pipe",
+    "xbm_pipe",
+    "xpm_pipe",
+    "xwd_pipe",
+)
+MEDIA_DEMUXERS = (
+    "mov",
+    "matroska",
+    "avi",
+    "flv",
+    "mpegts",
+    "mpeg",
+    "mpegvideo",
+    "ogg",
+    "asf",
+    "nut",
+    "ivf",
+    "mxf",
+    "yuv4mpegpipe",
+    "h264",
+    "hevc",
+    "m4v",
+    "mjpeg",
+    "gif",
+    "apng",
+    "image2",
+    *IMAGE_PIPE_DEMUXERS,
+)
+# Formats whose files only list other files or URLs: refused with their own reason.
+PLAYLIST_DEMUXERS = frozenset({"hls", "applehttp", "dash", "concat", "sdp", "rtsp", "rtp", "imf"})
+# What Pillow may open (its plugin names); everything else goes to ffmpeg or is refused.
+PIL_FORMATS = (
+    "JPEG",
+    "PNG",
+    "WEBP",
+    "GIF",
+    "BMP",
+    "DIB",
+    "TIFF",
+    "JPEG2000",
+    "PPM",
+    "QOI",
+    "SGI",
+    "TGA",
+    "PCX",
+    "SUN",
+    "DDS",
+    "PSD",
+    "XBM",
+    "XPM",
+)
+SVG_REFUSED = "SVG images are not accepted: an SVG can carry script; convert it to PNG first"
+MARKUP_REFUSED = "the file is {what}, not an image or a video"
 BROWSER_IMAGE_EXTS = frozenset({"jpg", "png", "webp", "gif"})
 
 _IMAGE_EXT = {
@@ -251,6 +355,7 @@ class MediaInfo:
     size_bytes: int
     mime_type: str
     raw: dict  # trimmed, JSON-serialisable ffprobe summary (+ "original" for processed videos)
+    demuxer: str = ""  # the ffmpeg demuxer every later command on this file is forced to, e.g. "mov"
 
 
 @dataclass(frozen=True)
@@ -271,10 +376,11 @@ def _stderr_reason(stderr: str | bytes, *paths) -> str:
     if isinstance(stderr, bytes):
         stderr = stderr.decode("utf-8", "replace")
     found = ""
+    spellings = [(name, Path(path).name) for path in paths for name in (_url(path), str(path))]
     for line in stderr.splitlines():
         line = _LOG_PREFIX.sub("", line.strip())
-        for path in paths:
-            line = line.replace(f"{path}: ", "").replace(str(path), Path(path).name)
+        for name, short in spellings:
+            line = line.replace(f"{name}: ", "").replace(name, short)
         line = line.strip().rstrip(".")
         if line and not line.lower().startswith(_NOISE):
             found = line
@@ -322,6 +428,37 @@ def _kill(proc: subprocess.Popen) -> None:
     proc.communicate()
 
 
+def _url(path) -> str:
+    """How a local file is named to ffmpeg: ``file:`` and an absolute path, so that no part of it
+    can be read as another protocol (``http:``, ``concat:``, ``subfile,,...``) or as an option."""
+    return "file:" + os.path.abspath(path)
+
+
+def _input_options(demuxer: str | None) -> dict[str, str]:
+    """The input options of every ffprobe/ffmpeg read of a file: the ``file`` protocol only, and
+    either the whitelist of real media demuxers (the first probe) or the one demuxer it found."""
+    if not demuxer:  # ffprobe ignores the private options of demuxers it does not use
+        return {
+            "protocol_whitelist": "file",
+            "format_whitelist": ",".join(MEDIA_DEMUXERS),
+            "pattern_type": "none",
+            "enable_drefs": "0",
+        }
+    options = {"f": demuxer, "protocol_whitelist": "file", "format_whitelist": demuxer}
+    if demuxer == "image2":
+        options["pattern_type"] = "none"
+    elif demuxer == "mov":
+        options["enable_drefs"] = "0"
+    return options
+
+
+def _media_input(path, demuxer: str, **kwargs):
+    """``ffmpeg.input`` of one file, read only with its own demuxer (see ``_input_options``)."""
+    if not demuxer:
+        raise ValueError("a file must be probed (its demuxer known) before ffmpeg reads it")
+    return ffmpeg.input(_url(path), **_input_options(demuxer), **kwargs)
+
+
 def _ffmpeg(stream, timeout: float) -> str:
     """Run an ffmpeg-python graph (``-v error``, no stdin, never overwriting); returns stderr."""
     args = stream.compile(cmd=FFMPEG)
@@ -329,8 +466,9 @@ def _ffmpeg(stream, timeout: float) -> str:
     return err
 
 
-def _ffprobe(path: Path, timeout: float, *extra: str) -> tuple[dict, str]:
-    args = [FFPROBE, "-hide_banner", "-v", "error", *extra, "-of", "json", str(path)]
+def _ffprobe(path: Path, timeout: float, *extra: str, demuxer: str | None = None) -> tuple[dict, str]:
+    options = [arg for key, value in _input_options(demuxer).items() for arg in (f"-{key}", value)]
+    args = [FFPROBE, "-hide_banner", "-v", "error", *options, *extra, "-of", "json", _url(path)]
     out, err = _run(args, timeout)
     try:
         return json.loads(out.decode("utf-8", "replace") or "{}"), err
@@ -345,12 +483,18 @@ def probe(path, *, timeout_s: float = PROBE_TIMEOUT_S) -> MediaInfo:
     """Describe one file; raises ``MediaError`` for a missing, empty, unreadable or non-media file."""
     path = Path(path)
     size = _checked_size(path)
+    markup = markup_kind(_head(path))
+    if markup:
+        raise MediaError(_markup_reason(markup))
     try:
         data, err = _ffprobe(path, timeout_s, "-show_format", "-show_streams")
     except ffmpeg.Error as exc:
         raise MediaError(_unreadable_reason(exc.stderr, path))
     fmt = data.get("format") or {}
     format_name = str(fmt.get("format_name") or "")
+    demuxer = format_name.split(",")[0]
+    if demuxer not in MEDIA_DEMUXERS:  # ffprobe enforces the whitelist; this is the second lock
+        raise MediaError(refused_format_reason(demuxer))
     streams = data.get("streams") or []
     pictures = [s for s in streams if s.get("codec_type") == "video" and not _disposition(s, "attached_pic")]
     audio = [s for s in streams if s.get("codec_type") == "audio"]
@@ -360,6 +504,8 @@ def probe(path, *, timeout_s: float = PROBE_TIMEOUT_S) -> MediaInfo:
         raise MediaError("the video has no video stream")
     stream = pictures[0]
     codec = str(stream.get("codec_name") or "")
+    if codec == "svg":  # e.g. a gzipped SVG (.svgz) read by image2
+        raise MediaError(SVG_REFUSED)
     width, height = _int(stream.get("width")), _int(stream.get("height"))
     image_container = format_name == "image2" or format_name.endswith("_pipe") or format_name in ANIMATABLE_CONTAINERS
     if codec == "webp" and image_container and _animated_webp(path):
@@ -372,7 +518,7 @@ def probe(path, *, timeout_s: float = PROBE_TIMEOUT_S) -> MediaInfo:
 
     frames = _int(stream.get("nb_frames"))
     if image_container and format_name in ANIMATABLE_CONTAINERS:
-        frames = _count_frames(path, timeout_s) or frames
+        frames = _count_frames(path, timeout_s, demuxer) or frames
         stream = {**stream, "nb_read_packets": str(frames)} if frames else stream
     kind = "image" if image_container and codec in IMAGE_CODECS and (frames or 1) <= 1 else "video"
 
@@ -398,6 +544,7 @@ def probe(path, *, timeout_s: float = PROBE_TIMEOUT_S) -> MediaInfo:
             size_bytes=size,
             mime_type=_mime(ext),
             raw=raw,
+            demuxer=demuxer,
         )
 
     rotation = _rotation(stream)
@@ -420,6 +567,7 @@ def probe(path, *, timeout_s: float = PROBE_TIMEOUT_S) -> MediaInfo:
         size_bytes=size,
         mime_type=_mime(ext),
         raw=raw,
+        demuxer=demuxer,
     )
 
 
@@ -432,19 +580,89 @@ def _checked_size(path: Path) -> int:
     return size
 
 
+_NOT_ON_WHITELIST = re.compile(r"^\[([\w,.-]+) @ ?0x[0-9a-fA-F]+\]\s*Format not on whitelist", re.MULTILINE)
+
+
 def _unreadable_reason(stderr, path: Path) -> str:
     text = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else str(stderr or "")
+    refused = _NOT_ON_WHITELIST.search(text)
+    if refused:
+        return refused_format_reason(refused.group(1).split(",")[0])
+    if "Format not on whitelist" in text:
+        return refused_format_reason("")
     if "moov atom not found" in text:
         return "the video is truncated or corrupt (moov atom not found)"
     detail = _stderr_reason(text, path) or "unknown format"
     return f"not an image or a video (ffprobe: {detail})"
 
 
-def _count_frames(path: Path, timeout: float) -> int | None:
+def refused_format_reason(demuxer: str) -> str:
+    """Why a file ffmpeg recognised as ``demuxer`` (not one of ``MEDIA_DEMUXERS``) is refused."""
+    if demuxer in PLAYLIST_DEMUXERS:
+        return f"the file is a playlist ({demuxer}) that refers to other files; upload the media itself"
+    if demuxer == "svg_pipe":
+        return SVG_REFUSED
+    if demuxer:
+        return f"not an image or a video (the {demuxer} format is not accepted)"
+    return "not an image or a video (its format is not accepted)"
+
+
+_MARKUP_HEAD_BYTES = 4096
+_BOMS = (("utf-8-sig", b"\xef\xbb\xbf"), ("utf-16", b"\xff\xfe"), ("utf-16", b"\xfe\xff"))
+
+
+def _head(path: Path) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read(_MARKUP_HEAD_BYTES)
+
+
+def markup_kind(head: bytes) -> str | None:
+    """``"svg"``, ``"html"``, ``"dash"`` or ``"xml"`` when a file's first bytes are markup (a
+    document a browser may run, or a manifest that lists other files), else None. No raster image
+    or video container starts with ``<``; text encodings with a byte order mark are read too."""
+    for encoding, bom in _BOMS:
+        if head.startswith(bom):
+            text = head.decode(encoding, "ignore")
+            break
+    else:
+        text = head.decode("latin-1")
+    text = text.lstrip("\ufeff \t\r\n\f\v\x00").lower()
+    if not text.startswith("<"):
+        return None
+    if "<svg" in text:
+        return "svg"
+    if "<mpd" in text:
+        return "dash"
+    if any(tag in text for tag in ("<!doctype html", "<html", "<head", "<body", "<script", "<iframe")):
+        return "html"
+    return "xml"
+
+
+def _markup_reason(kind: str) -> str:
+    if kind == "svg":
+        return SVG_REFUSED
+    if kind == "dash":
+        return refused_format_reason("dash")
+    return MARKUP_REFUSED.format(what="an HTML document" if kind == "html" else "an XML document")
+
+
+def _open_image(path) -> Image.Image:
+    """Pillow's ``Image.open`` limited to the raster formats in ``PIL_FORMATS``."""
+    return Image.open(path, formats=PIL_FORMATS)
+
+
+def _count_frames(path: Path, timeout: float, demuxer: str) -> int | None:
     """Frames of an animatable image container (GIF, APNG, WebP), by counting packets (no decode)."""
     try:
         data, _ = _ffprobe(
-            path, timeout, "-count_packets", "-select_streams", "v:0", "-show_entries", "stream=nb_read_packets"
+            path,
+            timeout,
+            "-count_packets",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "stream=nb_read_packets",
+            demuxer=demuxer,
         )
     except ffmpeg.Error:
         return None
@@ -454,7 +672,7 @@ def _count_frames(path: Path, timeout: float) -> int | None:
 
 def _animated_webp(path: Path) -> bool:
     try:
-        with Image.open(path) as im:
+        with _open_image(path) as im:
             return bool(getattr(im, "is_animated", False))
     except Exception:
         return False
@@ -464,7 +682,7 @@ def _pillow_recognises(path: Path) -> bool:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            with Image.open(path):
+            with _open_image(path):
                 return True
     except Exception:
         return False
@@ -474,7 +692,7 @@ def _exif_orientation(path: Path) -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            with Image.open(path) as im:
+            with _open_image(path) as im:
                 value = int(im.getexif().get(0x0112, 1))
     except Exception:
         return 1
@@ -778,9 +996,9 @@ def _decode_image(src: Path, work: Path, info: MediaInfo, timeout: float) -> Ima
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(src) as im:
+            with _open_image(src) as im:
                 im.verify()
-            im = Image.open(src)
+            im = _open_image(src)
             try:
                 im.load()
             except BaseException:
@@ -795,7 +1013,7 @@ def _decode_image(src: Path, work: Path, info: MediaInfo, timeout: float) -> Ima
         raise MediaError("the image is truncated or corrupt")
     target = work / "_decoded.png"
     try:
-        err = _ffmpeg(ffmpeg.input(str(src)).output(str(target), vframes=1), timeout)
+        err = _ffmpeg(_media_input(src, info.demuxer).output(str(target), vframes=1), timeout)
     except ffmpeg.Error as exc:
         raise MediaError(f"the image is truncated or corrupt (ffmpeg: {_stderr_reason(exc.stderr, src, target)})")
     if err.strip() or not target.is_file():
@@ -845,7 +1063,7 @@ def _video_timeout(duration: float | None, limits: MediaLimits, override: float 
 
 def _process_video(src: Path, work: Path, info: MediaInfo, limits, thumbnail_size: int, max_frames: int, override):
     timeout = _video_timeout(info.duration, limits, override)
-    timestamps = _decode_video(src, timeout)
+    timestamps = _decode_video(src, info.demuxer, timeout)
     if info.duration is None:  # e.g. a raw stream: measure what was decoded
         step = 1.0 / info.fps if info.fps else 0.0
         _check_duration(max(timestamps) + step, limits)
@@ -860,11 +1078,12 @@ def _process_video(src: Path, work: Path, info: MediaInfo, limits, thumbnail_siz
     shown = probe(display, timeout_s=override or PROBE_TIMEOUT_S)
 
     poster = work / "poster.jpg"
-    _make_poster(display, poster, shown.duration, timeout)
+    _make_poster(display, shown.demuxer, poster, shown.duration, timeout)
     with Image.open(poster) as im:
         _save_thumbnail(im, work / "thumbnail.jpg", thumbnail_size)
 
-    frames = _extract_frames(src, work, select_model_frames(timestamps, max_frames), info.fps, timeout)
+    picks = select_model_frames(timestamps, max_frames)
+    frames = _extract_frames(src, info.demuxer, work, picks, info.fps, timeout)
 
     raw = {**shown.raw, "original": info.raw, "decoded_frames": len(timestamps)}
     files = {
@@ -878,12 +1097,12 @@ def _process_video(src: Path, work: Path, info: MediaInfo, limits, thumbnail_siz
     return ProcessedMedia(info=_replace(shown, raw=raw), files=files)
 
 
-def _decode_video(src: Path, timeout: float) -> list[float]:
+def _decode_video(src: Path, demuxer: str, timeout: float) -> list[float]:
     """Decode every frame of the first picture stream (the corruption check) and return their
     timestamps in seconds, relative to the first frame."""
     entries = "frame=best_effort_timestamp_time,pts_time,pkt_dts_time"
     try:
-        data, err = _ffprobe(src, timeout, "-select_streams", "v:0", "-show_entries", entries)
+        data, err = _ffprobe(src, timeout, "-select_streams", "v:0", "-show_entries", entries, demuxer=demuxer)
     except ffmpeg.Error as exc:
         raise MediaError(f"the video is truncated or corrupt (ffmpeg: {_stderr_reason(exc.stderr, src)})")
     if err.strip():
@@ -930,7 +1149,7 @@ def _audio_codec(info: MediaInfo) -> str | None:
 
 def _make_display(src: Path, display: Path, info: MediaInfo, timeout: float) -> bool:
     """Write display.mp4; returns True when the picture was re-encoded."""
-    inp = ffmpeg.input(str(src))
+    inp = _media_input(src, info.demuxer)
     audio_opts = {}
     streams = []
     if info.has_audio:
@@ -970,9 +1189,9 @@ def _make_display(src: Path, display: Path, info: MediaInfo, timeout: float) -> 
     return True
 
 
-def _make_poster(display: Path, poster: Path, duration: float | None, timeout: float) -> None:
+def _make_poster(display: Path, demuxer: str, poster: Path, duration: float | None, timeout: float) -> None:
     for at in (round((duration or 0.0) * POSTER_AT, 3), 0.0):
-        stream = ffmpeg.input(str(display), ss=at).video.filter("scale", f"min({POSTER_MAX_WIDTH},iw)", -2)
+        stream = _media_input(display, demuxer, ss=at).video.filter("scale", f"min({POSTER_MAX_WIDTH},iw)", -2)
         try:
             _ffmpeg(ffmpeg.output(stream, str(poster), vframes=1, **{"q:v": 2}), timeout)
         except ffmpeg.Error:
@@ -983,7 +1202,7 @@ def _make_poster(display: Path, poster: Path, duration: float | None, timeout: f
     raise MediaError("could not take a poster frame from the video")
 
 
-def _extract_frames(src: Path, work: Path, picks, fps: float | None, timeout: float) -> list[dict]:
+def _extract_frames(src: Path, demuxer: str, work: Path, picks, fps: float | None, timeout: float) -> list[dict]:
     if not picks:
         return []
     folder = work / "frames"
@@ -992,7 +1211,7 @@ def _extract_frames(src: Path, work: Path, picks, fps: float | None, timeout: fl
     expr = "+".join(f"eq(n,{index})" for index in unique)
     # Decode only as far as the last pick (plus a margin); the frame numbers count from the start.
     read_for = max(time for _, time, _ in picks) + 2.0 + (2.0 / fps if fps else 1.0)
-    stream = ffmpeg.input(str(src), t=round(read_for, 3)).video.filter("select", expr)
+    stream = _media_input(src, demuxer, t=round(read_for, 3)).video.filter("select", expr)
     pattern = folder / "_u%04d.jpg"
     out = ffmpeg.output(stream, str(pattern), fps_mode="passthrough", start_number=0, **{"q:v": 2})
     try:

@@ -1,6 +1,7 @@
 import pytest
 
-from tests.e2e.fixtures import add_asset, browser, context, page, processed_samples  # noqa: F401
+# The browser fixtures (browser, context, page, processed_samples, add_asset) are registered once
+# for the whole suite in tests/conftest.py: one Chromium per session, shared with tests/security.
 
 
 @pytest.fixture

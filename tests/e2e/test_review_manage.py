@@ -49,7 +49,10 @@ def check_accessibility(page, name: str) -> None:
     """No serious or critical axe-core violations (labels, contrast, roles) on this screen."""
     from tests.e2e.fixtures import REPO
 
-    page.add_script_tag(path=str(REPO / "frontend" / "node_modules" / "axe-core" / "axe.min.js"))
+    # evaluated by the test driver, not added as an inline <script> (which the app's CSP refuses)
+    source = (REPO / "frontend" / "node_modules" / "axe-core" / "axe.min.js").read_text()
+    page.evaluate(f"() => {{ {source}\n }}")
+    page.wait_for_function("() => typeof window.axe !== 'undefined'")
     result = page.evaluate(
         "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
         ".filter(v => ['serious', 'critical'].includes(v.impact))"
