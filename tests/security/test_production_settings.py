@@ -32,6 +32,7 @@ CHOICES = (
     "DJANGO_SECURE_PROXY_SSL_HEADER",
     "TEST_DATABASE_NAME",
     "CELERY_TASK_ALWAYS_EAGER",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",  # set for the Playwright tests (tests/e2e/fixtures.py), never in deployment
 )
 
 
