@@ -25,6 +25,18 @@ def api(as_user=None) -> APIClient:
     return client
 
 
+def browser_session() -> APIClient:
+    """An anonymous client that checks CSRF like the browser app, with its csrftoken cookie set."""
+    client = APIClient(enforce_csrf_checks=True)
+    client.get("/api/auth/session/")
+    return client
+
+
+def csrf_post(client: APIClient, url: str, body: dict):
+    """POST JSON with the client's CSRF token, as the browser app does."""
+    return client.post(url, body, format="json", HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value)
+
+
 def builtin(media_type: str = "image") -> ChecklistVersion:
     return ChecklistVersion.objects.filter(key=f"visionreward-{media_type}").order_by("-version").first()
 

@@ -9,11 +9,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from annotator.models import Invitation, Membership
 from annotator.services.accounts import BAD_INVITATION
-from tests.factories import api, project, user
+from tests.factories import api, browser_session, csrf_post, project, user
 
 pytestmark = pytest.mark.django_db
 
@@ -21,14 +20,8 @@ URL = "/api/invitations/"
 LINK = re.compile(r"https?://\S+/invitation#token=(?P<token>\S+)")
 
 
-def browser() -> APIClient:
-    client = APIClient(enforce_csrf_checks=True)
-    client.get("/api/auth/session/")
-    return client
-
-
-def post(client, url, body):
-    return client.post(url, body, format="json", HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value)
+browser = browser_session
+post = csrf_post
 
 
 def accept(token, username="newbie", password="a-long-password-1"):

@@ -11,6 +11,7 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from annotator.services.accounts import BAD_RESET_LINK
+from tests.factories import browser_session, csrf_post
 
 pytestmark = pytest.mark.django_db
 
@@ -19,14 +20,8 @@ CONFIRM = "/api/auth/password-reset/confirm/"
 LINK = re.compile(r"(https?://\S+)/reset-password#uid=(?P<uid>[^&\s]+)&token=(?P<token>\S+)")
 
 
-def browser() -> APIClient:
-    client = APIClient(enforce_csrf_checks=True)
-    client.get("/api/auth/session/")
-    return client
-
-
-def post(client, url, body):
-    return client.post(url, body, format="json", HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value)
+browser = browser_session
+post = csrf_post
 
 
 @pytest.fixture
