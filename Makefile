@@ -1,5 +1,6 @@
 # Two entry points: `make run` (the platform on embedded defaults with a demo project) and
-# `make test` (the whole suite on the PostgreSQL and Redis at 127.0.0.1).
+# `make test` (the whole suite on the PostgreSQL and Redis at 127.0.0.1, after the import rules of
+# pyproject.toml).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -55,9 +56,11 @@ run: install frontend
 
 test: install frontend $(CHROMIUM)
 	cd frontend && npx vitest run
+	$(BIN)/lint-imports --no-cache --no-logo
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed frontend/node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache --no-logo
 	cd frontend && npx tsc --noEmit
