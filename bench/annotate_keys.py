@@ -2,6 +2,7 @@
 
     make frontend && DATABASE_URL=postgres://postgres@127.0.0.1:5432/vrplatform \\
         .venv/bin/python -m pytest bench/annotate_keys.py -q -s
+    ... .venv/bin/python -m pytest bench/annotate_keys.py -q -s --smoke   # 2 tasks per row: does it still run
 
 Runs the real app in Debian's Chromium (Playwright) against a live server on PostgreSQL with
 the VisionReward image checklist (17 sub-dimensions) and the sample images, and reports:
@@ -29,7 +30,8 @@ from tests.e2e.fixtures import login, make_user
 from tests.factories import builtin
 
 pytestmark = pytest.mark.django_db(transaction=True)
-TASKS = 6
+TASKS = 6  # per row; --smoke (bench/conftest.py): SMOKE_TASKS
+SMOKE_TASKS = 2
 
 VISIBLE = """(prev) => {
   const el = document.querySelector('[data-testid=annotate]');
@@ -66,12 +68,12 @@ def _shown(page) -> int:
     return int(page.get_by_test_id("annotate").get_attribute("data-assignment-id"))
 
 
-def _run(page, project, mode: str, *, prefetch: bool = True) -> dict:
+def _run(page, project, mode: str, tasks: int, *, prefetch: bool = True) -> dict:
     page.goto(f"/projects/{project.pk}/annotate" + ("" if prefetch else "?prefetch=0"))
     page.evaluate(STAMP_ENTER)
     subs = project.checklist_version.checklist.sub_dimensions
     actions, durations, next_visible = [], [], []
-    for _ in range(TASKS):
+    for _ in range(tasks):
         assignment = _shown(page)
         page.wait_for_timeout(300)  # let the fetch-ahead settle, as a person's first glance would
         t0 = time.perf_counter()
@@ -105,15 +107,20 @@ def _run(page, project, mode: str, *, prefetch: bool = True) -> dict:
     }
 
 
-def test_annotate_keys(page, add_asset):
+def test_annotate_keys(page, add_asset, request):
+    n = SMOKE_TASKS if request.config.getoption("smoke") else TASKS
     user = make_user("bench")
     login(page, "bench")
+
+    def project(prefill: bool = False) -> Project:
+        return _project(user, n + 1, add_asset, prefill=prefill)
+
     rows = {
-        "mouse (baseline)": _run(page, _project(user, TASKS + 1, add_asset, prefill=False), "mouse"),
-        "keyboard": _run(page, _project(user, TASKS + 1, add_asset, prefill=False), "keyboard"),
-        "keyboard + correct pre-fill": _run(page, _project(user, TASKS + 1, add_asset, prefill=True), "prefill"),
+        "mouse (baseline)": _run(page, project(), "mouse", n),
+        "keyboard": _run(page, project(), "keyboard", n),
+        "keyboard + correct pre-fill": _run(page, project(prefill=True), "prefill", n),
     }
-    fetch_late = _run(page, _project(user, TASKS + 1, add_asset, prefill=False), "keyboard", prefetch=False)
+    fetch_late = _run(page, project(), "keyboard", n, prefetch=False)
     base = rows["mouse (baseline)"]
     print("\n| input | actions per task | time shown → submit (ms, p50) | actions vs mouse | time vs mouse |")
     print("| --- | ---: | ---: | ---: | ---: |")

@@ -1,20 +1,23 @@
 """Benchmark: claim + submit under concurrency on PostgreSQL, small project vs huge project.
 
     .venv/bin/python bench/claim_submit.py --sizes 10000 1000000 --annotators 50 --cycles 20
+    .venv/bin/python bench/claim_submit.py --sizes 10000 1000000 --annotators 1 --cycles 200   # latency alone
+    .venv/bin/python bench/claim_submit.py --smoke       # seconds: does it still run (the test suite's run)
 
-For each project size it builds a fresh database (``vr_bench``) with that many ready assets
-and single-asset tasks (loaded with COPY), then starts ``--annotators`` processes that each
-repeat ``claim_next`` → ``submit`` (the same service code the API calls, with a complete
-VisionReward image checklist answer) and records every latency. It reports p50/p95 per
-operation, throughput, and the count of duplicate claims (tasks assigned beyond k, or a task
-given twice to one annotator), which must be 0. The claim cost must not grow with project
-size: the last column is the ratio of the p50 claim latency to the smallest project's.
+For each project size it builds a fresh database (``--database``, ``vr_bench`` by default:
+dropped and made again, left in place at the end) with that many ready assets and single-asset
+tasks (loaded with COPY, every column the model has: see :func:`copy_rows`), then starts
+``--annotators`` processes that each repeat ``claim_next`` → ``submit`` (the same service code
+the API calls, with a complete VisionReward image checklist answer) and records every latency.
+It reports p50/p95 per operation, throughput, and the count of duplicate claims (tasks assigned
+beyond k, or a task given twice to one annotator), which must be 0. The claim cost must not
+grow with project size: the last column is the ratio of the p50 claim latency to the smallest
+project's.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import multiprocessing as mp
 import os
@@ -28,10 +31,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
 DB_NAME = "vr_bench"
+SMOKE = {"sizes": [100, 1000], "annotators": 2, "cycles": 5}
+RESULT_TIMEOUT_S = 3600  # an annotator process that died would otherwise leave the pool waiting
 
 
-def _setup_django(server: str):
-    os.environ["DATABASE_URL"] = f"{server}/{DB_NAME}"
+def _setup_django(server: str, database: str):
+    os.environ["DATABASE_URL"] = f"{server}/{database}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     # production mode (DEBUG would keep a log of every query), with a key and hosts of its own
@@ -43,20 +48,49 @@ def _setup_django(server: str):
     django.setup()
 
 
-def _recreate_database(server: str):
+def _recreate_database(server: str, database: str):
     import psycopg
+    from psycopg import sql
 
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+
+
+def copy_rows(cur, model, fixed: dict, columns: tuple[str, ...], rows) -> int:
+    """COPY ``rows`` (tuples of ``columns``, attnames) into ``model``'s table, with every other
+    concrete column from ``fixed`` or else the field's own default (timestamps as ``save()`` sets
+    them). The column list comes from the model, so a field added later is filled the way the app
+    fills it, and one added without a default fails here as loudly as in the app. Returns the count."""
+    from django.db import connection
+
+    template = model(**fixed)
+    per_row = {name: i for i, name in enumerate(columns)}
+    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.attname not in per_row)]
+    constant = {}
+    for f in fields:
+        if f.attname not in per_row:
+            value = f.pre_save(template, add=True)  # the default, or now() for auto_now(_add)
+            constant[f.attname] = f.get_db_prep_save(value, connection)
+    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    # per column: (index in the row, its field) or (None, the constant value)
+    slots = [(per_row[f.attname], f) if f.attname in per_row else (None, constant[f.attname]) for f in fields]
+    count = 0
+    with cur.copy(f"COPY {connection.ops.quote_name(model._meta.db_table)} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([held if i is None else held.get_db_prep_save(row[i], connection) for i, held in slots])
+            count += 1
+    return count
 
 
 def build_project(size: int, annotators: int) -> int:
+    """A project of ``size`` ready images, each with its open single task (k = 1), and
+    ``annotators`` members; assets and tasks are loaded with COPY."""
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
-    from django.db import connection
+    from django.db import connection, transaction
 
-    from annotator.models import ChecklistVersion, Membership, Project
+    from annotator.models import Asset, ChecklistVersion, Membership, Project, Task
 
     call_command("migrate", verbosity=0)
     checklist = ChecklistVersion.objects.get(key="visionreward-image")
@@ -65,46 +99,34 @@ def build_project(size: int, annotators: int) -> int:
     users = User.objects.bulk_create([User(username=f"bench{i}") for i in range(annotators)])
     Membership.objects.bulk_create([Membership(project=project, user=u, role="annotator") for u in users])
     started = time.perf_counter()
-    raw = connection.connection  # psycopg 3 connection
-    with raw.cursor() as cur:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cur = cursor.cursor  # the psycopg 3 cursor, for COPY
         cur.execute("SELECT COALESCE(MAX(id), 0) FROM annotator_asset")
         first = cur.fetchone()[0] + 1
-        chunk = 200_000
-        for start in range(0, size, chunk):
-            n = min(chunk, size - start)
-            buf = io.StringIO()
-            for i in range(first + start, first + start + n):
-                buf.write(
-                    f"{i}\t{project.pk}\timage\tready\t\tasset{i}.jpg\tprompt {i % 1000}\t{{}}\t\t"
-                    f"{{}}\t{{}}\t2026-01-01 00:00:00+00\t\n"
-                )
-            buf.seek(0)
-            with cur.copy(
-                "COPY annotator_asset (id, project_id, kind, status, failure_reason, original_name, prompt, "
-                "metadata, sha256, probe, files, created_at, mime_type) FROM STDIN"
-            ) as copy:
-                copy.write(buf.read())
-            buf = io.StringIO()
-            for i in range(first + start, first + start + n):
-                buf.write(f"{project.pk}\tsingle\t{i}\t1\t0\t0\topen\t0\t2026-01-01 00:00:00+00\n")
-            buf.seek(0)
-            with cur.copy(
-                "COPY annotator_task (project_id, kind, asset_id, required, assigned_count, submitted_count, "
-                "status, priority, created_at) FROM STDIN"
-            ) as copy:
-                copy.write(buf.read())
+        ids = range(first, first + size)
+        asset = {"project_id": project.pk, "kind": "image", "status": Asset.Status.READY}
+        copy_rows(
+            cur,
+            Asset,
+            asset,
+            ("id", "original_name", "prompt"),
+            ((i, f"asset{i}.jpg", f"prompt {i % 1000}") for i in ids),
+        )
+        task = {"project_id": project.pk, "kind": Task.Kind.SINGLE, "required": 1, "status": Task.Status.OPEN}
+        copy_rows(cur, Task, task, ("asset_id",), ((i,) for i in ids))
         cur.execute(
             "SELECT setval(pg_get_serial_sequence('annotator_asset', 'id'), (SELECT MAX(id) FROM annotator_asset))"
         )
-        cur.execute("ANALYZE")
-    connection.commit() if not connection.get_autocommit() else None
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE annotator_asset")
+        cursor.execute("VACUUM ANALYZE annotator_task")
     print(f"  loaded {size:,} assets + tasks in {time.perf_counter() - started:.1f} s", flush=True)
     return project.pk
 
 
 def _annotator(args):
-    server, project_id, username, cycles, start_at = args
-    _setup_django(server)
+    server, database, project_id, username, cycles, start_at = args
+    _setup_django(server, database)
     from django.contrib.auth import get_user_model
 
     from annotator.models import Project
@@ -131,8 +153,8 @@ def _annotator(args):
     return claims, submits
 
 
-def run_size(server: str, size: int, annotators: int, cycles: int) -> dict:
-    _recreate_database(server)
+def run_size(server: str, database: str, size: int, annotators: int, cycles: int) -> dict:
+    _recreate_database(server, database)
     from django.db import connection
 
     project_id = build_project(size, annotators)
@@ -140,9 +162,9 @@ def run_size(server: str, size: int, annotators: int, cycles: int) -> dict:
     start_at = time.time() + max(3.0, 0.4 * annotators)  # every process set up before the clock starts
     ctx = mp.get_context("spawn")
     with ctx.Pool(annotators) as pool:
-        jobs = [(server, project_id, f"bench{i}", cycles, start_at) for i in range(annotators)]
+        jobs = [(server, database, project_id, f"bench{i}", cycles, start_at) for i in range(annotators)]
         async_result = pool.map_async(_annotator, jobs)
-        results = async_result.get()
+        results = async_result.get(timeout=RESULT_TIMEOUT_S)
     wall = time.time() - start_at
     claims = sorted(x for c, _ in results for x in c)
     submits = sorted(x for _, s in results for x in s)
@@ -177,19 +199,23 @@ def run_size(server: str, size: int, annotators: int, cycles: int) -> dict:
     }
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000])
     parser.add_argument("--annotators", type=int, default=50)
     parser.add_argument("--cycles", type=int, default=20, help="claim+submit cycles per annotator")
     parser.add_argument("--server", default=os.environ.get("BENCH_PG_SERVER", DEFAULT_SERVER))
+    parser.add_argument("--database", default=DB_NAME, help="the database made (again) for the run")
+    parser.add_argument("--smoke", action="store_true", help="the smallest run: " + json.dumps(SMOKE))
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "claim_submit.json")
-    args = parser.parse_args()
-    _setup_django(args.server)
+    args = parser.parse_args(argv)
+    if args.smoke:
+        vars(args).update(SMOKE)
+    _setup_django(args.server, args.database)
     rows = []
     for size in args.sizes:
         print(f"project of {size:,} tasks, {args.annotators} concurrent annotators", flush=True)
-        rows.append(run_size(args.server, size, args.annotators, args.cycles))
+        rows.append(run_size(args.server, args.database, size, args.annotators, args.cycles))
         print("  " + json.dumps(rows[-1]), flush=True)
     base = rows[0]["claim_p50_ms"]
     for row in rows:

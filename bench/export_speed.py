@@ -4,10 +4,11 @@ our streaming export job against a naive "list of dicts → ``Dataset.from_list`
     .venv/bin/python bench/export_speed.py                          # 10k and 100k items
     .venv/bin/python bench/export_speed.py --sizes 1000 10000 --repeats 3
     .venv/bin/python bench/export_speed.py --baseline-max-items 10000 --profile
+    .venv/bin/python bench/export_speed.py --smoke     # seconds: does it still run (the test suite's run)
 
-Data (its own PostgreSQL database ``vr_bench_export``, dropped and made again at the start and
-left in place at the end; media, datasets and the broker folder in a temporary folder, removed
-at the end): a custom image checklist of 4 dimensions × 8 sub-dimensions × 3 options, two
+Data (its own PostgreSQL database, ``--database``, ``vr_bench_export`` by default, dropped and
+made again at the start and left in place at the end; media, datasets and the broker folder in a
+temporary folder, removed at the end): a custom image checklist of 4 dimensions × 8 sub-dimensions × 3 options, two
 questions each (64 questions, no gates, no "not present"), and per size N one image project of
 N ready assets (every one pointing at the same ~1 KB JPEG, so the disk is not what is measured,
 each with its own sha256 string), their single tasks and one submitted annotation each (random
@@ -80,17 +81,18 @@ ANNOTATORS = 16
 JPEG = "bench/one.jpg"  # relative to MEDIA_ROOT
 BATCH = 5000
 METHODS = ("baseline", "ours-default", "ours")
+SMOKE = {"sizes": [40], "repeats": 1, "run_timeout": 120.0}  # --smoke: every method once on 40 items
 LABELS = {"baseline": "baseline (naive)", "ours-default": "ours, default config only", "ours": "ours (export job)"}
 
 
 # --- environment ----------------------------------------------------------------------------
 
 
-def _environment(server: str, tmp: Path) -> None:
+def _environment(server: str, database: str, tmp: Path) -> None:
     """Settings for this process and its children: our database, every folder in ``tmp``."""
     os.environ.update(
         {
-            "DATABASE_URL": f"{server}/{DB_NAME}",
+            "DATABASE_URL": f"{server}/{database}",
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "DJANGO_DEBUG": "0",  # DEBUG would keep a log of every query
             "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or "bench-only-secret-key",
@@ -115,12 +117,13 @@ def _setup_django() -> None:
     django.setup()
 
 
-def _recreate_database(server: str) -> None:
+def _recreate_database(server: str, database: str) -> None:
     import psycopg
+    from psycopg import sql
 
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
 
 
 def _rss_kib() -> int:
@@ -174,7 +177,7 @@ def bench_checklist():
     )
 
 
-def prepare_database(server: str) -> dict:
+def prepare_database(server: str, database: str) -> dict:
     """Fresh database, migrations, the checklist, the exporter and the annotators, the JPEG."""
     from django.conf import settings
     from django.contrib.auth import get_user_model
@@ -183,7 +186,7 @@ def prepare_database(server: str) -> dict:
 
     from annotator.services.checklists import load_checklist_version
 
-    _recreate_database(server)
+    _recreate_database(server, database)
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
     version, _ = load_checklist_version(bench_checklist())
@@ -195,7 +198,7 @@ def prepare_database(server: str) -> dict:
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.radial_gradient("L").resize((64, 48)).convert("RGB").save(path, quality=85)
     print(
-        f"database {DB_NAME}: migrated, checklist of 64 questions, JPEG of {path.stat().st_size} bytes "
+        f"database {database}: migrated, checklist of 64 questions, JPEG of {path.stat().st_size} bytes "
         f"({time.perf_counter() - started:.1f} s)",
         flush=True,
     )
@@ -631,10 +634,14 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--profile", action="store_true", help="also cProfile ours at the smallest size")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--server", default=os.environ.get("BENCH_PG_SERVER", DEFAULT_SERVER))
+    parser.add_argument("--database", default=DB_NAME, help="the database made (again) for the run")
+    parser.add_argument("--smoke", action="store_true", help="the smallest run: " + json.dumps(SMOKE))
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--one", nargs=2, metavar=("METHOD", "N"), help=argparse.SUPPRESS)
     parser.add_argument("--project-id", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.smoke:
+        vars(args).update(SMOKE)
     if args.one:
         one(args)
         return []
@@ -642,9 +649,9 @@ def main(argv=None) -> list[dict]:
     tmp = Path(tempfile.mkdtemp(prefix="vr-bench-export-"))
     rows: list[dict] = []
     try:
-        _environment(args.server, tmp)
+        _environment(args.server, args.database, tmp)
         _setup_django()
-        setup = prepare_database(args.server)
+        setup = prepare_database(args.server, args.database)
         projects = {}
         for size in args.sizes:
             started = time.perf_counter()

@@ -4,6 +4,7 @@ the paper-style per-sample SGD loop.
     .venv/bin/python bench/fit_speed.py                                   # 10k, 100k, 1M pairs × 64
     .venv/bin/python bench/fit_speed.py --sizes 10000,100000 --features 32
     .venv/bin/python bench/fit_speed.py --baseline-max-pairs 100000       # no SGD above 100k pairs
+    .venv/bin/python bench/fit_speed.py --smoke     # under a second: does it still run (the test suite's run)
 
 Data (as in ``tests/weights/test_recovery.py``): assets with signed answers (yes +1 with
 probability 0.55, no −1, 10 % not applicable 0), pairs d = x_A − x_B stored as **float32**,
@@ -60,6 +61,8 @@ from worker.weights.evaluate import preference_accuracy  # noqa: E402
 from worker.weights.fit import fit_pairwise, pairwise_objective, sgd_reference  # noqa: E402
 
 GEN_CHUNK = 65536
+# --smoke: two small sizes, the larger one without the baseline (both kinds of row).
+SMOKE = {"sizes": "1000,3000", "test_pairs": 2000, "repeats": 1, "sgd_max_epochs": 2, "baseline_max_pairs": 1000}
 
 
 def planted_weights(d: int) -> np.ndarray:
@@ -191,7 +194,10 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--no-baseline-memory", dest="baseline_memory", action="store_false")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument("--smoke", action="store_true", help="the smallest run: " + json.dumps(SMOKE))
     args = parser.parse_args(argv)
+    if args.smoke:
+        vars(args).update(SMOKE)
     sizes = [int(s) for s in args.sizes.split(",") if s]
 
     w = planted_weights(args.features)

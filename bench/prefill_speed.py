@@ -4,6 +4,7 @@
     .venv/bin/python bench/prefill_speed.py --model realistic --device cuda --dtype bfloat16
     .venv/bin/python bench/prefill_speed.py --model /models/llava-1.5-7b-hf --device cuda
     .venv/bin/python bench/prefill_speed.py --assets-per-batch 16 --batch-size 64   # (d) settings
+    .venv/bin/python bench/prefill_speed.py --smoke     # seconds: the test suite's tiny model, one repeat
 
 (a) **reference**: like the VisionReward code, one ``model.generate`` per question
     (``--gen-tokens`` new tokens, greedy) with the processor called per question (the image
@@ -57,6 +58,9 @@ Models (no download, ever):
   TinyLlama-1.1B-shaped Llama (22 layers, hidden 2048, 32 heads, 4 KV heads, vocab 32000),
   built from the config in memory with random weights (``HFGuesser.from_objects``): for GPU
   timing; on CPU it is slow.
+* ``smoke``: the test suite's tiny LLaVA (``tests/worker/tiny_vlm.py`` at its defaults: 32 px
+  images), for ``--smoke``: it checks that every method still runs and the table is made, in
+  seconds; its figures mean nothing.
 * anything else: a local folder or a Hub id already in the local Hugging Face cache.
 """
 
@@ -96,6 +100,17 @@ TINY = {
     "kv_heads": 4,
     "initializer_range": 0.05,
 }
+# --smoke: every method once, on the smallest model and batches (what the test suite runs).
+SMOKE = {
+    "model": "smoke",
+    "device": "cpu",
+    "dtype": "float32",
+    "batch_size": 16,
+    "assets_per_batch": 2,
+    "stream_chunks": 2,
+    "repeats": 1,
+    "warmup": False,
+}
 REALISTIC = {
     "image_size": 336,
     "patch_size": 14,
@@ -115,8 +130,9 @@ REALISTIC = {
 def load_guesser(args, workdir: Path) -> HFGuesser:
     from tests.worker import tiny_vlm
 
-    if args.model == "tiny":
-        path = tiny_vlm.build_tiny_llava(workdir / "tiny-bench-llava", seed=0, **TINY)
+    if args.model in ("tiny", "smoke"):
+        sizes = TINY if args.model == "tiny" else {}
+        path = tiny_vlm.build_tiny_llava(workdir / f"{args.model}-bench-llava", seed=0, **sizes)
         return HFGuesser(str(path), device=args.device, dtype=args.dtype, batch_size=args.batch_size)
     if args.model == "realistic":
         from worker.guessers.hf import _resolve_device, _resolve_dtype
@@ -182,10 +198,11 @@ def prepare_seconds(guesser: HFGuesser, requests: list[GuessRequest]) -> float:
     return time.perf_counter() - started
 
 
-def timed(run, repeats: int) -> tuple[float, list]:
+def timed(run, repeats: int, warmup: bool = True) -> tuple[float, list]:
     """Median wall time of ``repeats`` runs after one warm-up (kernels, allocator, caches), and
     every run's result."""
-    run()
+    if warmup:
+        run()
     times, results = [], []
     for _ in range(repeats):
         started = time.perf_counter()
@@ -224,7 +241,9 @@ def model_stage(row) -> str:
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default="tiny", help="tiny | realistic | a local model folder | a cached Hub id")
+    parser.add_argument(
+        "--model", default="tiny", help="tiny | realistic | smoke | a local model folder | a cached Hub id"
+    )
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     parser.add_argument("--dtype", default="auto", help="auto | float32 | bfloat16 | float16")
     parser.add_argument("--batch-size", type=int, default=16, help="question rows per forward in (b), (c), (d)")
@@ -237,13 +256,17 @@ def main(argv=None) -> dict:
     )
     parser.add_argument("--stream-chunks", type=int, default=4, help="chunks of K assets streamed in (f)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per method (after one warm-up)")
+    parser.add_argument("--no-warmup", dest="warmup", action="store_false", help="no warm-up run (figures colder)")
     parser.add_argument("--gen-tokens", type=int, default=1, help="new tokens per question in (a)")
     parser.add_argument("--skip-reference", action="store_true", help="leave out (a)")
     parser.add_argument("--trust-remote-code", action="store_true")
     parser.add_argument("--image", type=Path, default=DEFAULT_IMAGE)
     parser.add_argument("--prompt", default=DEFAULT_PROMPT)
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument("--smoke", action="store_true", help="seconds, figures meaningless: " + json.dumps(SMOKE))
     args = parser.parse_args(argv)
+    if args.smoke:
+        vars(args).update(SMOKE)
     torch.manual_seed(0)
 
     with tempfile.TemporaryDirectory(prefix="prefill-bench-") as workdir:
@@ -261,28 +284,29 @@ def main(argv=None) -> dict:
 
     rows = {}
     if not args.skip_reference:
-        rows["a"] = timed(lambda: reference_generate(guesser, request, args.gen_tokens), args.repeats)
-    rows["b"] = timed(lambda: guesser.guess_full_batch(request), args.repeats)
-    rows["c"] = timed(lambda: guesser.guess(request), args.repeats)
-    seconds_d, results_d = timed(lambda: guesser.guess_many(many), args.repeats)
+        rows["a"] = timed(lambda: reference_generate(guesser, request, args.gen_tokens), args.repeats, args.warmup)
+    rows["b"] = timed(lambda: guesser.guess_full_batch(request), args.repeats, args.warmup)
+    rows["c"] = timed(lambda: guesser.guess(request), args.repeats, args.warmup)
+    seconds_d, results_d = timed(lambda: guesser.guess_many(many), args.repeats, args.warmup)
     rows["d"] = (seconds_d / k, results_d)  # per asset
     from worker.guessers.cascade import supported
 
     if supported(guesser.model) is None:
         set_question_attention(guesser, "cascade")
-        seconds_e, results_e = timed(lambda: guesser.guess_many(many), args.repeats)
+        seconds_e, results_e = timed(lambda: guesser.guess_many(many), args.repeats, args.warmup)
         rows["e"] = (seconds_e / k, results_e)
         set_question_attention(guesser, "copy")
     best = "cascade" if "e" in rows and rows["e"][0] < rows["d"][0] else "copy"
     chunks = max(1, args.stream_chunks)
     set_question_attention(guesser, best)
-    streamed(guesser, many, chunks)  # warm-up
+    if args.warmup:
+        streamed(guesser, many, chunks)
     runs = [streamed(guesser, many, chunks) for _ in range(args.repeats)]
     rows["f"] = (statistics.median(seconds for seconds, _ in runs), [results for _, results in runs])
     streamed_all = runs[-1][1]
     set_question_attention(guesser, "copy")
-    prep_one = timed(lambda: prepare_seconds(guesser, [request]), args.repeats)[0]
-    prep_many = timed(lambda: prepare_seconds(guesser, many), args.repeats)[0] / k
+    prep_one = timed(lambda: prepare_seconds(guesser, [request]), args.repeats, args.warmup)[0]
+    prep_many = timed(lambda: prepare_seconds(guesser, many), args.repeats, args.warmup)[0] / k
 
     ours = rows["c"][1][-1]
     p = ours.details["prefix_tokens"]
