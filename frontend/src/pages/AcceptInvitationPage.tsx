@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState, type FormEvent } from "react";
 import { Link, useLocation, useNavigate } from "react-router-dom";
 import { api, ApiError, fieldErrors } from "../api";
+import { Field } from "../components/Field";
 import type { InvitationSummary } from "../types";
 
 // The invitation link's page: /invitation#token=… (the fragment never reaches a server). The
@@ -72,38 +73,34 @@ export default function AcceptInvitationPage() {
               ) : null}
               .
             </p>
-            <label htmlFor="new-username">Choose a username</label>
-            <input
-              id="new-username"
-              autoComplete="username"
-              value={username}
-              onChange={(e) => setUsername(e.target.value)}
-              aria-invalid={Boolean(errors.username)}
-              aria-describedby={errors.username ? "new-username-error" : undefined}
-              autoFocus
-              required
-            />
-            {errors.username && (
-              <p id="new-username-error" className="error">
-                {errors.username}
-              </p>
-            )}
-            <label htmlFor="new-password">Choose a password</label>
-            <input
-              id="new-password"
-              type="password"
-              autoComplete="new-password"
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-              aria-invalid={Boolean(errors.password)}
-              aria-describedby={errors.password ? "new-password-error" : undefined}
-              required
-            />
-            {errors.password && (
-              <p id="new-password-error" className="error">
-                {errors.password}
-              </p>
-            )}
+            <Field id="new-username" label="Choose a username" error={errors.username}>
+              {(describedBy, invalid) => (
+                <input
+                  id="new-username"
+                  autoComplete="username"
+                  autoFocus
+                  value={username}
+                  onChange={(e) => setUsername(e.target.value)}
+                  aria-invalid={invalid}
+                  aria-describedby={describedBy}
+                  required
+                />
+              )}
+            </Field>
+            <Field id="new-password" label="Choose a password" error={errors.password}>
+              {(describedBy, invalid) => (
+                <input
+                  id="new-password"
+                  type="password"
+                  autoComplete="new-password"
+                  value={password}
+                  onChange={(e) => setPassword(e.target.value)}
+                  aria-invalid={invalid}
+                  aria-describedby={describedBy}
+                  required
+                />
+              )}
+            </Field>
             {error && (
               <p role="alert" className="error">
                 {error}

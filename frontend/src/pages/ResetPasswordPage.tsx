@@ -1,6 +1,7 @@
 import { useMemo, useState, type FormEvent } from "react";
 import { Link, useLocation, useNavigate } from "react-router-dom";
 import { api, ApiError, fieldErrors } from "../api";
+import { Field } from "../components/Field";
 
 // The e-mailed link's page: /reset-password#uid=…&token=… (the fragment never reaches a server).
 
@@ -54,39 +55,35 @@ export default function ResetPasswordPage() {
     <main className="login" id="main">
       <form onSubmit={submit} aria-labelledby="reset-title" className="card">
         <h1 id="reset-title">Choose a new password</h1>
-        <label htmlFor="new-password">New password</label>
-        <input
-          id="new-password"
-          type="password"
-          autoComplete="new-password"
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          aria-invalid={Boolean(errors.new_password)}
-          aria-describedby={errors.new_password ? "new-password-error" : undefined}
-          autoFocus
-          required
-        />
-        {errors.new_password && (
-          <p id="new-password-error" className="error">
-            {errors.new_password}
-          </p>
-        )}
-        <label htmlFor="repeat-password">Repeat the new password</label>
-        <input
-          id="repeat-password"
-          type="password"
-          autoComplete="new-password"
-          value={repeat}
-          onChange={(e) => setRepeat(e.target.value)}
-          aria-invalid={Boolean(errors.repeat)}
-          aria-describedby={errors.repeat ? "repeat-password-error" : undefined}
-          required
-        />
-        {errors.repeat && (
-          <p id="repeat-password-error" className="error">
-            {errors.repeat}
-          </p>
-        )}
+        <Field id="new-password" label="New password" error={errors.new_password}>
+          {(describedBy, invalid) => (
+            <input
+              id="new-password"
+              type="password"
+              autoComplete="new-password"
+              autoFocus
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+              aria-invalid={invalid}
+              aria-describedby={describedBy}
+              required
+            />
+          )}
+        </Field>
+        <Field id="repeat-password" label="Repeat the new password" error={errors.repeat}>
+          {(describedBy, invalid) => (
+            <input
+              id="repeat-password"
+              type="password"
+              autoComplete="new-password"
+              value={repeat}
+              onChange={(e) => setRepeat(e.target.value)}
+              aria-invalid={invalid}
+              aria-describedby={describedBy}
+              required
+            />
+          )}
+        </Field>
         {error && (
           <p role="alert" className="error">
             {error} <Link to="/forgot-password">Ask for a new link</Link>.

@@ -1,5 +1,6 @@
-import { useEffect, useId, useState, type FormEvent, type ReactNode } from "react";
+import { useEffect, useId, useState, type FormEvent } from "react";
 import { api, fieldErrors } from "../../api";
+import { Field } from "../Field";
 import type { DatasetVersion, EvaluateRequest, FinetuneRequest, Job, ModelSpec, WeightSet } from "../../types";
 import { message } from "../weights/format";
 import { setName } from "../weights/WeightSetView";
@@ -31,35 +32,6 @@ function useOptions<T>(load: () => Promise<{ results: T[] }>): Options<T> {
 }
 
 const modelName = (m: ModelSpec) => (m.title && m.title !== m.name ? `${m.title} (${m.name})` : m.name);
-
-interface FieldProps {
-  id: string;
-  label: string;
-  error?: string;
-  hint?: string;
-  children: (describedBy: string | undefined, invalid: true | undefined) => ReactNode;
-}
-
-/** A labelled control with its hint and its error, both tied to it by aria-describedby. */
-function Field({ id, label, error, hint, children }: FieldProps) {
-  const describedBy = [hint ? `${id}-hint` : "", error ? `${id}-error` : ""].filter(Boolean).join(" ") || undefined;
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      {children(describedBy, error ? true : undefined)}
-      {hint && (
-        <span id={`${id}-hint`} className="muted hint">
-          {hint}
-        </span>
-      )}
-      {error && (
-        <span id={`${id}-error`} className="error hint">
-          {error}
-        </span>
-      )}
-    </div>
-  );
-}
 
 function OptionsNote({ what, options }: { what: string; options: Options<unknown> }) {
   if (options.error)
