@@ -21,7 +21,7 @@ the peak RSS (``getrusage``'s ``ru_maxrss``) is that run's alone; "RSS before" i
 RSS after Django and every import (``datasets``, ``pyarrow``, the export library) and before
 the work, "growth" is peak − before:
 
-* **ours**: the real path: ``worker.exporting.start_export`` for a staff user (default settings:
+* **ours**: the real path: ``worker.exports.job.start_export`` for a staff user (default settings:
   majority vote, 80/10/10 splits, images embedded, the balanced QA subset on with cap 1000)
   then ``worker.jobs.execute(job)``: ``run_export`` reads the database in batches with
   server-side cursors and streams rows into parquet shards of the ``default``,
@@ -352,7 +352,7 @@ def run_ours(project_id: int, size: int, profile: bool) -> dict:
     from django.contrib.auth import get_user_model
 
     from datasets_app.models import DatasetVersion
-    from worker.exporting import start_export
+    from worker.exports.job import start_export
     from worker.jobs import execute
 
     user = get_user_model().objects.get(username=EXPORTER)
@@ -413,7 +413,7 @@ def run_ours_default(project_id: int, size: int) -> dict:
     from datasets_app.export.build import export_dataset
     from datasets_app.export.items import ExportSettings
     from datasets_app.models import DatasetVersion
-    from worker.exporting import iter_items, staging_folder, start_export
+    from worker.exports.job import iter_items, staging_folder, start_export
 
     user = get_user_model().objects.get(username=EXPORTER)
     DatasetVersion.objects.all().delete()
@@ -513,7 +513,7 @@ def one(args) -> None:
     from django.db import connection
 
     import datasets_app.export.build  # noqa: F401
-    import worker.exporting  # noqa: F401
+    import worker.exports.job  # noqa: F401
     import worker.jobs  # noqa: F401
     from annotator.models import Annotation  # noqa: F401
 

@@ -45,7 +45,7 @@ The CPU preparation (building the prompt, tokenizing, image processing) is the s
 and the "model" columns and speed-ups leave it out, so it is not counted in both the
 numerator and the denominator of the model-stage ratio.
 
-Only ``annotator.checklist`` and ``worker.guessers.*`` (and the test helper that builds the
+Only ``annotator.checklist`` and ``worker.prefill.guessers.*`` (and the test helper that builds the
 tiny model) are imported: no Django, so the bench runs with torch, transformers, Pillow and
 PyYAML alone.
 
@@ -83,8 +83,8 @@ import transformers  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from annotator.checklist import load_builtin  # noqa: E402
-from worker.guessers import GuessRequest, MediaInput  # noqa: E402
-from worker.guessers.hf import HFGuesser  # noqa: E402
+from worker.prefill.guessers import GuessRequest, MediaInput  # noqa: E402
+from worker.prefill.guessers.hf import HFGuesser  # noqa: E402
 
 DEFAULT_IMAGE = REPO / "annotator" / "demo" / "samples" / "test1.jpg"
 DEFAULT_PROMPT = "A red vintage car parked under a tree at sunset"
@@ -135,7 +135,7 @@ def load_guesser(args, workdir: Path) -> HFGuesser:
         path = tiny_vlm.build_tiny_llava(workdir / f"{args.model}-bench-llava", seed=0, **sizes)
         return HFGuesser(str(path), device=args.device, dtype=args.dtype, batch_size=args.batch_size)
     if args.model == "realistic":
-        from worker.guessers.hf import _resolve_device, _resolve_dtype
+        from worker.prefill.guessers.hf import _resolve_device, _resolve_dtype
 
         device = _resolve_device(args.device)
         dtype = _resolve_dtype(args.dtype, device)
@@ -289,7 +289,7 @@ def main(argv=None) -> dict:
     rows["c"] = timed(lambda: guesser.guess(request), args.repeats, args.warmup)
     seconds_d, results_d = timed(lambda: guesser.guess_many(many), args.repeats, args.warmup)
     rows["d"] = (seconds_d / k, results_d)  # per asset
-    from worker.guessers.cascade import supported
+    from worker.prefill.guessers.cascade import supported
 
     if supported(guesser.model) is None:
         set_question_attention(guesser, "cascade")

@@ -247,10 +247,10 @@ CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message to b
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {
-    "worker.tasks.run_import_job": {"queue": "media"},
-    "worker.tasks.run_prefill_job": {"queue": "gpu"},  # each job names its model's queue when sent
-}
+# Each job kind declares its queue (worker.jobs.registry: imports on "media", pre-fill on "gpu" or its
+# model's queue, the rest on "default"); an installation may route a kind elsewhere here, by task
+# name, e.g. {"worker.tasks.run_export_job": {"queue": "exports"}}.
+CELERY_TASK_ROUTES: dict = {}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -269,7 +269,7 @@ if VR_JOB_HEARTBEAT_SECONDS < 1 or VR_JOB_STALE_SECONDS < 3 * VR_JOB_HEARTBEAT_S
         "VR_JOB_HEARTBEAT_SECONDS and VR_JOB_SWEEP_SECONDS must be at least 1"
     )
 CELERY_BEAT_SCHEDULE = {
-    "expire-leases": {"task": "worker.tasks.expire_leases", "schedule": timedelta(minutes=1)},
+    "expire-leases": {"task": "annotator.tasks.expire_leases", "schedule": timedelta(minutes=1)},
     "redispatch-lost-jobs": {
         "task": "worker.tasks.redispatch_lost_jobs",
         "schedule": timedelta(seconds=VR_JOB_SWEEP_SECONDS),

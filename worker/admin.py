@@ -2,8 +2,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 
-from . import jobs, remote_code
+from . import jobs
 from .models import Job, ModelSpec, ProjectModel, RefitPolicy, RemoteCodeDecision, WeightSet
+from .prefill import remote_code
 
 
 @admin.register(Job)
@@ -187,7 +188,7 @@ class RefitPolicyForm(forms.ModelForm):
         fields = ["project", "enabled", "min_new_pairs", "fit_settings"]
 
     def clean_fit_settings(self):
-        from .refit import RefitSettingsError, refit_settings
+        from .weights.refit import RefitSettingsError, refit_settings
 
         value = self.cleaned_data["fit_settings"]
         try:

@@ -124,7 +124,7 @@ def add_asset(processed_samples):
     """Create a ready asset (and its task) in a project from a processed sample."""
     from annotator.models import Asset, asset_media_dir
     from annotator.services.tasks import create_task_for_asset
-    from worker.importing import _relocate
+    from worker.imports.job import _relocate
 
     def add(project, sample: str, prompt: str, *, task: bool = True):
         folder, processed = processed_samples[sample]

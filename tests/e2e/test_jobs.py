@@ -13,7 +13,7 @@ from tests.e2e.fixtures import login, make_user, screenshot
 from tests.e2e.test_review_manage import check_accessibility
 from tests.factories import builtin
 from tests.worker.preference_data import answer, random_options, rate
-from worker.refit import start_refit
+from worker.weights.refit import start_refit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

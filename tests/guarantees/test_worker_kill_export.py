@@ -32,7 +32,7 @@ from annotator.models import Annotation, Asset, Assignment, Task
 from datasets_app.models import DatasetVersion
 from tests import factories as f
 from tests.worker.preference_data import random_options
-from worker.exporting import STAGING_MAX_AGE
+from worker.exports.job import STAGING_MAX_AGE
 from worker.jobs import stale_limit
 from worker.models import Job
 
@@ -225,7 +225,7 @@ def test_a_worker_killed_mid_export_leaves_no_half_version_and_the_job_is_retrie
 def test_an_export_cancelled_before_it_started_fails_its_version_with_the_reason():
     """The same give-up path without a worker: a queued export cancelled ends its version too."""
     from worker import jobs
-    from worker.exporting import start_export
+    from worker.exports.job import start_export
 
     manager = f.user("canceller")
     project = f.project(members={manager: "manager"})

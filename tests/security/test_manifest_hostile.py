@@ -4,7 +4,7 @@ the line and the key (JSONL) or column (CSV), and nothing is saved (no job, no s
 A NUL byte in a CSV prompt used to be a 500 (PostgreSQL text cannot hold ``\\x00``); so were a
 lone surrogate (``"\\ud800"``), NaN in metadata, a 5,000-digit number and deep nesting; a 5 MB
 prompt was accepted. The rules are ``annotator.asset_fields`` (prompts, metadata) and
-``worker.manifests`` (lines, quoting, columns), with the limits of config/settings.py.
+``worker.imports.manifests`` (lines, quoting, columns), with the limits of config/settings.py.
 """
 
 from __future__ import annotations

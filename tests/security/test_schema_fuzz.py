@@ -49,9 +49,10 @@ from annotator.services.predictions import record_prediction
 from config.wsgi import application
 from tests import factories as f
 from tests.worker.conftest import jpeg_bytes
-from worker import jobs, refit
-from worker.exporting import start_export
+from worker import jobs
+from worker.exports.job import start_export
 from worker.models import Job, ModelSpec, ProjectModel, WeightSet
+from worker.weights import sets
 from worker.weights.public import public_weight_vector
 from worker.weights.scoring import weight_vector_from_dict
 
@@ -98,11 +99,11 @@ def _world(n: int) -> dict:
     live = assignment_service.claim_next(annotator, project)
     record_prediction(assets[0], project.checklist_version, "m", {q.key: 0.6 for q in checklist.questions})
     pair = create_pairs(project, [(assets[0].pk, assets[1].pk)])[0]
-    public = refit.create_weight_set(
+    public = sets.create_weight_set(
         project, public_weight_vector(checklist, "full"), source=WeightSet.Source.PUBLIC, user=manager
     )
-    refit.promote(public, manager)
-    candidate = refit.create_weight_set(
+    sets.promote(public, manager)
+    candidate = sets.create_weight_set(
         project, weight_vector_from_dict({"coefficients": {"q8": 1.0}}), source=WeightSet.Source.UPLOADED
     )
     version, export_job = start_export(manager, {"name": f"fuzzed-{n}", "projects": [project.pk]})
@@ -222,7 +223,7 @@ def world(transactional_db, monkeypatch, settings):
     """A fresh world per test, in autocommit as the app runs in production (every request
     commits; a failed statement fails only its request). Jobs are written but never sent to a
     worker: nothing runs a model, an import or an export."""
-    monkeypatch.setattr(jobs, "dispatch", lambda job_id, countdown=None: False)
+    monkeypatch.setattr(jobs.runner, "dispatch", lambda job_id, countdown=None: False)
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return _world(next(COUNTER))
 

@@ -1,4 +1,4 @@
-"""worker.archives: the central-directory checks of the request and the job's counted unpacking,
+"""worker.imports.archives: the central-directory checks of the request and the job's counted unpacking,
 on real zip files (some crafted the way bombs are: lying sizes, overlapping entries)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from worker.archives import (
+from worker.imports.archives import (
     RATIO_EXEMPT_BYTES,
     ArchiveLimits,
     ArchiveRefused,

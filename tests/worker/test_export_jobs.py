@@ -16,7 +16,7 @@ from datasets_app.models import DatasetVersion, datasets_root
 from tests import factories as f
 from tests.worker.conftest import jpeg_bytes
 from tests.worker.preference_data import answer, random_options, rate
-from worker import exporting
+from worker.exports import job as exporting
 from worker.models import Job
 
 pytestmark = pytest.mark.django_db

@@ -15,9 +15,11 @@ from datasets_app.models import DatasetVersion
 from tests import factories as f
 from tests.worker.conftest import jpeg_bytes
 from tests.worker.preference_data import PLANTED, answer, random_options, rate
-from worker import finetune, jobs, prefill
-from worker.guessers.base import GuessRequest, MediaInput
+from worker import jobs
 from worker.models import Job, ModelSpec, WeightSet
+from worker.prefill import loading
+from worker.prefill.guessers.base import GuessRequest, MediaInput
+from worker.research import finetune
 
 pytestmark = pytest.mark.django_db
 
@@ -36,9 +38,9 @@ def tiny_llava(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _models_root(tmp_path, settings):
     settings.VR_MODELS_ROOT = tmp_path / "models"
-    prefill.clear_guessers()
+    loading.clear_guessers()
     yield settings.VR_MODELS_ROOT
-    prefill.clear_guessers()
+    loading.clear_guessers()
 
 
 @pytest.fixture
@@ -130,8 +132,8 @@ def test_finetune_then_prefill_and_evaluate(
 
     # the saved folder loads with the guesser; its P(yes) on training examples moved toward the targets
     checklist = version.checklist_version.checklist
-    tuned = prefill.load_guesser(spec)
-    base = prefill.load_guesser(base_spec)
+    tuned = loading.load_guesser(spec)
+    base = loading.load_guesser(base_spec)
     assert mean_log_loss(tuned, version, checklist) < mean_log_loss(base, version, checklist)
 
     # the job detail links to what it is about
@@ -264,7 +266,7 @@ def test_cancel_between_steps_leaves_no_model(
 
 
 def test_the_evaluated_split_is_test_else_the_last_one(monkeypatch):
-    from worker import evaluating
+    from worker.research import evaluate as evaluating
 
     splits = [("train", "a"), ("train", "b"), ("validation", "c")]
     monkeypatch.setattr(evaluating, "config_splits", lambda version, config: splits)

@@ -18,9 +18,9 @@ from PIL import Image
 
 from annotator.checklist import load_builtin, options_from_p_yes
 from tests.worker.tiny_vlm import build_tiny_llava
-from worker.guessers import GuesserError, GuessRequest, MediaInput
-from worker.guessers.hf import ANSWER_CUE, HFGuesser
-from worker.guessers.media import media_input_from_asset, select_frames
+from worker.prefill.guessers import GuesserError, GuessRequest, MediaInput
+from worker.prefill.guessers.hf import ANSWER_CUE, HFGuesser
+from worker.prefill.guessers.media import media_input_from_asset, select_frames
 
 SAMPLES = Path(__file__).resolve().parents[2] / "annotator" / "demo" / "samples"
 TOLERANCE = 1e-4
@@ -323,7 +323,7 @@ def _plain_attention(query, key, value, keys, values, segments, lengths):
 def test_batched_cascade_equals_plain_attention(segments, kv_heads):
     """The batched prefix attention (one matmul for all assets) equals textbook attention over
     prefix + own tokens, grouped-query heads and differently padded prefixes included."""
-    from worker.guessers import cascade
+    from worker.prefill.guessers import cascade
 
     torch.manual_seed(0)
     batch, heads, length, dim, width = segments[-1][2], 4, 5, 8, 11
@@ -385,7 +385,7 @@ def test_cascade_equals_uncached(cascade_guesser, image_request, many_requests, 
 def test_cascade_masks_each_assets_prefix_padding(cascade_guesser, many_requests, many_single, monkeypatch):
     """Reading the full padded width of every prefix moves the shorter ones' answers (the
     lengths really are what keeps the padding out)."""
-    from worker.guessers import cascade
+    from worker.prefill.guessers import cascade
 
     original = cascade.CascadeContext
 
@@ -422,7 +422,7 @@ def test_cascade_falls_back_to_copy_on_unsupported_models(image_request, caplog)
     )
     model = build_model(config)
     processor = build_processor(tokenizer, image_size=32, patch_size=8)
-    with caplog.at_level("INFO", logger="worker.guessers.hf"):
+    with caplog.at_level("INFO", logger="worker.prefill.guessers.hf"):
         fallback = HFGuesser.from_objects(model, processor, name="mistral-llava", question_attention="cascade")
     assert fallback._cascade is False
     assert "cascade question attention not supported" in caplog.text and "MistralModel" in caplog.text
@@ -564,7 +564,7 @@ def test_media_input_from_processed_assets(db, tmp_path, guesser, video_checklis
 def test_media_input_errors(db, tmp_path):
     from annotator.models import Asset
     from tests import factories as f
-    from worker.guessers.media import media_input_from_files
+    from worker.prefill.guessers.media import media_input_from_files
 
     with pytest.raises(GuesserError, match="missing"):
         media_input_from_files("image", {"display": "nope.jpg"}, tmp_path)

@@ -352,7 +352,7 @@ def test_a_damaged_zip_entry_fails_that_file_and_leaves_no_staging(
 
 
 def test_staging_is_removed_when_the_job_transaction_fails(manager_api, image_project, _media_root, monkeypatch):
-    import worker.importing as importing
+    import worker.imports.job as importing
 
     def boom(*args, **kwargs):
         raise RuntimeError("database said no")

@@ -9,7 +9,8 @@ import hashlib
 import pytest
 
 from annotator.models import Asset
-from worker import archives, importing
+from worker.imports import archives
+from worker.imports import job as importing
 from worker.models import Job
 
 from .conftest import assert_disk_matches_rows, import_url, jpeg_bytes, staging_dirs, upload, zip_bytes

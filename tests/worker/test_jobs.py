@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.db.models import F
 from django.utils import timezone
 
 from annotator.models import Asset, Membership
 from tests import factories as f
-from worker import importing, jobs
+from worker import jobs
+from worker.imports import job as importing
+from worker.jobs import registry
 from worker.models import Job, tail
 
 from .conftest import assert_disk_matches_rows, asset_dirs, import_url, jpeg_bytes, staging_dirs, upload
@@ -49,7 +51,7 @@ def test_illegal_transitions_are_refused(image_project):
     job = jobs.create_job(Job.Kind.IMPORT, {}, project=image_project, dispatch=False)
     job.state = Job.State.SUCCEEDED
     with pytest.raises(jobs.JobError, match="cannot go from succeeded to running"):
-        jobs._check_transition(job, Job.State.RUNNING)
+        jobs.runner._check_transition(job, Job.State.RUNNING)
     with pytest.raises(jobs.JobError, match="not implemented"):
         jobs.create_job("nope", {}, project=image_project)
 
@@ -67,7 +69,7 @@ class _DownBroker:
 def test_broker_down_keeps_the_job_queued_and_the_sweep_sends_it_later(
     eager, manager_api, image_project, monkeypatch, _media_root, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(jobs, "_task", lambda kind: _DownBroker())
+    monkeypatch.setattr(jobs.runner, "_task", lambda kind: _DownBroker())
     with django_capture_on_commit_callbacks(execute=True):
         response = manager_api.post(import_url(image_project), {"files": three_files()}, format="multipart")
     assert response.status_code == 202  # the request never sees the broker error
@@ -98,7 +100,7 @@ def test_sweep_resends_a_queued_job_whose_message_was_lost(eager, manager_api, i
 
 
 def test_duplicate_delivery_is_a_no_op(eager, manager_api, image_project, django_capture_on_commit_callbacks):
-    from worker.tasks import run_import_job
+    from worker.imports.tasks import run_import_job
 
     with django_capture_on_commit_callbacks(execute=True):
         response = manager_api.post(import_url(image_project), {"files": three_files()}, format="multipart")
@@ -204,7 +206,8 @@ def test_unexpected_errors_are_retried_then_fail_and_a_manual_retry_resumes(
     def broken(job, ctx):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(importing, "run_import", broken)
+    declared = registry.kind_of(Job.Kind.IMPORT)
+    monkeypatch.setitem(registry._KINDS, Job.Kind.IMPORT, dataclasses.replace(declared, run=broken))
     with django_capture_on_commit_callbacks(execute=True):
         response = manager_api.post(import_url(image_project), {"files": three_files()}, format="multipart")
     job = Job.objects.get(pk=response.json()["id"])
@@ -340,6 +343,8 @@ def test_admin_lists_jobs_and_cancels(people, image_project, client):
     assert job.state == Job.State.CANCELLED
 
 
-def test_settings_route_imports_to_the_media_queue():
+def test_imports_go_to_the_media_queue_unless_the_installation_routes_them(settings):
     assert jobs.default_queue(Job.Kind.IMPORT) == "media"
-    assert django_settings.CELERY_TASK_ROUTES["worker.tasks.run_import_job"]["queue"] == "media"
+    assert jobs.default_queue(Job.Kind.EXPORT) == "default"
+    settings.CELERY_TASK_ROUTES = {"worker.tasks.run_export_job": {"queue": "exports"}}
+    assert jobs.default_queue(Job.Kind.EXPORT) == "exports"

@@ -1,11 +1,11 @@
-"""worker.manifests: the manifest parser on its own (no database, no request)."""
+"""worker.imports.manifests: the manifest parser on its own (no database, no request)."""
 
 from __future__ import annotations
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from annotator.asset_fields import FieldLimits
-from worker.manifests import ManifestLimits, _csv_error_column, parse_manifest
+from worker.imports.manifests import ManifestLimits, _csv_error_column, parse_manifest
 
 SMALL = ManifestLimits(max_rows=3, max_line_bytes=200, fields=FieldLimits(max_prompt_chars=20))
 

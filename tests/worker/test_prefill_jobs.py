@@ -7,14 +7,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from PIL import ImageStat
 
 from annotator.models import Asset, Membership, Prediction, Task
 from tests import factories as f
-from worker import jobs, prefill
-from worker.guessers.base import GuesserError, GuessResult
+from worker import jobs
 from worker.models import Job, ModelSpec, ProjectModel
+from worker.prefill import job as prefill
+from worker.prefill import loading
+from worker.prefill.guessers.base import GuesserError, GuessResult
 
 from .conftest import import_url, jpeg_bytes, upload
 
@@ -51,10 +52,10 @@ class FakeGuesser:
 
 @pytest.fixture(autouse=True)
 def _fresh_model_cache():
-    prefill.clear_guessers()
+    loading.clear_guessers()
     FakeGuesser.loads = 0
     yield
-    prefill.clear_guessers()
+    loading.clear_guessers()
 
 
 @pytest.fixture
@@ -72,7 +73,7 @@ def fake(monkeypatch):
         made["guessers"].append(guesser)
         return guesser
 
-    monkeypatch.setattr(prefill, "load_guesser", load)
+    monkeypatch.setattr(loading, "load_guesser", load)
     return made
 
 
@@ -183,7 +184,7 @@ def test_only_missing_skips_assets_with_a_prediction_of_this_model_version(
     assert sorted(fake["guessers"][0].calls) == ["p0", "p1", "p2"]
 
     # another model version predicts everything again; only_missing=false does too
-    prefill.clear_guessers()
+    loading.clear_guessers()
     fake["options"] = {"version": "fake-2"}
     newer = run_prefill(manager_api, image_project, django_capture_on_commit_callbacks)
     newer.refresh_from_db()
@@ -244,7 +245,7 @@ def test_assets_are_asked_in_batches_and_a_failing_asset_still_fails_alone(
         made.append(FakeBatchGuesser(s, fail_on={"p3"}))
         return made[-1]
 
-    monkeypatch.setattr(prefill, "load_guesser", load)
+    monkeypatch.setattr(loading, "load_guesser", load)
     job = run_prefill(manager_api, image_project, django_capture_on_commit_callbacks, {"model": "fake-vlm"})
     job.refresh_from_db()
     assert job.state == Job.State.SUCCEEDED, job.log
@@ -282,7 +283,7 @@ def test_streamed_batches_fail_alone_and_keep_order(
         (Path(_media_root) / assets[1].files[key]).unlink(missing_ok=True)
     made = []
     monkeypatch.setattr(
-        prefill, "load_guesser", lambda s: made.append(FakeStreamGuesser(s, fail_on={"p3"})) or made[-1]
+        loading, "load_guesser", lambda s: made.append(FakeStreamGuesser(s, fail_on={"p3"})) or made[-1]
     )
     job = run_prefill(manager_api, image_project, django_capture_on_commit_callbacks, {"model": "fake-vlm"})
     job.refresh_from_db()
@@ -303,7 +304,7 @@ def test_readable_assets_share_one_guess_many_call(
 ):
     assets = import_images(manager_api, image_project, django_capture_on_commit_callbacks, count=3)
     made = []
-    monkeypatch.setattr(prefill, "load_guesser", lambda s: made.append(FakeBatchGuesser(s)) or made[-1])
+    monkeypatch.setattr(loading, "load_guesser", lambda s: made.append(FakeBatchGuesser(s)) or made[-1])
     job = run_prefill(manager_api, image_project, django_capture_on_commit_callbacks, {"model": "fake-vlm"})
     job.refresh_from_db()
     assert job.state == Job.State.SUCCEEDED and job.result["predicted"] == 3, job.log
@@ -324,7 +325,7 @@ def test_an_invalid_model_answer_fails_that_asset_with_the_field(
             result.p_yes["q2"] = 1.5
             return result
 
-    monkeypatch.setattr(prefill, "load_guesser", lambda s: Partial(s))
+    monkeypatch.setattr(loading, "load_guesser", lambda s: Partial(s))
     job = run_prefill(manager_api, image_project, django_capture_on_commit_callbacks, {"model": "fake-vlm"})
     job.refresh_from_db()
     reason = job.result["failed"][0]["reason"]
@@ -376,7 +377,7 @@ def test_a_model_that_cannot_load_fails_the_job_after_its_retries(
         calls.append(s.pk)
         raise GuesserError(f"model path {s.source} does not exist")
 
-    monkeypatch.setattr(prefill, "load_guesser", broken)
+    monkeypatch.setattr(loading, "load_guesser", broken)
     job = run_prefill(manager_api, image_project, django_capture_on_commit_callbacks, {"model": "fake-vlm"})
     job.refresh_from_db()
     assert job.state == Job.State.FAILED
@@ -389,7 +390,7 @@ def test_a_model_that_cannot_load_fails_the_job_after_its_retries(
     assert not Prediction.objects.exists()
 
     # fixed: a manual retry runs it
-    monkeypatch.setattr(prefill, "load_guesser", lambda s: FakeGuesser(s))
+    monkeypatch.setattr(loading, "load_guesser", lambda s: FakeGuesser(s))
     with django_capture_on_commit_callbacks(execute=True):
         assert manager_api.post(f"/api/jobs/{job.pk}/retry/").status_code == 200
     job.refresh_from_db()
@@ -500,19 +501,18 @@ def test_the_job_goes_to_its_models_queue(manager_api, image_project, monkeypatc
         def apply_async(self, args, queue, task_id, **kwargs):
             sent.append((args, queue))
 
-    monkeypatch.setattr(jobs, "_task", lambda kind: Recorder())
+    monkeypatch.setattr(jobs.runner, "_task", lambda kind: Recorder())
     f.ready_asset(image_project)
     ModelSpec.objects.create(name="cpu-model", source="/m", queue="default", device="cpu")
     with django_capture_on_commit_callbacks(execute=True):
         response = manager_api.post(prefill_url(image_project), {"model": "cpu-model"}, format="json")
     job = Job.objects.get(pk=response.json()["id"])
     assert job.queue == "default" and sent == [([job.pk], "default")]
-    assert django_settings.CELERY_TASK_ROUTES["worker.tasks.run_prefill_job"]["queue"] == "gpu"
     assert jobs.default_queue(Job.Kind.PREFILL) == "gpu"
 
 
 def test_load_guesser_passes_the_spec_settings(monkeypatch, spec):
-    from worker.guessers import hf
+    from worker.prefill.guessers import hf
 
     seen = {}
 
@@ -523,7 +523,7 @@ def test_load_guesser_passes_the_spec_settings(monkeypatch, spec):
     monkeypatch.setattr(hf, "HFGuesser", Recorder)
     spec.revision, spec.dtype, spec.device, spec.batch_size, spec.max_frames = "v2", "bfloat16", "cpu", 32, 4
     spec.trust_remote_code = True
-    prefill.load_guesser(spec)
+    loading.load_guesser(spec)
     assert seen == {
         "source": "/models/fake",
         "revision": "v2",
@@ -537,14 +537,14 @@ def test_load_guesser_passes_the_spec_settings(monkeypatch, spec):
     }
     import torch
 
-    assert prefill.resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
-    assert prefill.resolve_device("cuda") == "cuda"
+    assert loading.resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert loading.resolve_device("cuda") == "cuda"
 
 
 def test_long_model_versions_fit_and_stay_distinct():
     from transformers import PretrainedConfig
 
-    from worker.guessers.hf import _config_hash, model_version
+    from worker.prefill.guessers.hf import _config_hash, model_version
 
     config = PretrainedConfig()
     tail = f"@default#{_config_hash(config)}"
@@ -628,7 +628,7 @@ def test_prefill_end_to_end_with_the_real_hf_guesser_on_a_tiny_llava(
     assert auto.queue == "default"
 
     checklist = image_project.checklist_version.checklist
-    guesser = prefill.get_guesser(spec)  # the process's cached model
+    guesser = loading.get_guesser(spec)  # the process's cached model
     assert type(guesser).__name__ == "HFGuesser" and guesser.name == "tiny-llava"
     version = guesser.version
     assert auto.result["model_version"] == version and len(version) <= 100

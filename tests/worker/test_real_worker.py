@@ -98,7 +98,7 @@ def test_heartbeat_thread_keeps_a_long_item_alive_and_stops_when_the_job_is_take
     job = jobs.create_job(Job.Kind.IMPORT, {"entries": []}, project=project, dispatch=False)
     claimed = jobs.claim(job.pk)
     started = claimed.heartbeat_at
-    with jobs._Heartbeat(job.pk, claimed.attempts, interval=0.05) as beat:
+    with jobs.runner._Heartbeat(job.pk, claimed.attempts, interval=0.05) as beat:
         time.sleep(0.3)
         assert Job.objects.get(pk=job.pk).heartbeat_at > started
         Job.objects.filter(pk=job.pk).update(attempts=claimed.attempts + 1)  # taken by another attempt

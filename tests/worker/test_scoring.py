@@ -1,4 +1,4 @@
-"""P(yes) from logits and the yes/no token ids (worker.guessers.scoring): hand values, no model."""
+"""P(yes) from logits and the yes/no token ids (worker.prefill.guessers.scoring): hand values, no model."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from worker.guessers.scoring import NoAnswerTokensError, answer_variants, p_yes_from_logits, yes_no_token_ids
+from worker.prefill.guessers.scoring import NoAnswerTokensError, answer_variants, p_yes_from_logits, yes_no_token_ids
 
 LN2, LN3 = math.log(2.0), math.log(3.0)
 

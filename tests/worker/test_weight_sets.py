@@ -12,8 +12,8 @@ from annotator.models import ChecklistVersion, Membership, Prediction
 from annotator.services.predictions import record_prediction
 from tests import factories as f
 from tests.worker.preference_data import PLANTED, simulate
-from worker import refit
 from worker.models import AssetScore, Job, RefitPolicy, WeightSet
+from worker.weights import refit
 from worker.weights.evaluate import split_test
 
 pytestmark = pytest.mark.django_db

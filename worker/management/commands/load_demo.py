@@ -17,7 +17,7 @@ from django.db import transaction
 
 from annotator.models import Asset, ChecklistVersion, Membership, Project
 from worker import jobs
-from worker.importing import start_import
+from worker.imports.job import start_import
 
 SAMPLES = Path(settings.BASE_DIR) / "annotator" / "demo" / "samples"
 
@@ -105,8 +105,8 @@ class Command(BaseCommand):
     def _published_weights(self, project: Project, admin) -> None:
         """The published VisionReward weights as the demo's active weight set, assets scored."""
         from worker.models import WeightSet
-        from worker.refit import create_weight_set, promote
         from worker.weights.public import public_weight_vector
+        from worker.weights.sets import create_weight_set, promote
 
         if WeightSet.objects.filter(project=project).exists():
             return

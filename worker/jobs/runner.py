@@ -1,4 +1,7 @@
-"""Job services: create (transactional outbox), dispatch, run, progress, cancel, retry, sweep.
+"""The job runner: create (transactional outbox), dispatch, run, progress, cancel, retry, sweep.
+
+It knows no job kind: each kind declares itself in ``worker.jobs.registry`` (its Celery task,
+queue, run function, retry check and hooks) and the runner looks it up by ``Job.kind``.
 
 Rules:
 - A job row is written in the caller's transaction; its Celery message is sent on commit.
@@ -26,41 +29,19 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.module_loading import import_string
+from kombu.exceptions import OperationalError as BrokerError
 
-from .models import FINISHED_STATES, Job, tail
+from worker.models import FINISHED_STATES, Job, tail
+
+from .registry import follow_ups, is_known, kind_of
 
 logger = logging.getLogger(__name__)
 
 State = Job.State
 Kind = Job.Kind
 
-# kind → Celery task name, runner, and what to do in the transaction that marks a job of that
-# kind succeeded (a follow-up job written there is sent only if that commits).
-TASKS: dict[str, str] = {
-    Kind.IMPORT: "worker.tasks.run_import_job",
-    Kind.PREFILL: "worker.tasks.run_prefill_job",
-    Kind.REFIT: "worker.tasks.run_refit_job",
-    Kind.SCORE: "worker.tasks.run_score_job",
-    Kind.EXPORT: "worker.tasks.run_export_job",
-    Kind.PUSH: "worker.tasks.run_push_job",
-    Kind.FINETUNE: "worker.tasks.run_finetune_job",
-    Kind.EVALUATE: "worker.tasks.run_evaluate_job",
-}
-RUNNERS: dict[str, str] = {
-    Kind.IMPORT: "worker.importing.run_import",
-    Kind.PREFILL: "worker.prefill.run_prefill",
-    Kind.REFIT: "worker.refit.run_refit",
-    Kind.SCORE: "worker.refit.run_score",
-    Kind.EXPORT: "worker.exporting.run_export",
-    Kind.PUSH: "worker.exporting.run_push",
-    Kind.FINETUNE: "worker.finetune.run_finetune",
-    Kind.EVALUATE: "worker.evaluating.run_evaluate",
-}
-ON_SUCCESS: dict[str, str] = {Kind.IMPORT: "worker.prefill.auto_prefill_after_import"}
-# kind → what to do in the transaction that ends a job of that kind failed or cancelled, whoever
-# ends it: its runner, the sweep after its worker was lost, a cancel before it started.
-ON_GIVE_UP: dict[str, str] = {Kind.EXPORT: "worker.exporting.export_gave_up"}
+# Database and broker errors another try may not meet: Celery retries them with back-off.
+TRANSIENT = (OperationalError, InterfaceError, BrokerError)
 
 DISPATCH_AFTER = timedelta(minutes=5)  # a queued job not picked up by then is sent again
 CREATE_GRACE = timedelta(seconds=30)  # a fresh job whose on_commit dispatch may still be on its way
@@ -86,9 +67,7 @@ def stale_limit() -> timedelta:
 
 
 def _transient_errors() -> tuple[type[BaseException], ...]:
-    from kombu.exceptions import OperationalError as BrokerError
-
-    return (OperationalError, InterfaceError, BrokerError)
+    return TRANSIENT
 
 
 class JobError(Exception):
@@ -123,15 +102,18 @@ def _stamp(line: str, now=None) -> str:
     return f"{now.strftime('%Y-%m-%d %H:%M:%S')} {line}"
 
 
-def _append_log(job: Job, *lines: str, now=None) -> None:
+def append_log(job: Job, *lines: str, now=None) -> None:
+    """Add time-stamped lines to the job's log tail (saved with the row by the caller)."""
     added = "".join(_stamp(line, now) + "\n" for line in lines if line)
     job.log = tail((job.log or "") + added)
 
 
 def default_queue(kind: str) -> str:
-    name = TASKS.get(kind)
-    route = (getattr(settings, "CELERY_TASK_ROUTES", None) or {}).get(name or "", {})
-    return route.get("queue") or getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "default")
+    """The queue a job of ``kind`` goes to when its creator names none: the installation's
+    ``CELERY_TASK_ROUTES`` entry for the kind's task if there is one, else the kind's own."""
+    declared = kind_of(kind)
+    route = (getattr(settings, "CELERY_TASK_ROUTES", None) or {}).get(declared.task, {})
+    return route.get("queue") or declared.queue
 
 
 # --- creating and dispatching -------------------------------------------------------------
@@ -149,7 +131,7 @@ def create_job(
     message: str = "queued",
 ) -> Job:
     """Write a queued job in the current transaction; its message is sent once that commits."""
-    if kind not in TASKS:
+    if not is_known(kind):
         raise JobError(f"jobs of kind {kind!r} are not implemented yet")
     job = Job(
         kind=kind,
@@ -160,7 +142,7 @@ def create_job(
         max_attempts=max_attempts,
         message=message,
     )
-    _append_log(job, f"created ({kind}){' by ' + user.get_username() if job.created_by else ''}")
+    append_log(job, f"created ({kind}){' by ' + user.get_username() if job.created_by else ''}")
     job.save()
     if dispatch:
         dispatch_on_commit(job)
@@ -175,9 +157,7 @@ def dispatch_on_commit(job: Job, countdown: float | None = None) -> None:
 def _task(kind: str):
     from celery import current_app
 
-    from . import tasks  # noqa: F401  (registers the tasks with the app)
-
-    return current_app.tasks[TASKS[kind]]
+    return current_app.tasks[kind_of(kind).task]
 
 
 def dispatch(job_id: int, *, countdown: float | None = None) -> bool:
@@ -204,7 +184,7 @@ def dispatch(job_id: int, *, countdown: float | None = None) -> bool:
                 if row is not None:
                     row.dispatched_at = None
                     row.message = "waiting for the broker"
-                    _append_log(row, f"could not reach the broker: {str(exc)[:200]}; will retry")
+                    append_log(row, f"could not reach the broker: {str(exc)[:200]}; will retry")
                     row.save(update_fields=["dispatched_at", "message", "log"])
         except Exception:  # the database may be down too: the sweep still finds the queued row
             logger.exception("could not record the dispatch failure of job %s", job_id)
@@ -242,7 +222,7 @@ class JobContext:
                 row.message = message[:300]
                 fields.append("message")
             if log:
-                _append_log(row, log)
+                append_log(row, log)
                 fields.append("log")
             row.save(update_fields=fields)
         for name in ("progress", "message", "log", "heartbeat_at"):
@@ -315,7 +295,7 @@ def claim(job_id: int, task_id: str = "") -> Job | None:
         if task_id:
             job.celery_task_id = task_id
         job.message = "running"
-        _append_log(job, f"started (attempt {job.attempts} of {job.max_attempts})", now=now)
+        append_log(job, f"started (attempt {job.attempts} of {job.max_attempts})", now=now)
         job.save()
     return job
 
@@ -333,7 +313,7 @@ def _finish(job: Job, state: str, *, now=None, message: str | None = None, error
         job.message = message[:300]
     if error:
         job.error = error
-    _append_log(job, log or f"{state}{': ' + message if message else ''}", now=now)
+    append_log(job, log or f"{state}{': ' + message if message else ''}", now=now)
     if state in (State.FAILED, State.CANCELLED):
         _give_up(job)
     job.save()
@@ -342,15 +322,15 @@ def _finish(job: Job, state: str, *, now=None, message: str | None = None, error
 def _give_up(job: Job) -> None:
     """Run the kind's give-up hook in a savepoint of the finishing transaction (what the job
     owns must not stay "in progress" when no worker will finish it); its failure is logged."""
-    hook = ON_GIVE_UP.get(job.kind)
-    if not hook:
+    hook = kind_of(job.kind).on_give_up if is_known(job.kind) else None
+    if hook is None:
         return
     try:
         with transaction.atomic():
-            import_string(hook)(job)
+            hook(job)
     except Exception as exc:
         logger.exception("the give-up hook of job %s failed", job.pk)
-        _append_log(job, f"clean-up after {job.state} failed: {type(exc).__name__}: {str(exc)[:300]}")
+        append_log(job, f"clean-up after {job.state} failed: {type(exc).__name__}: {str(exc)[:300]}")
 
 
 def _requeue_after_error(job_id: int, token: int, exc: BaseException) -> tuple[str, int] | None:
@@ -370,7 +350,7 @@ def _requeue_after_error(job_id: int, token: int, exc: BaseException) -> tuple[s
             job.state = State.QUEUED
             job.dispatched_at = timezone.now()
             job.message = f"retrying after an error (attempt {job.attempts} of {job.max_attempts})"
-            _append_log(job, f"error: {summary}; will retry")
+            append_log(job, f"error: {summary}; will retry")
             job.save()
             return State.QUEUED, job.attempts
         _finish(
@@ -399,7 +379,7 @@ def execute(job_id: int, *, task_id: str = "", runner: Callable | None = None) -
         return "skipped"
     ctx = JobContext(job)
     try:
-        run = runner or import_string(RUNNERS[job.kind])
+        run = runner or kind_of(job.kind).run
         with _Heartbeat(job_id, ctx.token):
             result = run(job, ctx)
     except JobLost as exc:
@@ -441,17 +421,16 @@ def execute(job_id: int, *, task_id: str = "", runner: Callable | None = None) -
 
 
 def _follow_up(row: Job) -> None:
-    """Run the kind's success hook in a savepoint of the finishing transaction: jobs it writes
-    are sent only when the success commits; its failure is logged and never fails the job."""
-    hook = ON_SUCCESS.get(row.kind)
-    if not hook:
-        return
-    try:
-        with transaction.atomic():
-            import_string(hook)(row)
-    except Exception as exc:
-        logger.exception("the follow-up of job %s failed", row.pk)
-        _append_log(row, f"follow-up failed: {type(exc).__name__}: {str(exc)[:300]}")
+    """Run the follow-ups registered for the kind, each in a savepoint of the finishing
+    transaction: jobs they write are sent only when the success commits; a failure is logged and
+    never fails the job."""
+    for hook in follow_ups(row.kind):
+        try:
+            with transaction.atomic():
+                hook(row)
+        except Exception as exc:
+            logger.exception("the follow-up of job %s failed", row.pk)
+            append_log(row, f"follow-up failed: {type(exc).__name__}: {str(exc)[:300]}")
 
 
 # --- cancel and retry ----------------------------------------------------------------------
@@ -470,7 +449,7 @@ def cancel_job(job: Job | int, user=None) -> Job:
             if not row.cancel_requested:
                 row.cancel_requested = True
                 row.message = f"cancel requested{who}"
-                _append_log(row, f"cancel requested{who}")
+                append_log(row, f"cancel requested{who}")
                 row.save(update_fields=["cancel_requested", "message", "log"])
         else:
             raise JobError(
@@ -491,15 +470,10 @@ def retry_job(job: Job | int, user=None) -> Job:
                 f"job {row.pk} is {row.state}; only failed or cancelled jobs can be retried",
                 {"state": [f"job {row.pk} is {row.state}"]},
             )
-        if row.kind in (Kind.IMPORT, Kind.PREFILL):
-            if row.kind == Kind.IMPORT:
-                from .importing import retry_problem
-            else:
-                from .prefill import retry_problem
-
-            problem = retry_problem(row)
-            if problem:
-                raise JobError(problem, {"params": [problem]})
+        check = kind_of(row.kind).retry_problem if is_known(row.kind) else None
+        problem = check(row) if check is not None else None
+        if problem:
+            raise JobError(problem, {"params": [problem]})
         _check_transition(row, State.QUEUED)
         row.state = State.QUEUED
         row.max_attempts = row.attempts + Job._meta.get_field("max_attempts").default
@@ -508,7 +482,7 @@ def retry_job(job: Job | int, user=None) -> Job:
         row.error = ""
         row.dispatched_at = None
         row.message = f"queued for retry{who}"
-        _append_log(row, f"retry requested{who}")
+        append_log(row, f"retry requested{who}")
         row.save()
         dispatch_on_commit(row)
     return row
@@ -547,7 +521,7 @@ def redispatch_lost_jobs(
                 job.state = State.QUEUED
                 job.dispatched_at = None
                 job.message = "worker lost; queued again"
-                _append_log(job, f"no heartbeat since {since}: the worker was lost; queued again", now=now)
+                append_log(job, f"no heartbeat since {since}: the worker was lost; queued again", now=now)
                 job.save()
                 requeued.append(job.pk)
                 counts["requeued"] += 1

@@ -18,13 +18,13 @@ from rest_framework.views import APIView
 from annotator import permissions as perms
 from annotator.models import Asset, Project
 from annotator.pagination import Pagination
+from worker.jobs.serializers import JobSerializer
+from worker.models import AssetScore, RefitPolicy, WeightSet
 
-from . import refit
-from .models import AssetScore, RefitPolicy, WeightSet
-from .serializers import JobSerializer
-from .weights.public import public_weight_vector
-from .weights.scoring import weight_vector_from_dict
-from .weights.types import WeightsError
+from . import refit, sets
+from .public import public_weight_vector
+from .scoring import weight_vector_from_dict
+from .types import WeightsError
 
 
 def _project(request, project_id: int) -> Project:
@@ -83,7 +83,7 @@ class WeightSetSerializer(serializers.ModelSerializer):
                 "contribution": contribution.get(dimension.key),
                 "questions": questions,
             }
-            for dimension, questions in refit.weights_by_dimension(checklist, obj.coefficients)
+            for dimension, questions in sets.weights_by_dimension(checklist, obj.coefficients)
         ]
 
 
@@ -197,7 +197,7 @@ class WeightSetListView(APIView):
                 vector = weight_vector_from_dict(fields)
                 label = data.get("label") or ""
                 source = WeightSet.Source.UPLOADED
-            ws = refit.create_weight_set(project, vector, source=source, user=request.user, label=label)
+            ws = sets.create_weight_set(project, vector, source=source, user=request.user, label=label)
         except WeightsError as exc:
             raise ValidationError({exc.field or "coefficients": [str(exc)]})
         return Response(WeightSetSerializer(ws).data, status=status.HTTP_201_CREATED)
@@ -232,8 +232,8 @@ class WeightSetPromoteView(APIView):
         if ws.status == WeightSet.Status.ACTIVE:
             raise ValidationError({"status": [f"Weight set {ws.version} is already active."]})
         try:
-            row, job = refit.promote(ws, request.user, reason=f"promoted by {request.user.get_username()}")
-        except refit.PromotionError as exc:
+            row, job = sets.promote(ws, request.user, reason=f"promoted by {request.user.get_username()}")
+        except sets.PromotionError as exc:
             raise ValidationError({"checklist_version": [str(exc)]})
         response = Response(WeightSetSerializer(row).data)
         response["X-Score-Job"] = str(job.pk)
@@ -253,7 +253,7 @@ class WeightSetRetireView(APIView):
         ws = _weight_set(request, project_id, weight_set_id)
         if ws.status == WeightSet.Status.RETIRED:
             raise ValidationError({"status": [f"Weight set {ws.version} is already retired."]})
-        return Response(WeightSetSerializer(refit.retire(ws)).data)
+        return Response(WeightSetSerializer(sets.retire(ws)).data)
 
 
 class RefitView(APIView):
@@ -397,7 +397,7 @@ class AssetScoreView(APIView):
         ws = _active(project)
         if ws is None:
             raise NotFound("The project has no active weight set.")
-        breakdown = refit.breakdown_of(asset, ws)
+        breakdown = sets.breakdown_of(asset, ws)
         if breakdown is None:
             raise NotFound("Nobody and no model has answered this asset's checklist yet.")
         return Response({"asset": _asset_brief(asset), "weight_set": _ws_brief(ws), **breakdown})
@@ -432,7 +432,7 @@ class CompareView(APIView):
             asset = Asset.objects.filter(pk=asset_id, project=project).first()
             if asset is None:
                 raise NotFound(f"Asset {name.upper()} ({asset_id}) is not an asset of this project.")
-            breakdown = refit.breakdown_of(asset, ws)
+            breakdown = sets.breakdown_of(asset, ws)
             if breakdown is None:
                 raise NotFound(f"Asset {name.upper()} ({asset_id}) has no answers and no prediction yet.")
             out[name] = {

@@ -13,11 +13,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from datasets_app.views import visible_versions
+from worker.jobs.serializers import JobSerializer
+from worker.models import Job
 
-from .evaluating import start_evaluate
+from .evaluate import start_evaluate
 from .finetune import ResearchRequestError, is_id, start_finetune
-from .models import Job
-from .serializers import JobSerializer
 
 
 class FinetuneRequestSerializer(serializers.Serializer):

@@ -1,6 +1,7 @@
-"""Weight sets in the database: refit jobs, promotion, scoring jobs and the periodic refit.
+"""The refit and score jobs, and the periodic refit.
 
-Thin shells over the pure code in ``worker.weights`` (features, fitting, evaluation, scoring):
+Thin shells over the pure code beside them (features, fitting, evaluation, scoring) and the
+database side in ``answers`` (features and pair labels) and ``sets`` (weight sets, promotion):
 load rows, call it, save. The rules (labels from 1–5 ratings, the held-out split by prompt, when
 a candidate is promoted) are documented in ``docs/weights.md``.
 """
@@ -9,32 +10,33 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
 
 from annotator.models import Annotation, Asset, GoldAnswer, Prediction, Project, Task
+from worker.jobs import JobContext, JobFailed, append_log, create_job
+from worker.models import AssetScore, Job, RefitPolicy, WeightSet
 
-from .jobs import JobContext, JobFailed, _append_log, create_job
-from .models import AssetScore, Job, RefitPolicy, WeightSet
-from .weights.evaluate import dimension_accuracy, dimension_contribution, preference_accuracy, split_test
-from .weights.features import (
-    checklist_dimensions,
-    consensus_features,
-    encode_many,
-    features_from_annotation,
-    features_from_p_yes,
+from .answers import (
+    ANSWERED,
+    PairLabel,
+    asset_features,
+    human_features,
+    label_of,
+    model_features,
+    pair_labels,
+    with_asset_extra,
 )
-from .weights.fit import fit_pairwise
-from .weights.scoring import score, validate_weight_vector
-from .weights.types import AssetFeatures, WeightsError, WeightVector
-
-ANSWERED = (Annotation.State.SUBMITTED, Annotation.State.REVIEWED)
+from .evaluate import dimension_accuracy, dimension_contribution, preference_accuracy, split_test
+from .features import checklist_dimensions, encode_many
+from .fit import fit_pairwise
+from .scoring import score
+from .sets import create_weight_set, promote, weight_vector
+from .types import WeightsError, WeightVector
 
 # The refit settings, their defaults and what each accepts (validated by ``refit_settings``).
 DEFAULTS: dict = {
@@ -115,209 +117,6 @@ def refit_settings(data) -> dict:
     if errors:
         raise RefitSettingsError(errors)
     return out
-
-
-# --- data: pair labels and asset features ----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PairLabel:
-    task_id: int
-    asset_a: int
-    asset_b: int
-    prompt: str
-    ratings: tuple[int, ...]  # 1 = A much better … 3 = no preference … 5 = B much better
-    gold: int | None  # a reviewer's rating, which replaces the annotators' ones
-
-
-def pair_labels(project: Project) -> list[PairLabel]:
-    """Every pair task of the project with at least one rating (submitted or reviewed, or gold)."""
-    ratings: dict[int, list[int]] = defaultdict(list)
-    for task_id, preference in (
-        Annotation.objects.filter(project=project, task__kind=Task.Kind.PAIR, state__in=ANSWERED)
-        .exclude(preference__isnull=True)
-        .order_by("task_id", "id")
-        .values_list("task_id", "preference")
-    ):
-        ratings[task_id].append(preference)
-    gold = dict(
-        GoldAnswer.objects.filter(project=project, task__kind=Task.Kind.PAIR)
-        .exclude(preference__isnull=True)
-        .values_list("task_id", "preference")
-    )
-    ids = set(ratings) | set(gold)
-    out = []
-    for task_id, a, b, prompt in (
-        Task.objects.filter(pk__in=ids).order_by("id").values_list("id", "asset_id", "asset_b_id", "asset__prompt")
-    ):
-        out.append(PairLabel(task_id, a, b, prompt or "", tuple(ratings.get(task_id, ())), gold.get(task_id)))
-    return out
-
-
-def label_of(pair: PairLabel, rule: str = "mean", sample_weight: str = "raters") -> tuple[float, float]:
-    """(label, weight) of a pair: label 1 = A preferred, 0 = B preferred, 0.5 = tie.
-
-    ``mean``: the mean rating decides (below 3: A, above 3: B, exactly 3: a tie), as the paper's
-    test labels. ``soft``: the share of decisive raters preferring A (a tie when they split
-    evenly or nobody was decisive). A reviewer's gold rating replaces the annotators' ratings.
-    Weights: ``raters`` one unit per rating, ``strength`` |mean − 3| / 2, ``none`` 1.
-    """
-    ratings = (pair.gold,) if pair.gold is not None else pair.ratings
-    mean = sum(ratings) / len(ratings)
-    if rule == "soft":
-        a = sum(1 for r in ratings if r < 3)
-        b = sum(1 for r in ratings if r > 3)
-        label = 0.5 if a == b else a / (a + b)
-    else:
-        label = 1.0 if mean < 3 else 0.0 if mean > 3 else 0.5
-    if sample_weight == "raters":
-        weight = float(len(ratings))
-    elif sample_weight == "strength":
-        weight = abs(mean - 3) / 2
-    else:
-        weight = 1.0
-    return label, weight
-
-
-def human_features(project: Project, checklist_version, asset_ids: Iterable[int] | None = None) -> dict:
-    """asset id → (features, newest answer time) from people's answers on the asset's single
-    tasks: a reviewed gold answer where there is one, else the consensus of the annotations."""
-    checklist = checklist_version.checklist
-    tasks = Task.objects.filter(project=project, kind=Task.Kind.SINGLE)
-    if asset_ids is not None:
-        tasks = tasks.filter(asset_id__in=list(asset_ids))
-    gold: dict[int, tuple] = {}
-    for asset_id, answers, mask, updated in (
-        GoldAnswer.objects.filter(task__in=tasks, checklist_version=checklist_version)
-        .order_by("updated_at")
-        .values_list("task__asset_id", "answers", "mask", "updated_at")
-    ):
-        gold[asset_id] = (features_from_annotation(checklist, answers, mask), updated)
-    rows: dict[int, list] = defaultdict(list)
-    newest: dict[int, object] = {}
-    for asset_id, answers, mask, at in (
-        Annotation.objects.filter(task__in=tasks, state__in=ANSWERED, checklist_version=checklist_version)
-        .exclude(task__asset_id__in=list(gold))
-        .order_by("id")
-        .values_list("task__asset_id", "answers", "mask", "updated_at")
-    ):
-        rows[asset_id].append((answers, mask))
-        newest[asset_id] = max(newest.get(asset_id, at), at)
-    out = {asset_id: (consensus_features(checklist, pairs), newest[asset_id]) for asset_id, pairs in rows.items()}
-    out.update(gold)
-    return out
-
-
-def model_features(project: Project, checklist_version, asset_ids: Iterable[int] | None = None) -> dict:
-    """asset id → (features, prediction time) from the latest prediction of each asset."""
-    checklist = checklist_version.checklist
-    predictions = Prediction.objects.filter(asset__project=project, checklist_version=checklist_version)
-    if asset_ids is not None:
-        predictions = predictions.filter(asset_id__in=list(asset_ids))
-    out: dict = {}
-    for asset_id, p_yes, at in predictions.order_by("asset_id", "-created_at", "-id").values_list(
-        "asset_id", "p_yes", "created_at"
-    ):
-        if asset_id not in out:
-            out[asset_id] = (features_from_p_yes(checklist, p_yes), at)
-    return out
-
-
-def asset_features(project: Project, checklist_version, source: str, asset_ids=None) -> dict:
-    if source == "model":
-        return model_features(project, checklist_version, asset_ids)
-    return human_features(project, checklist_version, asset_ids)
-
-
-# --- weight vectors ---------------------------------------------------------------------------
-
-
-def weight_vector(ws: WeightSet, checklist=None) -> WeightVector:
-    checklist = checklist or ws.checklist_version.checklist
-    return WeightVector(
-        coefficients={k: float(v) for k, v in ws.coefficients.items()},
-        encoding=ws.encoding,
-        normalization=ws.normalization,
-        intercept=float(ws.intercept),
-        extra={k: float(v) for k, v in (ws.extra or {}).items()},
-        extra_defaults={k: float(v) for k, v in (ws.extra_defaults or {}).items()},
-        gates=dict(ws.gates or {}),
-        dimensions=checklist_dimensions(checklist),
-    )
-
-
-def next_version(project: Project) -> int:
-    """The next weight-set number of the project (call inside a transaction that locked the project)."""
-    return (WeightSet.objects.filter(project=project).aggregate(v=Max("version"))["v"] or 0) + 1
-
-
-def create_weight_set(
-    project: Project, vector: WeightVector, *, source: str, user=None, label="", **fields
-) -> WeightSet:
-    """Validate ``vector`` against the project's checklist and store it as a new candidate."""
-    checklist_version = project.checklist_version
-    validate_weight_vector(vector, checklist_version.checklist)
-    with transaction.atomic():
-        Project.objects.select_for_update().filter(pk=project.pk).first()
-        version = next_version(project)
-        return WeightSet.objects.create(
-            project=project,
-            version=version,
-            label=label or f"{source} {version}",
-            checklist_version=checklist_version,
-            source=source,
-            encoding=vector.encoding,
-            normalization=vector.normalization,
-            intercept=vector.intercept,
-            coefficients=dict(vector.coefficients),
-            extra=dict(vector.extra),
-            extra_defaults=dict(vector.extra_defaults),
-            gates=dict(vector.gates),
-            created_by=user if user is not None and getattr(user, "is_authenticated", False) else None,
-            **fields,
-        )
-
-
-# --- promotion and scoring ----------------------------------------------------------------------
-
-
-class PromotionError(ValueError):
-    pass
-
-
-def promote(ws: WeightSet, user=None, reason: str = "") -> tuple[WeightSet, Job]:
-    """Make ``ws`` the project's active weight set (the active one retires) and start a job that
-    recomputes the scores of all assets. Returns (weight set, score job)."""
-    with transaction.atomic():
-        rows = list(WeightSet.objects.select_for_update().filter(project_id=ws.project_id).order_by("id"))
-        row = next((r for r in rows if r.pk == ws.pk), None)
-        if row is None:
-            raise PromotionError(f"weight set {ws.pk} no longer exists")
-        if row.checklist_version_id != row.project.checklist_version_id:
-            raise PromotionError(
-                f"weight set {row.version} was made for checklist version {row.checklist_version_id}; "
-                f"the project now uses {row.project.checklist_version_id}"
-            )
-        for other in rows:
-            if other.status == WeightSet.Status.ACTIVE and other.pk != row.pk:
-                other.status = WeightSet.Status.RETIRED
-                other.save(update_fields=["status"])
-        row.status = WeightSet.Status.ACTIVE
-        row.promoted_at = timezone.now()
-        row.promoted_by = user if user is not None and getattr(user, "is_authenticated", False) else None
-        if reason:
-            row.decision = reason
-        row.save(update_fields=["status", "promoted_at", "promoted_by", "decision"])
-        job = create_job(Job.Kind.SCORE, {"weight_set": row.pk}, project=row.project, user=user)
-    return row, job
-
-
-def retire(ws: WeightSet) -> WeightSet:
-    with transaction.atomic():
-        row = WeightSet.objects.select_for_update().get(pk=ws.pk)
-        row.status = WeightSet.Status.RETIRED
-        row.save(update_fields=["status"])
-    return row
 
 
 def _asset_ids_to_score(project: Project, ws: WeightSet, incremental: bool) -> list[int]:
@@ -412,83 +211,6 @@ def run_score(job: Job, ctx: JobContext) -> dict:
     summary = f"{counts['human']} from answers, {counts['model']} from predictions, {counts['unscored']} without either"
     ctx.report(progress=1.0, message=summary, log=f"finished: {summary}")
     return {"weight_set": ws.pk, "scored": counts["human"] + counts["model"], **counts, "stale_removed": removed}
-
-
-def with_asset_extra(features: AssetFeatures, metadata: dict | None, names: Iterable[str]) -> AssetFeatures:
-    """Extra features ``names`` (e.g. alignment) come from the asset's metadata when it has them."""
-    if not names or not metadata:
-        return features
-    extra = {name: float(metadata[name]) for name in names if _is_number(metadata.get(name))}
-    return AssetFeatures(yes=features.yes, applicable=features.applicable, extra=extra) if extra else features
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def weights_by_dimension(checklist, coefficients: dict) -> list[tuple]:
-    """(dimension, [{key, text, sub_dimension, weight}]) in checklist order, for the dimensions
-    that have weighted questions."""
-    out = []
-    for dimension in checklist.dimensions:
-        questions = [
-            {"key": q.key, "text": q.text, "sub_dimension": q.sub_dimension, "weight": coefficients[q.key]}
-            for q in dimension.questions
-            if q.key in coefficients
-        ]
-        if questions:
-            out.append((dimension, questions))
-    return out
-
-
-def breakdown_of(asset: Asset, ws: WeightSet) -> dict | None:
-    """The score of one asset under ``ws`` with each question's part; None without answers."""
-    checklist = ws.checklist_version.checklist
-    vector = weight_vector(ws, checklist)
-    source = "human"
-    found = human_features(asset.project, ws.checklist_version, [asset.pk]).get(asset.pk)
-    if found is None:
-        source = "model"
-        found = model_features(asset.project, ws.checklist_version, [asset.pk]).get(asset.pk)
-    if found is None:
-        return None
-    features = with_asset_extra(found[0], asset.metadata, ws.extra)
-    result = score(features, vector)
-    values = dict(
-        zip(
-            vector.coefficients,
-            encode_many([features], list(vector.coefficients), vector.encoding, gates=vector.gates or None)[0].tolist(),
-            strict=True,
-        )
-    )
-    dimensions = [
-        {
-            "key": dimension.key,
-            "title": dimension.title,
-            "score": result.dimensions.get(dimension.key, 0.0),
-            "questions": [
-                {**q, "value": values[q["key"]], "contribution": result.contributions.get(q["key"], 0.0)}
-                for q in questions
-            ],
-        }
-        for dimension, questions in weights_by_dimension(checklist, vector.coefficients)
-    ]
-    extra = [
-        {
-            "name": name,
-            "value": features.extra.get(name, vector.extra_defaults.get(name)),
-            "weight": weight,
-            "contribution": result.extra.get(name, 0.0),
-        }
-        for name, weight in vector.extra.items()
-    ]
-    return {
-        "total": result.total,
-        "source": source,
-        "intercept": vector.intercept,
-        "dimensions": dimensions,
-        "extra": extra,
-    }
 
 
 # --- refit ---------------------------------------------------------------------------------------
@@ -767,7 +489,7 @@ def refit_due(now=None) -> dict:
         if new >= max(1, policy.min_new_pairs) and active_refit(project) is None:
             with transaction.atomic():
                 job = start_refit(project, None, policy.fit_settings, trigger="schedule")
-                _append_log(job, f"started by the schedule: {new} new pair ratings since the last fit")
+                append_log(job, f"started by the schedule: {new} new pair ratings since the last fit")
                 job.save(update_fields=["log"])
             started.append(job.pk)
     for ws in WeightSet.objects.filter(status=WeightSet.Status.ACTIVE, project__archived=False).select_related(

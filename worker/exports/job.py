@@ -25,9 +25,8 @@ from django.utils import timezone
 from annotator import permissions as perms
 from annotator.models import Annotation, Asset, GoldAnswer, Project, Task
 from datasets_app.models import NAME_RE, DatasetVersion, datasets_root
-
-from .jobs import JobCancelled, JobContext, JobFailed, create_job
-from .models import Job, WeightSet
+from worker.jobs import JobCancelled, JobContext, JobFailed, create_job
+from worker.models import Job, WeightSet
 
 ANSWER_STATES = ("submitted", "reviewed")
 DEFAULTS: dict = {
@@ -303,9 +302,9 @@ def _scores(version: DatasetVersion, asset_ids: list[int], metadata: dict) -> di
     metadata, as the platform's own scores), or nothing without a weight set."""
     if not version.weights:
         return {}
-    from .refit import human_features, with_asset_extra
-    from .weights.features import checklist_dimensions
-    from .weights.scoring import score, weight_vector_from_dict
+    from worker.weights.answers import human_features, with_asset_extra
+    from worker.weights.features import checklist_dimensions
+    from worker.weights.scoring import score, weight_vector_from_dict
 
     w = version.weights
     fields = ("coefficients", "encoding", "normalization", "intercept", "extra", "extra_defaults", "gates")

@@ -44,9 +44,8 @@ from django.conf import settings as django_settings
 from django.db import transaction
 
 from annotator.api_errors import summarize
-
-from .jobs import JobCancelled, JobContext, JobFailed, create_job
-from .models import Job, ModelSpec
+from worker.jobs import JobCancelled, JobContext, JobFailed, create_job
+from worker.models import Job, ModelSpec
 
 logger = logging.getLogger(__name__)
 
@@ -319,7 +318,7 @@ def default_target_modules(model) -> list[str]:
 
 def build_examples(guesser, version, checklist, rows: list[dict]) -> list[dict]:
     """(text, images, add_special_tokens, target) per row, as the guesser asks the question."""
-    from .guessers.base import GuessRequest, MediaInput
+    from worker.prefill.guessers.base import GuessRequest, MediaInput
 
     keys = list(checklist.question_keys)
     examples = []
@@ -426,7 +425,8 @@ def _register(staging: Path, name: str, base: ModelSpec, notes: dict, user=None)
             notes=json.dumps(notes, indent=1, sort_keys=True),
         )
         if spec.trust_remote_code:  # the base's decision carries over to its fine-tune: say so
-            from .models import RemoteCodeDecision
+            from worker.models import RemoteCodeDecision
+
             from .remote_code import ALLOWED, record
 
             record(spec, ALLOWED, user, RemoteCodeDecision.Via.FINETUNE)
@@ -439,8 +439,7 @@ def run_finetune(job: Job, ctx: JobContext) -> dict:
     import torch.nn.functional as F
 
     from datasets_app.models import DatasetVersion
-
-    from .prefill import load_guesser
+    from worker.prefill.loading import load_guesser
 
     params = job.params or {}
     settings = {**DEFAULT_SETTINGS, **(params.get("settings") or {})}

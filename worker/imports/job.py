@@ -41,11 +41,11 @@ from django.db import IntegrityError, transaction
 from annotator.asset_fields import shown, string_problem
 from annotator.models import Asset, Project, asset_media_dir
 from annotator.services.tasks import create_task_for_asset
+from worker.jobs import JobCancelled, JobContext, JobFailed, create_job
+from worker.models import Job
 
 from .archives import ArchiveLimits, ArchiveRefused, Unpacked, human_bytes, inspect_archive, normalize, unpack
-from .jobs import JobCancelled, JobContext, JobFailed, create_job
 from .manifests import parse_manifest
-from .models import Job
 
 STAGING_DIR = "staging"
 ARCHIVE_FILE = "archive.zip"  # the uploaded archive, as sent, inside the staging folder
@@ -449,7 +449,7 @@ def import_result(job: Job) -> dict:
 
 
 def _import_entry(job: Job, entry: dict, staging: Path, work: Path, limits, kind: str) -> tuple[Asset | None, str]:
-    from .media import MediaError, process_media
+    from worker.media import MediaError, process_media
 
     src = staging / entry["file"]
     if not src.is_file():
@@ -526,7 +526,7 @@ def _unpack_archive(job: Job, ctx: JobContext, staging: Path, pending: list[dict
 
 def run_import(job: Job, ctx: JobContext) -> dict:
     """The import runner (called by ``worker.jobs.execute``); returns the job's result."""
-    from .media import MediaLimits
+    from worker.media import MediaLimits
 
     params = job.params or {}
     entries = params.get("entries", [])

@@ -2,8 +2,8 @@
 
 The request side (``start_prefill``) validates the body (400 naming the field, nothing saved)
 and writes a ``prefill`` job on its model's queue (transactional outbox, ``worker.jobs``). The
-runner (``run_prefill``) loads the model once per worker process (``get_guesser``: a cache keyed
-by the model's row and its ``updated_at``, so an edit in the admin reloads it), then per asset
+runner (``run_prefill``) loads the model once per worker process (``loading.get_guesser``: a cache
+keyed by the model's row and its ``updated_at``, so an edit in the admin reloads it), then per asset
 reads its media, asks the model and records a ``Prediction`` (which also sets the task's
 uncertainty). Progress is reported after every asset and a cancel is honoured between assets.
 
@@ -22,19 +22,18 @@ uncertainty). Progress is reported after every asset and a cancel is honoured be
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Sequence
 
-from django.conf import settings
 from django.db import transaction
 
 from annotator.api_errors import summarize
 from annotator.models import Asset, Prediction, Project
 from annotator.services.predictions import PredictionError, record_prediction
+from worker.jobs import JobCancelled, JobContext, append_log, create_job
+from worker.models import Job, ModelSpec, ProjectModel
 
-from .jobs import JobCancelled, JobContext, _append_log, create_job
-from .models import Job, ModelSpec, ProjectModel
+from .loading import ModelLoadError, get_guesser
 
 logger = logging.getLogger(__name__)
 
@@ -50,82 +49,6 @@ class PrefillValidationError(Exception):
         self.errors = errors
         self.detail = summarize(errors)
         super().__init__(self.detail)
-
-
-class ModelLoadError(Exception):
-    """The job's model cannot be used (missing, disabled, or it fails to load)."""
-
-
-# --- loading the model (once per worker process) ----------------------------------------------
-
-
-_cache: dict[tuple[int, str], object] = {}
-_cache_lock = threading.Lock()
-
-
-def resolve_device(device: str) -> str:
-    """``auto`` → ``cuda`` when a GPU is visible, else ``cpu``; other values as they are."""
-    if device != ModelSpec.Device.AUTO:
-        return device
-    try:
-        import torch
-
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    except ImportError:  # pragma: no cover - torch is a dependency of the model workers
-        return "cpu"
-
-
-def load_guesser(spec: ModelSpec):
-    """A new guesser for ``spec`` (an ``HFGuesser`` with the spec's settings). Slow: use
-    :func:`get_guesser`, which keeps it for the process."""
-    from .guessers.hf import HFGuesser
-
-    return HFGuesser(
-        spec.source,
-        revision=spec.revision or None,
-        dtype=spec.dtype,
-        device=resolve_device(spec.device),
-        batch_size=spec.batch_size,
-        trust_remote_code=spec.trust_remote_code,
-        max_frames=spec.max_frames,
-        name=spec.name,
-        local_files_only=getattr(settings, "VR_HF_LOCAL_FILES_ONLY", True),
-    )
-
-
-def _cache_key(spec: ModelSpec) -> tuple[int, str]:
-    return (spec.pk, spec.updated_at.isoformat() if spec.updated_at else "")
-
-
-def get_guesser(spec: ModelSpec):
-    """The process's guesser for ``spec``, loaded on first use and again after the spec changes.
-    One model is kept at a time (a worker's GPU memory holds one); a load error is raised as
-    :class:`ModelLoadError` with a readable message."""
-    key = _cache_key(spec)
-    with _cache_lock:
-        guesser = _cache.get(key)
-        if guesser is not None:
-            return guesser
-        clear_guessers()
-        try:
-            guesser = load_guesser(spec)
-        except Exception as exc:
-            raise ModelLoadError(f"model {spec.name!r} could not be loaded from {spec.source!r}: {exc}") from exc
-        _cache[key] = guesser
-        return guesser
-
-
-def clear_guessers() -> None:
-    """Forget the loaded model(s) and free their GPU memory."""
-    _cache.clear()
-    try:
-        import sys
-
-        torch = sys.modules.get("torch")
-        if torch is not None and torch.cuda.is_available():
-            torch.cuda.empty_cache()
-    except Exception:  # pragma: no cover - freeing memory is best effort
-        logger.debug("could not empty the CUDA cache", exc_info=True)
 
 
 # --- the request ------------------------------------------------------------------------------
@@ -268,7 +191,7 @@ def auto_prefill_after_import(import_job: Job) -> Job | None:
         return None
     spec = active.model
     if not spec.enabled:
-        _append_log(import_job, f"automatic pre-fill skipped: model {spec.name!r} is disabled")
+        append_log(import_job, f"automatic pre-fill skipped: model {spec.name!r} is disabled")
         return None
     ids = list(
         Asset.objects.filter(import_job_id=import_job.pk, status=Asset.Status.READY)
@@ -280,7 +203,7 @@ def auto_prefill_after_import(import_job: Job) -> Job | None:
     job = create_prefill_job(
         active.project, import_job.created_by, spec, ids, True, trigger={"import_job": import_job.pk}
     )
-    _append_log(import_job, f"automatic pre-fill: job {job.pk} (model {spec.name}, {len(ids)} asset(s))")
+    append_log(import_job, f"automatic pre-fill: job {job.pk} (model {spec.name}, {len(ids)} asset(s))")
     if isinstance(import_job.result, dict):
         import_job.result["prefill_job"] = job.pk
     return job

@@ -15,8 +15,7 @@ from django.db.models import Q, QuerySet
 
 from annotator import permissions as perms
 from annotator.models import Membership
-
-from .models import ModelSpec, ProjectModel, RemoteCodeDecision
+from worker.models import ModelSpec, ProjectModel, RemoteCodeDecision
 
 PERMISSION = "worker.allow_remote_code"
 CONFIRM_FIELD = "confirm_trust_remote_code"

@@ -27,6 +27,8 @@ import numpy as np
 from django.db import transaction
 
 from annotator import permissions as perms
+from worker.jobs import JobCancelled, JobContext, JobFailed, create_job
+from worker.models import Job, ModelSpec, WeightSet
 
 from .finetune import (
     ResearchRequestError,
@@ -38,16 +40,14 @@ from .finetune import (
     open_image,
     read_config,
 )
-from .jobs import JobCancelled, JobContext, JobFailed, create_job
-from .models import Job, ModelSpec, WeightSet
 
 EVALUATE_FIELDS = ("dataset_version", "model", "weight_set")
 
 
 def _check_weight_set(user, value, version, errors: dict) -> WeightSet | None:
-    from .refit import weight_vector
-    from .weights.scoring import validate_weight_vector
-    from .weights.types import WeightsError
+    from worker.weights.scoring import validate_weight_vector
+    from worker.weights.sets import weight_vector
+    from worker.weights.types import WeightsError
 
     if not is_id(value):
         errors["weight_set"] = ["must be the id of a weight set"]
@@ -119,8 +119,8 @@ def choose_split(version) -> tuple[str, str]:
 
 def _model_answers(spec: ModelSpec, version, checklist, rows: list[dict], ctx: JobContext) -> dict[int, dict]:
     """asset id → P(yes) per question key, for the assets of ``rows`` (one guess per asset)."""
-    from .guessers.base import GuessRequest, MediaInput
-    from .prefill import ModelLoadError, get_guesser
+    from worker.prefill.guessers.base import GuessRequest, MediaInput
+    from worker.prefill.loading import ModelLoadError, get_guesser
 
     try:
         guesser = get_guesser(spec)
@@ -186,7 +186,7 @@ def question_metrics(checklist, rows: list[dict], answers: dict[int, dict]) -> d
 
 
 def _pair_accuracy(pairs: list[dict], scores: dict[int, float]) -> dict:
-    from .weights.evaluate import preference_accuracy
+    from worker.weights.evaluate import preference_accuracy
 
     usable = [p for p in pairs if p["asset_a_id"] in scores and p["asset_b_id"] in scores and p["label"] is not None]
     diff = [scores[p["asset_a_id"]] - scores[p["asset_b_id"]] for p in usable]
@@ -196,9 +196,9 @@ def _pair_accuracy(pairs: list[dict], scores: dict[int, float]) -> dict:
 
 
 def _weight_set_metrics(ws, checklist, default_rows, pairs, model_answers) -> dict:
-    from .refit import weight_vector
-    from .weights.features import consensus_features, features_from_p_yes
-    from .weights.scoring import score_many
+    from worker.weights.features import consensus_features, features_from_p_yes
+    from worker.weights.scoring import score_many
+    from worker.weights.sets import weight_vector
 
     vector = weight_vector(ws, checklist)
     by_asset: dict[int, list] = {}

@@ -11,9 +11,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from datasets_app.views import DatasetVersionSerializer, visible_versions
+from worker.jobs.serializers import JobSerializer
 
-from .exporting import ExportRequestError, start_export, start_push
-from .serializers import JobSerializer
+from .job import ExportRequestError, start_export, start_push
 
 
 class ExportRequestSerializer(serializers.Serializer):

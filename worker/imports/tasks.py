@@ -1,0 +1,19 @@
+"""The import job kind, declared to the runner (media work: the ``media`` queue)."""
+
+from worker.jobs import JobKind, register
+from worker.models import Job
+
+from . import job
+
+run_import_job = register(
+    JobKind(
+        name=Job.Kind.IMPORT,
+        task="worker.tasks.run_import_job",
+        queue="media",
+        run=job.run_import,
+        retry_problem=job.retry_problem,
+        controlled_by="manager",
+        sweep=job.clean_staging,
+        description="Run import job ``job_id``: unpack, check and transcode the media, make assets and tasks.",
+    )
+)
