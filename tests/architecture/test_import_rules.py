@@ -65,7 +65,7 @@ STRAY_IMPORTS = [
     ("worker/weights/sets.py", "from . import refit", "no-cycles", ".sets -> .refit"),
     ("annotator/models.py", "from annotator import views", "no-cycles", ".models -> .views"),
     ("worker/jobs/runner.py", "from worker.imports import job", "runner-knows-no-job-kind", "worker.jobs.runner"),
-    ("worker/jobs/registry.py", "from worker.exports.job import run_export", "runner-knows-no-job-kind", "worker.exports"),
+    ("worker/jobs/registry.py", "from worker.exports import job", "runner-knows-no-job-kind", "worker.exports"),
     ("worker/weights/refit.py", "from worker.prefill import loading", "capability-layers", "worker.prefill"),
     ("worker/exports/job.py", "from worker.imports.job import start_import", "capability-layers", "worker.imports"),
     ("worker/media.py", "from worker.imports import archives", "capability-layers", "worker.imports"),

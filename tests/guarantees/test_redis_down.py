@@ -30,7 +30,10 @@ from .processes import port_open
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SWEEP = "import json; from worker.jobs.tasks import redispatch_lost_jobs; print('RESULT ' + json.dumps(redispatch_lost_jobs()))"
+SWEEP = (
+    "import json; from worker.jobs.tasks import redispatch_lost_jobs; "
+    "print('RESULT ' + json.dumps(redispatch_lost_jobs()))"
+)
 
 
 def wait_for_job(job_id: int, states: set, timeout: float) -> Job:

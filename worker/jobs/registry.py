@@ -15,9 +15,9 @@ Its package declares it once, in its ``tasks`` module, with :func:`worker.jobs.r
 
 ``register`` (in ``worker.jobs.tasks``) records the kind here and makes the Celery task that runs
 jobs of the kind (a thin shell over :func:`worker.jobs.runner.execute`) and returns it.
-``worker.apps`` imports every capability package's ``tasks`` module when Django starts, so each process (web, worker, beat, tests) knows
-every kind before it creates or runs a job; a new package with a ``tasks`` module is found
-without touching the runner or the app config.
+``worker.apps`` imports every capability package's ``tasks`` module when Django starts, so each
+process (web, worker, beat, tests) knows every kind before it creates or runs a job; a new
+package with a ``tasks`` module is found without touching the runner or the app config.
 
 The Celery task names (``worker.tasks.run_<kind>_job``) are the wire names carried by queued
 messages and by the beat's database rows: they are kept as they were before the packages were
