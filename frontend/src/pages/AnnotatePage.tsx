@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { Link, useParams } from "react-router-dom";
+import { useParams } from "react-router-dom";
 import { api, ApiError, uuid4 } from "../api";
 import {
   acceptPredictions,
@@ -11,54 +11,32 @@ import {
   withValue,
   type Row,
 } from "../checklist";
+import AnnotateHeader from "../components/annotate/AnnotateHeader";
+import CommentField from "../components/annotate/CommentField";
+import { mark, preload, PREFETCH } from "../components/annotate/fetchAhead";
+import Instructions from "../components/annotate/Instructions";
+import { AllKeys, KeyHints } from "../components/annotate/KeyHints";
+import MediaPane from "../components/annotate/MediaPane";
+import { LoadFailed, NoMoreTasks } from "../components/annotate/StatusScreens";
+import SubmitBar from "../components/annotate/SubmitBar";
+import SubmitProblems from "../components/annotate/SubmitProblems";
+import useAnnotateKeys from "../components/annotate/useAnnotateKeys";
 import ChecklistPanel from "../components/ChecklistPanel";
-import ImageViewer from "../components/ImageViewer";
 import type { MediaControls } from "../components/media";
 import SkipDialog from "../components/SkipDialog";
-import VideoPlayer, { VideoSync } from "../components/VideoPlayer";
-import type { AnswerState, Asset, Assignment, ChecklistVersion, Project } from "../types";
+import { VideoSync } from "../components/VideoPlayer";
+import type { AnswerState, Assignment, ChecklistVersion, Project } from "../types";
 import { draftBody, DraftSaver, dropLocalDraft, outbox, restoreDraft, type OutboxItem, type SaveState } from "../work";
+
+// The annotate screen: claims a task (and fetches the next one ahead), shows its media and its
+// checklist, saves the draft as it changes, and sends the submit through the outbox. The keys are
+// in components/annotate/useAnnotateKeys.ts; the panes and bars in components/annotate/.
 
 interface Current {
   assignment: Assignment;
   answer: AnswerState;
   shownAt: number;
   restoredFrom: "server" | "device" | "none";
-}
-
-const preloaded = new Set<string>();
-// `?prefetch=0` turns fetching ahead off (the baseline of bench/annotate_keys.py).
-const PREFETCH = typeof location === "undefined" || new URLSearchParams(location.search).get("prefetch") !== "0";
-
-/** Warm the browser cache with what the next task will show first. */
-function preload(asset: Asset | null | undefined) {
-  if (!asset) return;
-  const urls = asset.kind === "image" ? [asset.urls.original ?? asset.urls.display] : [asset.urls.poster];
-  for (const frame of asset.urls.frames ?? []) urls.push(frame.url);
-  for (const url of urls) {
-    if (!url || preloaded.has(url)) continue;
-    preloaded.add(url);
-    const img = new Image();
-    img.src = url;
-  }
-  if (asset.kind === "video" && asset.urls.display && !preloaded.has(asset.urls.display)) {
-    preloaded.add(asset.urls.display);
-    void fetch(asset.urls.display, { credentials: "same-origin" }).catch(() => undefined);
-  }
-}
-
-function isTyping(target: EventTarget | null) {
-  const el = target as HTMLElement | null;
-  if (!el) return false;
-  return el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable;
-}
-
-function mark(name: string) {
-  try {
-    performance.mark(name);
-  } catch {
-    /* marks are a nicety for the benchmark */
-  }
 }
 
 export default function AnnotatePage() {
@@ -346,172 +324,59 @@ export default function AnnotatePage() {
 
   // --- keys -------------------------------------------------------------------------------------
 
-  const eachMedia = useCallback((fn: (m: MediaControls) => void) => {
-    for (const m of [mediaA.current, mediaB.current]) if (m) fn(m);
-  }, []);
-
-  useEffect(() => {
-    const onKey = (event: KeyboardEvent) => {
-      if (skipping || event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) return;
-      const c = currentRef.current;
-      if (!c) return;
-      const inChecklist = (event.target as HTMLElement | null)?.closest?.(".checklist");
-      const row = rows.find((r) => r.key === focused);
-      const key = event.key;
-      let handled = true;
-      if (/^[1-9]$/.test(key) && row) {
-        const option = row.options[Number(key) - 1];
-        if (option) chooseOption(row.key, option.code, true);
-      } else if (key === "ArrowDown" || key === "j") moveFocus(1);
-      else if (key === "ArrowUp" || key === "k") moveFocus(-1);
-      else if (key === "Tab" && (inChecklist || event.target === document.body)) {
-        const list = applicable(c.answer);
-        const i = list.findIndex((r) => r.key === focused);
-        const atEdge = event.shiftKey ? i <= 0 : i >= list.length - 1;
-        if (atEdge) handled = false;
-        else moveFocus(event.shiftKey ? -1 : 1);
-      } else if ((key === "ArrowRight" || key === "ArrowLeft") && row) {
-        const current = valueOf(c.answer, row.key, pair);
-        const i = row.options.findIndex((o) => o.code === current);
-        const j = i < 0 ? 0 : Math.max(0, Math.min(row.options.length - 1, i + (key === "ArrowRight" ? 1 : -1)));
-        chooseOption(row.key, row.options[j].code, false);
-      } else if (key === "Backspace" || key === "Delete") {
-        if (row) chooseOption(row.key, null, false);
-      } else if (key === "n") {
-        if (missingRows.length) setFocused(missingRows[0]);
-      } else if (key === "a") acceptAll();
-      else if (key === "Enter") {
-        const target = event.target as HTMLElement;
-        if (target.tagName === "BUTTON" && !inChecklist && !target.closest(".checklist")) handled = false;
-        else submit();
-      } else if (key === "s") setSkipping(true);
-      else if (key === "?") setShowHelp((v) => !v);
-      else if (key === "i") setShowInstructions((v) => !v);
-      else if (key === " ") eachMedia((m) => m.togglePlay());
-      else if (key === ",") eachMedia((m) => m.step(-1));
-      else if (key === ".") eachMedia((m) => m.step(1));
-      else if (key === "[") eachMedia((m) => m.changeSpeed(-1));
-      else if (key === "]") eachMedia((m) => m.changeSpeed(1));
-      else if (key === "l") eachMedia((m) => m.toggleLoop());
-      else if (key === "+" || key === "=") eachMedia((m) => m.zoom(1));
-      else if (key === "-") eachMedia((m) => m.zoom(-1));
-      else if (key === "z") eachMedia((m) => m.fit());
-      else handled = false;
-      if (handled) event.preventDefault();
-    };
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [rows, focused, pair, skipping, missingRows, chooseOption, moveFocus, applicable, acceptAll, submit, eachMedia]);
+  useAnnotateKeys({
+    currentRef,
+    rows,
+    focused,
+    pair,
+    skipping,
+    missingRows,
+    chooseOption,
+    moveFocus,
+    applicable,
+    acceptAll,
+    submit,
+    setFocused,
+    setSkipping,
+    setShowHelp,
+    setShowInstructions,
+    mediaA,
+    mediaB,
+  });
 
   // --- rendering --------------------------------------------------------------------------------
 
   const pending = queue.filter((i) => !i.error);
   const refused = queue.filter((i) => i.error);
-  let stateLabel: string;
-  let stateClass: string;
-  if (saveState === "offline" || pending.some((i) => i.attempts > 0)) {
-    stateLabel = pending.length ? `Offline — ${pending.length} submit${pending.length > 1 ? "s" : ""} waiting` : "Offline — saved on this device";
-    stateClass = "offline";
-  } else if (saveState === "saving" || pending.length) {
-    stateLabel = pending.length ? "Submitting…" : "Saving…";
-    stateClass = "saving";
-  } else if (saveState === "error") {
-    stateLabel = "Not saved on the server";
-    stateClass = "offline";
-  } else {
-    stateLabel = "Saved";
-    stateClass = "saved";
-  }
 
-  if (loadError && !current)
-    return (
-      <div className="card" role="alert">
-        <p className="error">{loadError}</p>
-        <button type="button" onClick={() => def && void claim(def)}>
-          Try again
-        </button>{" "}
-        <Link to="/projects">Back to projects</Link>
-      </div>
-    );
+  if (loadError && !current) return <LoadFailed error={loadError} onRetry={() => def && void claim(def)} />;
   if (finished)
-    return (
-      <div className="card" data-testid="no-more-tasks">
-        <h1>Nothing left for you here</h1>
-        <p>
-          You have answered every task available to you in {project?.name}.
-          {pending.length > 0 && ` ${pending.length} submit(s) are still being sent.`}
-        </p>
-        <button type="button" onClick={() => def && void claim(def)}>
-          Check again
-        </button>{" "}
-        <Link to="/projects">Back to projects</Link>
-      </div>
-    );
+    return <NoMoreTasks projectName={project?.name} pending={pending.length} onCheckAgain={() => def && void claim(def)} />;
   if (!current || !def || !task) return <p role="status">Loading the next task…</p>;
-
-  const viewer = (asset: Asset, i: number, label?: string) =>
-    asset.kind === "video" ? (
-      <VideoPlayer key={asset.id} asset={asset} label={label} sync={pair ? videoSync : undefined} ref={i === 0 ? mediaA : mediaB} />
-    ) : (
-      <ImageViewer key={asset.id} asset={asset} label={label} ref={i === 0 ? mediaA : mediaB} />
-    );
 
   const applicableRows = pair ? rows : rows.filter((r) => gateMap[r.key] !== "closed");
   const answeredCount = applicableRows.filter((r) => valueOf(current.answer, r.key, pair) !== undefined).length;
   return (
     <div className="annotate" data-testid="annotate" data-assignment-id={current.assignment.id} data-task-id={task.id}>
-      <section className="media-pane" aria-label="Media">
-        <div className="prompt">
-          <span className="label">Prompt</span>
-          <span data-testid="prompt">{task.asset.prompt || "(no prompt)"}</span>
-        </div>
-        {pair && task.asset_b ? (
-          <div className="pair-media">
-            <div>
-              <div className="side-label">A</div>
-              {viewer(task.asset, 0, "A")}
-            </div>
-            <div>
-              <div className="side-label">B</div>
-              {viewer(task.asset_b, 1, "B")}
-            </div>
-          </div>
-        ) : (
-          viewer(task.asset, 0)
-        )}
-      </section>
+      <MediaPane task={task} pair={pair} videoSync={videoSync} mediaA={mediaA} mediaB={mediaB} />
       <section className="side" aria-label={pair ? "Preference" : "Checklist"}>
-        <div className="side-head">
-          <strong className="grow">{project?.name}</strong>
-          <span className={`save-state ${stateClass}`} role="status" aria-live="polite" data-testid="save-state" title={saveDetail || undefined}>
-            {stateLabel}
-          </span>
-          <span className="muted" data-testid="session-count" title="Submitted in this session">
-            {landedCount} done
-          </span>
-          <Link to="/projects" className="muted">
-            Exit
-          </Link>
-        </div>
+        <AnnotateHeader
+          projectName={project?.name}
+          saveState={saveState}
+          saveDetail={saveDetail}
+          pending={pending}
+          landedCount={landedCount}
+        />
         {current.restoredFrom !== "none" && (
           <p className="muted" style={{ margin: "0.25rem 0.75rem" }} data-testid="draft-restored">
             Your draft was restored ({current.restoredFrom === "device" ? "from this device" : "from the server"}).
           </p>
         )}
-        {(project?.instructions || def.instructions) && (
-          <div className="instructions">
-            <button type="button" className="link" aria-expanded={showInstructions} onClick={() => setShowInstructions((v) => !v)}>
-              {showInstructions ? "Hide instructions" : "Show instructions"} <kbd>i</kbd>
-            </button>
-            {showInstructions && (
-              <div className="instructions-text" data-testid="instructions">
-                {[project?.instructions, def.instructions].filter(Boolean).map((text, i) => (
-                  <p key={i}>{text}</p>
-                ))}
-              </div>
-            )}
-          </div>
-        )}
+        <Instructions
+          texts={[project?.instructions, def.instructions]}
+          shown={showInstructions}
+          onToggle={() => setShowInstructions((v) => !v)}
+        />
         {prediction && (
           <p className="pred-note" style={{ margin: "0.25rem 0.75rem" }}>
             Pre-filled by {prediction.model_name}
@@ -529,103 +394,20 @@ export default function AnnotatePage() {
           onFocusRow={setFocused}
         />
         <div className="side-foot">
-          {problem && (
-            <p className="problems" role="alert">
-              {problem}
-            </p>
-          )}
-          {refused.map((item) => (
-            <p className="problems" role="alert" key={item.assignmentId}>
-              The server refused the submit of task {item.taskId}: {item.error}{" "}
-              <button type="button" className="link" onClick={() => outbox.dismiss(item.assignmentId)}>
-                Dismiss
-              </button>
-            </p>
-          ))}
-          <div className="buttons">
-            <button type="button" className="primary" onClick={submit} disabled={missingRows.length > 0} data-testid="submit">
-              Submit <kbd>Enter</kbd>
-            </button>
-            {prediction && !pair && (
-              <button type="button" onClick={acceptAll}>
-                Accept pre-fill <kbd>a</kbd>
-              </button>
-            )}
-            <button type="button" onClick={() => setSkipping(true)}>
-              Skip <kbd>s</kbd>
-            </button>
-            <span className="muted" data-testid="answered-count">
-              {pair ? (missingRows.length ? "choose a preference" : "ready") : `${answeredCount}/${applicableRows.length} answered`}
-            </span>
-          </div>
-          <div className="hints" aria-label="Keyboard shortcuts">
-            <span>
-              <kbd>1</kbd>–<kbd>9</kbd> choose &amp; next
-            </span>
-            <span>
-              <kbd>↑</kbd>
-              <kbd>↓</kbd>/<kbd>Tab</kbd> move
-            </span>
-            <span>
-              <kbd>←</kbd>
-              <kbd>→</kbd> change
-            </span>
-            <span>
-              <kbd>n</kbd> next unanswered
-            </span>
-            <span>
-              <kbd>i</kbd> instructions
-            </span>
-            <span>
-              <kbd>?</kbd> all keys
-            </span>
-          </div>
-          <label className="comment">
-            <span className="muted">Comment (optional)</span>
-            <textarea
-              rows={1}
-              value={current.answer.comment}
-              maxLength={5000}
-              onChange={(e) => update({ ...current.answer, comment: e.target.value })}
-              onKeyDown={(e) => {
-                if (e.key === "Escape") (e.target as HTMLTextAreaElement).blur();
-              }}
-              placeholder="Anything a reviewer should know (Esc returns to the keys)"
-              data-testid="comment"
-            />
-          </label>
-          {showHelp && (
-            <div className="hints" data-testid="help">
-              <span>
-                <kbd>Backspace</kbd> clear
-              </span>
-              <span>
-                <kbd>a</kbd> accept pre-fill
-              </span>
-              <span>
-                <kbd>s</kbd> skip
-              </span>
-              <span>
-                <kbd>Space</kbd> play/pause
-              </span>
-              <span>
-                <kbd>,</kbd>
-                <kbd>.</kbd> frame −/+
-              </span>
-              <span>
-                <kbd>[</kbd>
-                <kbd>]</kbd> speed
-              </span>
-              <span>
-                <kbd>l</kbd> loop
-              </span>
-              <span>
-                <kbd>+</kbd>
-                <kbd>−</kbd>
-                <kbd>z</kbd> zoom/fit
-              </span>
-            </div>
-          )}
+          <SubmitProblems problem={problem} refused={refused} />
+          <SubmitBar
+            pair={pair}
+            missing={missingRows.length}
+            answered={answeredCount}
+            applicable={applicableRows.length}
+            canAccept={!!prediction && !pair}
+            onSubmit={submit}
+            onAccept={acceptAll}
+            onSkip={() => setSkipping(true)}
+          />
+          <KeyHints />
+          <CommentField value={current.answer.comment} onChange={(comment) => update({ ...current.answer, comment })} />
+          {showHelp && <AllKeys />}
         </div>
       </section>
       <div className="sr-only" aria-live="polite" data-testid="announce">

@@ -1,0 +1,27 @@
+// The project's and the checklist's instructions, folded away until asked for (`i` or the button).
+
+interface Props {
+  /** The project's instructions, then the checklist's; empty ones are left out. */
+  texts: (string | undefined)[];
+  shown: boolean;
+  onToggle: () => void;
+}
+
+export default function Instructions({ texts, shown, onToggle }: Props) {
+  const paragraphs = texts.filter(Boolean);
+  if (!paragraphs.length) return null;
+  return (
+    <div className="instructions">
+      <button type="button" className="link" aria-expanded={shown} onClick={onToggle}>
+        {shown ? "Hide instructions" : "Show instructions"} <kbd>i</kbd>
+      </button>
+      {shown && (
+        <div className="instructions-text" data-testid="instructions">
+          {paragraphs.map((text, i) => (
+            <p key={i}>{text}</p>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,111 @@
+// Dataset versions and exports (Hugging Face datasets of the annotations), and their diffs.
+
+import type { Job } from "./jobs";
+
+export type DatasetVersionState = "queued" | "building" | "ready" | "failed" | "duplicate";
+/** How the annotations of an item become rows: one per annotation, the majority, or the gold answer. */
+export type CombineRule = "all" | "majority" | "gold";
+export type ExportAnswerState = "submitted" | "reviewed";
+
+/** How a dataset version was built (the server fills in what a request left out). */
+export interface ExportSettings {
+  /** Which annotations; a reviewer's gold answer is always kept. */
+  states: ExportAnswerState[];
+  combine: CombineRule;
+  /** Split name → share of the prompts, in order; the shares sum to 1. */
+  split_ratios: Record<string, number>;
+  /** Salts the split assignment and the balanced subset's sampling. */
+  seed: number;
+  /** Images as bytes inside the parquet files (else files under media/). */
+  embed_media: boolean;
+  /** Videos: also the sampled frames, embedded. */
+  embed_frames: boolean;
+  shard_rows: number;
+  /** At most this many yes and as many no rows per question in `balanced_qa`; null: no such config. */
+  balanced_cap: number | null;
+  /** A Hub license identifier: cc-by-4.0, apache-2.0, other, … */
+  license: string;
+  /** Whether late extras (beyond a task's k) count; false by default. */
+  include_late?: boolean;
+}
+
+export interface DatasetVersion {
+  id: number;
+  name: string;
+  /** Counts up per name. */
+  version: number;
+  /** "name vN". */
+  label: string;
+  description: string;
+  projects: number[];
+  checklist_version: number;
+  settings: ExportSettings;
+  /** The weight set whose scores it holds. */
+  weight_set: number | null;
+  state: DatasetVersionState;
+  content_hash: string;
+  /** A duplicate's ready version with the same content. */
+  duplicate_of: number | null;
+  /** Config (default, visionreward, pairs, regression, balanced_qa) → split → rows. */
+  row_counts: Record<string, Record<string, number>>;
+  /** Free-form: the agreement summary (items, annotations, mean_kappa, questions, …). */
+  stats: Record<string, unknown>;
+  /** Every file, relative to the dataset folder. */
+  files: string[];
+  error: string;
+  job: number | null;
+  created_by: string | null;
+  created_at: string;
+  finished_at: string | null;
+  /** Archive URLs; null unless ready. */
+  download: { zip: string; tar: string } | null;
+}
+
+/** POST /api/exports/: a new version of `name` from the projects' annotations. */
+export interface ExportRequest {
+  name: string;
+  description?: string;
+  projects: number[];
+  /** Default: the first project's active weight set. */
+  weight_set?: number;
+  settings?: Partial<ExportSettings>;
+}
+
+/** The queued version and the job that builds it. */
+export interface ExportStarted {
+  dataset_version: DatasetVersion;
+  job: Job;
+}
+
+export interface DiffPart<T> {
+  count: number;
+  /** The first few, in reading order. */
+  examples: T[];
+}
+
+/** Per question: applicable yes answers in A and in B, B − A, and matched rows that changed on it. */
+export interface QuestionDiff {
+  yes_a: number;
+  yes_b: number;
+  diff: number;
+  changed: number;
+}
+
+/** What changed from version A (`from`) to version B (`to`), rows of the default config matched by id. */
+export interface DatasetDiff {
+  from: number;
+  to: number;
+  rows_a: number;
+  rows_b: number;
+  /** Ids only in B. */
+  added: DiffPart<string>;
+  /** Ids only in A. */
+  removed: DiffPart<string>;
+  /** Same id, other answers or mask: the question keys that differ. */
+  changed: DiffPart<{ id: string; questions: string[] }>;
+  /** Same id, other split. */
+  moved_split: DiffPart<{ id: string; from: string | null; to: string | null }>;
+  unchanged: number;
+  /** Question key (q1, q2, … in checklist order) → its counts. */
+  questions: Record<string, QuestionDiff>;
+}
