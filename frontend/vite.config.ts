@@ -14,5 +14,7 @@ export default defineConfig({
     environment: "jsdom",
     setupFiles: ["./src/test/setup.ts"],
     include: ["src/**/*.test.{ts,tsx}"],
+    // The accessibility (axe) checks of the larger pages take seconds on a loaded 2-core machine.
+    testTimeout: 30_000,
   },
 });
