@@ -53,7 +53,7 @@ STRAY_IMPORTS = [
     ("datasets_app/models.py", "from worker.models import Job", "datasets-below-worker", "worker.models"),
     ("datasets_app/export/items.py", "from django.conf import settings", "pure-core", "django"),
     ("worker/weights/fit.py", "from annotator.models import Project", "pure-core", "annotator.models"),
-    ("worker/media.py", "from rest_framework import serializers", "pure-core", "rest_framework"),
+    ("worker/media/probe.py", "from rest_framework import serializers", "pure-core", "rest_framework"),
     (
         "annotator/services/review.py",
         "from annotator.serializers import TaskSerializer",
@@ -68,7 +68,8 @@ STRAY_IMPORTS = [
     ("worker/jobs/registry.py", "from worker.exports import job", "runner-knows-no-job-kind", "worker.exports"),
     ("worker/weights/refit.py", "from worker.prefill import loading", "capability-layers", "worker.prefill"),
     ("worker/exports/job.py", "from worker.imports.job import start_import", "capability-layers", "worker.imports"),
-    ("worker/media.py", "from worker.imports import archives", "capability-layers", "worker.imports"),
+    ("worker/media/videos.py", "from worker.imports import archives", "capability-layers", "worker.imports"),
+    ("worker/media/types.py", "from . import process", "no-cycles", ".types -> .process"),
 ]
 
 

@@ -76,8 +76,8 @@ def test_oversized_file(out_parent):
 
 
 def test_oversized_reason_for_gigabyte_limits():
-    assert media._fmt_size(int(3.1 * 1024**3), 2 * 1024**3) == "3.1 GB, over the 2.0 GB"
-    assert media._fmt_size(2 * 1024**3 + 10, 2 * 1024**3) == "2,147,483,658 bytes, over the 2,147,483,648 byte"
+    assert media.types.fmt_size(int(3.1 * 1024**3), 2 * 1024**3) == "3.1 GB, over the 2.0 GB"
+    assert media.types.fmt_size(2 * 1024**3 + 10, 2 * 1024**3) == "2,147,483,658 bytes, over the 2,147,483,648 byte"
 
 
 def test_too_many_pixels(out_parent):
@@ -129,7 +129,7 @@ def test_an_unexpected_error_midway_also_leaves_nothing(clips, out_parent, monke
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(media, "_extract_frames", broken)  # after display.mp4 and the poster exist
+    monkeypatch.setattr(media.videos, "_extract_frames", broken)  # after display.mp4 and the poster exist
     with pytest.raises(RuntimeError, match="disk on fire"):
         process_media(clips.vp9_webm(), out_parent / "asset", limits=GENEROUS)
     assert list(out_parent.iterdir()) == []

@@ -93,13 +93,13 @@ def test_refused_format_reasons():
 def commands(monkeypatch):
     """Every ffprobe/ffmpeg command line run (they still run for real)."""
     seen: list[list[str]] = []
-    real = media._run
+    real = media.commands._run
 
     def spy(args, timeout):
         seen.append(list(args))
         return real(args, timeout)
 
-    monkeypatch.setattr(media, "_run", spy)
+    monkeypatch.setattr(media.commands, "_run", spy)
     return seen
 
 

@@ -303,6 +303,15 @@ def start_import(project: Project, user, *, files=(), archives=(), manifests=(),
     return job
 
 
+def shown_params(params: dict) -> dict:
+    """An import's params for the jobs API: the entry list as its length, without the ignored names."""
+    params = dict(params)
+    if "entries" in params:
+        params["entry_count"] = len(params.pop("entries") or [])
+    params.pop("ignored", None)
+    return params
+
+
 def retry_problem(job: Job) -> str | None:
     """Why an import job cannot be retried (its staged files are gone), or None."""
     params = job.params or {}

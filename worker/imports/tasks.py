@@ -14,6 +14,7 @@ run_import_job = register(
         retry_problem=job.retry_problem,
         controlled_by="manager",
         sweep=job.clean_staging,
+        shown_params=job.shown_params,
         description="Run import job ``job_id``: unpack, check and transcode the media, make assets and tasks.",
     )
 )

@@ -51,6 +51,7 @@ class JobKind:
       (the project's managers) or ``"researcher"`` (its creator and the project's researchers).
     - ``sweep()``: a clean-up the beat sweep runs with the runner's own (e.g. staging folders no
       job will use again); returns what it removed.
+    - ``shown_params(params)``: the params as the jobs API shows them (long lists as counts).
     """
 
     name: str
@@ -61,6 +62,7 @@ class JobKind:
     on_give_up: Callable[[Job], None] | None = None
     controlled_by: Literal["manager", "researcher"] = "researcher"
     sweep: Callable[[], list] | None = None
+    shown_params: Callable[[dict], dict] | None = None
     description: str = field(default="", compare=False)
 
 

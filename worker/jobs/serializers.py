@@ -7,6 +7,8 @@ from rest_framework import serializers
 
 from worker.models import Job
 
+from .registry import is_known, kind_of
+
 
 class JobSerializer(serializers.ModelSerializer):
     """A job as lists show it: state, progress, the short message and timings."""
@@ -77,15 +79,11 @@ class JobDetailSerializer(JobSerializer):
         return links
 
     def get_params(self, obj) -> dict:
-        """The job's parameters; an import's entry list, and a pre-fill's asset list of more than
-        100 ids, are shown as their lengths."""
+        """The job's parameters as its kind shows them (an import's entry list, and a pre-fill's
+        asset list of more than 100 ids, are shown as their lengths)."""
         params = dict(obj.params or {})
-        if "entries" in params:
-            params["entry_count"] = len(params.pop("entries") or [])
-        if isinstance(params.get("assets"), list) and len(params["assets"]) > 100:
-            params["asset_count"] = len(params.pop("assets"))
-        params.pop("ignored", None)
-        return params
+        shown = kind_of(obj.kind).shown_params if is_known(obj.kind) else None
+        return shown(params) if shown is not None else params
 
 
 class ImportErrorSerializer(serializers.Serializer):

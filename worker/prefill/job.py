@@ -166,6 +166,14 @@ def start_prefill(project: Project, user, data) -> Job:
         return create_prefill_job(project, user, spec, ids, only_missing)
 
 
+def shown_params(params: dict) -> dict:
+    """A pre-fill's params for the jobs API: an asset list of more than 100 ids as its length."""
+    params = dict(params)
+    if isinstance(params.get("assets"), list) and len(params["assets"]) > 100:
+        params["asset_count"] = len(params.pop("assets"))
+    return params
+
+
 def retry_problem(job: Job) -> str | None:
     """Why a pre-fill job cannot be retried (its model is gone or disabled), or None."""
     params = job.params or {}

@@ -15,6 +15,7 @@ run_prefill_job = register(
         run=job.run_prefill,
         retry_problem=job.retry_problem,
         controlled_by="manager",
+        shown_params=job.shown_params,
         description="Run pre-fill job ``job_id``: a model's P(yes) for every question of the assets.",
     )
 )
