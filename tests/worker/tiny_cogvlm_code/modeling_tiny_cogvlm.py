@@ -294,7 +294,9 @@ class TinyCogVLMForCausalLM(TinyCogVLMPreTrainedModel, GenerationMixin):
             position_ids=position_ids,
             past=past_key_values,
         )
-        return CausalLMOutputWithPast(logits=self.lm_head(hidden).float(), past_key_values=presents if use_cache else None)
+        return CausalLMOutputWithPast(
+            logits=self.lm_head(hidden).float(), past_key_values=presents if use_cache else None
+        )
 
     def prepare_inputs_for_generation(
         self, input_ids, token_type_ids=None, images=None, past_key_values=None, attention_mask=None, **kwargs

@@ -234,7 +234,10 @@ class CogVLMGuesser:
         exact = ids0[len(ids0) - len(tail) :] == tail and types0[len(types0) - len(tail) :] == texts[0][1][head:]
         if exact:
             media_ids, media_types = ids0[head : len(ids0) - len(tail)], types0[head : len(types0) - len(tail)]
-            rows = [(ids[:head] + media_ids + ids[head:], types[:head] + media_types + types[head:]) for ids, types, _ in texts]
+            rows = [
+                (ids[:head] + media_ids + ids[head:], types[:head] + media_types + types[head:])
+                for ids, types, _ in texts
+            ]
             if len(queries) > 1:
                 last_ids, last_types, _ = self._build(queries[-1], media)
                 exact = (last_ids, last_types) == rows[-1]
@@ -356,7 +359,8 @@ class CogVLMGuesser:
                 )
                 ends = torch.tensor([len(rows[i][0]) - prefix - 1 for i in chunk], device=logits.device)
                 last_logits = logits[torch.arange(len(chunk), device=logits.device), ends]
-                for i, value in zip(chunk, p_yes_from_logits(last_logits, self.yes_ids, self.no_ids).tolist(), strict=True):
+                answers = p_yes_from_logits(last_logits, self.yes_ids, self.no_ids).tolist()
+                for i, value in zip(chunk, answers, strict=True):
                     p_yes[i] = value
             self._sync()
             timings["questions"] = time.perf_counter() - mark
