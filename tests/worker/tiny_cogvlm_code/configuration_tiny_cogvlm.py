@@ -28,7 +28,10 @@ class TinyCogVLMConfig(PretrainedConfig):
         self.intermediate_size = intermediate_size
         self.num_hidden_layers = num_hidden_layers
         self.num_attention_heads = num_attention_heads
-        self.vision_config = dict(vision_config or {"image_size": 16, "patch_size": 4, "hidden_size": 16})
+        self.vision_config = dict(
+            vision_config
+            or {"image_size": 16, "patch_size": 4, "hidden_size": 16, "num_heads": 2, "num_hidden_layers": 1}
+        )
         self.template_version = template_version
         self.rms_norm_eps = rms_norm_eps
         self.rope_theta = rope_theta

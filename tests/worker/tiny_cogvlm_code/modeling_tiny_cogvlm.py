@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -133,33 +134,107 @@ class DecoderLayer(nn.Module):
         return x + self.mlp(self.post_attention_layernorm(x), vision), present
 
 
+class PatchEmbedding(nn.Module):
+    def __init__(self, vision):
+        super().__init__()
+        width, patch = vision["hidden_size"], vision["patch_size"]
+        self.proj = nn.Conv2d(3, width, patch, stride=patch)
+        self.cls_embedding = nn.Parameter(torch.zeros(1, width))
+        self.position_embedding = nn.Embedding((vision["image_size"] // patch) ** 2 + 1, width)
+
+    def forward(self, frames):
+        x = self.proj(frames).flatten(2).transpose(1, 2)  # [N, g*g, W]
+        x = torch.cat([self.cls_embedding.expand(x.shape[0], -1, -1), x], dim=1)
+        return x + self.position_embedding.weight.unsqueeze(0)
+
+
+class VisionAttention(nn.Module):
+    def __init__(self, width, heads):
+        super().__init__()
+        self.heads = heads
+        self.query_key_value = nn.Linear(width, 3 * width)
+        self.dense = nn.Linear(width, width)
+
+    def forward(self, x):
+        count, length, width = x.shape
+        q, k, v = self.query_key_value(x).view(count, length, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
+        attention = (q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])).softmax(-1)
+        return self.dense((attention @ v).transpose(1, 2).reshape(count, length, width))
+
+
+class VisionMLP(nn.Module):
+    def __init__(self, width, inner):
+        super().__init__()
+        self.fc1 = nn.Linear(width, inner)
+        self.fc2 = nn.Linear(inner, width)
+
+    def forward(self, x):
+        return self.fc2(F.gelu(self.fc1(x)))
+
+
+class VisionLayer(nn.Module):
+    def __init__(self, vision):
+        super().__init__()
+        width = vision["hidden_size"]
+        self.input_layernorm = nn.LayerNorm(width)
+        self.attention = VisionAttention(width, vision.get("num_heads", 2))
+        self.mlp = VisionMLP(width, vision.get("intermediate_size", 2 * width))
+        self.post_attention_layernorm = nn.LayerNorm(width)
+
+    def forward(self, x):
+        x = x + self.input_layernorm(self.attention(x))
+        return x + self.post_attention_layernorm(self.mlp(x))
+
+
+class VisionTransformer(nn.Module):
+    def __init__(self, vision):
+        super().__init__()
+        self.layers = nn.ModuleList(VisionLayer(vision) for _ in range(vision.get("num_hidden_layers", 1)))
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
+class GLUProjection(nn.Module):
+    def __init__(self, width, hidden, inner):
+        super().__init__()
+        self.linear_proj = nn.Linear(width, hidden, bias=False)
+        self.norm1 = nn.LayerNorm(hidden)
+        self.gate_proj = nn.Linear(hidden, inner, bias=False)
+        self.dense_h_to_4h = nn.Linear(hidden, inner, bias=False)
+        self.dense_4h_to_h = nn.Linear(inner, hidden, bias=False)
+
+    def forward(self, x):
+        x = F.gelu(self.norm1(self.linear_proj(x)))
+        return self.dense_4h_to_h(F.silu(self.gate_proj(x)) * self.dense_h_to_4h(x))
+
+
 class VisionEncoder(nn.Module):
-    """Frames ``[N, 3, S, S]`` → ``[N, (S / patch / 2)^2 + 2, hidden]``: patches, one attention
-    block, 2x2 pooling, a projection, then begin/end-of-image vectors around each frame's tokens."""
+    """Frames ``[N, 3, S, S]`` → ``[N, (S / patch / 2)^2 + 2, hidden]``: a small ViT (class token
+    dropped), a 2x2 strided convolution, a gated projection, then begin/end-of-image vectors around
+    each frame's tokens."""
 
     def __init__(self, config):
         super().__init__()
         vision = config.vision_config
         width = vision["hidden_size"]
-        self.patch_embedding = nn.Conv2d(3, width, vision["patch_size"], stride=vision["patch_size"])
-        self.norm = nn.LayerNorm(width)
-        self.query_key_value = nn.Linear(width, 3 * width)
-        self.dense = nn.Linear(width, width)
-        self.linear_proj = nn.Linear(width, config.hidden_size)
+        self.patch_embedding = PatchEmbedding(vision)
+        self.transformer = VisionTransformer(vision)
+        self.conv = nn.Conv2d(width, width, 2, stride=2)
+        self.linear_proj = GLUProjection(width, config.hidden_size, config.intermediate_size)
         self.boi = nn.Parameter(torch.zeros(1, 1, config.hidden_size))
         self.eoi = nn.Parameter(torch.zeros(1, 1, config.hidden_size))
 
     def forward(self, frames):
-        x = self.patch_embedding(frames)  # [N, W, g, g]
-        count, width, grid, _ = x.shape
-        tokens = x.flatten(2).transpose(1, 2)
-        q, k, v = self.query_key_value(self.norm(tokens)).chunk(3, dim=-1)
-        attention = (q @ k.transpose(-1, -2) / math.sqrt(width)).softmax(-1)
-        tokens = tokens + self.dense(attention @ v)
-        pooled = F.avg_pool2d(tokens.transpose(1, 2).reshape(count, width, grid, grid), 2)
-        pooled = self.linear_proj(pooled.flatten(2).transpose(1, 2))
+        x = self.transformer(self.patch_embedding(frames))[:, 1:]
+        count, length, width = x.shape
+        grid = int(math.isqrt(length))
+        x = self.conv(x.transpose(1, 2).reshape(count, width, grid, grid)).flatten(2).transpose(1, 2)
+        x = self.linear_proj(x)
         boi, eoi = self.boi.expand(count, -1, -1), self.eoi.expand(count, -1, -1)
-        return torch.cat([boi, pooled, eoi], dim=1)
+        return torch.cat([boi, x, eoi], dim=1)
 
 
 def tokens_per_frame(config) -> int:
@@ -171,6 +246,10 @@ def tokens_per_frame(config) -> int:
 def _prompt(template_version, history, query):
     if template_version == "base":
         return query
+    if template_version == "vqa":
+        return "".join(f"Question: {old} Short answer: {answer}\n" for old, answer in history) + (
+            f"Question: {query} Short answer:"
+        )
     text = "".join(f"Question: {old} Answer: {answer}\n" for old, answer in history)
     return text + f"Question: {query} Answer:"
 
@@ -207,6 +286,8 @@ class TinyCogVLMPreTrainedModel(PreTrainedModel):
         elif isinstance(module, VisionEncoder):
             nn.init.normal_(module.boi, std=std)
             nn.init.normal_(module.eoi, std=std)
+        elif isinstance(module, PatchEmbedding):
+            nn.init.normal_(module.cls_embedding, std=std)
 
 
 class TinyCogVLMModel(TinyCogVLMPreTrainedModel):
@@ -325,8 +406,7 @@ class TinyCogVLMForCausalLM(TinyCogVLMPreTrainedModel, GenerationMixin):
         image = images[0]
         if not isinstance(image, Image.Image):
             raise ValueError("the image model takes one PIL image")
-        pixels = torch.tensor(list(image.convert("RGB").getdata()), dtype=torch.float32)
-        pixels = pixels.view(image.height, image.width, 3).permute(2, 0, 1).unsqueeze(0)
+        pixels = torch.from_numpy(np.array(image.convert("RGB"), dtype=np.float32)).permute(2, 0, 1).unsqueeze(0)
         tensor = _normalize(pixels, size)[0]
         count = tokens_per_frame(self.config)
         return [tokenizer.pad_token_id] * count, [VISION_TOKEN_TYPE] * count, [tensor]

@@ -55,7 +55,7 @@ __all__ = ["CogVLMGuesser", "cogvlm_architecture", "read_config_json"]
 logger = logging.getLogger(__name__)
 
 VIDEO_MAX_FRAMES = 24  # the reference's num_frames (one frame per whole second)
-TEMPLATE_VERSION = "chat"  # what the reference passes
+TEMPLATE_VERSION = "chat"  # what the video reference passes
 
 
 def read_config_json(source: str, revision: str | None = None, local_files_only: bool = True) -> dict | None:
@@ -134,7 +134,7 @@ class CogVLMGuesser:
         trust_remote_code: bool = False,
         name: str | None = None,
         local_files_only: bool = True,
-        template_version: str = TEMPLATE_VERSION,
+        template_version: str | None = None,
         max_frames: int = VIDEO_MAX_FRAMES,
     ):
         from .hf import _resolve_device, _resolve_dtype, model_version
@@ -146,7 +146,6 @@ class CogVLMGuesser:
         if batch_size < 1:
             raise GuesserError("batch_size must be at least 1")
         self.batch_size = batch_size
-        self.template_version = template_version
         self.max_frames = max(1, min(int(max_frames), VIDEO_MAX_FRAMES))
         raw = read_config_json(self.source, revision, local_files_only)
         self.architecture = cogvlm_architecture(raw) or "CogVLM"
@@ -163,6 +162,11 @@ class CogVLMGuesser:
         self.model, self.tokenizer, config = self._load()
         self.version = model_version(self.source, revision, config)
         self.takes_video = "video" in self.architecture.lower()
+        # The references: the video script passes 'chat'; the image script's default is 'vqa'
+        # (a converted VisionReward-Image config says so in template_version).
+        self.template_version = template_version or (
+            TEMPLATE_VERSION if self.takes_video else getattr(config, "template_version", None) or "vqa"
+        )
         try:
             self.yes_ids, self.no_ids = yes_no_token_ids(self.tokenizer)
         except NoAnswerTokensError as exc:
