@@ -123,6 +123,15 @@ def test_answers_do_not_depend_on_the_question_batch(tiny_video_model, guesser, 
     assert largest_difference(other.guess(request).p_yes, guesser.guess(request).p_yes) <= TOLERANCE
 
 
+def test_a_model_whose_code_returns_a_cache_object_answers_the_same(tmp_path):
+    from .tiny_cogvlm import build_tiny_cogvlm
+
+    path = build_tiny_cogvlm(tmp_path / "dynamic", dynamic_cache=True, seed=2)
+    guesser = CogVLMGuesser(str(path), trust_remote_code=True, device="cpu", dtype="float32", batch_size=8)
+    request = video_request(frames=2, seed=4)
+    assert largest_difference(guesser.guess(request).p_yes, plain_p_yes(guesser, request)) <= TOLERANCE
+
+
 def test_every_sampled_frame_up_to_24_is_shown_and_an_image_is_a_one_frame_video(guesser):
     many = guesser.guess(video_request(frames=26, seed=1))
     assert many.details["frames"] == 24

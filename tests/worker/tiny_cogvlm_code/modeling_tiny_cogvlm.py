@@ -7,7 +7,8 @@ It has the interfaces the platform relies on in VisionReward's released models:
   own media transform). The video model takes ``images=[uint8 tensor (C, T, H, W)]`` (what
   decord gives after ``permute(3, 0, 1, 2)``); the image model ``images=[PIL image]``.
 * ``forward(input_ids, images=[[tensor]], token_type_ids, attention_mask, position_ids,
-  past_key_values, use_cache)`` with a legacy tuple KV cache; ``images`` are only read when
+  past_key_values, use_cache)`` with a legacy tuple KV cache (a ``DynamicCache`` with
+  ``config.dynamic_cache``); ``images`` are only read when
   there is no cache.
 * a visual expert: every layer has separate attention and MLP weights for vision tokens and
   language tokens, chosen by ``token_type_ids``;
@@ -24,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from transformers import GenerationMixin, PreTrainedModel
+from transformers.cache_utils import Cache, DynamicCache
 from transformers.modeling_outputs import CausalLMOutputWithPast
 
 from .configuration_tiny_cogvlm import TinyCogVLMConfig
@@ -108,9 +110,11 @@ class ExpertAttention(nn.Module):
             qkv = torch.where(vision.unsqueeze(-1), self.vision_expert_query_key_value(x), qkv)
         q, k, v = qkv.view(batch, length, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
         q, k = rotate(q, positions, self.theta), rotate(k, positions, self.theta)
-        if past is not None:
-            k = torch.cat([past[0], k], dim=2)
-            v = torch.cat([past[1], v], dim=2)
+        if past is not None:  # the layer's earlier keys and values: (k, v), or (a Cache, the layer index)
+            if isinstance(past[0], torch.Tensor):
+                k, v = torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2)
+            else:
+                k, v = past[0].update(k, v, past[1])
         scores = q @ k.transpose(-1, -2) / math.sqrt(self.head_dim)
         scores = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)
         out = (scores.softmax(dim=-1) @ v).transpose(1, 2).reshape(batch, length, hidden)
@@ -327,9 +331,14 @@ class TinyCogVLMModel(TinyCogVLMPreTrainedModel):
                     got = 0 if features is None else features.shape[0]
                     raise ValueError(f"row {row}: {wanted} vision tokens but the images give {got}")
                 embeds[row, vision[row]] = features
-        past_length = 0 if past is None else past[0][0].shape[2]
+        dynamic = isinstance(past, Cache) or (past is None and getattr(self.config, "dynamic_cache", False))
+        if dynamic:  # a transformers Cache object (config.dynamic_cache), else legacy tuples
+            past = past if past is not None else DynamicCache()
+            past_length = past.get_seq_length()
+        else:
+            past_length = 0 if past is None else past[0][0].shape[2]
         if position_ids is None:
-            if past is not None:
+            if past_length:
                 raise ValueError("with a cache, pass position_ids (vision runs share positions)")
             position_ids = position_ids_from_types(token_type_ids)
         if attention_mask is None:
@@ -341,9 +350,10 @@ class TinyCogVLMModel(TinyCogVLMPreTrainedModel):
         mask = mask.unsqueeze(1)
         x, presents = embeds, []
         for index, layer in enumerate(self.layers):
-            x, present = layer(x, vision, position_ids, mask, None if past is None else past[index])
+            layer_past = (past, index) if dynamic else (None if past is None else past[index])
+            x, present = layer(x, vision, position_ids, mask, layer_past)
             presents.append(present)
-        return self.norm(x), tuple(presents)
+        return self.norm(x), past if dynamic else tuple(presents)
 
 
 class TinyCogVLMForCausalLM(TinyCogVLMPreTrainedModel, GenerationMixin):
