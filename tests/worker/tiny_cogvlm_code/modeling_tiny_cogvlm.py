@@ -11,7 +11,8 @@ It has the interfaces the platform relies on in VisionReward's released models:
   ``config.dynamic_cache``); ``images`` are only read when
   there is no cache.
 * a visual expert: every layer has separate attention and MLP weights for vision tokens and
-  language tokens, chosen by ``token_type_ids``;
+  language tokens, chosen by ``token_type_ids`` (a vision token followed by a language token
+  counts as language);
 * positions computed from the token types (a vision run takes two positions: its first token's,
   shared by its interior, and its last token's), as ``prepare_inputs_for_generation`` gives them.
 """
@@ -319,18 +320,23 @@ class TinyCogVLMModel(TinyCogVLMPreTrainedModel):
         batch, length = input_ids.shape
         if token_type_ids is None:
             token_type_ids = torch.zeros_like(input_ids)
-        vision = token_type_ids == VISION_TOKEN_TYPE
+        is_vision = token_type_ids == VISION_TOKEN_TYPE
+        # the vision expert takes a vision token followed by another one (a run's last token,
+        # its end-of-image vector, goes through the language expert): a token's expert depends
+        # on its neighbour, so a forward must not end inside a vision run
+        vision = torch.zeros_like(is_vision)
+        vision[:, :-1] = is_vision[:, :-1] & is_vision[:, 1:]
         embeds = self.embed_tokens(input_ids)
-        if past is None and vision.any():
+        if past is None and is_vision.any():
             if images is None:
                 raise ValueError("token_type_ids mark vision tokens but no images were given")
             embeds = embeds.clone()
             for row, features in enumerate(self.vision_features(images)):
-                wanted = int(vision[row].sum())
+                wanted = int(is_vision[row].sum())
                 if features is None or features.shape[0] != wanted:
                     got = 0 if features is None else features.shape[0]
                     raise ValueError(f"row {row}: {wanted} vision tokens but the images give {got}")
-                embeds[row, vision[row]] = features
+                embeds[row, is_vision[row]] = features
         dynamic = isinstance(past, Cache) or (past is None and getattr(self.config, "dynamic_cache", False))
         if dynamic:  # a transformers Cache object (config.dynamic_cache), else legacy tuples
             past = past if past is not None else DynamicCache()

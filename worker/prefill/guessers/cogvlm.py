@@ -325,6 +325,10 @@ class CogVLMGuesser:
         shortest = min(len(ids) for ids, _ in rows)
         prefix = min(_common_length([ids for ids, _ in rows]), _common_length([t for _, t in rows]), shortest - 1)
         prefix = min(prefix, _common_length(positions))
+        # End the prefix between two language tokens: CogVLM picks a token's expert (and its
+        # position) from its neighbours' types, so a forward must not stop inside a media run.
+        while prefix > 1 and (rows[0][1][prefix - 1] != 0 or any(types[prefix] != 0 for _, types in rows)):
+            prefix -= 1
         if prefix < 1:
             raise GuesserError(f"model {self.name!r}: the questions share no prefix to cache")
         timings = {"prepare": time.perf_counter() - started}
