@@ -123,6 +123,36 @@ def test_answers_do_not_depend_on_the_question_batch(tiny_video_model, guesser, 
     assert largest_difference(other.guess(request).p_yes, guesser.guess(request).p_yes) <= TOLERANCE
 
 
+def test_a_one_question_checklist_is_answered_as_the_plain_forward(guesser):
+    from annotator.checklist import checklist_from_dict
+
+    checklist = checklist_from_dict(
+        {
+            "key": "one",
+            "title": "One",
+            "media_type": "video",
+            "dimensions": [
+                {
+                    "key": "quality",
+                    "title": "Quality",
+                    "sub_dimensions": [
+                        {
+                            "key": "clarity",
+                            "title": "Clarity",
+                            "options": [{"code": 1, "label": "clear"}, {"code": 0, "label": "blurry"}],
+                            "questions": [{"key": "clear", "text": "Is the video clear?", "yes_if_at_least": 1}],
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+    request = GuessRequest(video_request().media, "", checklist)
+    result = guesser.guess(request)
+    assert list(result.p_yes) == ["clear"] and result.details["question_tokens"][0] >= 1
+    assert largest_difference(result.p_yes, plain_p_yes(guesser, request)) <= TOLERANCE
+
+
 def test_a_model_whose_code_returns_a_cache_object_answers_the_same(tmp_path):
     from .tiny_cogvlm import build_tiny_cogvlm
 
