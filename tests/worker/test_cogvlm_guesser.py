@@ -4,6 +4,7 @@ remote-code refusal, and a video project pre-filled end to end through a pre-fil
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -185,6 +186,31 @@ def test_the_loader_picks_the_cogvlm_guesser_and_refuses_remote_code_the_spec_do
     guesser = loading.get_guesser(spec)
     assert isinstance(guesser, CogVLMGuesser) and guesser.name == "vr-video" and guesser.takes_video
     assert "@default#" in guesser.version and len(guesser.version) <= 100
+
+
+def test_a_hub_id_in_the_local_cache_loads_without_going_online(db, tiny_video_model, tmp_path, monkeypatch):
+    import huggingface_hub.constants
+    import huggingface_hub.file_download
+
+    def offline(*args, **kwargs):
+        raise AssertionError("the loader asked the Hub")
+
+    monkeypatch.setattr(huggingface_hub.file_download, "get_hf_file_metadata", offline)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    repo = tmp_path / "hub" / "models--THUDM--VisionReward-Video"
+    snapshot = repo / "snapshots" / ("0" * 40)
+    shutil.copytree(tiny_video_model, snapshot)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0" * 40)
+
+    spec = ModelSpec.objects.create(
+        name="vr-video", source="THUDM/VisionReward-Video", device="cpu", dtype="float32", trust_remote_code=True
+    )
+    guesser = loading.load_guesser(spec)
+    assert isinstance(guesser, CogVLMGuesser) and guesser.version.startswith("THUDM/VisionReward-Video@default#")
+    assert set(guesser.guess(video_request(frames=1)).p_yes) == set(load_builtin("visionreward-video").question_keys)
+    with pytest.raises(GuesserError, match=r"not in the local Hugging Face cache.*hf download THUDM/Other"):
+        CogVLMGuesser("THUDM/Other", trust_remote_code=True, device="cpu")
 
 
 def test_a_model_without_yes_and_no_tokens_cannot_load(tmp_path):

@@ -180,8 +180,20 @@ class CogVLMGuesser:
 
         path = Path(self.source).expanduser()
         source = str(path) if path.exists() else self.source
-        common = {"revision": self.revision, "trust_remote_code": True, "local_files_only": self.local_files_only}
         where = f"{self.architecture} model {source!r}" + (f" (revision {self.revision})" if self.revision else "")
+        if not path.exists() and self.local_files_only:
+            # A Hub id: its snapshot folder in the local cache, so that nothing (not even the
+            # optional files transformers looks for, such as adapter_config.json) goes online.
+            from huggingface_hub import snapshot_download
+
+            try:
+                source = snapshot_download(self.source, revision=self.revision, local_files_only=True)
+            except Exception as exc:
+                raise GuesserError(
+                    f"cannot load {where}: it is not in the local Hugging Face cache and local_files_only=True "
+                    f"(nothing is downloaded): pass a local folder, or fetch it first (`hf download {self.source}`)"
+                ) from exc
+        common = {"revision": self.revision, "trust_remote_code": True, "local_files_only": self.local_files_only}
         try:
             config = AutoConfig.from_pretrained(source, **common)
             tokenizer = AutoTokenizer.from_pretrained(source, **common)
