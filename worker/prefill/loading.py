@@ -37,8 +37,25 @@ def resolve_device(device: str) -> str:
 
 
 def load_guesser(spec: ModelSpec):
-    """A new guesser for ``spec`` (an ``HFGuesser`` with the spec's settings). Slow: use
-    :func:`get_guesser`, which keeps it for the process."""
+    """A new guesser for ``spec`` with the spec's settings: a ``CogVLMGuesser`` when the source's
+    ``config.json`` declares a CogVLM2(-Video) model (VisionReward's, which runs its own code),
+    else an ``HFGuesser``. Slow: use :func:`get_guesser`, which keeps it for the process."""
+    local_only = getattr(settings, "VR_HF_LOCAL_FILES_ONLY", True)
+    from .guessers.cogvlm import cogvlm_architecture, read_config_json
+
+    if cogvlm_architecture(read_config_json(spec.source, spec.revision or None, local_only)):
+        from .guessers.cogvlm import CogVLMGuesser
+
+        return CogVLMGuesser(
+            spec.source,
+            revision=spec.revision or None,
+            dtype=spec.dtype,
+            device=resolve_device(spec.device),
+            batch_size=spec.batch_size,
+            trust_remote_code=spec.trust_remote_code,
+            name=spec.name,
+            local_files_only=local_only,
+        )
     from .guessers.hf import HFGuesser
 
     return HFGuesser(
@@ -50,7 +67,7 @@ def load_guesser(spec: ModelSpec):
         trust_remote_code=spec.trust_remote_code,
         max_frames=spec.max_frames,
         name=spec.name,
-        local_files_only=getattr(settings, "VR_HF_LOCAL_FILES_ONLY", True),
+        local_files_only=local_only,
     )
 
 
