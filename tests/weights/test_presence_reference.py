@@ -266,3 +266,30 @@ def test_exported_answers_are_the_reference_answers(video, image):
                 position = {key: i for i, key in enumerate(checklist.question_keys)}
                 exported = [2 * row["answers"][position[key]] - 1 for key in keys]
                 assert reference_video_score(exported) == pytest.approx(platform_score(video, options), abs=TOL, rel=0)
+
+
+def test_a_models_yes_no_answers_score_like_the_reference(video):
+    """A model's P(yes) of 0 or 1 that respects the checklist (no lighting → the lighting is not
+    accurate) scores as the reference scores the same answers; a gated question's P(yes) is read
+    as conditional on its thing being there (applicable = P(present)), so P(yes and present) =
+    P(present) · P(yes) is what counts."""
+    from worker.weights.features import features_from_p_yes
+
+    rng = random.Random(19)
+    keys = video.question_keys
+    for _ in range(200):
+        options = random_option_set(video, rng, absent_rate=0.5)
+        expansion = expand(video, options)
+        p_yes = {key: float(answer) for key, answer in zip(keys, expansion.answers, strict=True)}
+        if rng.random() < 0.5:  # what a model says about the lighting when there is none does not matter
+            for key in ("q15", "q16"):
+                p_yes[key] = float(rng.random()) if p_yes["q17"] == 0.0 else p_yes[key]
+        expected = reference_video_score(reference_answers(video, options, "video_VisionReward_video_qa_select.txt"))
+        assert score(features_from_p_yes(video, p_yes), published(video)).total == pytest.approx(
+            expected, abs=TOL, rel=0
+        )
+    # fractional: q15 counts 2 · P(q17) · P(q15) − 1
+    p_yes = dict.fromkeys(keys, 1.0) | {"q17": 0.5, "q15": 0.5}
+    breakdown = score(features_from_p_yes(video, p_yes), published(video))
+    w15 = published(video).coefficients["q15"]
+    assert breakdown.contributions["q15"] == pytest.approx(w15 * (2 * 0.5 * 0.5 - 1) / 29)
