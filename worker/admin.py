@@ -102,15 +102,18 @@ class ModelSpecAdmin(admin.ModelAdmin):
         "trust_remote_code",
         "enabled",
         "updated_at",
+        "last_check_ok",
+        "last_check_at",
     ]
-    list_filter = ["enabled", "trust_remote_code", "queue", "device", "dtype"]
+    list_filter = ["enabled", "trust_remote_code", "queue", "device", "dtype", "last_check_ok"]
     search_fields = ["name", "title", "source", "notes"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at", "last_check_at", "last_check_ok", "last_check_message"]
     fieldsets = [
         (None, {"fields": ["name", "title", "enabled", "notes"]}),
         ("Weights", {"fields": ["source", "revision", "trust_remote_code", "confirm_trust_remote_code"]}),
         ("Running", {"fields": ["queue", "device", "dtype", "batch_size", "max_frames"]}),
         ("History", {"fields": ["created_at", "updated_at"]}),
+        ("Last test load", {"fields": ["last_check_at", "last_check_ok", "last_check_message"]}),
     ]
 
     def get_form(self, request, obj=None, change=False, **kwargs):

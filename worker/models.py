@@ -28,6 +28,7 @@ class Job(models.Model):
         EVALUATE = "evaluate"
         SCORE = "score"
         PUSH = "push"
+        MODEL_CHECK = "model_check"
 
     class State(models.TextChoices):
         QUEUED = "queued"
@@ -160,6 +161,11 @@ class ModelSpec(models.Model):
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The outcome of the last test load (a ``model_check`` job, ``worker.prefill.check``) of the
+    # spec as it then was: older than ``updated_at`` means the spec changed since.
+    last_check_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_check_ok = models.BooleanField(null=True, blank=True, editable=False)
+    last_check_message = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

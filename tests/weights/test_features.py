@@ -218,6 +218,9 @@ def test_signed_and_binary():
     keys = ["a", "b", "c", "d", "unknown"]
     assert encode(f, keys, "signed").tolist() == [1.0, -1.0, 0.25, 0.0, 0.0]
     assert encode(f, keys, "binary").tolist() == [1.0, 0.0, 0.375, 0.0, 0.0]
+    # unmasked (the video reference, no presence masks): not applicable counts as no; c is
+    # yes for 0.75 of the half of raters it applied to, so 0.375 of all raters said yes
+    assert encode(f, keys, "unmasked").tolist() == [1.0, -1.0, -0.25, -1.0, 0.0]
     assert encode(f, keys).dtype == np.float64
     with pytest.raises(WeightsError, match="did you mean 'signed'"):
         encode(f, keys, "signd")
@@ -281,7 +284,7 @@ def test_encode_many_matches_encode(image):
     for _ in range(200):
         p = {key: float(rng.random()) for key in image.question_keys if rng.random() < 0.9}
         features.append(features_from_p_yes(image, p))
-    for encoding in ("signed", "binary"):
+    for encoding in ("signed", "binary", "unmasked"):
         matrix = encode_many(features, keys, encoding, wv.gates)
         assert matrix.shape == (200, 54) and matrix.dtype == np.float32
         stacked = np.stack([encode(f, keys, encoding, wv.gates) for f in features])

@@ -235,7 +235,7 @@ def test_video_vector(video):
     keys = public_question_keys(video, "select")
     assert list(wv.coefficients) == keys
     assert list(wv.coefficients.values()) == raw_weights("video_weight.json")
-    assert wv.normalization == "mean" and wv.encoding == "signed"
+    assert wv.normalization == "mean" and wv.encoding == "unmasked"
     assert wv.gates == {} and wv.extra == {} and wv.intercept == 0.0
     assert public_weight_vector(video, "full") == wv
     validate_weight_vector(wv, video)

@@ -21,6 +21,7 @@ def test_every_job_kind_is_declared_by_a_capability_package():
     owners = {kind.name: kind.run.__module__ for kind in declared.values()}
     assert owners[Job.Kind.IMPORT] == "worker.imports.job"
     assert owners[Job.Kind.PREFILL] == "worker.prefill.job"
+    assert owners[Job.Kind.MODEL_CHECK] == "worker.prefill.check"
     assert owners[Job.Kind.REFIT] == owners[Job.Kind.SCORE] == "worker.weights.refit"
     assert owners[Job.Kind.EXPORT] == owners[Job.Kind.PUSH] == "worker.exports.job"
     assert owners[Job.Kind.FINETUNE] == "worker.research.finetune"

@@ -51,8 +51,11 @@ class ModelSpecSerializer(serializers.ModelSerializer):
             "notes",
             "created_at",
             "updated_at",
+            "last_check_at",
+            "last_check_ok",
+            "last_check_message",
         ]
-        read_only_fields = ["id", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at", "last_check_at", "last_check_ok", "last_check_message"]
         extra_kwargs = {
             "batch_size": {"min_value": ModelSpec.BATCH_SIZE_RANGE[0], "max_value": ModelSpec.BATCH_SIZE_RANGE[1]},
             "max_frames": {"min_value": ModelSpec.MAX_FRAMES_RANGE[0], "max_value": ModelSpec.MAX_FRAMES_RANGE[1]},

@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
@@ -20,6 +21,7 @@ from worker.jobs.views import validation_error
 from worker.models import ModelSpec, ProjectModel, RemoteCodeDecision
 
 from . import remote_code
+from .check import ModelCheckValidationError, start_model_check
 from .job import PrefillValidationError, start_prefill
 from .remote_code import visible_models
 from .serializers import (
@@ -83,7 +85,8 @@ class ModelSpecViewSet(viewsets.ModelViewSet):
     reviewers none (a model they may not see answers 404). Staff create, edit and delete them
     (also in the Django admin). ``trust_remote_code`` on: only admins with the
     ``worker.allow_remote_code`` permission, with ``confirm_trust_remote_code: true`` (403 / 400
-    otherwise); every such decision is recorded (admin: Remote code decisions)."""
+    otherwise); every such decision is recorded (admin: Remote code decisions). Staff test a
+    model's load with ``POST /api/models/<name>/test-load/`` (a ``model_check`` job)."""
 
     serializer_class = ModelSpecSerializer
     queryset = ModelSpec.objects.none()
@@ -110,6 +113,30 @@ class ModelSpecViewSet(viewsets.ModelViewSet):
         with transaction.atomic():
             spec = serializer.save()
             remote_code.record(spec, serializer.remote_code_change, self.request.user, RemoteCodeDecision.Via.API)
+
+    @extend_schema(
+        operation_id="models_test_load",
+        summary="Test-load the model on its queue's worker (a model_check job): does it load, and answer?",
+        request=None,
+        responses={
+            202: JobSerializer,
+            400: OpenApiResponse(ImportErrorSerializer, description="Nothing was created; `errors` names the field."),
+            403: OpenApiResponse(description="Only staff can test-load models."),
+            404: OpenApiResponse(description="No such model."),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="test-load", parser_classes=[JSONParser])
+    def test_load(self, request, name=None):
+        """Start a ``model_check`` job: the model's worker loads it (``worker.prefill.loading``) and,
+        unless ``{"answer": false}``, asks it one question about a generated image (``{"media":
+        "video"}``: generated frames). The job's result and the model's ``last_check_*`` fields
+        say whether it loaded, in how many seconds, its model version, or the load error."""
+        spec = self.get_object()
+        try:
+            job = start_model_check(spec, request.user, request.data if request.data else None)
+        except ModelCheckValidationError as exc:
+            raise validation_error(exc.detail, exc.errors)
+        return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
     def perform_destroy(self, instance):
         projects = list(

@@ -17,9 +17,11 @@ answers of several people (:func:`consensus_features`: shares) or from a model
 
 **Encoding** (:func:`encode`, :func:`encode_many`) turns features into one number per question:
 ``signed`` = ``applicable · (2·yes − 1)`` (yes = +1, no = −1, not applicable = 0; the reference
-scorers' coding) or ``binary`` = ``applicable · yes``; unknown questions (absent from ``yes``)
-give 0. A weight vector's ``gates`` (the reference image scorer's masks) are applied on top; see
-:func:`encode_many` for the exact rule, which reproduces the reference for 0/1 answers.
+image scorer's coding), ``binary`` = ``applicable · yes`` or ``unmasked`` = ``2·applicable·yes − 1``
+(yes = +1, no and not applicable = −1: the reference video scorer's coding, which has no presence
+masks); unknown questions (absent from ``yes``) give 0. A weight vector's ``gates`` (the
+reference image scorer's masks) are applied on top; see :func:`encode_many` for the exact rule,
+which reproduces the reference for 0/1 answers.
 """
 
 from __future__ import annotations
@@ -292,7 +294,8 @@ def encode_many(
     Per asset and key, with ``y`` = ``yes`` and ``a`` = ``applicable`` (default 1.0):
 
     * unknown (key absent from ``yes``, or ``None``) → 0;
-    * ``signed`` → ``a_eff · (2y − 1)``, ``binary`` → ``a_eff · y``.
+    * ``signed`` → ``a_eff · (2y − 1)``, ``binary`` → ``a_eff · y``, ``unmasked`` →
+      ``2 · a_eff · y − 1`` (not applicable counts as *no*: −1).
 
     Without ``gates``, ``a_eff = a``. With ``gates`` (a weight vector's question key → presence
     question key; the reference image scorer's masks) a gated question also needs its gate
@@ -340,6 +343,8 @@ def encode_many(
         effective[:, j] = np.minimum(effective[:, j], open_)
     if encoding == "signed":
         values = np.where(known, effective * (2.0 * yes - 1.0), 0.0)
+    elif encoding == "unmasked":
+        values = np.where(known, 2.0 * effective * yes - 1.0, 0.0)
     else:
         values = np.where(known, effective * yes, 0.0)
     index = [columns[key] for key in keys]

@@ -16,7 +16,15 @@ same text, and the coefficients are keyed by our question keys:
   coefficient is 0. Normalization ``"sum"``, encoding ``"signed"``, intercept from the file.
 * **video** (``visionreward-video``): the 29 questions of the select file with the weights of
   ``video_weight.json`` (upstream ships no others, so ``which`` may be ``"full"`` or
-  ``"select"`` and gives the same vector), normalization ``"mean"``, no gates, no extra.
+  ``"select"`` and gives the same vector), normalization ``"mean"``, no gates, no extra, and
+  encoding ``"unmasked"``: the reference video scorer has no presence masks, so every one of its
+  questions counts +1 or −1. The built-in video checklist still marks q17 ("Is there any
+  lighting present?") and q56 ("Are there any letters present?") as presence questions, so
+  choosing "no lighting" / "no letters" masks q15, q16 / q54, q55 (the annotator's screen and
+  the exported ``mask``); under ``"unmasked"`` those masked questions count as the *no* their
+  thresholds give (the not-present option is the lowest), exactly as the reference scores the
+  same answers. With ``"signed"`` they would count 0 and "no lighting" would score 0.2020
+  instead of the reference's 0.1889.
 """
 
 from __future__ import annotations
@@ -190,7 +198,7 @@ def public_weight_vector(checklist: Checklist, which: str = "full") -> WeightVec
             raise WeightsError(f"{name}: {len(coef)} coefficients for {len(keys)} questions", field=name)
         return WeightVector(
             coefficients=dict(zip(keys, coef, strict=True)),
-            encoding="signed",
+            encoding="unmasked",
             normalization="mean",
             intercept=intercept,
             dimensions=dimensions,

@@ -44,7 +44,9 @@ DEFAULTS: dict = {
     "solver": "newton",  # newton: bounded projected Newton; masking: the paper's iterative masking
     "l2": 1e-4,
     "l1": 0.0,
-    "encoding": "signed",  # signed: yes +1 / no −1 / n.a. 0 (reference scorers); binary: yes 1, else 0
+    # signed: yes +1 / no −1 / n.a. 0 (the image reference); binary: yes 1, else 0;
+    # unmasked: yes +1 / no and n.a. −1 (the video reference, no presence masks)
+    "encoding": "signed",
     "test_fraction": 0.2,
     "seed": 0,
     "promote": "if_better",  # if_better | always | never
@@ -56,7 +58,7 @@ DEFAULTS: dict = {
 CHOICES = {
     "features": ("human", "model"),
     "solver": ("newton", "masking"),
-    "encoding": ("signed", "binary"),
+    "encoding": ("signed", "binary", "unmasked"),
     "promote": ("if_better", "always", "never"),
     "label": ("mean", "soft"),
     "sample_weight": ("raters", "strength", "none"),

@@ -7,14 +7,18 @@ presence gates are open). They are encoded into one number per question:
 
 * ``signed`` (default; the reference scorers' coding): ``applicable * (2 * yes - 1)``:
   yes = +1, no = -1, not applicable = 0;
-* ``binary`` (the paper's x_i): ``applicable * yes``: yes = 1, no or not applicable = 0.
+* ``binary`` (the paper's x_i): ``applicable * yes``: yes = 1, no or not applicable = 0;
+* ``unmasked`` (the reference *video* scorer's coding, which has no presence masks):
+  ``2 * applicable * yes - 1``: yes = +1, no = -1, and not applicable = -1 too: a question
+  that does not apply because its thing is absent ("no lighting") counts as the *no* its
+  threshold gives (the not-present option is the lowest, below every threshold).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-ENCODINGS = ("signed", "binary")
+ENCODINGS = ("signed", "binary", "unmasked")
 NORMALIZATIONS = ("sum", "mean")
 
 
