@@ -116,10 +116,24 @@ class ModelSpecAdmin(admin.ModelAdmin):
         ("Last test load", {"fields": ["last_check_at", "last_check_ok", "last_check_message"]}),
     ]
 
+    actions = ["test_load"]
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         form.user = request.user  # a fresh class per request
         return form
+
+    @admin.action(description="Test-load the selected models on their workers")
+    def test_load(self, request, queryset):
+        from .prefill.check import start_model_check
+
+        started = [start_model_check(spec, request.user) for spec in queryset.order_by("name")]
+        ids = ", ".join(str(job.pk) for job in started)
+        self.message_user(
+            request,
+            f"{len(started)} test load(s) queued (job {ids}); the outcome appears under Last test load.",
+            messages.SUCCESS,
+        )
 
     def save_model(self, request, obj, form, change):
         with transaction.atomic():

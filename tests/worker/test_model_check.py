@@ -199,3 +199,28 @@ def test_only_staff_test_load_and_bad_bodies_create_nothing(people, staff_api, d
     job = Job.objects.get()
     assert job.queue == "gpu" and job.params["model"] == "some-model" and job.params["answer"] is True
     assert job.params["media"] == "image" and job.created_by == people["staff"]
+
+
+def test_staff_test_load_models_from_the_admin_registry(
+    eager, people, client, tmp_path, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth import get_user_model
+
+    admin_user = get_user_model().objects.create_superuser("registry-admin", "ra@example.org", "pw-registry-1")
+    missing = tmp_path / "not-there"
+    spec = ModelSpec.objects.create(name="admin-checked", source=str(missing), device="cpu", queue="default")
+    client.force_login(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/worker/modelspec/",
+            {"action": "test_load", "_selected_action": [spec.pk]},
+            follow=True,
+        )
+    assert response.status_code == 200
+    assert "1 test load(s) queued" in response.content.decode()
+    job = Job.objects.get(kind=Job.Kind.MODEL_CHECK, params__model="admin-checked")
+    assert job.state == Job.State.SUCCEEDED and job.result["ok"] is False
+    spec.refresh_from_db()
+    assert spec.last_check_ok is False and str(missing) in spec.last_check_message
+    page = client.get(f"/admin/worker/modelspec/{spec.pk}/change/").content.decode()
+    assert "Last test load" in page and str(missing) in page

@@ -238,7 +238,9 @@ export default function WeightsPage({ pollMs = 1000 }: { pollMs?: number }) {
                   {active.promoted_by ? ` by ${active.promoted_by}` : ""}.{" "}
                   {active.encoding === "binary"
                     ? "A yes adds the question's weight to the score; a no or not applicable adds nothing."
-                    : "A yes adds the question's weight to the score, a no subtracts it, not applicable counts 0."}
+                    : active.encoding === "unmasked"
+                      ? "A yes adds the question's weight to the score; a no or not applicable subtracts it."
+                      : "A yes adds the question's weight to the score, a no subtracts it, not applicable counts 0."}
                 </p>
                 <MetricCards set={active} />
                 <details className="weight-details">

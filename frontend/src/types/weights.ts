@@ -4,7 +4,9 @@ import type { MediaType, Page } from "./common";
 
 export type WeightSetStatus = "candidate" | "active" | "retired";
 export type WeightSetSource = "fitted" | "public" | "uploaded";
-export type WeightEncoding = "signed" | "binary";
+/** How an answer counts: signed (yes +1, no −1, not applicable 0), binary (yes 1, else 0),
+ * unmasked (yes +1, no or not applicable −1: the reference video scorer's rule). */
+export type WeightEncoding = "signed" | "binary" | "unmasked";
 
 export interface WeightQuestion {
   key: string;

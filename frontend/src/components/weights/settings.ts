@@ -70,6 +70,7 @@ export const SETTING_FIELDS: SettingField[] = [
     choices: [
       { value: "signed", label: "Signed (yes +1, no −1)" },
       { value: "binary", label: "Binary (yes 1, no 0)" },
+      { value: "unmasked", label: "Unmasked (yes +1, no or not applicable −1)" },
     ],
   },
   {
