@@ -1,7 +1,7 @@
 """Dataset versions: immutable, reproducible snapshots of a project's annotations, exported as a
 Hugging Face dataset folder (and the VisionRewardDB layout, JSONL, a balanced QA subset).
 
-A version is written by an export job (``worker.exporting``) into a staging folder and made
+A version is written by an export job (``worker.exports.job``) into a staging folder and made
 visible in one step (the folder is renamed into place, then the row turns ``ready``), so a
 crashed export never leaves a half version. Its ``content_hash`` covers the rows, not how they
 were written: a new version with the content of an existing ready one ends ``duplicate`` and

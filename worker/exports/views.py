@@ -17,7 +17,7 @@ from .job import ExportRequestError, start_export, start_push
 
 
 class ExportRequestSerializer(serializers.Serializer):
-    """The export request (validated in ``worker.exporting``; see docs/datasets.md)."""
+    """The export request (validated in ``worker.exports.job``; see docs/datasets.md)."""
 
     name = serializers.CharField(help_text="The dataset's name (lower-case, digits, . _ -); versions count up.")
     description = serializers.CharField(required=False, allow_blank=True)

@@ -2,7 +2,7 @@
 
 The request side (``start_import``) validates everything it can before anything is created
 (400 with the field or manifest line and column), streams the uploaded files, and a zip archive
-as it was sent (checked from its central directory only, ``worker.archives``), to
+as it was sent (checked from its central directory only, ``worker.imports.archives``), to
 ``MEDIA_ROOT/staging/<id>/`` and writes the import job in one transaction. The runner
 (``run_import``) first unpacks the archive's entries, streaming, within the archive limits
 (an archive past one fails the job with the limit's name, before any asset exists, and its
@@ -132,7 +132,7 @@ def _upload_size(upload) -> int:
 
 def validate_import(files: list, archives: list, manifests: list) -> ImportPlan:
     """Check the whole request; raises ImportValidationError naming each problem. Nothing is
-    inflated: an archive is checked from its central directory (``worker.archives``)."""
+    inflated: an archive is checked from its central directory (``worker.imports.archives``)."""
     errors = _Errors()
     if not files and not archives:
         errors.add(

@@ -23,7 +23,7 @@ class ModelSpecSerializer(serializers.ModelSerializer):
     """A registered model. Staff, and the managers and researchers who may use it, read; staff
     create, edit and delete. Turning ``trust_remote_code`` on (or changing a trusted model's
     source or revision) needs the ``worker.allow_remote_code`` permission and
-    ``confirm_trust_remote_code: true``; see ``worker.remote_code``."""
+    ``confirm_trust_remote_code: true``; see ``worker.prefill.remote_code``."""
 
     confirm_trust_remote_code = serializers.BooleanField(
         write_only=True,

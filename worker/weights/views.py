@@ -1,4 +1,4 @@
-"""Weight sets, refits, refit policies and asset scores: thin views over ``worker.refit``.
+"""Weight sets, refits, refit policies and asset scores: thin views over ``refit`` and ``sets``.
 
 Who: the project's managers and researchers (and staff) read and act; everybody else gets 404
 for a project they are not in and 403 for one where their role does not allow it.
