@@ -71,7 +71,9 @@ import torch
 from PIL import Image
 
 from .base import GuesserError, GuessRequest, GuessResult
+from .architectures import architecture_name
 from .media import frames_for_model
+from .processors import load_processor, missing_package_error
 from .scoring import NoAnswerTokensError, p_yes_from_logits, yes_no_token_ids
 
 __all__ = ["ANSWER_CUE", "HFGuesser", "PLAIN_TEMPLATE", "Prompt", "default_instruction"]
@@ -133,6 +135,7 @@ class _EncodedMany:
     lengths: list[int]  # each asset's true prefix length (its row's real tokens)
     question_ids: list[list[list[int]]]  # per asset, per question
     split_exact: list[bool]
+    rope_deltas: torch.Tensor | None = None  # multimodal RoPE: each asset's text position offset (CPU)
 
 
 def _looks_like_hub_id(source: str) -> bool:
@@ -288,7 +291,7 @@ class HFGuesser:
 
     def _load(self):
         import transformers
-        from transformers import AutoConfig, AutoModelForImageTextToText, AutoProcessor
+        from transformers import AutoConfig, AutoModelForImageTextToText
 
         source = self.source
         path = Path(source).expanduser()
@@ -314,10 +317,11 @@ class HFGuesser:
                     f"downloaded): pass a local folder, or fetch it first (`hf download {source}`)"
                 )
             raise GuesserError(f"cannot load {where}: {exc}{hint}") from exc
-        try:
-            processor = AutoProcessor.from_pretrained(source, **common)
-        except (OSError, ValueError, TypeError) as exc:
-            raise GuesserError(f"cannot load the processor of {where}: {exc}") from exc
+        except ImportError as exc:
+            raise missing_package_error(f"{where}", "its configuration", exc) from exc
+        architecture = architecture_name(config)
+        where = f"{architecture} {where}"
+        processor = load_processor(source, config, common, where)
 
         candidates = [AutoModelForImageTextToText]
         candidates += [
@@ -332,6 +336,8 @@ class HFGuesser:
                 break
             except (ValueError, KeyError, OSError) as exc:  # this auto class does not know the config
                 errors.append(f"{model_class.__name__}: {exc}")
+            except ImportError as exc:
+                raise missing_package_error(where, "the model", exc) from exc
         else:
             raise GuesserError(f"cannot load {where} as a vision-language model: " + "; ".join(errors))
         return model.to(self.device), processor, config
@@ -625,6 +631,22 @@ class HFGuesser:
             expanded.batch_select_indices(torch.tensor(assets, dtype=torch.long, device=self.device))
         return expanded
 
+    def _rope_deltas(self, count: int) -> torch.Tensor:
+        """Each prefix row's multimodal-RoPE offset (text position = index + offset), which the
+        prefix forward stored on the model (``rope_deltas``, Qwen-VL style)."""
+        for module in self.model.modules():
+            deltas = getattr(module, "rope_deltas", None)
+            if isinstance(deltas, torch.Tensor):
+                deltas = deltas.reshape(-1).long().cpu()
+                if deltas.shape[0] == count:
+                    return deltas
+                if deltas.shape[0] == 1:
+                    return deltas.expand(count)
+        raise GuesserError(
+            f"model {self.name!r} uses multimodal RoPE but its prefix forward left no rope_deltas: "
+            "the question positions cannot be derived"
+        )
+
     def _cascade_logits(self, cache, encoded: _EncodedMany, inputs: dict, last: torch.Tensor, assets: list[int]):
         """The question rows' logits with cascade attention (``cascade.py``): no cache is passed
         (nothing is copied per row); each layer reads its assets' prefix KV in place. Rows are
@@ -667,8 +689,16 @@ class HFGuesser:
             "input_ids": input_ids.to(self.device),
             "attention_mask": torch.cat([prefix_mask, mask], dim=1).to(self.device),
         }
+        positions = starts.unsqueeze(1) + torch.arange(longest, dtype=torch.long).unsqueeze(0)
         if self._explicit_positions:
-            positions = starts.unsqueeze(1) + torch.arange(longest, dtype=torch.long).unsqueeze(0)
+            inputs["position_ids"] = positions.to(self.device)
+        elif encoded.rope_deltas is not None:
+            # Multimodal RoPE: a text token's three position components are equal, its sequence
+            # index plus the asset's offset (what the images' grid positions saved): the prefix
+            # forward left it in ``rope_deltas``. Given explicitly, as generate() does (the
+            # model's own derivation from the cache and a full-length mask is off here).
+            delta = encoded.rope_deltas.index_select(0, torch.tensor(assets, dtype=torch.long))
+            positions = (positions + delta.unsqueeze(1)).unsqueeze(0).expand(3, -1, -1)
             inputs["position_ids"] = positions.to(self.device)
         for key, value in prefix.items():  # e.g. token_type_ids: the questions hold no image tokens
             if key not in ("input_ids", "attention_mask") and isinstance(value, torch.Tensor):
@@ -874,6 +904,8 @@ class HFGuesser:
                 raise GuesserError(f"model {self.name!r} returned no KV cache for the prefix")
             if self._multi_asset is None:
                 self._multi_asset = self._plain_layers(cache)
+            if not self._explicit_positions:
+                encoded.rope_deltas = self._rope_deltas(count)
             self._sync()
             timings["prefix"] = time.perf_counter() - mark
             mark = time.perf_counter()
