@@ -71,7 +71,7 @@ import torch
 from PIL import Image
 
 from .base import GuesserError, GuessRequest, GuessResult
-from .architectures import architecture_name
+from .architectures import architecture_for, architecture_name
 from .media import frames_for_model
 from .processors import load_processor, missing_package_error
 from .scoring import NoAnswerTokensError, p_yes_from_logits, yes_no_token_ids
@@ -400,6 +400,23 @@ class HFGuesser:
         # questions continue after its own prefix length) and a plain dynamic cache (a sliding
         # window would slide over the padding). None: not known until the first prefix has run.
         self._multi_asset: bool | None = None if self._explicit_positions else False
+        # processors.py assembled it without its video processor (which needs torchvision).
+        self.processor_note = (
+            "assembled without its video processor (torchvision is not installed); videos are given as frames"
+            if getattr(type(processor), "without_video", False)
+            else None
+        )
+        facts = architecture_for(model.config)
+        self.architecture = architecture_name(model.config)
+        # Where the shared-prefix cache is not exact (``architectures.py``: PaliGemma's prefix
+        # attends bidirectionally), every question runs the full prompt (``_guess_full_prompts``).
+        self.exact_path: str | None = None
+        if facts is not None and not facts.prefix_cache_exact:
+            self.exact_path = (
+                f"{facts.name}: the image and the whole text prompt attend to each other (bidirectional prefix), "
+                "so a cached shared prefix could not see the question; each question runs the full prompt"
+            )
+            self._multi_asset = False
         self.question_attention = question_attention
         self._cascade = self._cascade_supported(question_attention)
         self._pad_id = next(
@@ -506,7 +523,9 @@ class HFGuesser:
             )
         finally:
             tokenizer.padding_side = side
-        return self._to_device(batch) if to_device else dict(batch)
+        batch = dict(batch)
+        batch.pop("labels", None)  # PaliGemma's processor adds training labels: never fed (nothing is trained here)
+        return self._to_device(batch) if to_device else batch
 
     def _question_ids(self, prompt: Prompt) -> tuple[list[list[int]], bool]:
         """Each question's suffix token ids (see the module docstring) and whether the split is exact."""
@@ -708,6 +727,8 @@ class HFGuesser:
         return inputs, last
 
     def _result(self, prompt: Prompt, p_yes: list[float], timings: dict, details: dict) -> GuessResult:
+        if self.processor_note:
+            details = {**details, "processor": self.processor_note}
         return GuessResult(
             p_yes=dict(zip(prompt.keys, p_yes, strict=True)),
             model_name=self.name,
@@ -735,6 +756,8 @@ class HFGuesser:
         requests = list(requests)
         if not requests:
             return []
+        if self.exact_path is not None:
+            return [self._guess_full_prompts(request) for request in requests]
         started = time.perf_counter()
         prompts = [self.build_prompt(request) for request in requests]
         built = (time.perf_counter() - started) / len(prompts)
@@ -795,7 +818,7 @@ class HFGuesser:
             if item is None:
                 return None
             tag, requests = item[0], list(item[1])
-            ready = bool(requests) and self._multi_asset is not None
+            ready = bool(requests) and self._multi_asset is not None and self.exact_path is None
             return tag, requests, pool.submit(prepare, requests) if ready else None
 
         def finish(requests, future):
@@ -943,6 +966,29 @@ class HFGuesser:
             )
             for asset, prompt in enumerate(prompts)
         ]
+
+    def _guess_full_prompts(self, request: GuessRequest) -> GuessResult:
+        """The exact path for models whose prefix cache would be inexact (``self.exact_path``):
+        the full prompt of every question (the processor on prefix + question text and the
+        media) in batches of ``batch_size`` rows, no cache. Equal to ``guess_uncached``, batched."""
+        started = time.perf_counter()
+        prompt = self.build_prompt(request)
+        p_yes, lengths = [], []
+        with torch.inference_mode():
+            for start in range(0, len(prompt.question_texts), self.batch_size):
+                texts = [prompt.prefix_text + text for text in prompt.question_texts[start : start + self.batch_size]]
+                inputs = self.model_inputs(texts, prompt.images, prompt.add_special_tokens)
+                if "attention_mask" in inputs:
+                    last = inputs["attention_mask"].sum(dim=1).long() - 1
+                else:
+                    last = torch.full((len(texts),), inputs["input_ids"].shape[1] - 1, device=self.device)
+                lengths += (last + 1).tolist()
+                logits, _ = self._last_logits(inputs, last)
+                p_yes += p_yes_from_logits(logits, self.yes_ids, self.no_ids).tolist()
+            self._sync()
+        timings = {"total": time.perf_counter() - started}
+        details = {"method": "full-prompt", "exact_path": self.exact_path, "input_tokens": lengths}
+        return self._result(prompt, p_yes, timings, {**details, "batch_size": self.batch_size})
 
     def guess_uncached(self, request: GuessRequest) -> GuessResult:
         """The reference: every question in its own full forward, media processed each time."""
