@@ -26,6 +26,8 @@ from worker.prefill.guessers import GuessRequest, MediaInput
 from worker.prefill.guessers.architectures import architecture_for
 from worker.prefill.guessers.hf import HFGuesser
 
+# PaliGemma's processor builds training labels with np.array(copy=False) on a tokenizer output.
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 TOLERANCE = 1e-4
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "prefill-models.md"
 SAMPLE = Path(__file__).resolve().parents[2] / "annotator" / "demo" / "samples" / "test1.jpg"
@@ -154,3 +156,39 @@ def test_supported_models_table(measure):
         "docs/prefill-models.md's supported-models table differs from what runs; "
         "regenerate it with VR_WRITE_MODEL_TABLE=1 pytest tests/worker/test_architectures.py"
     )
+
+
+# --- the paths behind the table's "how" column ----------------------------------------------
+
+
+def _max_diff(a, b) -> float:
+    return max(abs(a.p_yes[key] - b.p_yes[key]) for key in a.p_yes)
+
+
+def test_paligemma_prefix_cache_would_be_inexact(tmp_path, requests_by_kind):
+    """Why PaliGemma gets the exact path: its prefix attends bidirectionally, so the cached path
+    (forced here) is off; the exact path equals the plain pass and says why in its details."""
+    guesser = HFGuesser(str(ARCHITECTURES["PaliGemma"].build(tmp_path / "paligemma")), dtype="float32", device="cpu")
+    request = requests_by_kind["image"]
+    reference = guesser.guess_uncached(request)
+    exact = guesser.guess(request)
+    assert exact.details["method"] == "full-prompt" and "bidirectional" in exact.details["exact_path"]
+    assert _max_diff(exact, reference) <= TOLERANCE
+    streamed = list(guesser.guess_stream([request, requests_by_kind["video"]], assets_per_batch=1))
+    assert _max_diff(streamed[0], exact) == 0.0 and streamed[1].details["method"] == "full-prompt"
+    guesser.exact_path = None  # what the shared-prefix cache would give
+    cached = guesser.guess(request)
+    assert cached.details["method"] == "prefix-cache"
+    assert _max_diff(cached, reference) > 1e-2
+
+
+def test_multimodal_rope_assets_in_one_call(tmp_path, requests_by_kind):
+    """Qwen-VL (multimodal RoPE): several assets per guess_many / guess_stream call, one prefix
+    forward each, equal to guess per asset and to the plain pass."""
+    guesser = HFGuesser(str(ARCHITECTURES["Qwen2-VL"].build(tmp_path / "qwen2-vl")), dtype="float32", device="cpu")
+    requests = [requests_by_kind["image"], requests_by_kind["video"], requests_by_kind["image"]]
+    single = [guesser.guess(request) for request in requests]
+    for results in (guesser.guess_many(requests), list(guesser.guess_stream(requests, assets_per_batch=2))):
+        assert [_max_diff(a, b) for a, b in zip(results, single, strict=True)] == [0.0, 0.0, 0.0]
+    assert all(result.details["assets_in_batch"] == 1 for result in single)
+    assert _max_diff(single[1], guesser.guess_uncached(requests[1])) <= TOLERANCE

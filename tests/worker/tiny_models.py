@@ -24,8 +24,8 @@ from pathlib import Path
 
 import torch
 
-from worker.prefill.guessers.processors import processor_without_video
 from tests.worker.tiny_vlm import ANSWER_WORDS, CHAT_TEMPLATE, EXTRA_WORDS, build_tiny_llava, checklist_words
+from worker.prefill.guessers.processors import processor_without_video
 
 INIT = 0.2  # large random weights: P(yes) spread over [0, 1] and differ per question and image
 # Words the architectures' chat templates write (unknown words would all read as <unk>).
@@ -179,7 +179,9 @@ def _build_qwen(path: Path, seed: int, family: str) -> Path:
     if family == "qwen2_vl":
         vision.update(embed_dim=32, hidden_size=48)
     elif family == "qwen2_5_vl":
-        vision.update(hidden_size=32, intermediate_size=64, out_hidden_size=48, window_size=32, fullatt_block_indexes=[0])
+        vision.update(
+            hidden_size=32, intermediate_size=64, out_hidden_size=48, window_size=32, fullatt_block_indexes=[0]
+        )
     else:
         vision.update(hidden_size=32, intermediate_size=64, out_hidden_size=48, num_position_embeddings=64)
         vision.update(deepstack_visual_indexes=[0])
@@ -246,8 +248,13 @@ def _siglip(*, image_size=32, patch_size=8, hidden=32):
     from transformers import SiglipVisionConfig
 
     return SiglipVisionConfig(
-        image_size=image_size, patch_size=patch_size, hidden_size=hidden, intermediate_size=2 * hidden,
-        num_hidden_layers=1, num_attention_heads=2, initializer_range=INIT,
+        image_size=image_size,
+        patch_size=patch_size,
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        initializer_range=INIT,
     )
 
 
@@ -255,8 +262,14 @@ def _clip(*, image_size=32, patch_size=8, hidden=32):
     from transformers import CLIPVisionConfig
 
     return CLIPVisionConfig(
-        image_size=image_size, patch_size=patch_size, hidden_size=hidden, intermediate_size=2 * hidden,
-        num_hidden_layers=2, num_attention_heads=2, projection_dim=hidden, initializer_range=INIT,
+        image_size=image_size,
+        patch_size=patch_size,
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        projection_dim=hidden,
+        initializer_range=INIT,
     )
 
 
@@ -285,23 +298,42 @@ def build_gemma3(path: Path, *, seed: int = 0) -> Path:
     tokenizer = word_tokenizer(["<start_of_turn>", "<end_of_turn>"], named=named)
     ids = {key: tokenizer.convert_tokens_to_ids(token) for key, token in named.items()}
     text = Gemma3TextConfig(
-        vocab_size=len(tokenizer), hidden_size=48, intermediate_size=96, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, head_dim=12, query_pre_attn_scalar=12,
-        sliding_window=512, layer_types=["sliding_attention", "full_attention"], initializer_range=INIT,
-        pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        vocab_size=len(tokenizer),
+        hidden_size=48,
+        intermediate_size=96,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=12,
+        query_pre_attn_scalar=12,
+        sliding_window=512,
+        layer_types=["sliding_attention", "full_attention"],
+        initializer_range=INIT,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
     )
     config = Gemma3Config(
-        text_config=text.to_dict(), vision_config=_siglip().to_dict(), mm_tokens_per_image=4,
-        boi_token_index=ids["boi_token"], eoi_token_index=ids["eoi_token"], image_token_index=ids["image_token"],
+        text_config=text.to_dict(),
+        vision_config=_siglip().to_dict(),
+        mm_tokens_per_image=4,
+        boi_token_index=ids["boi_token"],
+        eoi_token_index=ids["eoi_token"],
+        image_token_index=ids["image_token"],
         initializer_range=INIT,
     )
     model = _seeded(Gemma3ForConditionalGeneration, config, seed)
     template = _blocks_template(
-        user="<start_of_turn>user\n", assistant="<start_of_turn>model\n", image="<start_of_image>", end="<end_of_turn>\n"
-    ).replace("<start_of_turn>model\n{%- endif -%}\"", "")
+        user="<start_of_turn>user\n",
+        assistant="<start_of_turn>model\n",
+        image="<start_of_image>",
+        end="<end_of_turn>\n",
+    )
     processor = Gemma3Processor(
         image_processor=Gemma3ImageProcessorPil(size={"height": 32, "width": 32}),
-        tokenizer=tokenizer, chat_template=template, image_seq_length=4,
+        tokenizer=tokenizer,
+        chat_template=template,
+        image_seq_length=4,
     )
     return _save(path, model, processor)
 
@@ -314,13 +346,24 @@ def build_paligemma(path: Path, *, seed: int = 0) -> Path:
 
     tokenizer = word_tokenizer([], named={"image_token": "<image>"})
     text = GemmaConfig(
-        vocab_size=len(tokenizer), hidden_size=48, intermediate_size=96, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, head_dim=12, initializer_range=INIT,
-        pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        vocab_size=len(tokenizer),
+        hidden_size=48,
+        intermediate_size=96,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=12,
+        initializer_range=INIT,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
     )
     config = PaliGemmaConfig(
-        vision_config=_siglip().to_dict(), text_config=text.to_dict(),
-        image_token_index=tokenizer.convert_tokens_to_ids("<image>"), projection_dim=48, hidden_size=48,
+        vision_config=_siglip().to_dict(),
+        text_config=text.to_dict(),
+        image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
+        projection_dim=48,
+        hidden_size=48,
         vocab_size=len(tokenizer),
     )
     config.vision_config.projection_dim = 48
@@ -343,11 +386,18 @@ def build_idefics3(path: Path, *, seed: int = 0) -> Path:
 
     tokenizer = word_tokenizer(IDEFICS_SPECIALS, named={"image_token": "<image>"})
     vision = Idefics3VisionConfig(
-        hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2, image_size=32,
-        patch_size=8, initializer_range=INIT,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        image_size=32,
+        patch_size=8,
+        initializer_range=INIT,
     )
     config = Idefics3Config(
-        vision_config=vision.to_dict(), text_config=_llama(tokenizer).to_dict(), scale_factor=2,
+        vision_config=vision.to_dict(),
+        text_config=_llama(tokenizer).to_dict(),
+        scale_factor=2,
         image_token_id=tokenizer.convert_tokens_to_ids("<image>"),
     )
     model = _seeded(Idefics3ForConditionalGeneration, config, seed)
@@ -368,11 +418,18 @@ def build_smolvlm(path: Path, *, seed: int = 0) -> Path:
 
     tokenizer = word_tokenizer(IDEFICS_SPECIALS, named={"image_token": "<image>"})
     vision = SmolVLMVisionConfig(
-        hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2, image_size=32,
-        patch_size=8, initializer_range=INIT,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        image_size=32,
+        patch_size=8,
+        initializer_range=INIT,
     )
     config = SmolVLMConfig(
-        vision_config=vision.to_dict(), text_config=_llama(tokenizer).to_dict(), scale_factor=2,
+        vision_config=vision.to_dict(),
+        text_config=_llama(tokenizer).to_dict(),
+        scale_factor=2,
         image_token_id=tokenizer.convert_tokens_to_ids("<image>"),
     )
     model = _seeded(SmolVLMForConditionalGeneration, config, seed)
@@ -380,12 +437,18 @@ def build_smolvlm(path: Path, *, seed: int = 0) -> Path:
         do_image_splitting=False, size={"longest_edge": 32}, max_image_size={"longest_edge": 32}
     )
     processor = processor_without_video(SmolVLMProcessor)(
-        image_processor=image_processor, tokenizer=tokenizer, video_processor=None, image_seq_len=4,
+        image_processor=image_processor,
+        tokenizer=tokenizer,
+        video_processor=None,
+        image_seq_len=4,
         chat_template=IDEFICS_TEMPLATE,
     )
     video = {
-        "video_processor_type": "SmolVLMVideoProcessor", "size": {"longest_edge": 32},
-        "max_image_size": {"longest_edge": 32}, "num_frames": 8, "fps": 1,
+        "video_processor_type": "SmolVLMVideoProcessor",
+        "size": {"longest_edge": 32},
+        "max_image_size": {"longest_edge": 32},
+        "num_frames": 8,
+        "fps": 1,
     }
     return _save(path, model, processor, video_processor=video, settings={"image_seq_len": 4})
 
@@ -399,17 +462,35 @@ def build_mllama(path: Path, *, seed: int = 0) -> Path:
 
     tokenizer = word_tokenizer(["<|python_tag|>"], named={"image_token": "<|image|>"})
     vision = MllamaVisionConfig(
-        hidden_size=32, num_hidden_layers=2, num_global_layers=1, attention_heads=2, intermediate_size=64,
-        vision_output_dim=64, image_size=32, patch_size=8, max_num_tiles=1, intermediate_layers_indices=[0],
-        supported_aspect_ratios=[[1, 1]], initializer_range=INIT,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_global_layers=1,
+        attention_heads=2,
+        intermediate_size=64,
+        vision_output_dim=64,
+        image_size=32,
+        patch_size=8,
+        max_num_tiles=1,
+        intermediate_layers_indices=[0],
+        supported_aspect_ratios=[[1, 1]],
+        initializer_range=INIT,
     )
     text = MllamaTextConfig(
-        vocab_size=len(tokenizer) + 8, hidden_size=48, intermediate_size=96, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, cross_attention_layers=[1], initializer_range=INIT,
-        pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        vocab_size=len(tokenizer) + 8,
+        hidden_size=48,
+        intermediate_size=96,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        cross_attention_layers=[1],
+        initializer_range=INIT,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
     )
     config = MllamaConfig(
-        vision_config=vision.to_dict(), text_config=text.to_dict(),
+        vision_config=vision.to_dict(),
+        text_config=text.to_dict(),
         image_token_index=tokenizer.convert_tokens_to_ids("<|image|>"),
     )
     model = _seeded(MllamaForConditionalGeneration, config, seed)
@@ -431,10 +512,12 @@ def build_llava_onevision(path: Path, *, seed: int = 0) -> Path:
         ["<|im_start|>", "<|im_end|>"], named={"image_token": "<image>", "video_token": "<video>"}, bos=None
     )
     config = LlavaOnevisionConfig(
-        vision_config=_siglip().to_dict(), text_config=_qwen2(tokenizer).to_dict(),
+        vision_config=_siglip().to_dict(),
+        text_config=_qwen2(tokenizer).to_dict(),
         image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
         video_token_index=tokenizer.convert_tokens_to_ids("<video>"),
-        image_grid_pinpoints=[[32, 32], [32, 64], [64, 32]], vision_feature_select_strategy="full",
+        image_grid_pinpoints=[[32, 32], [32, 64], [64, 32]],
+        vision_feature_select_strategy="full",
         vision_feature_layer=-1,
     )
     model = _seeded(LlavaOnevisionForConditionalGeneration, config, seed)
@@ -445,8 +528,12 @@ def build_llava_onevision(path: Path, *, seed: int = 0) -> Path:
         bos="", user="<|im_start|>user\n", assistant="<|im_start|>assistant\n", end="<|im_end|>\n"
     )
     processor = processor_without_video(LlavaOnevisionProcessor)(
-        image_processor=image_processor, tokenizer=tokenizer, video_processor=None, num_image_tokens=16,
-        vision_feature_select_strategy="full", chat_template=template,
+        image_processor=image_processor,
+        tokenizer=tokenizer,
+        video_processor=None,
+        num_image_tokens=16,
+        vision_feature_select_strategy="full",
+        chat_template=template,
     )
     video = {"video_processor_type": "LlavaOnevisionVideoProcessor", "size": {"height": 32, "width": 32}}
     settings = {"num_image_tokens": 16, "vision_feature_select_strategy": "full", "vision_aspect_ratio": "anyres_max_9"}
@@ -461,19 +548,28 @@ def build_llava_next_video(path: Path, *, seed: int = 0) -> Path:
     tokenizer = word_tokenizer([], named={"image_token": "<image>", "video_token": "<video>"})
     pinpoints = [[32, 32], [32, 64], [64, 32]]
     config = LlavaNextVideoConfig(
-        vision_config=_clip().to_dict(), text_config=_llama(tokenizer).to_dict(),
+        vision_config=_clip().to_dict(),
+        text_config=_llama(tokenizer).to_dict(),
         image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
         video_token_index=tokenizer.convert_tokens_to_ids("<video>"),
-        image_grid_pinpoints=pinpoints, vision_feature_select_strategy="default", vision_feature_layer=-1,
-        image_seq_length=16, video_seq_length=4,
+        image_grid_pinpoints=pinpoints,
+        vision_feature_select_strategy="default",
+        vision_feature_layer=-1,
+        image_seq_length=16,
+        video_seq_length=4,
     )
     model = _seeded(LlavaNextVideoForConditionalGeneration, config, seed)
     image_processor = LlavaNextImageProcessorPil(
         size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}, image_grid_pinpoints=pinpoints
     )
     processor = processor_without_video(LlavaNextVideoProcessor)(
-        video_processor=None, image_processor=image_processor, tokenizer=tokenizer, chat_template=CHAT_TEMPLATE,
-        patch_size=8, vision_feature_select_strategy="default", num_additional_image_tokens=1,
+        video_processor=None,
+        image_processor=image_processor,
+        tokenizer=tokenizer,
+        chat_template=CHAT_TEMPLATE,
+        patch_size=8,
+        vision_feature_select_strategy="default",
+        num_additional_image_tokens=1,
     )
     video = {"video_processor_type": "LlavaNextVideoVideoProcessor", "size": {"shortest_edge": 32}}
     settings = {"patch_size": 8, "vision_feature_select_strategy": "default", "num_additional_image_tokens": 1}
@@ -488,26 +584,42 @@ def build_internvl(path: Path, *, seed: int = 0) -> Path:
     from transformers.models.internvl.configuration_internvl import InternVLVisionConfig
 
     named = {
-        "start_image_token": "<img>", "end_image_token": "</img>", "context_image_token": "<IMG_CONTEXT>",
+        "start_image_token": "<img>",
+        "end_image_token": "</img>",
+        "context_image_token": "<IMG_CONTEXT>",
         "video_token": "<video>",
     }
     tokenizer = word_tokenizer(["<|im_start|>", "<|im_end|>"], named=named, bos=None)
     vision = InternVLVisionConfig(
-        hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, image_size=[32, 32],
-        patch_size=[8, 8], initializer_range=INIT,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        image_size=[32, 32],
+        patch_size=[8, 8],
+        initializer_range=INIT,
     )
     config = InternVLConfig(
-        vision_config=vision.to_dict(), text_config=_qwen2(tokenizer).to_dict(),
-        image_token_id=tokenizer.convert_tokens_to_ids("<IMG_CONTEXT>"), image_seq_length=4, downsample_ratio=0.5,
+        vision_config=vision.to_dict(),
+        text_config=_qwen2(tokenizer).to_dict(),
+        image_token_id=tokenizer.convert_tokens_to_ids("<IMG_CONTEXT>"),
+        image_seq_length=4,
+        downsample_ratio=0.5,
     )
     model = _seeded(InternVLForConditionalGeneration, config, seed)
     image_processor = GotOcr2ImageProcessorPil(size={"height": 32, "width": 32}, crop_to_patches=False)
     template = _blocks_template(
-        bos="", user="<|im_start|>user\n", assistant="<|im_start|>assistant\n", image="<IMG_CONTEXT>\n",
+        bos="",
+        user="<|im_start|>user\n",
+        assistant="<|im_start|>assistant\n",
+        image="<IMG_CONTEXT>\n",
         end="<|im_end|>\n",
     )
     processor = processor_without_video(InternVLProcessor)(
-        image_processor=image_processor, tokenizer=tokenizer, video_processor=None, image_seq_length=4,
+        image_processor=image_processor,
+        tokenizer=tokenizer,
+        video_processor=None,
+        image_seq_length=4,
         chat_template=template,
     )
     video = {"video_processor_type": "InternVLVideoProcessor", "size": {"height": 32, "width": 32}}

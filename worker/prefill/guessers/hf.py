@@ -70,8 +70,8 @@ from typing import Any
 import torch
 from PIL import Image
 
-from .base import GuesserError, GuessRequest, GuessResult
 from .architectures import architecture_for, architecture_name
+from .base import GuesserError, GuessRequest, GuessResult
 from .media import frames_for_model
 from .processors import load_processor, missing_package_error
 from .scoring import NoAnswerTokensError, p_yes_from_logits, yes_no_token_ids

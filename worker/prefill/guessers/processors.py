@@ -42,7 +42,14 @@ INSTALL_HINTS = {
     "sentencepiece": "`pip install sentencepiece` (slow tokenizers)",
     "protobuf": "`pip install protobuf` (slow tokenizers)",
 }
-_MISSING = re.compile(r"(?:No module named|requires the|needs|Package|install)\W+`?'?\"?([A-Za-z0-9_.-]+)", re.I)
+# How transformers and Python say a package is missing, most specific first.
+_MISSING = [
+    re.compile(r"No module named '([\w.-]+)'"),
+    re.compile(r"requires the following packages?[^:]*:\s*`?([\w.-]+)"),
+    re.compile(r"Package `([\w.-]+)` is required"),
+    re.compile(r"requires the (\w+) library", re.I),
+    re.compile(r"pip install `?([\w.-]+)"),
+]
 
 
 def _missing_package(exc: BaseException) -> str | None:
@@ -51,11 +58,10 @@ def _missing_package(exc: BaseException) -> str | None:
     if name:
         return name.split(".")[0]
     text = str(exc)
-    for package in INSTALL_HINTS:
-        if package in text:
-            return package
-    match = _MISSING.search(text)
-    return match.group(1).split(".")[0] if match else None
+    for pattern in _MISSING:
+        if match := pattern.search(text):
+            return match.group(1).split(".")[0].lower()
+    return None
 
 
 def missing_package_error(architecture: str, what: str, exc: BaseException) -> GuesserError:
@@ -69,7 +75,7 @@ def missing_package_error(architecture: str, what: str, exc: BaseException) -> G
 
 
 def _only_torchvision_missing(exc: BaseException) -> bool:
-    return _missing_package(exc) == "torchvision" or "torchvision" in str(exc).lower()
+    return _missing_package(exc) == "torchvision"
 
 
 @cache
@@ -152,7 +158,9 @@ def assemble_processor(source: str, config, common: dict, architecture: str):
     except ImportError as exc:
         raise missing_package_error(architecture, "the processor", exc) from exc
     except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise GuesserError(f"{architecture}: cannot assemble the processor ({processor_class.__name__}): {exc}") from exc
+        raise GuesserError(
+            f"{architecture}: cannot assemble the processor ({processor_class.__name__}): {exc}"
+        ) from exc
 
 
 def load_processor(source: str, config, common: dict, architecture: str):
@@ -165,9 +173,9 @@ def load_processor(source: str, config, common: dict, architecture: str):
     except ImportError as exc:
         if not _only_torchvision_missing(exc):
             raise missing_package_error(architecture, "the processor", exc) from exc
-        logger.info("%s: AutoProcessor needs torchvision (%s); assembling the processor without video", architecture, exc)
+        logger.info("%s: AutoProcessor needs torchvision; assembling the processor without video", architecture)
     except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
         if not _only_torchvision_missing(exc):
             raise GuesserError(f"{architecture}: cannot load the processor: {exc}") from exc
-        logger.info("%s: AutoProcessor needs torchvision (%s); assembling the processor without video", architecture, exc)
+        logger.info("%s: AutoProcessor needs torchvision; assembling the processor without video", architecture)
     return assemble_processor(source, config, common, architecture)
