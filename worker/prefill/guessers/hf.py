@@ -1038,7 +1038,10 @@ class HFGuesser:
         """Full inputs (media tokens repeated per question) in batches of ``batch_size``, no cache.
 
         The media is processed once (as in ``guess``); every row runs the vision tower and the
-        whole prefix again: the cost prefix caching removes."""
+        whole prefix again: the cost prefix caching removes. Models on the exact path
+        (``self.exact_path``) already answer this way: their ``guess``."""
+        if self.exact_path is not None:
+            return self._guess_full_prompts(request)
         started = time.perf_counter()
         prompt = self.build_prompt(request)
         encoded = self._encode(prompt)
