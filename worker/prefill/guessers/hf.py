@@ -44,6 +44,13 @@ own causal attention; see ``cascade.py``. Same answers.
 CPU preparation of chunk i + 1 (prompts, processor call, tokenizing) in a background thread
 while the model runs chunk i. Same answers, in input order.
 
+**Per architecture** (``architectures.py``, ``processors.py``; the supported-models table of
+``docs/prefill-models.md``): a processor whose video processor needs torchvision is assembled
+without it (videos are given as frames anyway); multimodal-RoPE models (Qwen-VL) get their
+question rows' 3-D positions from the prefix's ``rope_deltas``; models whose prefix attends
+bidirectionally (PaliGemma) cannot share a cached prefix and run every question's full prompt,
+batched (``details["method"] == "full-prompt"``, ``details["exact_path"]`` says why).
+
 ``guess_uncached`` answers each question with its own full forward (media re-encoded every
 time): the reference the cached path must equal, and the benchmark's baseline.
 ``guess_full_batch`` runs full inputs in batches without a cache (the media processed once, its
@@ -309,7 +316,7 @@ class HFGuesser:
         where = f"model {source!r}" + (f" (revision {self.revision})" if self.revision else "")
         try:
             config = AutoConfig.from_pretrained(source, **common)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             hint = ""
             if self.local_files_only and not path.exists():
                 hint = (
@@ -334,7 +341,8 @@ class HFGuesser:
             try:
                 model = model_class.from_pretrained(source, config=config, dtype=self.dtype, **common)
                 break
-            except (ValueError, KeyError, OSError) as exc:  # this auto class does not know the config
+            except (ValueError, KeyError, OSError, TypeError, AttributeError, RuntimeError) as exc:
+                # this auto class does not know the config, or the weights do not fit it
                 errors.append(f"{model_class.__name__}: {exc}")
             except ImportError as exc:
                 raise missing_package_error(where, "the model", exc) from exc
