@@ -192,3 +192,18 @@ def test_multimodal_rope_assets_in_one_call(tmp_path, requests_by_kind):
         assert [_max_diff(a, b) for a, b in zip(results, single, strict=True)] == [0.0, 0.0, 0.0]
     assert all(result.details["assets_in_batch"] == 1 for result in single)
     assert _max_diff(single[1], guesser.guess_uncached(requests[1])) <= TOLERANCE
+
+
+def test_mllama_question_tokens_see_their_assets_tiles(tmp_path):
+    """Mllama: frames with different tile counts (a wide one: 2 tiles, a square one: 1 tile and
+    a padded one); question rows carry the cross-attention mask of their prefix's last token."""
+    guesser = HFGuesser(str(ARCHITECTURES["Mllama"].build(tmp_path / "mllama")), dtype="float32", device="cpu")
+    frames = [Image.new("RGB", (64, 32), (200, 30, 30)), Image.new("RGB", (40, 40), (20, 30, 200))]
+    request = GuessRequest(
+        MediaInput(kind="video", frames=frames, times=[0.0, 1.0]), PROMPT, load_builtin("visionreward-video")
+    )
+    inputs = guesser.model_inputs(["<|image|> <|image|> a"], frames, False)
+    assert inputs["cross_attention_mask"][0, -1, 1].tolist() == [1, 0]  # the square frame's second tile is padding
+    reference = guesser.guess_uncached(request)
+    assert _max_diff(guesser.guess(request), reference) <= TOLERANCE
+    assert _max_diff(guesser.guess_full_batch(request), reference) <= TOLERANCE

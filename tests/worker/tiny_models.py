@@ -470,9 +470,9 @@ def build_mllama(path: Path, *, seed: int = 0) -> Path:
         vision_output_dim=64,
         image_size=32,
         patch_size=8,
-        max_num_tiles=1,
+        max_num_tiles=2,
         intermediate_layers_indices=[0],
-        supported_aspect_ratios=[[1, 1]],
+        supported_aspect_ratios=[[1, 1], [1, 2], [2, 1]],
         initializer_range=INIT,
     )
     text = MllamaTextConfig(
@@ -494,7 +494,7 @@ def build_mllama(path: Path, *, seed: int = 0) -> Path:
         image_token_index=tokenizer.convert_tokens_to_ids("<|image|>"),
     )
     model = _seeded(MllamaForConditionalGeneration, config, seed)
-    image_processor = MllamaImageProcessorPil(size={"height": 32, "width": 32}, max_image_tiles=1)
+    image_processor = MllamaImageProcessorPil(size={"height": 32, "width": 32}, max_image_tiles=2)
     template = _blocks_template(image="<|image|>")
     processor = MllamaProcessor(image_processor=image_processor, tokenizer=tokenizer, chat_template=template)
     return _save(path, model, processor)

@@ -145,6 +145,17 @@ class _EncodedMany:
     rope_deltas: torch.Tensor | None = None  # multimodal RoPE: each asset's text position offset (CPU)
 
 
+def _per_token_media_mask(value, text_shape) -> bool:
+    """An integer tensor ``[batch, tokens, ...]`` saying per text token which media it may see
+    (Mllama's ``cross_attention_mask``)."""
+    return (
+        isinstance(value, torch.Tensor)
+        and not value.is_floating_point()
+        and value.ndim > 2
+        and tuple(value.shape[:2]) == tuple(text_shape)
+    )
+
+
 def _looks_like_hub_id(source: str) -> bool:
     return bool(_HUB_ID.match(source)) and not source.startswith(".") and ".." not in source
 
@@ -731,6 +742,11 @@ class HFGuesser:
             if key not in ("input_ids", "attention_mask") and isinstance(value, torch.Tensor):
                 if value.dtype in (torch.long, torch.int) and value.shape == prefix["input_ids"].shape:
                     inputs[key] = torch.zeros((batch, longest), dtype=value.dtype, device=self.device)
+                elif _per_token_media_mask(value, prefix["input_ids"].shape):
+                    # e.g. Mllama's cross_attention_mask [batch, tokens, images, tiles]: a question
+                    # token sees the media its asset's last prefix token sees (as generate() extends it)
+                    rows = value[torch.tensor(assets, device=value.device), (starts - 1).to(value.device)]
+                    inputs[key] = rows.unsqueeze(1).expand(-1, longest, *rows.shape[1:]).to(self.device)
         last = torch.tensor([len(row) - 1 for row in ids], dtype=torch.long, device=self.device)
         return inputs, last
 
@@ -1035,6 +1051,10 @@ class HFGuesser:
                 extra = torch.zeros((batch, longest), dtype=value.dtype, device=self.device)
                 extra[:, : text_shape[1]] = value
                 inputs[key] = extra  # e.g. token types: the question part holds no image tokens
+            elif _per_token_media_mask(value, text_shape):  # Mllama's cross_attention_mask: see _question_inputs
+                extra = value[:, -1:].expand(batch, longest, *value.shape[2:]).clone()
+                extra[:, : text_shape[1]] = value
+                inputs[key] = extra
             elif isinstance(value, torch.Tensor):
                 inputs[key] = torch.cat([value] * batch)  # pixel values, image sizes…: one copy per row
             else:
