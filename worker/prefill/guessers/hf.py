@@ -44,6 +44,13 @@ own causal attention; see ``cascade.py``. Same answers.
 CPU preparation of chunk i + 1 (prompts, processor call, tokenizing) in a background thread
 while the model runs chunk i. Same answers, in input order.
 
+**Per architecture** (``architectures.py``, ``processors.py``; the supported-models table of
+``docs/prefill-models.md``): a processor whose video processor needs torchvision is assembled
+without it (videos are given as frames anyway); multimodal-RoPE models (Qwen-VL) get their
+question rows' 3-D positions from the prefix's ``rope_deltas``; models whose prefix attends
+bidirectionally (PaliGemma) cannot share a cached prefix and run every question's full prompt,
+batched (``details["method"] == "full-prompt"``, ``details["exact_path"]`` says why).
+
 ``guess_uncached`` answers each question with its own full forward (media re-encoded every
 time): the reference the cached path must equal, and the benchmark's baseline.
 ``guess_full_batch`` runs full inputs in batches without a cache (the media processed once, its
@@ -70,8 +77,10 @@ from typing import Any
 import torch
 from PIL import Image
 
+from .architectures import architecture_for, architecture_name
 from .base import GuesserError, GuessRequest, GuessResult
 from .media import frames_for_model
+from .processors import load_processor, missing_package_error
 from .scoring import NoAnswerTokensError, p_yes_from_logits, yes_no_token_ids
 
 __all__ = ["ANSWER_CUE", "HFGuesser", "PLAIN_TEMPLATE", "Prompt", "default_instruction"]
@@ -133,6 +142,18 @@ class _EncodedMany:
     lengths: list[int]  # each asset's true prefix length (its row's real tokens)
     question_ids: list[list[list[int]]]  # per asset, per question
     split_exact: list[bool]
+    rope_deltas: torch.Tensor | None = None  # multimodal RoPE: each asset's text position offset (CPU)
+
+
+def _per_token_media_mask(value, text_shape) -> bool:
+    """An integer tensor ``[batch, tokens, ...]`` saying per text token which media it may see
+    (Mllama's ``cross_attention_mask``)."""
+    return (
+        isinstance(value, torch.Tensor)
+        and not value.is_floating_point()
+        and value.ndim > 2
+        and tuple(value.shape[:2]) == tuple(text_shape)
+    )
 
 
 def _looks_like_hub_id(source: str) -> bool:
@@ -288,7 +309,7 @@ class HFGuesser:
 
     def _load(self):
         import transformers
-        from transformers import AutoConfig, AutoModelForImageTextToText, AutoProcessor
+        from transformers import AutoConfig, AutoModelForImageTextToText
 
         source = self.source
         path = Path(source).expanduser()
@@ -306,7 +327,7 @@ class HFGuesser:
         where = f"model {source!r}" + (f" (revision {self.revision})" if self.revision else "")
         try:
             config = AutoConfig.from_pretrained(source, **common)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             hint = ""
             if self.local_files_only and not path.exists():
                 hint = (
@@ -314,10 +335,11 @@ class HFGuesser:
                     f"downloaded): pass a local folder, or fetch it first (`hf download {source}`)"
                 )
             raise GuesserError(f"cannot load {where}: {exc}{hint}") from exc
-        try:
-            processor = AutoProcessor.from_pretrained(source, **common)
-        except (OSError, ValueError, TypeError) as exc:
-            raise GuesserError(f"cannot load the processor of {where}: {exc}") from exc
+        except ImportError as exc:
+            raise missing_package_error(f"{where}", "its configuration", exc) from exc
+        architecture = architecture_name(config)
+        where = f"{architecture} {where}"
+        processor = load_processor(source, config, common, where)
 
         candidates = [AutoModelForImageTextToText]
         candidates += [
@@ -330,8 +352,11 @@ class HFGuesser:
             try:
                 model = model_class.from_pretrained(source, config=config, dtype=self.dtype, **common)
                 break
-            except (ValueError, KeyError, OSError) as exc:  # this auto class does not know the config
+            except (ValueError, KeyError, OSError, TypeError, AttributeError, RuntimeError) as exc:
+                # this auto class does not know the config, or the weights do not fit it
                 errors.append(f"{model_class.__name__}: {exc}")
+            except ImportError as exc:
+                raise missing_package_error(where, "the model", exc) from exc
         else:
             raise GuesserError(f"cannot load {where} as a vision-language model: " + "; ".join(errors))
         return model.to(self.device), processor, config
@@ -394,6 +419,23 @@ class HFGuesser:
         # questions continue after its own prefix length) and a plain dynamic cache (a sliding
         # window would slide over the padding). None: not known until the first prefix has run.
         self._multi_asset: bool | None = None if self._explicit_positions else False
+        # processors.py assembled it without its video processor (which needs torchvision).
+        self.processor_note = (
+            "assembled without its video processor (torchvision is not installed); videos are given as frames"
+            if getattr(type(processor), "without_video", False)
+            else None
+        )
+        facts = architecture_for(model.config)
+        self.architecture = architecture_name(model.config)
+        # Where the shared-prefix cache is not exact (``architectures.py``: PaliGemma's prefix
+        # attends bidirectionally), every question runs the full prompt (``_guess_full_prompts``).
+        self.exact_path: str | None = None
+        if facts is not None and not facts.prefix_cache_exact:
+            self.exact_path = (
+                f"{facts.name}: the image and the whole text prompt attend to each other (bidirectional prefix), "
+                "so a cached shared prefix could not see the question; each question runs the full prompt"
+            )
+            self._multi_asset = False
         self.question_attention = question_attention
         self._cascade = self._cascade_supported(question_attention)
         self._pad_id = next(
@@ -500,7 +542,9 @@ class HFGuesser:
             )
         finally:
             tokenizer.padding_side = side
-        return self._to_device(batch) if to_device else dict(batch)
+        batch = dict(batch)
+        batch.pop("labels", None)  # PaliGemma's processor adds training labels: never fed (nothing is trained here)
+        return self._to_device(batch) if to_device else batch
 
     def _question_ids(self, prompt: Prompt) -> tuple[list[list[int]], bool]:
         """Each question's suffix token ids (see the module docstring) and whether the split is exact."""
@@ -625,6 +669,22 @@ class HFGuesser:
             expanded.batch_select_indices(torch.tensor(assets, dtype=torch.long, device=self.device))
         return expanded
 
+    def _rope_deltas(self, count: int) -> torch.Tensor:
+        """Each prefix row's multimodal-RoPE offset (text position = index + offset), which the
+        prefix forward stored on the model (``rope_deltas``, Qwen-VL style)."""
+        for module in self.model.modules():
+            deltas = getattr(module, "rope_deltas", None)
+            if isinstance(deltas, torch.Tensor):
+                deltas = deltas.reshape(-1).long().cpu()
+                if deltas.shape[0] == count:
+                    return deltas
+                if deltas.shape[0] == 1:
+                    return deltas.expand(count)
+        raise GuesserError(
+            f"model {self.name!r} uses multimodal RoPE but its prefix forward left no rope_deltas: "
+            "the question positions cannot be derived"
+        )
+
     def _cascade_logits(self, cache, encoded: _EncodedMany, inputs: dict, last: torch.Tensor, assets: list[int]):
         """The question rows' logits with cascade attention (``cascade.py``): no cache is passed
         (nothing is copied per row); each layer reads its assets' prefix KV in place. Rows are
@@ -667,17 +727,32 @@ class HFGuesser:
             "input_ids": input_ids.to(self.device),
             "attention_mask": torch.cat([prefix_mask, mask], dim=1).to(self.device),
         }
+        positions = starts.unsqueeze(1) + torch.arange(longest, dtype=torch.long).unsqueeze(0)
         if self._explicit_positions:
-            positions = starts.unsqueeze(1) + torch.arange(longest, dtype=torch.long).unsqueeze(0)
+            inputs["position_ids"] = positions.to(self.device)
+        elif encoded.rope_deltas is not None:
+            # Multimodal RoPE: a text token's three position components are equal, its sequence
+            # index plus the asset's offset (what the images' grid positions saved): the prefix
+            # forward left it in ``rope_deltas``. Given explicitly, as generate() does (the
+            # model's own derivation from the cache and a full-length mask is off here).
+            delta = encoded.rope_deltas.index_select(0, torch.tensor(assets, dtype=torch.long))
+            positions = (positions + delta.unsqueeze(1)).unsqueeze(0).expand(3, -1, -1)
             inputs["position_ids"] = positions.to(self.device)
         for key, value in prefix.items():  # e.g. token_type_ids: the questions hold no image tokens
             if key not in ("input_ids", "attention_mask") and isinstance(value, torch.Tensor):
                 if value.dtype in (torch.long, torch.int) and value.shape == prefix["input_ids"].shape:
                     inputs[key] = torch.zeros((batch, longest), dtype=value.dtype, device=self.device)
+                elif _per_token_media_mask(value, prefix["input_ids"].shape):
+                    # e.g. Mllama's cross_attention_mask [batch, tokens, images, tiles]: a question
+                    # token sees the media its asset's last prefix token sees (as generate() extends it)
+                    rows = value[torch.tensor(assets, device=value.device), (starts - 1).to(value.device)]
+                    inputs[key] = rows.unsqueeze(1).expand(-1, longest, *rows.shape[1:]).to(self.device)
         last = torch.tensor([len(row) - 1 for row in ids], dtype=torch.long, device=self.device)
         return inputs, last
 
     def _result(self, prompt: Prompt, p_yes: list[float], timings: dict, details: dict) -> GuessResult:
+        if self.processor_note:
+            details = {**details, "processor": self.processor_note}
         return GuessResult(
             p_yes=dict(zip(prompt.keys, p_yes, strict=True)),
             model_name=self.name,
@@ -705,6 +780,8 @@ class HFGuesser:
         requests = list(requests)
         if not requests:
             return []
+        if self.exact_path is not None:
+            return [self._guess_full_prompts(request) for request in requests]
         started = time.perf_counter()
         prompts = [self.build_prompt(request) for request in requests]
         built = (time.perf_counter() - started) / len(prompts)
@@ -765,7 +842,7 @@ class HFGuesser:
             if item is None:
                 return None
             tag, requests = item[0], list(item[1])
-            ready = bool(requests) and self._multi_asset is not None
+            ready = bool(requests) and self._multi_asset is not None and self.exact_path is None
             return tag, requests, pool.submit(prepare, requests) if ready else None
 
         def finish(requests, future):
@@ -874,6 +951,8 @@ class HFGuesser:
                 raise GuesserError(f"model {self.name!r} returned no KV cache for the prefix")
             if self._multi_asset is None:
                 self._multi_asset = self._plain_layers(cache)
+            if not self._explicit_positions:
+                encoded.rope_deltas = self._rope_deltas(count)
             self._sync()
             timings["prefix"] = time.perf_counter() - mark
             mark = time.perf_counter()
@@ -912,6 +991,29 @@ class HFGuesser:
             for asset, prompt in enumerate(prompts)
         ]
 
+    def _guess_full_prompts(self, request: GuessRequest) -> GuessResult:
+        """The exact path for models whose prefix cache would be inexact (``self.exact_path``):
+        the full prompt of every question (the processor on prefix + question text and the
+        media) in batches of ``batch_size`` rows, no cache. Equal to ``guess_uncached``, batched."""
+        started = time.perf_counter()
+        prompt = self.build_prompt(request)
+        p_yes, lengths = [], []
+        with torch.inference_mode():
+            for start in range(0, len(prompt.question_texts), self.batch_size):
+                texts = [prompt.prefix_text + text for text in prompt.question_texts[start : start + self.batch_size]]
+                inputs = self.model_inputs(texts, prompt.images, prompt.add_special_tokens)
+                if "attention_mask" in inputs:
+                    last = inputs["attention_mask"].sum(dim=1).long() - 1
+                else:
+                    last = torch.full((len(texts),), inputs["input_ids"].shape[1] - 1, device=self.device)
+                lengths += (last + 1).tolist()
+                logits, _ = self._last_logits(inputs, last)
+                p_yes += p_yes_from_logits(logits, self.yes_ids, self.no_ids).tolist()
+            self._sync()
+        timings = {"total": time.perf_counter() - started}
+        details = {"method": "full-prompt", "exact_path": self.exact_path, "input_tokens": lengths}
+        return self._result(prompt, p_yes, timings, {**details, "batch_size": self.batch_size})
+
     def guess_uncached(self, request: GuessRequest) -> GuessResult:
         """The reference: every question in its own full forward, media processed each time."""
         started = time.perf_counter()
@@ -949,6 +1051,10 @@ class HFGuesser:
                 extra = torch.zeros((batch, longest), dtype=value.dtype, device=self.device)
                 extra[:, : text_shape[1]] = value
                 inputs[key] = extra  # e.g. token types: the question part holds no image tokens
+            elif _per_token_media_mask(value, text_shape):  # Mllama's cross_attention_mask: see _question_inputs
+                extra = value[:, -1:].expand(batch, longest, *value.shape[2:]).clone()
+                extra[:, : text_shape[1]] = value
+                inputs[key] = extra
             elif isinstance(value, torch.Tensor):
                 inputs[key] = torch.cat([value] * batch)  # pixel values, image sizes…: one copy per row
             else:
@@ -960,7 +1066,10 @@ class HFGuesser:
         """Full inputs (media tokens repeated per question) in batches of ``batch_size``, no cache.
 
         The media is processed once (as in ``guess``); every row runs the vision tower and the
-        whole prefix again: the cost prefix caching removes."""
+        whole prefix again: the cost prefix caching removes. Models on the exact path
+        (``self.exact_path``) already answer this way: their ``guess``."""
+        if self.exact_path is not None:
+            return self._guess_full_prompts(request)
         started = time.perf_counter()
         prompt = self.build_prompt(request)
         encoded = self._encode(prompt)
