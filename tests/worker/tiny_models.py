@@ -38,6 +38,10 @@ class TinyArchitecture:
     build: Callable[[Path], Path]  # writes the saved model folder at path, returns it
     video: bool  # whether the model takes video (the table then has a video column for it)
     family: str = ""  # the transformers model type, for the table
+    # how the platform loads it (default: HFGuesser on the folder, as a pre-fill job does)
+    load: Callable[[Path], object] | None = None
+    how: str = ""  # the table's "how" column, where the guesser's details do not say it
+    own_video: str = ""  # the table's "own video path" column, where architectures.py has no entry
 
 
 def word_tokenizer(specials: list[str], *, named: dict[str, str] | None = None, bos: str | None = "<s>"):
@@ -641,5 +645,35 @@ ARCHITECTURES: dict[str, TinyArchitecture] = {
         TinyArchitecture("InternVL", build_internvl, video=True, family="internvl"),
         TinyArchitecture("SmolVLM", build_smolvlm, video=True, family="smolvlm"),
         TinyArchitecture("PaliGemma", build_paligemma, video=True, family="paligemma"),
+        TinyArchitecture(
+            "VisionReward-Video (CogVLM2-Video)",
+            lambda path: _tiny_cogvlm(path, video=True),
+            video=True,
+            family="cogvlm2-video, remote code",
+            load=lambda path: _cogvlm_guesser(path),
+            how="CogVLMGuesser: shared-prefix cache; the model's own `build_conversation_input_ids` (remote code)",
+            own_video="uint8 video tensor, one frame per second, at most 24, with time stamps (used)",
+        ),
+        TinyArchitecture(
+            "VisionReward-Image (CogVLM2, converted from SAT)",
+            lambda path: _tiny_cogvlm(path, video=False),
+            video=False,
+            family="cogvlm2, remote code",
+            load=lambda path: _cogvlm_guesser(path, template_version="vqa"),
+            how="CogVLMGuesser: shared-prefix cache; the model's own `build_conversation_input_ids` (remote code)",
+            own_video="—",
+        ),
     ]
 }
+
+
+def _tiny_cogvlm(path: Path, *, video: bool) -> Path:
+    from .tiny_cogvlm import build_tiny_cogvlm
+
+    return build_tiny_cogvlm(path, video=video)
+
+
+def _cogvlm_guesser(path: Path, **options):
+    from worker.prefill.guessers.cogvlm import CogVLMGuesser
+
+    return CogVLMGuesser(str(path), trust_remote_code=True, device="cpu", dtype="float32", batch_size=16, **options)
