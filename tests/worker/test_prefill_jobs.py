@@ -651,6 +651,22 @@ def test_prefill_end_to_end_with_the_real_hf_guesser_on_a_tiny_llava(
     assert forced.result["predicted"] == 2 and [e["asset"] for e in forced.result["failed"]] == [assets[2].pk]
     assert "is missing" in forced.result["failed"][0]["reason"]
     assert forced.result["seconds_per_asset"] is not None and "total" in forced.result["timings"]
+    assert forced.result["guesser"] == {}  # LLaVA runs on the shared-prefix cache with its own processor
+
+
+def test_a_paligemma_prefill_says_it_takes_the_exact_path(
+    eager, manager_api, image_project, tmp_path, django_capture_on_commit_callbacks
+):
+    from .tiny_models import ARCHITECTURES
+
+    folder = ARCHITECTURES["PaliGemma"].build(tmp_path / "paligemma")
+    ModelSpec.objects.create(name="tiny-paligemma", source=str(folder), device="cpu", dtype="float32", queue="default")
+    import_images(manager_api, image_project, django_capture_on_commit_callbacks, count=1)
+    job = run_prefill(manager_api, image_project, django_capture_on_commit_callbacks, {"model": "tiny-paligemma"})
+    job.refresh_from_db()
+    assert job.state == Job.State.SUCCEEDED and job.result["predicted"] == 1, job.log
+    assert "bidirectional" in job.result["guesser"]["exact_path"]
+    assert "exact path: " in job.log
 
 
 def test_a_prefill_with_a_model_that_runs_remote_code_says_so_in_its_log(

@@ -342,7 +342,8 @@ def _record(asset: Asset, result, spec: ModelSpec, checklist_version, job: Job, 
 def run_prefill(job: Job, ctx: JobContext) -> dict:
     """The pre-fill runner (called by ``worker.jobs.execute``); returns the job's result:
     ``{"model", "model_version", "total", "predicted", "skipped", "failed": [{"asset", "name",
-    "reason"}], "failed_count", "seconds_per_asset", "timings"}``."""
+    "reason"}], "failed_count", "seconds_per_asset", "timings", "guesser"}`` (``guesser``: how the
+    model is run where that is not the shared-prefix cache: ``exact_path``, ``processor``)."""
     params = job.params or {}
     ids: list[int] = [int(i) for i in params.get("assets") or []]
     only_missing = bool(params.get("only_missing", True))
@@ -378,6 +379,17 @@ def run_prefill(job: Job, ctx: JobContext) -> dict:
     predicted, skipped, failed = len(done_here), len(existing), []
     done = predicted + skipped
     notes = [f"model {spec.name} ({model_version}) ready" + (f" in {loaded:.1f} s" if loaded >= 0.05 else "")]
+    # How the guesser runs this model, where it differs from the shared-prefix cache (PaliGemma's
+    # exact path) or from the model's own processor (assembled without its video processor).
+    how = {
+        key: value
+        for key, value in (
+            ("exact_path", getattr(guesser, "exact_path", None)),
+            ("processor", getattr(guesser, "processor_note", None)),
+        )
+        if value
+    }
+    notes.extend(f"{key.replace('_', ' ')}: {value}" for key, value in how.items())
     if done_here:
         notes.append(f"resuming: {len(done_here)} of {total} asset(s) were already predicted by this job")
     if existing:
@@ -450,4 +462,5 @@ def run_prefill(job: Job, ctx: JobContext) -> dict:
         "failed_count": len(failed),
         "seconds_per_asset": round(elapsed / attempted, 4) if attempted else None,
         "timings": {stage: round(seconds, 3) for stage, seconds in timings.items()},
+        "guesser": how,
     }
