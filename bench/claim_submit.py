@@ -130,7 +130,9 @@ def _annotator(args):
     from django.contrib.auth import get_user_model
 
     from annotator.models import Project
-    from annotator.services.assignment import AnswerPayload, claim_next, submit
+    from annotator.services.answers import submit
+    from annotator.services.claims import claim_next
+    from annotator.services.payload import AnswerPayload
 
     user = get_user_model().objects.get(username=username)
     project = Project.objects.select_related("checklist_version").get(pk=project_id)
