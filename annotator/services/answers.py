@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from ..models import Annotation, AnnotationRevision, Assignment, Task
@@ -50,7 +51,7 @@ def save_draft(assignment: Assignment, payload: AnswerPayload, now=None) -> Assi
         return locked
 
 
-def _record_revision(annotation: Annotation, user) -> None:
+def _record_revision(annotation: Annotation, user_id: int) -> None:
     AnnotationRevision.objects.create(
         annotation=annotation,
         revision=annotation.revision,
@@ -62,7 +63,7 @@ def _record_revision(annotation: Annotation, user) -> None:
         dimension_preferences=annotation.dimension_preferences,
         comment=annotation.comment,
         time_spent_ms=annotation.time_spent_ms,
-        created_by=user,
+        created_by_id=user_id,
     )
 
 
@@ -72,19 +73,23 @@ def submit(assignment: Assignment, payload: AnswerPayload, client_id: uuid.UUID,
     Idempotent by ``client_id``: a retried submit returns the annotation it made.
     """
     now = now or timezone.now()
-    existing = Annotation.objects.filter(user_id=assignment.user_id, client_id=client_id).first()
-    if existing is not None:
-        return _same_submit(existing, assignment)
+    used = Annotation.objects.filter(user_id=OuterRef("user_id"), client_id=client_id)
     try:
         with transaction.atomic():
+            # The assignment and its task locked in one statement (assignment first, as everywhere),
+            # which also asks whether the client_id is taken. That answer is as of the statement's
+            # start: a twin of this submit that held the lock and committed meanwhile shows only
+            # in the state (submitted), so then the client_id is looked up again.
             locked = (
-                Assignment.objects.select_for_update()
+                Assignment.objects.select_for_update(of=("self", "task"))
                 .select_related("task__project__checklist_version")
+                .annotate(client_id_used=Exists(used))
                 .get(pk=assignment.pk)
             )
-            existing = Annotation.objects.filter(user_id=locked.user_id, client_id=client_id).first()
-            if existing is not None:
-                return _same_submit(existing, locked)
+            if locked.client_id_used or locked.state == Assignment.State.SUBMITTED:
+                existing = Annotation.objects.filter(user_id=locked.user_id, client_id=client_id).first()
+                if existing is not None:
+                    return _same_submit(existing, locked)
             if locked.state == Assignment.State.SUBMITTED:
                 annotation = locked.annotation
                 raise AssignmentError(
@@ -100,7 +105,7 @@ def submit(assignment: Assignment, payload: AnswerPayload, client_id: uuid.UUID,
             late = False
             if locked.state != Assignment.State.ACTIVE:
                 # A lapsed lease: take the slot back when it is free; else the work is a late extra.
-                late = not reactivate(locked, now)
+                late = not reactivate(locked, now, task)
             annotation = Annotation.objects.create(
                 assignment=locked,
                 task=task,
@@ -118,7 +123,7 @@ def submit(assignment: Assignment, payload: AnswerPayload, client_id: uuid.UUID,
                 submitted_at=now,
                 late=late,
             )
-            _record_revision(annotation, locked.user)
+            _record_revision(annotation, locked.user_id)
             locked.state = Assignment.State.SUBMITTED
             locked.finished_at = now
             locked.draft = {}
@@ -127,10 +132,9 @@ def submit(assignment: Assignment, payload: AnswerPayload, client_id: uuid.UUID,
                 # Its slot went to someone else: kept and marked late, but not one of the task's k
                 # (required, assigned_count and submitted_count stay as they are).
                 return annotation, True
-            task = Task.objects.select_for_update().get(pk=task.pk)
             task.submitted_count += 1
             task.refresh_status()
-            route_disagreement(task, locked.task.project)
+            route_disagreement(task, task.project)
             task.save(update_fields=["submitted_count", "assigned_count", "required", "extra_annotators", "status"])
             return annotation, True
     except IntegrityError:
@@ -172,7 +176,7 @@ def revise(annotation: Annotation, payload: AnswerPayload, client_id: uuid.UUID,
         locked.client_id = client_id
         locked.revision += 1
         locked.save()
-        _record_revision(locked, user)
+        _record_revision(locked, user.pk)
         return locked, True
 
 

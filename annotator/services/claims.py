@@ -5,8 +5,8 @@ Concurrency rules (PostgreSQL):
   ``required`` slots in the same transaction; the ``task_not_over_assigned`` CHECK
   constraint is the last line of defence. Concurrent claimers never wait on each other.
 - Lock order is always assignment → task, so claims, submits, skips and the lease sweep
-  cannot deadlock. A claim that takes a new live slot first locks the claimer's user row
-  (only claims take it), so one user's concurrent claims cannot exceed
+  cannot deadlock. A claim first locks the claimer's user row (only claims take it), so one
+  user's concurrent claims neither lease two tasks where one was asked for nor exceed
   ``MAX_LIVE_ASSIGNMENTS``; different users never wait on each other.
 - The unique (task, user) assignment means nobody receives the same task twice.
 
@@ -112,10 +112,26 @@ def _gold_candidate(project: Project, had_it) -> Task | None:
     )
 
 
-def _live_assignment(user, project: Project, exclude: set[int], wait: bool = False) -> Assignment | None:
-    live = Assignment.objects.select_for_update(skip_locked=not wait).filter(
-        user=user, project=project, state=Assignment.State.ACTIVE
+def _holdings(user, project: Project, exclude: set[int]) -> dict[str, int]:
+    """The claimer's assignments in ``project``, counted in one query: ``total`` (all they ever
+    had: numbers the claim for :func:`gold_turn`), ``holding`` (live ones: the cap), ``live``
+    (live ones not in ``exclude``: one is renewed instead of leasing a new task) and ``lapsed``
+    (expired ones with a draft, not in ``exclude``: one may be taken back)."""
+    active = Q(state=Assignment.State.ACTIVE)
+    wanted = ~Q(pk__in=exclude) if exclude else Q()
+    with_draft = Q(state=Assignment.State.EXPIRED) & ~Q(draft={})
+    return Assignment.objects.filter(user=user, project=project).aggregate(
+        total=Count("id"),
+        holding=Count("id", filter=active),
+        live=Count("id", filter=active & wanted),
+        lapsed=Count("id", filter=with_draft & wanted),
     )
+
+
+def _live_assignment(user, project: Project, exclude: set[int]) -> Assignment | None:
+    """The claimer's oldest live assignment not in ``exclude``, locked (waiting for a submit or
+    renewal of it in progress)."""
+    live = Assignment.objects.select_for_update().filter(user=user, project=project, state=Assignment.State.ACTIVE)
     if exclude:
         live = live.exclude(pk__in=exclude)
     return live.order_by("leased_at", "id").first()
@@ -147,29 +163,25 @@ def claim_next(user, project: Project, now=None, exclude=()) -> Assignment | Non
     """
     now = now or timezone.now()
     exclude = {int(pk) for pk in exclude}
-    expire_leases(now=now, project_id=project.pk, limit=EXPIRE_BATCH)
+    if _lapsed_leases(now, project.pk).exists():  # one unlocked look; the sweep locks what it expires
+        expire_leases(now=now, project_id=project.pk, limit=EXPIRE_BATCH)
     with transaction.atomic():
-        live = _live_assignment(user, project, exclude)
-        if live is None:
-            # About to take one more live slot: one such claim per user at a time (the user's
-            # row is the lock; only claims take it), then look again, waiting for a lease being
-            # renewed meanwhile, so concurrent requests of one user neither lease two tasks where
-            # one was asked for nor pass the cap.
-            # FOR NO KEY UPDATE: it does not block the FOR KEY SHARE that inserting any row
-            # referencing the user takes (a submit's annotation), which FOR UPDATE would, and
-            # deadlock with a submit holding the assignment this claim waits for.
-            get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).values_list(
-                "pk", flat=True
-            ).first()
-            live = _live_assignment(user, project, exclude, wait=True)
-        if live is not None:
-            live.expires_at = lease_end(project, now)
-            live.save(update_fields=["expires_at"])
-            return live
+        # One claim per user at a time (the user's row is the lock; only claims take it), and
+        # everything below read after it, so concurrent requests of one user neither lease two
+        # tasks where one was asked for nor pass the cap.
+        # FOR NO KEY UPDATE: it does not block the FOR KEY SHARE that inserting any row
+        # referencing the user takes (a submit's annotation), which FOR UPDATE would, and
+        # deadlock with a submit holding the assignment this claim waits for.
+        get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk", flat=True).first()
+        mine = _holdings(user, project, exclude)
+        if mine["live"]:
+            live = _live_assignment(user, project, exclude)
+            if live is not None:
+                live.expires_at = lease_end(project, now)
+                live.save(update_fields=["expires_at"])
+                return live
+            mine = _holdings(user, project, exclude)  # it was submitted, skipped or expired meanwhile
 
-        mine = Assignment.objects.filter(user=user, project=project).aggregate(
-            total=Count("id"), holding=Count("id", filter=Q(state=Assignment.State.ACTIVE))
-        )
         holding = mine["holding"]
         if holding >= MAX_LIVE_ASSIGNMENTS:
             raise AssignmentError(
@@ -178,15 +190,17 @@ def claim_next(user, project: Project, now=None, exclude=()) -> Assignment | Non
                 status=409,
             )
 
-        lapsed = (
-            Assignment.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(user=user, project=project, state=Assignment.State.EXPIRED)
-            .filter(Q(task__status=Task.Status.OPEN) | Q(task__gold_check__isnull=False))
-            .exclude(draft={})
-        )
-        if exclude:
-            lapsed = lapsed.exclude(pk__in=exclude)
-        lapsed = lapsed.order_by("-draft_saved_at", "id").first()
+        lapsed = None
+        if mine["lapsed"]:
+            lapsed = (
+                Assignment.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(user=user, project=project, state=Assignment.State.EXPIRED)
+                .filter(Q(task__status=Task.Status.OPEN) | Q(task__gold_check__isnull=False))
+                .exclude(draft={})
+            )
+            if exclude:
+                lapsed = lapsed.exclude(pk__in=exclude)
+            lapsed = lapsed.order_by("-draft_saved_at", "id").first()
         if lapsed is not None:
             task = Task.objects.select_for_update().get(pk=lapsed.task_id)
             gold = is_gold_check(task)
@@ -242,15 +256,17 @@ def renew(assignment: Assignment, now=None) -> Assignment:
         return locked
 
 
-def reactivate(assignment: Assignment, now) -> bool:
+def reactivate(assignment: Assignment, now, task: Task | None = None) -> bool:
     """Bring back an expired lease if its task still has a free slot; True when it did.
 
-    Called with the assignment row locked. Work is never refused because a lease lapsed:
+    Called with the assignment row locked (and ``task``, its task, when the caller locked it
+    too; otherwise it is locked here). Work is never refused because a lease lapsed:
     when the slot is gone, a submit is still accepted as a *late extra* (``Annotation.late``):
     kept and counted in statistics, but not one of the task's k (see
     :func:`annotator.services.answers.submit`).
     """
-    task = Task.objects.select_for_update().get(pk=assignment.task_id)
+    if task is None:
+        task = Task.objects.select_for_update().get(pk=assignment.task_id)
     if task.status == Task.Status.DISABLED:
         return False
     gold = is_gold_check(task)
@@ -264,17 +280,19 @@ def reactivate(assignment: Assignment, now) -> bool:
     return True
 
 
+def _lapsed_leases(now, project_id: int | None = None):
+    """Live assignments whose lease ended before ``now`` (in one project, or in all)."""
+    lapsed = Assignment.objects.filter(state=Assignment.State.ACTIVE, expires_at__lt=now)
+    return lapsed if project_id is None else lapsed.filter(project_id=project_id)
+
+
 def expire_leases(now=None, project_id: int | None = None, limit: int = 10_000) -> int:
     """Return the slots of lapsed leases to the pool; the number expired."""
     now = now or timezone.now()
     done = 0
     while done < limit:
         with transaction.atomic():
-            batch = Assignment.objects.select_for_update(skip_locked=True).filter(
-                state=Assignment.State.ACTIVE, expires_at__lt=now
-            )
-            if project_id is not None:
-                batch = batch.filter(project_id=project_id)
+            batch = _lapsed_leases(now, project_id).select_for_update(skip_locked=True)
             rows = list(batch.order_by("id")[: min(EXPIRE_BATCH, limit - done)])
             if not rows:
                 break
