@@ -44,7 +44,7 @@ def summarize(errors) -> str:
 
 
 def exception_handler(exc, context):
-    from .services.assignment import AssignmentError
+    from .services.errors import AssignmentError
 
     if isinstance(exc, AssignmentError):
         # A service refusal: 409 for a state conflict, else 400 naming the fields.

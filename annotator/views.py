@@ -43,9 +43,12 @@ from .serializers import (
     SubmitSerializer,
     TaskSerializer,
 )
-from .services import assignment as assignment_service
+from .services import answers as answer_service
+from .services import claims as claim_service
+from .services import review as review_service
 from .services.checklists import load_checklist_version
 from .services.pairs import PairError, auto_pairs, create_pairs
+from .services.payload import AnswerPayload
 
 MAX_CHECKLIST_BYTES = 2 * 1024 * 1024
 
@@ -145,7 +148,7 @@ class ProjectViewSet(
                 my_done=count(mine.filter(state=Assignment.State.SUBMITTED)),
                 my_assigned=count(mine.filter(state=Assignment.State.ACTIVE)),
                 my_open=count(Task.objects.filter(project=OuterRef("pk"), status=Task.Status.OPEN).filter(~Exists(had)))
-                + count(assignment_service.unseen_gold_checks(OuterRef("pk"), user)),
+                + count(claim_service.unseen_gold_checks(OuterRef("pk"), user)),
             )
             .distinct()
         )
@@ -203,7 +206,7 @@ class ProjectViewSet(
         had = Assignment.objects.filter(project=project, user=request.user).values("task_id")
         mine["remaining"] = (
             Task.objects.filter(project=project, status=Task.Status.OPEN).exclude(pk__in=had).count()
-            + assignment_service.unseen_gold_checks(project, request.user).count()
+            + claim_service.unseen_gold_checks(project, request.user).count()
             if perms.can_annotate(request.user, project)
             else 0
         )
@@ -237,7 +240,7 @@ class ProjectViewSet(
             raise ValidationError({"project": "the project is archived"})
         body = NextTaskSerializer(data=request.data or {})
         body.is_valid(raise_exception=True)
-        assignment = assignment_service.claim_next(request.user, project, exclude=body.validated_data["exclude"])
+        assignment = claim_service.claim_next(request.user, project, exclude=body.validated_data["exclude"])
         if assignment is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(AssignmentSerializer(assignment, context={"request": request}).data)
@@ -420,7 +423,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @action(detail=True, methods=["post"])
     def heartbeat(self, request, pk=None):
         """Renew the lease while the annotator is working."""
-        assignment = assignment_service.renew(self.get_object())
+        assignment = claim_service.renew(self.get_object())
         return Response(AssignmentSerializer(assignment, context={"request": request}).data)
 
     @extend_schema(request=AnswerSerializer, responses=AssignmentSerializer)
@@ -429,9 +432,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         """Autosave unsubmitted answers (partial answers are fine; unknown keys and codes are not)."""
         body = AnswerSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        assignment = assignment_service.save_draft(
-            self.get_object(), assignment_service.AnswerPayload(**body.validated_data)
-        )
+        assignment = answer_service.save_draft(self.get_object(), AnswerPayload(**body.validated_data))
         return Response(AssignmentSerializer(assignment, context={"request": request}).data)
 
     @extend_schema(request=SubmitSerializer, responses={201: AnnotationSerializer, 200: AnnotationSerializer})
@@ -442,9 +443,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         client_id = data.pop("client_id")
-        annotation, created = assignment_service.submit(
-            self.get_object(), assignment_service.AnswerPayload(**data), client_id
-        )
+        annotation, created = answer_service.submit(self.get_object(), AnswerPayload(**data), client_id)
         return Response(
             AnnotationSerializer(annotation, context={"request": request}).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -456,7 +455,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         """Give the task back with a reason; you will not get it again."""
         body = SkipSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        assignment = assignment_service.skip(self.get_object(), body.validated_data["reason"])
+        assignment = answer_service.skip(self.get_object(), body.validated_data["reason"])
         return Response(AssignmentSerializer(assignment, context={"request": request}).data)
 
 
@@ -499,9 +498,7 @@ class AnnotationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         client_id = data.pop("client_id")
-        annotation, _ = assignment_service.revise(
-            annotation, assignment_service.AnswerPayload(**data), client_id, request.user
-        )
+        annotation, _ = answer_service.revise(annotation, AnswerPayload(**data), client_id, request.user)
         annotation = self.get_queryset().get(pk=annotation.pk)
         return Response(AnnotationDetailSerializer(annotation, context={"request": request}).data)
 
@@ -512,6 +509,6 @@ class AnnotationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         annotation = self.get_object()
         if not perms.can_review(request.user, annotation.project_id):
             raise PermissionDenied("Only reviewers and managers of the project can review.")
-        annotation = assignment_service.review(annotation, request.user)
+        annotation = review_service.review_annotation(annotation, request.user)
         annotation = self.get_queryset().get(pk=annotation.pk)
         return Response(AnnotationDetailSerializer(annotation, context={"request": request}).data)

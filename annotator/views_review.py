@@ -24,7 +24,7 @@ from .serializers_review import (
     StatsQuerySerializer,
 )
 from .services import review as review_service
-from .services.assignment import AnswerPayload
+from .services.payload import AnswerPayload
 from .services.stats import project_stats
 from .views import get_visible_project
 

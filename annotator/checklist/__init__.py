@@ -10,9 +10,10 @@ likely option per sub-dimension. The file format is documented in ``docs/checkli
 from .builtin import BUILTIN_FILES, builtin_checklists, load_builtin
 from .errors import AnswerError, ChecklistError, Problem
 from .expand import Collapse, Expansion, collapse, expand, validate_options
-from .loader import MEDIA_TYPES, checklist_from_dict, parse_checklist
+from .loader import checklist_from_dict, parse_checklist
 from .model import PROMPT_PLACEHOLDER, Checklist, Dimension, Option, Question, SubDimension
 from .predict import options_from_p_yes, validate_p_yes
+from .validate import MEDIA_TYPES
 
 __all__ = [
     "AnswerError",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -16,6 +18,17 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
+
+
+def join_path(path: str, name: str) -> str:
+    """The path of field ``name`` of the object at ``path`` (the top when ``path`` is empty)."""
+    return f"{path}.{name}" if path else name
+
+
+def suggestion(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` with the closest of ``known`` to a misspelt ``name``, or ``""``."""
+    match = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {match[0]!r}?)" if match else ""
 
 
 def _listing(problems: list[Problem], heading: str) -> str:

@@ -16,8 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .errors import AnswerError, Problem
-from .loader import _suggest
+from .errors import AnswerError, Problem, suggestion
 from .model import Checklist, Question, SubDimension
 
 OPEN, CLOSED, UNKNOWN = "open", "closed", "unknown"
@@ -84,7 +83,7 @@ def _resolve(checklist: Checklist, options: Mapping | None, partial: bool) -> tu
         return [Problem("", "answers must be a mapping of sub-dimension key to option code")], {}, {}
     known = {sub.key for sub in checklist.sub_dimensions}
     problems = [
-        Problem(str(key), f"unknown sub-dimension {key!r}{_suggest(str(key), known)}")
+        Problem(str(key), f"unknown sub-dimension {key!r}{suggestion(str(key), known)}")
         for key in options
         if key not in known
     ]
@@ -198,7 +197,7 @@ def _normalize_answers(checklist: Checklist, answers) -> dict[str, bool | None]:
     normalized: dict[str, bool | None] = dict.fromkeys(keys)
     for key, value in items:
         if key not in known:
-            problems.append(Problem(str(key), f"unknown question {key!r}{_suggest(str(key), known)}"))
+            problems.append(Problem(str(key), f"unknown question {key!r}{suggestion(str(key), known)}"))
         elif value is None or isinstance(value, bool):
             normalized[key] = value
         elif _is_code(value) and value in (0, 1):

@@ -24,8 +24,7 @@ import math
 import numbers
 from collections.abc import Mapping
 
-from .errors import AnswerError, Problem
-from .loader import _suggest
+from .errors import AnswerError, Problem, suggestion
 from .model import Checklist, Option, SubDimension
 
 CONFIDENCE_DIGITS = 4
@@ -51,7 +50,7 @@ def validate_p_yes(checklist: Checklist, p_yes: Mapping | None, partial: bool = 
         return [Problem("", "must be an object mapping question keys (q1, q2, …) to P(yes) between 0 and 1")]
     known = set(checklist.question_keys)
     problems = [
-        Problem(str(key), f"unknown question {key!r}{_suggest(str(key), known)}") for key in p_yes if key not in known
+        Problem(str(key), f"unknown question {key!r}{suggestion(str(key), known)}") for key in p_yes if key not in known
     ]
     for question in checklist.questions:
         if question.key not in p_yes:

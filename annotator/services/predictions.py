@@ -19,7 +19,7 @@ from django.db.models import OuterRef, Subquery
 from ..agreement import mean_binary_entropy
 from ..checklist import options_from_p_yes, validate_p_yes
 from ..models import Asset, ChecklistVersion, Prediction, Task
-from .assignment import AssignmentError
+from .errors import AssignmentError
 
 MODEL_NAME_MAX = Prediction._meta.get_field("model_name").max_length
 MODEL_VERSION_MAX = Prediction._meta.get_field("model_version").max_length

@@ -1,8 +1,10 @@
-"""Quality control: gold checks (tasks with known answers, served unseen among normal tasks).
+"""Quality control: gold checks (tasks with known answers, served unseen among normal tasks)
+and disagreement routing (one more annotator for a task whose annotations disagree).
 
-Serving and disagreement routing live in :mod:`annotator.services.assignment` (they change the
-task counters in the claim and submit transactions); per-annotator accuracy and agreement with
-peers are in :mod:`annotator.services.stats`.
+Serving gold checks is part of a claim (:mod:`annotator.services.claims`); routing runs in the
+submit that completes a task (:func:`route_disagreement`, called by
+:func:`annotator.services.answers.submit`), as both change the task counters in their
+transaction. Per-annotator accuracy and agreement with peers are in :mod:`annotator.services.stats`.
 
 Lock order as everywhere: the task row first (marking and unmarking lock it, like claims and
 submits do after their assignment), then its gold check.
@@ -12,8 +14,15 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from ..models import GoldAnswer, GoldCheck, Task
-from .assignment import AnswerPayload, AssignmentError, _derive
+from ..agreement import preference_disagreement, task_disagreement
+from ..models import Annotation, GoldAnswer, GoldCheck, Project, Task
+from .errors import AssignmentError
+from .payload import AnswerPayload, derive_answers
+
+
+def is_gold_check(task: Task) -> bool:
+    """Whether the task is a gold check now (ask with the task row locked)."""
+    return GoldCheck.objects.filter(task_id=task.pk).exists()
 
 
 def set_gold_check(
@@ -60,7 +69,7 @@ def set_gold_check(
                 )
             fields = {"options": gold.options, "answers": gold.answers, "mask": gold.mask}
         else:
-            expected, answers, mask = _derive(task, AnswerPayload(options=options))
+            expected, answers, mask = derive_answers(task, AnswerPayload(options=options))
             fields = {"options": expected, "answers": answers, "mask": mask}
         fields.update(comment=comment or "", checklist_version_id=version_id)
         check = GoldCheck.objects.select_for_update().filter(task=task).first()
@@ -93,3 +102,47 @@ def remove_gold_check(task: Task) -> bool:
         task.refresh_status()
         task.save(update_fields=["required", "status"])
         return True
+
+
+# --- disagreement routing ---------------------------------------------------------------
+
+
+def disagreement_of(task: Task, project: Project | None = None) -> float | None:
+    """The mean pairwise disagreement of a task's submitted annotations (0..1; ``None`` with
+    fewer than two comparable): binary answers where both masks apply for a single task,
+    preferences for a pair (see :func:`annotator.agreement.task_disagreement`)."""
+    annotations = Annotation.objects.filter(task_id=task.pk).order_by("id")
+    if task.kind == Task.Kind.PAIR:
+        return preference_disagreement(list(annotations.values_list("preference", flat=True)))
+    width = (project or task.project).checklist_version.question_count
+    vectors = [
+        (answers, mask)
+        for answers, mask in annotations.values_list("answers", "mask")
+        if isinstance(answers, list) and isinstance(mask, list) and len(answers) == len(mask) == width
+    ]
+    return task_disagreement(vectors)
+
+
+def route_disagreement(task: Task, project: Project) -> bool:
+    """Ask for one more annotator when a task just completed with disagreeing annotations.
+
+    Called in the submit's transaction with the task row locked and its counters updated (not
+    saved). Applies when the project has a ``disagreement_threshold``, the task is complete
+    (``submitted_count ≥ required``), is not a gold check and has had fewer than
+    ``max_extra_annotators`` added, and :func:`disagreement_of` exceeds the threshold: then
+    ``required`` and ``extra_annotators`` grow by one and the task opens again. Only a new
+    annotation completes a task, and a retried submit returns before getting here, so each
+    completion is judged once.
+    """
+    threshold = project.disagreement_threshold
+    if threshold is None or task.status != Task.Status.DONE or task.extra_annotators >= project.max_extra_annotators:
+        return False
+    if is_gold_check(task):
+        return False
+    disagreement = disagreement_of(task, project)
+    if disagreement is None or disagreement <= threshold:
+        return False
+    task.required += 1
+    task.extra_annotators += 1
+    task.refresh_status()
+    return True

@@ -21,7 +21,8 @@ from django.utils import timezone
 
 from ..agreement import disagreements, preference_disagreements
 from ..models import Annotation, ChecklistVersion, GoldAnswer, Project, Task
-from .assignment import AnswerPayload, AssignmentError, _derive
+from .errors import AssignmentError
+from .payload import AnswerPayload, derive_answers
 
 STATES = ("pending", "reviewed", "all")
 
@@ -95,7 +96,7 @@ def review_task(
                 "dimension_preferences": source.dimension_preferences if is_pair else {},
             }
         else:
-            options, answers, mask = _derive(task, correction)
+            options, answers, mask = derive_answers(task, correction)
             fields = {
                 "source": GoldAnswer.Source.CORRECTED,
                 "source_annotation": None,
@@ -119,6 +120,18 @@ def review_task(
             state=Annotation.State.REVIEWED, reviewed_by=reviewer, reviewed_at=now, updated_at=now
         )
         return gold
+
+
+def review_annotation(annotation: Annotation, reviewer, now=None) -> Annotation:
+    """Accept an annotation as reviewed; it can no longer be revised by its annotator."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Annotation.objects.select_for_update().get(pk=annotation.pk)
+        locked.state = Annotation.State.REVIEWED
+        locked.reviewed_by = reviewer
+        locked.reviewed_at = now
+        locked.save(update_fields=["state", "reviewed_by", "reviewed_at", "updated_at"])
+        return locked
 
 
 def delete_gold(task: Task) -> bool:

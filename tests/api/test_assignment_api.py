@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from annotator.models import Assignment, Task
-from annotator.services.assignment import expire_leases
+from annotator.services.claims import expire_leases
 from tests.factories import api, project, ready_asset, user
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from annotator.models import Assignment, Task
-from annotator.services.assignment import claim_next
+from annotator.services.claims import claim_next
 from tests.factories import project, ready_asset, user
 
 

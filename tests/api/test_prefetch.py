@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 
 from annotator.models import Assignment, Task
-from annotator.services.assignment import MAX_LIVE_ASSIGNMENTS, AssignmentError, claim_next
+from annotator.services.claims import MAX_LIVE_ASSIGNMENTS, claim_next
+from annotator.services.errors import AssignmentError
 from tests.factories import api, project, ready_asset, user
 
 pytestmark = pytest.mark.django_db

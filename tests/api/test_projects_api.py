@@ -68,7 +68,7 @@ def test_annotators_see_only_their_projects():
 
 
 def test_the_list_carries_my_progress_in_one_query(django_assert_num_queries):
-    from annotator.services.assignment import claim_next
+    from annotator.services.claims import claim_next
 
     ann = user("ann")
     first = project(name="first", members={ann: "annotator"})

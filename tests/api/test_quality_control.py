@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from annotator.models import Annotation, Assignment, GoldCheck, Task
-from annotator.services.assignment import expire_leases, gold_turn
+from annotator.services.claims import expire_leases, gold_turn
 from tests.api.test_review_gold import REST, clarity, mini_version
 from tests.factories import api, project, ready_asset, user
 

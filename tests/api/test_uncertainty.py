@@ -157,7 +157,7 @@ def test_the_claim_index_matches_the_uncertain_order():
 def test_the_claim_query_can_use_the_uncertain_index(queue):
     """PostgreSQL matches the claim query's ORDER BY to the index (no sort step needed)."""
     from annotator.models import Task
-    from annotator.services.assignment import claim_order
+    from annotator.services.claims import claim_order
 
     p = queue[0]
     p.prefer_uncertain = True

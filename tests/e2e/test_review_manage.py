@@ -9,7 +9,9 @@ import pytest
 from playwright.sync_api import expect
 
 from annotator.models import Annotation, GoldAnswer, Membership, Project
-from annotator.services import assignment as assignment_service
+from annotator.services.answers import submit
+from annotator.services.claims import claim_next
+from annotator.services.payload import AnswerPayload
 from tests.e2e.fixtures import login, make_user, screenshot
 from tests.factories import builtin
 
@@ -17,10 +19,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def annotate(user, project, options: dict) -> Annotation:
-    a = assignment_service.claim_next(user, project)
-    annotation, _ = assignment_service.submit(
-        a, assignment_service.AnswerPayload(options=options, time_spent_ms=42_000), uuid.uuid4()
-    )
+    a = claim_next(user, project)
+    annotation, _ = submit(a, AnswerPayload(options=options, time_spent_ms=42_000), uuid.uuid4())
     return annotation
 
 

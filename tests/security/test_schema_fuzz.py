@@ -43,8 +43,10 @@ from hypothesis import strategies as st
 from schemathesis.generation import GenerationMode
 
 from annotator.models import Membership
-from annotator.services import assignment as assignment_service
+from annotator.services.answers import submit
+from annotator.services.claims import claim_next
 from annotator.services.pairs import create_pairs
+from annotator.services.payload import AnswerPayload
 from annotator.services.predictions import record_prediction
 from config.wsgi import application
 from tests import factories as f
@@ -93,10 +95,10 @@ def _world(n: int) -> dict:
     checklist = project.checklist_version.checklist
     annotations = []
     for _ in range(2):
-        claimed = assignment_service.claim_next(annotator, project)
-        payload = assignment_service.AnswerPayload(options=f.full_image_options(checklist))
-        annotations.append(assignment_service.submit(claimed, payload, uuid.uuid4())[0])
-    live = assignment_service.claim_next(annotator, project)
+        claimed = claim_next(annotator, project)
+        payload = AnswerPayload(options=f.full_image_options(checklist))
+        annotations.append(submit(claimed, payload, uuid.uuid4())[0])
+    live = claim_next(annotator, project)
     record_prediction(assets[0], project.checklist_version, "m", {q.key: 0.6 for q in checklist.questions})
     pair = create_pairs(project, [(assets[0].pk, assets[1].pk)])[0]
     public = sets.create_weight_set(
