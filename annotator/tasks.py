@@ -4,7 +4,7 @@ their slots to the pool."""
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from annotator.services.assignment import expire_leases as expire
+from annotator.services.claims import expire_leases as expire
 
 
 @shared_task(
