@@ -85,3 +85,27 @@ def test_an_image_processor_that_cannot_be_assembled_is_a_guesser_error(tmp_path
     (broken / "preprocessor_config.json").unlink()
     with pytest.raises(GuesserError, match=r"Qwen2-VL .*(processor|Qwen2VLProcessor)"):
         _load(broken)
+
+
+def test_a_hub_id_in_the_local_cache_loads_without_going_online(qwen_folder, tmp_path, monkeypatch):
+    """With local_files_only (the workers' default) a Hub id is read from its cached snapshot, and
+    nothing asks the Hub (not even for the optional files transformers looks for by id)."""
+    import shutil
+
+    import huggingface_hub.constants
+    import huggingface_hub.file_download
+
+    def offline(*args, **kwargs):
+        raise AssertionError("the loader asked the Hub")
+
+    monkeypatch.setattr(huggingface_hub.file_download, "get_hf_file_metadata", offline)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    repo = tmp_path / "hub" / "models--Qwen--Qwen2-VL-2B-Instruct"
+    shutil.copytree(qwen_folder, repo / "snapshots" / ("1" * 40))
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("1" * 40)
+
+    guesser = HFGuesser("Qwen/Qwen2-VL-2B-Instruct", dtype="float32", device="cpu")
+    assert guesser.architecture == "Qwen2-VL" and guesser.version.startswith("Qwen/Qwen2-VL-2B-Instruct@")
+    with pytest.raises(GuesserError, match=r"not in the local Hugging Face cache.*hf download Qwen/Other"):
+        HFGuesser("Qwen/Other", dtype="float32", device="cpu")

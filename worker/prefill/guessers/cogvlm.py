@@ -49,6 +49,7 @@ from PIL import Image
 
 from .base import GuesserError, GuessRequest, GuessResult
 from .scoring import NoAnswerTokensError, p_yes_from_logits, yes_no_token_ids
+from .sources import local_snapshot
 
 __all__ = ["CogVLMGuesser", "cogvlm_architecture", "read_config_json"]
 
@@ -182,17 +183,7 @@ class CogVLMGuesser:
         source = str(path) if path.exists() else self.source
         where = f"{self.architecture} model {source!r}" + (f" (revision {self.revision})" if self.revision else "")
         if not path.exists() and self.local_files_only:
-            # A Hub id: its snapshot folder in the local cache, so that nothing (not even the
-            # optional files transformers looks for, such as adapter_config.json) goes online.
-            from huggingface_hub import snapshot_download
-
-            try:
-                source = snapshot_download(self.source, revision=self.revision, local_files_only=True)
-            except Exception as exc:
-                raise GuesserError(
-                    f"cannot load {where}: it is not in the local Hugging Face cache and local_files_only=True "
-                    f"(nothing is downloaded): pass a local folder, or fetch it first (`hf download {self.source}`)"
-                ) from exc
+            source = local_snapshot(self.source, self.revision, where)  # nothing goes online
         common = {"revision": self.revision, "trust_remote_code": True, "local_files_only": self.local_files_only}
         try:
             config = AutoConfig.from_pretrained(source, **common)

@@ -82,6 +82,7 @@ from .base import GuesserError, GuessRequest, GuessResult
 from .media import frames_for_model
 from .processors import load_processor, missing_package_error
 from .scoring import NoAnswerTokensError, p_yes_from_logits, yes_no_token_ids
+from .sources import local_snapshot
 
 __all__ = ["ANSWER_CUE", "HFGuesser", "PLAIN_TEMPLATE", "Prompt", "default_instruction"]
 
@@ -319,6 +320,9 @@ class HFGuesser:
             if not (path / "config.json").is_file():
                 raise GuesserError(f"model path {path} has no config.json: not a saved Hugging Face model folder")
             source = str(path)
+        elif self.local_files_only:  # a Hub id: its cached snapshot, so that nothing goes online
+            where = f"model {source!r}" + (f" (revision {self.revision})" if self.revision else "")
+            source = local_snapshot(source, self.revision, where)
         common = {
             "revision": self.revision,
             "trust_remote_code": self.trust_remote_code,
