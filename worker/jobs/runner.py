@@ -38,7 +38,6 @@ from .registry import follow_ups, is_known, kind_of
 logger = logging.getLogger(__name__)
 
 State = Job.State
-Kind = Job.Kind
 
 # Database and broker errors another try may not meet: Celery retries them with back-off.
 TRANSIENT = (OperationalError, InterfaceError, BrokerError)
@@ -64,10 +63,6 @@ def heartbeat_seconds() -> float:
 def stale_limit() -> timedelta:
     """A running job silent for this long lost its worker (``VR_JOB_STALE_SECONDS``)."""
     return timedelta(seconds=settings.VR_JOB_STALE_SECONDS)
-
-
-def _transient_errors() -> tuple[type[BaseException], ...]:
-    return TRANSIENT
 
 
 class JobError(Exception):
@@ -173,7 +168,7 @@ def dispatch(job_id: int, *, countdown: float | None = None) -> bool:
         kwargs = {"countdown": countdown} if countdown else {}
         _task(job.kind).apply_async(args=[job_id], queue=job.queue, task_id=task_id, **kwargs)
     except Exception as exc:
-        if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False) and not isinstance(exc, _transient_errors()):
+        if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False) and not isinstance(exc, TRANSIENT):
             # Eager mode runs the job inside apply_async: its errors are the job's, already recorded.
             logger.exception("job %s raised while running eagerly", job_id)
             return True
@@ -392,7 +387,7 @@ def execute(job_id: int, *, task_id: str = "", runner: Callable | None = None) -
                 _finish(row, State.CANCELLED, message="cancelled", log="cancelled between items")
         return State.CANCELLED
     except Exception as exc:
-        transient = isinstance(exc, _transient_errors())
+        transient = isinstance(exc, TRANSIENT)
         logger.exception("job %s attempt %s failed", job_id, ctx.token)
         try:
             outcome = _requeue_after_error(job_id, ctx.token, exc)

@@ -332,13 +332,8 @@ class HFGuesser:
         try:
             config = AutoConfig.from_pretrained(source, **common)
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            hint = ""
-            if self.local_files_only and not path.exists():
-                hint = (
-                    " — it is not in the local Hugging Face cache and local_files_only=True (nothing is "
-                    f"downloaded): pass a local folder, or fetch it first (`hf download {source}`)"
-                )
-            raise GuesserError(f"cannot load {where}: {exc}{hint}") from exc
+            # (a Hub id missing from the cache was refused by local_snapshot already, with how to fetch it)
+            raise GuesserError(f"cannot load {where}: {exc}") from exc
         except ImportError as exc:
             raise missing_package_error(f"{where}", "its configuration", exc) from exc
         architecture = architecture_name(config)
