@@ -381,15 +381,12 @@ IDEFICS_SPECIALS = ["<fake_token_around_image>", "<image>", "<end_of_utterance>"
 IDEFICS_TEMPLATE = _blocks_template(user="User:", assistant="Assistant:", end="<end_of_utterance>\n")
 
 
-def build_idefics3(path: Path, *, seed: int = 0) -> Path:
-    """Idefics3: a SigLIP-like tower (4 tokens per image after pixel shuffle), a Llama; images
-    not split into tiles."""
-    from transformers import Idefics3Config, Idefics3ForConditionalGeneration, Idefics3Processor
-    from transformers.models.idefics3.configuration_idefics3 import Idefics3VisionConfig
-    from transformers.models.idefics3.image_processing_pil_idefics3 import Idefics3ImageProcessorPil
-
+def _idefics_layout(seed: int, vision_class, config_class, model_class, image_processor_class):
+    """Idefics3's layout, which SmolVLM shares: a SigLIP-like tower (4 tokens per image after
+    pixel shuffle) and a Llama; images not split into tiles. Returns (model, image processor,
+    tokenizer)."""
     tokenizer = word_tokenizer(IDEFICS_SPECIALS, named={"image_token": "<image>"})
-    vision = Idefics3VisionConfig(
+    vision = vision_class(
         hidden_size=32,
         intermediate_size=64,
         num_hidden_layers=1,
@@ -398,15 +395,27 @@ def build_idefics3(path: Path, *, seed: int = 0) -> Path:
         patch_size=8,
         initializer_range=INIT,
     )
-    config = Idefics3Config(
+    config = config_class(
         vision_config=vision.to_dict(),
         text_config=_llama(tokenizer).to_dict(),
         scale_factor=2,
         image_token_id=tokenizer.convert_tokens_to_ids("<image>"),
     )
-    model = _seeded(Idefics3ForConditionalGeneration, config, seed)
-    image_processor = Idefics3ImageProcessorPil(
+    model = _seeded(model_class, config, seed)
+    image_processor = image_processor_class(
         do_image_splitting=False, size={"longest_edge": 32}, max_image_size={"longest_edge": 32}
+    )
+    return model, image_processor, tokenizer
+
+
+def build_idefics3(path: Path, *, seed: int = 0) -> Path:
+    """Idefics3 (see ``_idefics_layout``)."""
+    from transformers import Idefics3Config, Idefics3ForConditionalGeneration, Idefics3Processor
+    from transformers.models.idefics3.configuration_idefics3 import Idefics3VisionConfig
+    from transformers.models.idefics3.image_processing_pil_idefics3 import Idefics3ImageProcessorPil
+
+    model, image_processor, tokenizer = _idefics_layout(
+        seed, Idefics3VisionConfig, Idefics3Config, Idefics3ForConditionalGeneration, Idefics3ImageProcessorPil
     )
     processor = Idefics3Processor(
         image_processor=image_processor, tokenizer=tokenizer, image_seq_len=4, chat_template=IDEFICS_TEMPLATE
@@ -420,25 +429,8 @@ def build_smolvlm(path: Path, *, seed: int = 0) -> Path:
     from transformers.models.smolvlm.configuration_smolvlm import SmolVLMVisionConfig
     from transformers.models.smolvlm.image_processing_pil_smolvlm import SmolVLMImageProcessorPil
 
-    tokenizer = word_tokenizer(IDEFICS_SPECIALS, named={"image_token": "<image>"})
-    vision = SmolVLMVisionConfig(
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        image_size=32,
-        patch_size=8,
-        initializer_range=INIT,
-    )
-    config = SmolVLMConfig(
-        vision_config=vision.to_dict(),
-        text_config=_llama(tokenizer).to_dict(),
-        scale_factor=2,
-        image_token_id=tokenizer.convert_tokens_to_ids("<image>"),
-    )
-    model = _seeded(SmolVLMForConditionalGeneration, config, seed)
-    image_processor = SmolVLMImageProcessorPil(
-        do_image_splitting=False, size={"longest_edge": 32}, max_image_size={"longest_edge": 32}
+    model, image_processor, tokenizer = _idefics_layout(
+        seed, SmolVLMVisionConfig, SmolVLMConfig, SmolVLMForConditionalGeneration, SmolVLMImageProcessorPil
     )
     processor = processor_without_video(SmolVLMProcessor)(
         image_processor=image_processor,
