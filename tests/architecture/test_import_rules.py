@@ -64,6 +64,7 @@ STRAY_IMPORTS = [
     ("worker/imports/archives.py", "from annotator.models import Asset", "pure-but-settings", "annotator.models"),
     ("worker/weights/sets.py", "from . import refit", "no-cycles", ".sets -> .refit"),
     ("annotator/models.py", "from annotator import views", "no-cycles", ".models -> .views"),
+    ("annotator/services/claims.py", "from . import answers", "no-cycles", ".claims -> .answers"),
     ("worker/jobs/runner.py", "from worker.imports import job", "runner-knows-no-job-kind", "worker.jobs.runner"),
     ("worker/jobs/registry.py", "from worker.exports import job", "runner-knows-no-job-kind", "worker.exports"),
     ("worker/weights/refit.py", "from worker.prefill import loading", "capability-layers", "worker.prefill"),

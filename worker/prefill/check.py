@@ -66,10 +66,10 @@ def validate_check(data) -> dict:
         errors[key] = [f"unknown field; allowed: {', '.join(CHECK_FIELDS)}"]
     answer = data.get("answer", True)
     if not isinstance(answer, bool):
-        errors["answer"] = [f"must be true (load and answer one question) or false (load only), not {answer!r}"]
+        errors["answer"] = [f"must be true (load and answer one question) or false (load only), not {answer!r:.100}"]
     media = data.get("media", "image")
     if media not in MEDIA_KINDS:
-        errors["media"] = [f"must be one of {', '.join(MEDIA_KINDS)} (got {media!r})"]
+        errors["media"] = [f"must be one of {', '.join(MEDIA_KINDS)} (got {media!r:.100})"]
     if errors:
         raise ModelCheckValidationError(errors)
     return {"answer": answer, "media": media}
