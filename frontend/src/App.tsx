@@ -15,6 +15,8 @@ import MembersPage from "./pages/MembersPage";
 import ForgotPasswordPage from "./pages/ForgotPasswordPage";
 import ResetPasswordPage from "./pages/ResetPasswordPage";
 import AcceptInvitationPage from "./pages/AcceptInvitationPage";
+import NewProjectPage from "./pages/NewProjectPage";
+import ProjectSettingsPage from "./pages/ProjectSettingsPage";
 
 export default function App() {
   const [user, setUser] = useState<User | null | undefined>(undefined);
@@ -77,6 +79,8 @@ export default function App() {
           <Route path="/projects/:projectId/weights" element={<WeightsPage />} />
           <Route path="/projects/:projectId/jobs" element={<JobsPage />} />
           <Route path="/projects/:projectId/members" element={<MembersPage />} />
+          <Route path="/projects/new" element={<NewProjectPage />} />
+          <Route path="/projects/:projectId/settings" element={<ProjectSettingsPage />} />
           {["/forgot-password", "/reset-password", "/invitation"].map((path) => (
             <Route
               key={path}

@@ -3,6 +3,8 @@
 // becomes an ApiError with status 0, which callers treat as "retry later".
 import type {
   Assignment,
+  ChecklistChange,
+  ChecklistPreview,
   ChecklistVersion,
   DatasetDiff,
   DatasetVersion,
@@ -264,6 +266,23 @@ export const api = {
   startFinetune: (body: FinetuneRequest) => post<Job>("/api/finetune/", body),
   /** Start evaluating a model and/or a weight set on a dataset version (202: the job to follow). */
   startEvaluate: (body: EvaluateRequest) => post<Job>("/api/evaluate/", body),
+
+  // Setting a project up (the "New project" form and the project's settings).
+  /** Loaded checklist versions for a media type (built-in ones and uploaded ones), newest first by key. */
+  checklists: (mediaType: string) =>
+    get<Page<ChecklistVersion>>(`/api/checklists/?media_type=${encodeURIComponent(mediaType)}&limit=200`),
+  /** Dry run of an upload: the preview, or a 400 whose `errors.file` lists each problem with its line. */
+  validateChecklist: (content: string, filename: string) =>
+    post<ChecklistPreview>("/api/checklists/validate/", { content, filename }),
+  /** Load a checklist file as a version (identical content returns the existing version). */
+  loadChecklist: (content: string, filename: string) =>
+    post<ChecklistVersion>("/api/checklists/", { content, filename }),
+  createProject: (body: Partial<Project>) => post<Project>("/api/projects/", body),
+  updateProject: (projectId: number, body: Partial<Project>) =>
+    request<Project>("PATCH", `/api/projects/${projectId}/`, body),
+  /** What changing the project's checklist does (`confirm: false`), or make the change (`confirm: true`). */
+  changeChecklist: (projectId: number, checklistVersion: number, confirm: boolean) =>
+    post<ChecklistChange>(`/api/projects/${projectId}/checklist/`, { checklist_version: checklistVersion, confirm }),
 };
 
 /** A random v4 UUID (crypto.randomUUID is only present in secure contexts). */

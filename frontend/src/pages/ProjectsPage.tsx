@@ -1,6 +1,7 @@
-import { useEffect, useState } from "react";
+import { useContext, useEffect, useState } from "react";
 import { Link } from "react-router-dom";
 import { api } from "../api";
+import { SessionContext } from "../session";
 import type { Project } from "../types";
 
 // The same capability table as annotator/permissions.py.
@@ -10,6 +11,18 @@ const canSeeStats = (role: string | null) => ["reviewer", "manager", "researcher
 const canSeeWeights = (role: string | null) => ["manager", "researcher", "admin"].includes(role ?? "");
 const canSeeJobs = canSeeWeights;
 const canExport = canSeeWeights;
+const canManage = (role: string | null) => ["manager", "admin"].includes(role ?? "");
+
+/** "New project", for the users who may create one (staff, or given annotator.add_project). */
+function NewProjectButton() {
+  const user = useContext(SessionContext)?.user;
+  if (!user || !(user.is_staff || user.can_create_projects)) return null;
+  return (
+    <Link className="button primary" to="/projects/new">
+      New project
+    </Link>
+  );
+}
 
 export default function ProjectsPage() {
   const [projects, setProjects] = useState<Project[] | null>(null);
@@ -27,13 +40,19 @@ export default function ProjectsPage() {
   if (!projects.length)
     return (
       <section className="projects">
-        <h1>Your projects</h1>
+        <div className="page-head">
+          <h1>Your projects</h1>
+          <NewProjectButton />
+        </div>
         <p className="empty">You are not a member of any project yet. Ask a manager to add you.</p>
       </section>
     );
   return (
     <section aria-labelledby="projects-title" className="projects">
-      <h1 id="projects-title">Your projects</h1>
+      <div className="page-head">
+        <h1 id="projects-title">Your projects</h1>
+        <NewProjectButton />
+      </div>
       <ul className="project-list">
         {projects.map((p) => {
           const mine = p.my_progress;
@@ -103,6 +122,11 @@ export default function ProjectsPage() {
                 {canExport(p.my_role) && (
                   <Link className="button" to={`/datasets?project=${p.id}`}>
                     Datasets
+                  </Link>
+                )}
+                {canManage(p.my_role) && (
+                  <Link className="button" to={`/projects/${p.id}/settings`}>
+                    Settings
                   </Link>
                 )}
               </div>
