@@ -43,6 +43,10 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+def _verb(count: int, one: str, many: str) -> str:
+    return one if count == 1 else many
+
+
 def _drafts(project: Project):
     return Assignment.objects.filter(project=project, state__in=OPEN_WORK).exclude(draft={})
 
@@ -85,10 +89,11 @@ def _consequences(project: Project, old: ChecklistVersion, new: ChecklistVersion
     said = []
     if under_old:
         said.append(
-            f"The {_plural(under_old, 'annotation')} made with {old_name} keep that version: they stay as they "
-            f"were, in the review screen and in the dataset versions already exported, and can no longer be "
-            f"revised. New dataset versions of this project take only answers made with {new_name}: export a "
-            f"dataset version first to keep these in one."
+            f"{_plural(under_old, 'annotation')} made with {old_name} {_verb(under_old, 'keeps', 'keep')} that "
+            f"version: {_verb(under_old, 'it stays', 'they stay')} as {_verb(under_old, 'it was', 'they were')}, in "
+            f"the review screen and in the dataset versions already exported, and can no longer be revised. New "
+            f"dataset versions of this project take only answers made with {new_name}: export a dataset version "
+            f"first to keep {_verb(under_old, 'it', 'these')} in one."
         )
     said.append(
         f"{len(subs.kept)} of the {len(subs.kept) + len(subs.changed) + len(subs.new)} sub-dimensions of {new_name} "
@@ -98,27 +103,37 @@ def _consequences(project: Project, old: ChecklistVersion, new: ChecklistVersion
     )
     if done:
         said.append(
-            f"{_plural(done, 'finished task')} stay finished with their {old_name} answers; they are not asked again."
+            f"{_plural(done, 'finished task')} {_verb(done, 'stays', 'stay')} finished with {old_name} answers; "
+            f"{_verb(done, 'it is', 'they are')} not asked again."
         )
     if unfinished:
-        said.append(f"{_plural(unfinished, 'unfinished task')} continue: their next answers use {new_name}.")
+        said.append(
+            f"{_plural(unfinished, 'unfinished task')} {_verb(unfinished, 'continues', 'continue')}: "
+            f"{_verb(unfinished, 'its', 'their')} next answers use {new_name}."
+        )
     if drafts:
         said.append(
-            f"{_plural(drafts, 'saved draft')} keep the answers of the sub-dimensions that carry over; "
-            f"{losing} of them lose answers that no longer fit."
+            f"{_plural(drafts, 'saved draft')} {_verb(drafts, 'keeps', 'keep')} the answers of the sub-dimensions "
+            f"that carry over; {losing} of {_verb(drafts, 'it', 'them')} {_verb(losing, 'loses', 'lose')} answers "
+            f"that no longer fit."
         )
     if gold_checks:
         said.append(
-            f"{_plural(gold_checks, 'gold check')} carry over (their expected answers mean the same)."
+            f"{_plural(gold_checks, 'gold check')} {_verb(gold_checks, 'carries', 'carry')} over (the expected "
+            f"answers mean the same)."
             if carried_gold
-            else f"{_plural(gold_checks, 'gold check')} were set with {old_name}: they are kept for the accuracy "
-            f"of the old answers but are no longer served; set them again for {new_name} from the review screen."
+            else f"{_plural(gold_checks, 'gold check')} {_verb(gold_checks, 'was', 'were')} set with {old_name}: "
+            f"kept for the accuracy of the old answers but no longer served; set them again for {new_name} from "
+            f"the review screen."
         )
     if gold_answers:
-        said.append(f"{_plural(gold_answers, 'reviewed gold answer')} keep {old_name}.")
+        said.append(
+            f"{_plural(gold_answers, 'reviewed gold answer')} {_verb(gold_answers, 'keeps', 'keep')} {old_name}."
+        )
     if predictions:
         said.append(
-            f"{_plural(predictions, 'model prediction')} were made for {old_name}: annotators see no pre-fill "
+            f"{_plural(predictions, 'model prediction')} {_verb(predictions, 'was', 'were')} made for {old_name}: "
+            f"annotators see no pre-fill "
             f"until a pre-fill job runs for {new_name}."
         )
     said.append(

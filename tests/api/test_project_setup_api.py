@@ -215,8 +215,8 @@ def test_the_consequences_are_stated_before_anything_changes(answered):
     assert body["questions"]["new"] == ["clean"] and body["questions"]["kept"] == ["clear", "not_blurry", "vivid"]
     assert body["tasks"] == {"done": 1, "unfinished": 2, "drafts": 1, "drafts_losing_answers": 1}
     said = " ".join(body["consequences"])
-    assert "1 annotation made with lab v1 keep that version" in said
-    assert "1 finished task stay finished" in said and "Weight sets" in said
+    assert "1 annotation made with lab v1 keeps that version" in said
+    assert "1 finished task stays finished" in said and "Weight sets" in said
     assert Project.objects.get(pk=p.pk).checklist_version_id == v1.pk
 
 
