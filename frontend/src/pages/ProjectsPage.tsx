@@ -25,6 +25,8 @@ function NewProjectButton() {
 }
 
 export default function ProjectsPage() {
+  const user = useContext(SessionContext)?.user;
+  const mayCreate = Boolean(user && (user.is_staff || user.can_create_projects));
   const [projects, setProjects] = useState<Project[] | null>(null);
   const [error, setError] = useState("");
 
@@ -44,7 +46,11 @@ export default function ProjectsPage() {
           <h1>Your projects</h1>
           <NewProjectButton />
         </div>
-        <p className="empty">You are not a member of any project yet. Ask a manager to add you.</p>
+        <p className="empty">
+          {mayCreate
+            ? "No project yet: make the first one with New project."
+            : "You are not a member of any project yet. Ask a manager to add you."}
+        </p>
       </section>
     );
   return (
