@@ -12,14 +12,14 @@ import type { Project } from "../types";
 
 const MANAGERS = ["manager", "admin"];
 
-export default function AssetsPage() {
+export default function AssetsPage({ pollMs }: { pollMs?: number } = {}) {
   const { projectId: projectParam } = useParams();
   const projectId = Number(projectParam);
   const [project, setProject] = useState<Project | null>(null);
   const [error, setError] = useState("");
   const [refreshKey, setRefreshKey] = useState(0);
   const refresh = useCallback(() => setRefreshKey((k) => k + 1), []);
-  const upload = useUpload(projectId, refresh);
+  const upload = useUpload(projectId, refresh, pollMs);
 
   useEffect(() => {
     let live = true;

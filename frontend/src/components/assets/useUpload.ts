@@ -30,7 +30,6 @@ export interface UploadJob {
 }
 
 export interface Upload {
-  picked: Picked[];
   plan: Plan | null;
   items: QueueItem[];
   jobs: UploadJob[];
@@ -49,9 +48,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const basename = (path: string) => path.slice(path.lastIndexOf("/") + 1);
 const finished = (job: JobDetail | null) => !!job && !["queued", "running"].includes(job.state);
 
-export function useUpload(projectId: number, onImported: () => void): Upload {
-  const [picked, setPicked] = useState<Picked[]>([]);
-  const [manifests, setManifests] = useState<{ path: string; text: string }[]>([]);
+export function useUpload(projectId: number, onImported: () => void, pollMs = POLL_MS): Upload {
+  const chosen = useRef<{ picked: Picked[]; manifests: { path: string; text: string }[] }>({ picked: [], manifests: [] });
+  const sendingRef = useRef(false);
   const [plan, setPlan] = useState<Plan | null>(null);
   const [items, setItemsState] = useState<QueueItem[]>([]);
   const [jobs, setJobsState] = useState<UploadJob[]>([]);
@@ -95,47 +94,47 @@ export function useUpload(projectId: number, onImported: () => void): Upload {
 
   const add = useCallback(
     async (files: Picked[], chosenOneByOne = false) => {
-      if (sending) return;
-      let all = picked;
-      let texts = manifests;
+      if (sendingRef.current) return;
       if (started.current) {
         // a finished upload: what is chosen now is a new one
         started.current = false;
-        all = [];
-        texts = [];
+        chosen.current = { picked: [], manifests: [] };
         jobsRef.current = [];
         setJobsState([]);
       }
       setError("");
       const newManifests = files.filter((p) => isManifestName(p.path || p.file.name));
+      let read: { path: string; text: string }[];
       try {
-        const read = await Promise.all(newManifests.map(async (p) => ({ path: p.path || p.file.name, text: await p.file.text() })));
-        texts = [...texts.filter((t) => !read.some((r) => r.path === t.path)), ...read];
+        read = await Promise.all(newManifests.map(async (p) => ({ path: p.path || p.file.name, text: await p.file.text() })));
       } catch (exc) {
         setError(`The manifest could not be read: ${exc instanceof Error ? exc.message : String(exc)}`);
         return;
       }
+      // read after the await: another choice may have been added meanwhile
+      const before = chosen.current;
       const media = files.filter((p) => !newManifests.includes(p)).map((p) => ({ ...p, oneByOne: chosenOneByOne }));
-      all = [...all, ...media];
-      setPicked(all);
-      setManifests(texts);
-      replan(all, texts);
+      const next = {
+        picked: [...before.picked, ...media],
+        manifests: [...before.manifests.filter((t) => !read.some((r) => r.path === t.path)), ...read],
+      };
+      chosen.current = next;
+      replan(next.picked, next.manifests);
     },
-    [sending, picked, manifests, replan],
+    [replan],
   );
 
   const clear = useCallback(() => {
-    if (sending) return;
+    if (sendingRef.current) return;
     started.current = false;
-    setPicked([]);
-    setManifests([]);
+    chosen.current = { picked: [], manifests: [] };
     setPlan(null);
     setError("");
     itemsRef.current = [];
     setItemsState([]);
     jobsRef.current = [];
     setJobsState([]);
-  }, [sending]);
+  }, []);
 
   const follow = useCallback(
     async (jobId: number, batch: QueueItem[]) => {
@@ -150,7 +149,7 @@ export function useUpload(projectId: number, onImported: () => void): Upload {
             patch(ids, (i) => ({ ...i, state: "failed", reason: `job ${jobId} cannot be read: ${exc.message}` }));
             return;
           }
-          await sleep(POLL_MS * 3);
+          await sleep(pollMs * 3);
           continue;
         }
         setJobs((all) => all.map((j) => (j.id === jobId ? { ...j, job } : j)));
@@ -177,10 +176,10 @@ export function useUpload(projectId: number, onImported: () => void): Upload {
           onImported();
           return;
         }
-        await sleep(POLL_MS);
+        await sleep(pollMs);
       }
     },
-    [projectId, patch, setItems, setJobs, onImported],
+    [projectId, patch, setItems, setJobs, onImported, pollMs],
   );
 
   const send = useCallback(
@@ -188,6 +187,7 @@ export function useUpload(projectId: number, onImported: () => void): Upload {
       if (!plan || !queue.length) return;
       started.current = true;
       cancelled.current = false;
+      sendingRef.current = true;
       setSending(true);
       setError("");
       const followers: Promise<void>[] = [];
@@ -234,6 +234,7 @@ export function useUpload(projectId: number, onImported: () => void): Upload {
         }
       }
       await Promise.all(followers);
+      sendingRef.current = false;
       if (live.current) setSending(false);
     },
     [plan, projectId, patch, setItems, setJobs, follow],
@@ -259,7 +260,7 @@ export function useUpload(projectId: number, onImported: () => void): Upload {
     }
   }, []);
 
-  return { picked, plan, items, jobs, busy: sending, error, add, clear, start, retry, cancel };
+  return { plan, items, jobs, busy: sending, error, add, clear, start, retry, cancel };
 }
 
 /** The fields a job's outcome sets (the upload's own progress stays). */
