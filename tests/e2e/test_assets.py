@@ -119,3 +119,50 @@ def test_manager_drops_images_with_a_manifest_and_retries_the_failed_file(page, 
         ("test1.jpg", "a red fox in the snow"),
         ("test2.jpg", "a lighthouse at dusk"),
     }
+
+
+def test_manager_chooses_a_tar_gz_with_its_manifest_inside(page, eager_jobs, settings, tmp_path):
+    """A .tar.gz is read in the browser into its files (the API takes zips): its entries are sent
+    with their paths, and the manifest inside it gives them their prompts."""
+    import io
+    import tarfile
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    manager = make_user("mona")
+    p = Project.objects.create(name="Tar demo", media_type="image", checklist_version=builtin("image"))
+    Membership.objects.create(project=p, user=manager, role="manager")
+    buf = io.BytesIO()
+    rows = [{"file": "cats/test1.jpg", "prompt": "a cat photo"}, {"file": "test2.jpg", "prompt": "a second photo"}]
+    members = {
+        "batch/cats/test1.jpg": (SAMPLES / "test1.jpg").read_bytes(),
+        "batch/test2.jpg": (SAMPLES / "test2.jpg").read_bytes(),
+        "batch/manifest.jsonl": "".join(json.dumps(r) + "\n" for r in rows).encode(),
+    }
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo("batch/link.jpg")
+        link.type = tarfile.SYMTYPE
+        link.linkname = "/etc/passwd"
+        tar.addfile(link)
+    archive = tmp_path / "batch.tar.gz"
+    archive.write_bytes(buf.getvalue())
+
+    login(page, "mona")
+    page.goto(f"/projects/{p.pk}/assets")
+    page.get_by_test_id("files-input").set_input_files(str(archive))
+    expect(page.get_by_role("heading", name="Ready to upload: 2 files")).to_contain_text(
+        "2 with a prompt from batch/manifest.jsonl"
+    )
+    page.get_by_text("1 file not sent").click()
+    expect(page.get_by_text("batch/link.jpg: not a regular file in batch.tar.gz")).to_be_visible()
+    page.get_by_role("button", name="Upload 2 files").click()
+    expect(page.get_by_role("status").filter(has_text="Finished: 2 imported, 0 failed")).to_be_visible(timeout=30_000)
+    assert set(Asset.objects.values_list("original_name", "prompt", "status")) == {
+        ("cats/test1.jpg", "a cat photo", "ready"),
+        ("test2.jpg", "a second photo", "ready"),
+    }
+    table = page.get_by_role("table", name="Assets 1 to 2 of 2")
+    expect(table.get_by_role("row").filter(has_text="cats/test1.jpg")).to_contain_text("a cat photo")

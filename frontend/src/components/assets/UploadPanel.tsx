@@ -84,7 +84,7 @@ export default function UploadPanel({ upload, projectId }: { upload: Upload; pro
         onDrop={onDrop}
       >
         <p>
-          Drop images or videos, folders or a <code>.zip</code> here, with a manifest (<code>.jsonl</code> with{" "}
+          Drop images or videos, folders, a <code>.zip</code> or a <code>.tar</code> here, with a manifest (<code>.jsonl</code> with{" "}
           <code>file</code>, <code>prompt</code>, <code>metadata</code>, or a <code>.csv</code> with a <code>file</code>{" "}
           and a <code>prompt</code> column) to give them prompts. Or:
         </p>

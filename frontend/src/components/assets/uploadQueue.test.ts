@@ -68,7 +68,7 @@ describe("planUpload", () => {
         picked("shoot/extra.jpg"),
         picked("shoot/.DS_Store"),
         picked("shoot/notes.txt"),
-        picked("shoot/old.tar.gz"),
+        picked("shoot/old.7z"),
         picked("shoot/empty.jpg", 0),
       ],
       [{ path: "shoot/manifest.jsonl", text: '{"file":"cats/a.jpg","prompt":"a cat"}\n{"file":"b.png","prompt":"a dog"}\n' }],
@@ -81,7 +81,7 @@ describe("planUpload", () => {
     expect(Object.fromEntries(plan.skipped.map((s) => [s.path, s.reason]))).toEqual({
       "shoot/.DS_Store": "a hidden or system file",
       "shoot/notes.txt": "not an image or video file (by its name)",
-      "shoot/old.tar.gz": "only .zip archives can be imported; unpack it or zip it again",
+      "shoot/old.7z": "only .zip, .tar and .tar.gz archives can be imported; unpack it or zip it again",
       "shoot/empty.jpg": "the file is empty",
       "extra.jpg": "not named in the manifest `shoot/manifest.jsonl`",
     });

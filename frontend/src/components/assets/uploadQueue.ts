@@ -74,7 +74,8 @@ export interface Plan {
 }
 
 const MANIFEST_SUFFIXES = [".jsonl", ".csv"];
-const OTHER_ARCHIVES = [".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".7z", ".rar", ".gz"];
+// .tar and .tar.gz are read in the browser into their files (tar.ts) before a plan is made.
+const OTHER_ARCHIVES = [".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tbz2", ".txz", ".7z", ".rar", ".gz", ".bz2", ".xz"];
 // By name, what is surely an image or a video. Anything else chosen one by one is still sent (the
 // server reads the content, not the name); from a folder or a drop it is skipped with its reason.
 const MEDIA_SUFFIXES = new Set(
@@ -279,7 +280,7 @@ export function planUpload(picked: Picked[], manifests: { path: string; text: st
     const lowerPath = lower(path);
     const archive = lowerPath.endsWith(".zip");
     if (!archive && OTHER_ARCHIVES.some((s) => lowerPath.endsWith(s))) {
-      plan.skipped.push({ path, reason: "only .zip archives can be imported; unpack it or zip it again" });
+      plan.skipped.push({ path, reason: "only .zip, .tar and .tar.gz archives can be imported; unpack it or zip it again" });
       continue;
     }
     if (!archive && !oneByOne && !isMediaFile(file)) {

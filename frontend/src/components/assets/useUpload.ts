@@ -1,9 +1,11 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, api, errorMessages } from "../../api";
 import type { JobDetail } from "../../types";
+import { isTarName, readTar } from "./tar";
 import {
   type Picked,
   type Plan,
+  type Skipped,
   type QueueItem,
   applyJob,
   batchManifest,
@@ -44,12 +46,20 @@ export interface Upload {
   cancel: () => void;
 }
 
+/** Everything chosen so far (before an upload starts): files, manifests' text, tar entries not read. */
+interface Chosen {
+  picked: Picked[];
+  manifests: { path: string; text: string }[];
+  skipped: Skipped[];
+}
+const NOTHING: Chosen = { picked: [], manifests: [], skipped: [] };
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const basename = (path: string) => path.slice(path.lastIndexOf("/") + 1);
 const finished = (job: JobDetail | null) => !!job && !["queued", "running"].includes(job.state);
 
 export function useUpload(projectId: number, onImported: () => void, pollMs = POLL_MS): Upload {
-  const chosen = useRef<{ picked: Picked[]; manifests: { path: string; text: string }[] }>({ picked: [], manifests: [] });
+  const chosen = useRef<Chosen>(NOTHING);
   const sendingRef = useRef(false);
   const [plan, setPlan] = useState<Plan | null>(null);
   const [items, setItemsState] = useState<QueueItem[]>([]);
@@ -85,8 +95,9 @@ export function useUpload(projectId: number, onImported: () => void, pollMs = PO
     if (live.current) setJobsState(jobsRef.current);
   }, []);
 
-  const replan = useCallback((all: Picked[], texts: { path: string; text: string }[]) => {
-    const next = planUpload(all, texts);
+  const replan = useCallback(({ picked, manifests, skipped }: Chosen) => {
+    const next = planUpload(picked, manifests);
+    next.skipped = [...skipped, ...next.skipped];
     setPlan(next);
     itemsRef.current = next.items;
     setItemsState(next.items);
@@ -98,11 +109,25 @@ export function useUpload(projectId: number, onImported: () => void, pollMs = PO
       if (started.current) {
         // a finished upload: what is chosen now is a new one
         started.current = false;
-        chosen.current = { picked: [], manifests: [] };
+        chosen.current = NOTHING;
         jobsRef.current = [];
         setJobsState([]);
       }
       setError("");
+      files = files.map((p) => ({ ...p, oneByOne: chosenOneByOne }));
+      // a tar's files are read here (the API takes zips): each becomes a file with its path
+      const unpacked: Picked[] = [];
+      const notRead: Skipped[] = [];
+      for (const p of files) {
+        if (!isTarName(p.path || p.file.name)) {
+          unpacked.push(p);
+          continue;
+        }
+        const { files: entries, skipped } = await readTar(p.file, p.path || p.file.name);
+        unpacked.push(...entries);
+        notRead.push(...skipped);
+      }
+      files = unpacked;
       const newManifests = files.filter((p) => isManifestName(p.path || p.file.name));
       let read: { path: string; text: string }[];
       try {
@@ -113,13 +138,14 @@ export function useUpload(projectId: number, onImported: () => void, pollMs = PO
       }
       // read after the await: another choice may have been added meanwhile
       const before = chosen.current;
-      const media = files.filter((p) => !newManifests.includes(p)).map((p) => ({ ...p, oneByOne: chosenOneByOne }));
+      const media = files.filter((p) => !newManifests.includes(p));
       const next = {
         picked: [...before.picked, ...media],
         manifests: [...before.manifests.filter((t) => !read.some((r) => r.path === t.path)), ...read],
+        skipped: [...before.skipped, ...notRead],
       };
       chosen.current = next;
-      replan(next.picked, next.manifests);
+      replan(next);
     },
     [replan],
   );
@@ -127,7 +153,7 @@ export function useUpload(projectId: number, onImported: () => void, pollMs = PO
   const clear = useCallback(() => {
     if (sendingRef.current) return;
     started.current = false;
-    chosen.current = { picked: [], manifests: [] };
+    chosen.current = NOTHING;
     setPlan(null);
     setError("");
     itemsRef.current = [];
