@@ -1,7 +1,7 @@
 import { type DragEvent, useEffect, useRef, useState } from "react";
 import { Link } from "react-router-dom";
 import { droppedFiles, inputFiles } from "./dropped";
-import { type QueueItem, humanBytes, totals } from "./uploadQueue";
+import { type Picked, type QueueItem, humanBytes, totals } from "./uploadQueue";
 import type { Upload } from "./useUpload";
 
 // Choosing (three buttons, or a drop of files, folders and a .zip, with a manifest), the list of
@@ -29,10 +29,42 @@ function Bar({ label, value, max, text }: { label: string; value: number; max: n
   );
 }
 
+/** A button that opens the browser's file chooser (a hidden input): keyboard-usable, unlike a drop. */
+function Picker(props: {
+  label: string;
+  testId: string;
+  disabled: boolean;
+  onPick: (files: Picked[]) => void;
+  multiple?: boolean;
+  folder?: boolean;
+  accept?: string;
+}) {
+  const input = useRef<HTMLInputElement>(null);
+  return (
+    <>
+      <button type="button" disabled={props.disabled} onClick={() => input.current?.click()}>
+        {props.label}
+      </button>
+      <input
+        ref={input}
+        type="file"
+        hidden
+        tabIndex={-1}
+        aria-label={props.label}
+        data-testid={props.testId}
+        multiple={props.multiple}
+        accept={props.accept}
+        {...(props.folder ? { webkitdirectory: "", directory: "" } : {})}
+        onChange={(e) => {
+          props.onPick(inputFiles(e.target.files));
+          e.target.value = "";
+        }}
+      />
+    </>
+  );
+}
+
 export default function UploadPanel({ upload, projectId }: { upload: Upload; projectId: number }) {
-  const filesInput = useRef<HTMLInputElement>(null);
-  const folderInput = useRef<HTMLInputElement>(null);
-  const manifestInput = useRef<HTMLInputElement>(null);
   const summaryRef = useRef<HTMLHeadingElement>(null);
   const [over, setOver] = useState(false);
   const [dropProblems, setDropProblems] = useState<string[]>([]);
@@ -89,52 +121,10 @@ export default function UploadPanel({ upload, projectId }: { upload: Upload; pro
           and a <code>prompt</code> column) to give them prompts. Or:
         </p>
         <div className="button-row">
-          <button type="button" disabled={busy} onClick={() => filesInput.current?.click()}>
-            Choose files
-          </button>
-          <button type="button" disabled={busy} onClick={() => folderInput.current?.click()}>
-            Choose a folder
-          </button>
-          <button type="button" disabled={busy} onClick={() => manifestInput.current?.click()}>
-            Choose a manifest
-          </button>
+          <Picker label="Choose files" testId="files-input" disabled={busy} onPick={(f) => upload.add(f, true)} multiple />
+          <Picker label="Choose a folder" testId="folder-input" disabled={busy} onPick={(f) => upload.add(f)} folder />
+          <Picker label="Choose a manifest" testId="manifest-input" disabled={busy} onPick={(f) => upload.add(f, true)} accept=".jsonl,.csv" />
         </div>
-        <input
-          ref={filesInput}
-          type="file"
-          multiple
-          hidden
-          data-testid="files-input"
-          aria-label="Files to upload"
-          onChange={(e) => {
-            void upload.add(inputFiles(e.target.files), true);
-            e.target.value = "";
-          }}
-        />
-        <input
-          ref={folderInput}
-          type="file"
-          hidden
-          data-testid="folder-input"
-          aria-label="A folder to upload"
-          {...{ webkitdirectory: "", directory: "" }}
-          onChange={(e) => {
-            void upload.add(inputFiles(e.target.files));
-            e.target.value = "";
-          }}
-        />
-        <input
-          ref={manifestInput}
-          type="file"
-          accept=".jsonl,.csv"
-          hidden
-          data-testid="manifest-input"
-          aria-label="A manifest"
-          onChange={(e) => {
-            void upload.add(inputFiles(e.target.files), true);
-            e.target.value = "";
-          }}
-        />
       </div>
 
       {upload.error && (
