@@ -235,7 +235,7 @@ describe("AssetsPage", () => {
     expect(within(table).getByRole("row", { name: /a\.jpg/ })).toHaveTextContent("a red fox");
     expect(within(table).getByRole("row", { name: /bad\.jpg/ })).toHaveTextContent("failed");
     expect(within(table).getByRole("row", { name: /bad\.jpg/ })).toHaveTextContent("No JPEG data");
-    expect(within(table).getAllByRole("link", { name: "#41" })[0]).toHaveAttribute("href", "/projects/7/jobs");
+    expect(within(table).getAllByRole("link", { name: "Import job #41" })[0]).toHaveAttribute("href", "/projects/7/jobs");
 
     // Retry: only the failed file, with its own manifest row
     answers.push({ status: 202, body: job(42, "queued") });

@@ -107,7 +107,9 @@ export default function AssetTable({ projectId, refreshKey }: { projectId: numbe
                         {a.import_job_id == null ? (
                           <span className="muted">—</span>
                         ) : (
-                          <Link to={`/projects/${projectId}/jobs`}>#{a.import_job_id}</Link>
+                          <Link to={`/projects/${projectId}/jobs`} aria-label={`Import job #${a.import_job_id}`}>
+                            #{a.import_job_id}
+                          </Link>
                         )}
                       </td>
                     </tr>
