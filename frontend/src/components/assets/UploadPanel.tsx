@@ -18,6 +18,9 @@ const STATE_LABEL: Record<QueueItem["state"], string> = {
   cancelled: "cancelled",
 };
 
+/** Rows of the file list drawn at most (the totals and the failed files count every file). */
+const MAX_ROWS = 1000;
+
 const pct = (part: number, whole: number) => (whole > 0 ? Math.round((100 * part) / whole) : 0);
 
 function Bar({ label, value, max, text }: { label: string; value: number; max: number; text: string }) {
@@ -251,7 +254,7 @@ export default function UploadPanel({ upload, projectId }: { upload: Upload; pro
                   </tr>
                 </thead>
                 <tbody>
-                  {items.map((i) => (
+                  {items.slice(0, MAX_ROWS).map((i) => (
                     <tr key={i.id} className={i.state === "failed" ? "upload-row failed" : "upload-row"} data-testid="upload-row">
                       <th scope="row">
                         {i.name}
@@ -280,6 +283,12 @@ export default function UploadPanel({ upload, projectId }: { upload: Upload; pro
             </div>
           )}
 
+          {items.length > MAX_ROWS && (
+            <p className="muted">
+              The first {MAX_ROWS.toLocaleString("en-US")} of {items.length.toLocaleString("en-US")} files are listed; the
+              totals and the failed files count them all.
+            </p>
+          )}
           {plan.skipped.length > 0 && (
             <details className="upload-skipped">
               <summary>

@@ -23,6 +23,7 @@ import {
 // each batch's import job followed until it ends.
 
 export const POLL_MS = 1000;
+const PROGRESS_MS = 150;
 
 /** An import job this upload started, and the files it carries. */
 export interface UploadJob {
@@ -235,7 +236,12 @@ export function useUpload(projectId: number, onImported: () => void, pollMs = PO
         if (manifest) form.append("manifest", new Blob([manifest.text], { type: "text/plain" }), manifest.name);
         patch(ids, (i) => ({ ...i, state: "uploading", loaded: 0, reason: "" }));
         const sizes = batch.map((i) => ({ size: i.size, nameLength: basename(i.name).length * 2 + 40 }));
+        let shownAt = 0;
         const { promise, abort } = api.startImport(projectId, form, (loaded, total) => {
+          // at most a few renders a second: a drop of thousands of files redraws its whole list
+          const now = Date.now();
+          if (loaded < total && now - shownAt < PROGRESS_MS) return;
+          shownAt = now;
           const each = filesLoaded(sizes, loaded, total || loaded);
           const byId = new Map(batch.map((item, k) => [item.id, each[k]]));
           setItems((all) => all.map((i) => (byId.has(i.id) ? { ...i, loaded: byId.get(i.id) as number } : i)));
