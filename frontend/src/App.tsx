@@ -12,6 +12,7 @@ import WeightsPage from "./pages/WeightsPage";
 import DatasetsPage from "./pages/DatasetsPage";
 import JobsPage from "./pages/JobsPage";
 import MembersPage from "./pages/MembersPage";
+import AssetsPage from "./pages/AssetsPage";
 import ForgotPasswordPage from "./pages/ForgotPasswordPage";
 import ResetPasswordPage from "./pages/ResetPasswordPage";
 import AcceptInvitationPage from "./pages/AcceptInvitationPage";
@@ -81,6 +82,7 @@ export default function App() {
           <Route path="/projects/:projectId/members" element={<MembersPage />} />
           <Route path="/projects/new" element={<NewProjectPage />} />
           <Route path="/projects/:projectId/settings" element={<ProjectSettingsPage />} />
+          <Route path="/projects/:projectId/assets" element={<AssetsPage />} />
           {["/forgot-password", "/reset-password", "/invitation"].map((path) => (
             <Route
               key={path}

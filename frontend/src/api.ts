@@ -2,6 +2,8 @@
 // server's one-sentence `detail` and its per-field `errors`; a failed fetch (offline, refused)
 // becomes an ApiError with status 0, which callers treat as "retry later".
 import type {
+  AssetDetail,
+  AssetStatus,
   Assignment,
   ChecklistChange,
   ChecklistPreview,
@@ -125,6 +127,38 @@ export function fieldErrors(exc: unknown): Record<string, string> {
   };
   if (exc instanceof ApiError) walk(exc.errors, "");
   return out;
+}
+
+/** POST a multipart form with upload progress (fetch has none): `onProgress(loaded, total)` as
+ * the body is sent; errors as `request`'s. `abort()` stops it (the promise rejects with an AbortError). */
+export function postForm<T>(
+  path: string,
+  form: FormData,
+  onProgress: (loaded: number, total: number) => void,
+): { promise: Promise<T>; abort: () => void } {
+  const xhr = new XMLHttpRequest();
+  const promise = new Promise<T>((resolve, reject) => {
+    xhr.open("POST", path);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader("X-CSRFToken", csrfToken());
+    xhr.withCredentials = true;
+    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : 0);
+    xhr.onerror = () => reject(new ApiError(0, "The server cannot be reached; the upload stopped."));
+    xhr.onabort = () => reject(new DOMException("The upload was cancelled.", "AbortError"));
+    xhr.onload = () => {
+      let data: unknown = null;
+      try {
+        data = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+      } catch {
+        data = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(data as T);
+      const obj = (data ?? {}) as { detail?: string; errors?: unknown };
+      reject(new ApiError(xhr.status, obj.detail || `POST ${path} failed with HTTP ${xhr.status}`, obj.errors ?? null));
+    };
+    xhr.send(form);
+  });
+  return { promise, abort: () => xhr.abort() };
 }
 
 const get = <T>(path: string, signal?: AbortSignal) => request<T>("GET", path, undefined, signal);
@@ -258,6 +292,17 @@ export const api = {
   cancelJob: (id: number) => post<JobDetail>(`/api/jobs/${id}/cancel/`),
   /** Run a failed or cancelled job again (400 otherwise). */
   retryJob: (id: number) => post<JobDetail>(`/api/jobs/${id}/retry/`),
+  /** A page of the project's assets, newest first, of one status ("" is any). */
+  assets: (projectId: number, status: AssetStatus | "" = "", offset = 0, limit = 25) =>
+    get<Page<AssetDetail>>(
+      `/api/projects/${projectId}/assets/?ordering=-id&limit=${limit}&offset=${offset}` + (status ? `&status=${status}` : ""),
+    ),
+  /** The assets one import job recorded (its first 1,000), in entry order. */
+  assetsOfImport: (projectId: number, jobId: number) =>
+    get<Page<AssetDetail>>(`/api/projects/${projectId}/assets/?import_job_id=${jobId}&limit=1000`),
+  /** Start an import (202: the job to poll); `form` holds files (+ paths), archive, manifest. */
+  startImport: (projectId: number, form: FormData, onProgress: (loaded: number, total: number) => void) =>
+    postForm<Job>(`/api/projects/${projectId}/imports/`, form, onProgress),
   /** The models the server can run. */
   models: () => get<Page<ModelSpec>>("/api/models/?limit=100"),
   /** Ready dataset versions, newest first: what research jobs train and evaluate on. */

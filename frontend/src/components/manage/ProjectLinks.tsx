@@ -1,7 +1,7 @@
 import { Link } from "react-router-dom";
 import type { Project } from "../../types";
 
-// The statistics page's links to the project's other screens (review, weights, jobs, members),
+// The statistics page's links to the project's other screens (review, weights, jobs, assets, members),
 // each shown to the roles that may use it.
 
 export default function ProjectLinks({ project, projectId }: { project: Project; projectId: number }) {
@@ -20,6 +20,11 @@ export default function ProjectLinks({ project, projectId }: { project: Project;
       {["manager", "researcher", "admin"].includes(project.my_role ?? "") && (
         <Link className="button" to={`/projects/${projectId}/jobs`}>
           Jobs
+        </Link>
+      )}
+      {["manager", "admin"].includes(project.my_role ?? "") && (
+        <Link className="button" to={`/projects/${projectId}/assets`}>
+          Assets
         </Link>
       )}
       {["manager", "admin"].includes(project.my_role ?? "") && (
