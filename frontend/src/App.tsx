@@ -15,6 +15,7 @@ import MembersPage from "./pages/MembersPage";
 import ForgotPasswordPage from "./pages/ForgotPasswordPage";
 import ResetPasswordPage from "./pages/ResetPasswordPage";
 import AcceptInvitationPage from "./pages/AcceptInvitationPage";
+import LabelStudioImportPage from "./pages/LabelStudioImportPage";
 
 export default function App() {
   const [user, setUser] = useState<User | null | undefined>(undefined);
@@ -77,6 +78,7 @@ export default function App() {
           <Route path="/projects/:projectId/weights" element={<WeightsPage />} />
           <Route path="/projects/:projectId/jobs" element={<JobsPage />} />
           <Route path="/projects/:projectId/members" element={<MembersPage />} />
+          <Route path="/projects/:projectId/import/label-studio" element={<LabelStudioImportPage />} />
           {["/forgot-password", "/reset-password", "/invitation"].map((path) => (
             <Route
               key={path}
