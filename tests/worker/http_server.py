@@ -4,7 +4,8 @@ Routes: ``/files/<name>`` serves ``files[name]`` (content type from the suffix);
 answers 302 to URL; ``/loop/a`` ↔ ``/loop/b`` redirect to each other; ``/chain/<n>`` redirects n
 times, then to ``/files/<final>``; ``/big`` declares a huge Content-Length; ``/endless`` streams
 without a Content-Length until the client stops; ``/slow`` waits before answering; ``/trickle``
-sends one byte every 0.2 s; ``/host`` answers the Host header it got; anything else is 404.
+sends one byte every 0.2 s; ``/gzip`` sends 2 MiB of zeros gzip-compressed; ``/host`` answers
+the Host header it got; anything else is 404.
 """
 
 from __future__ import annotations
@@ -93,6 +94,11 @@ class MediaServer:
                         self.wfile.flush()
                         time.sleep(0.2)
                     return None
+                if path == "/gzip":  # 2 MiB of zeros, sent gzip-compressed (about 2 kB) whatever was asked
+                    import gzip
+
+                    body = gzip.compress(b"\0" * (2 * 1024 * 1024))
+                    return self._send(200, body, {"Content-Type": "image/png", "Content-Encoding": "gzip"})
                 if path == "/host":
                     return self._send(200, self.headers.get("Host", "").encode(), {"Content-Type": "text/plain"})
                 return self._send(404, b"not found")

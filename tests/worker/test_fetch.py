@@ -173,6 +173,8 @@ def test_size_limit_by_content_length_and_while_streaming(out):
             fetch(server.url("/files/big.png"), out, limits=limits)
         with pytest.raises(FetchError, match="the file is larger than the limit of 1.0 MiB"):
             fetch(server.url("/endless"), out, limits=limits)
+        with pytest.raises(FetchError, match="the file is larger than the limit of 1.0 MiB"):
+            fetch(server.url("/gzip"), out, limits=limits)  # counted as it inflates
         assert fetch(server.url("/files/ok.png"), out, limits=limits).size == 1000
     assert files_in(out) == ["download.png"]  # no partial file left
 

@@ -347,7 +347,7 @@ def _save(response: httpx.Response, url: httpx.URL, dest_dir: Path, filename, li
     digest, size = hashlib.sha256(), 0
     try:
         with open(partial, "wb") as out:
-            for chunk in response.iter_raw():
+            for chunk in response.iter_bytes():  # decoded, so a compressed body is capped as it inflates
                 remaining()
                 size += len(chunk)
                 if size > limits.max_bytes:

@@ -22,7 +22,8 @@ class ImportRequestSerializer(serializers.Serializer):
         required=False,
         help_text="One .jsonl (objects with file, prompt, metadata) or .csv (columns file, prompt, metadata "
         "as a JSON string; any other column goes into metadata as a string). `file` is an uploaded file's "
-        "name or a path inside the archive. With a manifest exactly its rows are imported.",
+        "name, a path inside the archive, or an http(s) URL the import job downloads (a manifest of URLs may "
+        "be sent alone). With a manifest exactly its rows are imported.",
     )
 
 

@@ -94,6 +94,7 @@ function LabelStudioForm({ projectId, onStarted }: { projectId: number; onStarte
     setError("");
     try {
       const job = await api.startLabelStudioImport(projectId, form({ media: mediaKey, prompt: promptKey }));
+      setPreview(null); // started: the preview is spent (a second click would import the tasks twice)
       onStarted(job.id);
     } catch (exc) {
       fail(exc);
