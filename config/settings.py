@@ -187,6 +187,7 @@ VR_MAX_MANIFEST_LINE_BYTES = env_int("VR_MAX_MANIFEST_LINE_BYTES", 1024 * 1024)
 VR_FETCH_ALLOWED_NETWORKS = os.environ.get("VR_FETCH_ALLOWED_NETWORKS", "")
 VR_FETCH_TIMEOUT_SECONDS = env_int("VR_FETCH_TIMEOUT_SECONDS", 300)
 VR_FETCH_MAX_REDIRECTS = env_int("VR_FETCH_MAX_REDIRECTS", 5)
+VR_FETCH_CA_FILE = os.environ.get("VR_FETCH_CA_FILE", "")  # a PEM bundle to trust instead of the system's
 # What an asset's prompt and metadata may hold (manifests and the admin alike).
 VR_MAX_PROMPT_CHARS = env_int("VR_MAX_PROMPT_CHARS", 10_000)
 VR_MAX_METADATA_BYTES = env_int("VR_MAX_METADATA_BYTES", 64 * 1024)

@@ -19,9 +19,11 @@ TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".mp4": "video/mp4", ".txt":
 
 
 class MediaServer:
-    def __init__(self, files: dict[str, bytes] | None = None):
+    def __init__(self, files: dict[str, bytes] | None = None, *, tls: tuple[str, str] | None = None):
+        """``tls``: (certificate, key) PEM files to serve https; the SNI names asked are kept."""
         self.files: dict[str, bytes] = dict(files or {})
         self.requests: list[tuple[str, str]] = []  # (path, Host header)
+        self.sni: list[str | None] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -106,10 +108,18 @@ class MediaServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
+        self.scheme = "https" if tls else "http"
+        if tls:
+            import ssl
+
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*tls)
+            context.sni_callback = lambda _sock, name, _ctx: self.sni.append(name)
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
     def __enter__(self) -> MediaServer:
         self.thread.start()

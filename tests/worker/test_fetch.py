@@ -235,3 +235,44 @@ def test_every_resolved_address_must_pass(out, monkeypatch):
 def test_an_unknown_host_is_a_clear_failure(out):
     with pytest.raises(FetchError, match="the host `no-such-host.invalid` could not be resolved"):
         fetch("https://no-such-host.invalid/a.png", out)
+
+
+def _certificate(folder, name: str) -> tuple[str, str]:
+    """A self-signed certificate for ``name`` (openssl), trusted through FetchLimits.ca_file."""
+    import subprocess
+
+    cert, key = folder / f"{name}.pem", folder / f"{name}.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={name}"]
+        + ["-addext", f"subjectAltName=DNS:{name}", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return str(cert), str(key)
+
+
+def test_https_to_the_checked_address_keeps_the_name_in_sni_and_the_certificate_check(tmp_path, out, monkeypatch):
+    cert, key = _certificate(tmp_path, "media.example.org")
+    real = socket.getaddrinfo
+
+    def dns(host, port, *args, **kwargs):
+        if host in ("media.example.org", "other.example.org"):
+            return real("127.0.0.1", port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", dns)
+    limits = FetchLimits(allowed_networks=LOOPBACK, ca_file=cert)
+    with MediaServer({"a.png": png_bytes()}, tls=(cert, key)) as server:
+        got = fetch(f"https://media.example.org:{server.port}/files/a.png", out, limits=limits)
+        assert got.path.read_bytes() == server.files["a.png"]
+        assert server.sni == ["media.example.org"]
+        assert server.requests == [("/files/a.png", f"media.example.org:{server.port}")]
+        with pytest.raises(FetchError, match="could not connect to `other.example.org`.*certificate"):
+            fetch(f"https://other.example.org:{server.port}/files/a.png", out, limits=limits)
+        with pytest.raises(FetchError, match="certificate"):  # not trusted without its CA
+            fetch(
+                f"https://media.example.org:{server.port}/files/a.png",
+                out,
+                limits=FetchLimits(allowed_networks=LOOPBACK),
+            )

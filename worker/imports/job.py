@@ -593,6 +593,7 @@ def fetch_limits_from_settings() -> FetchLimits:
         timeout_seconds=float(settings.VR_FETCH_TIMEOUT_SECONDS),
         max_redirects=int(settings.VR_FETCH_MAX_REDIRECTS),
         allowed_networks=parse_networks(settings.VR_FETCH_ALLOWED_NETWORKS or ""),
+        ca_file=getattr(settings, "VR_FETCH_CA_FILE", "") or "",
     )
 
 

@@ -30,6 +30,14 @@ def _managed_project(request, project_id: int) -> Project:
     return project
 
 
+def _refuse_unknown_uploads(request, allowed: tuple[str, ...]) -> None:
+    unknown = sorted(set(request.FILES) - set(allowed))
+    if unknown:
+        names = ", ".join(f"`{n}`" for n in unknown)
+        use = ", ".join(allowed[:-1]) + f" and {allowed[-1]}"
+        raise ImportValidationError({n: [f"unknown upload field {names}; use {use}"] for n in unknown})
+
+
 class ImportView(APIView):
     """Import media into a project as a background job."""
 
@@ -51,13 +59,8 @@ class ImportView(APIView):
     )
     def post(self, request, project_id: int):
         project = _managed_project(request, project_id)
-        unknown = sorted(set(request.FILES) - {"files", "archive", "manifest"})
         try:
-            if unknown:
-                names = ", ".join(f"`{n}`" for n in unknown)
-                raise ImportValidationError(
-                    {n: [f"unknown upload field {names}; use files, archive and manifest"] for n in unknown}
-                )
+            _refuse_unknown_uploads(request, ("files", "archive", "manifest"))
             job = start_import(
                 project,
                 request.user,
@@ -92,12 +95,7 @@ class LabelStudioImportView(APIView):
         project = _managed_project(request, project_id)
         preview = str(request.data.get("preview", "")).strip().lower()
         try:
-            unknown = sorted(set(request.FILES) - {"export", "archive", "files"})
-            if unknown:
-                names = ", ".join(f"`{n}`" for n in unknown)
-                raise ImportValidationError(
-                    {n: [f"unknown upload field {names}; use export, archive and files"] for n in unknown}
-                )
+            _refuse_unknown_uploads(request, ("export", "archive", "files"))
             if preview not in ("", "0", "1", "true", "false"):
                 raise ImportValidationError({"preview": ["must be true or false"]})
             request_files = {

@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState, type FormEvent } from "react";
+import { Fragment, useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { Link, useParams } from "react-router-dom";
 import { api, ApiError, fieldErrors } from "../api";
 import ImportJobProgress from "../components/imports/ImportJobProgress";
@@ -116,31 +116,28 @@ function LabelStudioForm({ projectId, onStarted }: { projectId: number; onStarte
           matched by file name: add a zip of Label Studio&apos;s <code>media/upload</code> folder (or of the local folder).
         </p>
         <div className="form-grid">
-          <label htmlFor={`${base}-export`}>Export file (.json or .jsonl)</label>
-          <input
-            id={`${base}-export`}
-            type="file"
-            accept=".json,.jsonl,.ndjson,application/json"
-            onChange={(e) => {
-              setExportFile(e.target.files?.[0] ?? null);
-              setPreview(null);
-            }}
-            aria-invalid={Boolean(errors.export)}
-            aria-describedby={describedBy("export")}
-          />
-          <FieldError id={`${base}-export-error`} text={errors.export} />
-          <label htmlFor={`${base}-archive`}>Media files (.zip, optional)</label>
-          <input
-            id={`${base}-archive`}
-            type="file"
-            accept=".zip,application/zip"
-            onChange={(e) => {
-              setArchive(e.target.files?.[0] ?? null);
-              setPreview(null);
-            }}
-            aria-invalid={Boolean(errors.archive)}
-            aria-describedby={describedBy("archive", "help")}
-          />
+          {(
+            [
+              ["export", "Export file (.json or .jsonl)", ".json,.jsonl,.ndjson,application/json", setExportFile, ""],
+              ["archive", "Media files (.zip, optional)", ".zip,application/zip", setArchive, "help"],
+            ] as const
+          ).map(([name, label, accept, setFile, help]) => (
+            <Fragment key={name}>
+              <label htmlFor={`${base}-${name}`}>{label}</label>
+              <input
+                id={`${base}-${name}`}
+                type="file"
+                accept={accept}
+                onChange={(e) => {
+                  setFile(e.target.files?.[0] ?? null);
+                  setPreview(null);
+                }}
+                aria-invalid={Boolean(errors[name])}
+                aria-describedby={describedBy(name, help)}
+              />
+              {name === "export" && <FieldError id={`${base}-export-error`} text={errors.export} />}
+            </Fragment>
+          ))}
           <p id={`${base}-archive-help`} className="muted">
             Only needed for tasks that point to files on the Label Studio server rather than to URLs.
           </p>
