@@ -107,7 +107,11 @@ beforeEach(() => {
       const url = String(input);
       const method = init?.method ?? "GET";
       const form: Record<string, string> = {};
-      if (init?.body instanceof FormData) init.body.forEach((v, k) => (form[k] = typeof v === "string" ? v : `file:${(v as File).name}`));
+      if (init?.body instanceof FormData)
+        init.body.forEach((v, k) => {
+          const text = typeof v === "string" ? v : `file:${(v as File).name}`;
+          form[k] = k in form ? `${form[k]},${text}` : text; // a repeated field: its values in order
+        });
       calls.push({ method, url, form });
       if (url === "/api/projects/7/") return json(project);
       if (url === "/api/projects/7/imports/label-studio/" && method === "POST") {
@@ -198,6 +202,20 @@ describe("LabelStudioImportPage", () => {
     await user.click(screen.getByRole("button", { name: "Import the URLs" }));
     expect(posts().at(-1)).toEqual({ method: "POST", url: "/api/projects/7/imports/", form: { manifest: "file:urls.jsonl" } });
     expect(await screen.findByText("Finished: 1 imported, 2 failed.")).toBeInTheDocument();
+  });
+
+  it("sends a folder's files alongside, by name", async () => {
+    const user = userEvent.setup();
+    renderPage();
+    await user.upload(await screen.findByLabelText("Export file (.json or .jsonl)"), exportFile());
+    await user.upload(screen.getByLabelText("Or a folder of media files (optional)"), [
+      new File(["a"], "x-dog.png", { type: "image/png" }),
+      new File(["b"], "y-owl.jpg", { type: "image/jpeg" }),
+    ]);
+    await user.click(screen.getByRole("button", { name: "Preview" }));
+    await screen.findByRole("heading", { name: "Preview" });
+    const sent = calls.find((c) => c.method === "POST")!;
+    expect(sent.form).toEqual({ export: "file:project-4.json", files: "file:x-dog.png,file:y-owl.jpg", preview: "true" });
   });
 
   it("tells a non-manager that only managers import", async () => {

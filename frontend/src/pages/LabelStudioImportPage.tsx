@@ -25,6 +25,7 @@ function LabelStudioForm({ projectId, onStarted }: { projectId: number; onStarte
   const base = useId();
   const [exportFile, setExportFile] = useState<File | null>(null);
   const [archive, setArchive] = useState<File | null>(null);
+  const [folder, setFolder] = useState<File[]>([]);
   const [mediaKey, setMediaKey] = useState("");
   const [promptKey, setPromptKey] = useState("");
   const [preview, setPreview] = useState<LabelStudioPreview | null>(null);
@@ -45,6 +46,7 @@ function LabelStudioForm({ projectId, onStarted }: { projectId: number; onStarte
     const body = new FormData();
     if (exportFile) body.append("export", exportFile);
     if (archive) body.append("archive", archive);
+    for (const file of folder) body.append("files", file, file.name);
     if (keys.media) body.append("media_key", keys.media);
     if (keys.prompt) body.append("prompt_key", keys.prompt);
     return body;
@@ -53,7 +55,7 @@ function LabelStudioForm({ projectId, onStarted }: { projectId: number; onStarte
   function fail(exc: unknown) {
     const fields = fieldErrors(exc);
     setErrors(fields);
-    const shown = ["export", "archive", "media_key", "prompt_key"].some((f) => fields[f]);
+    const shown = ["export", "archive", "files", "media_key", "prompt_key"].some((f) => fields[f]);
     setError(shown && exc instanceof ApiError && exc.status === 400 ? "Please correct the fields marked below." : message(exc));
   }
 
@@ -104,7 +106,7 @@ function LabelStudioForm({ projectId, onStarted }: { projectId: number; onStarte
   }
 
   const describedBy = (name: string, help?: string) =>
-    [help && `${base}-${name}-help`, errors[name] && `${base}-${name}-error`].filter(Boolean).join(" ") || undefined;
+    [help && `${base}-help`, errors[name] && `${base}-${name}-error`].filter(Boolean).join(" ") || undefined;
 
   return (
     <section aria-labelledby={`${base}-title`} className="card manage-section">
@@ -135,13 +137,26 @@ function LabelStudioForm({ projectId, onStarted }: { projectId: number; onStarte
                 aria-invalid={Boolean(errors[name])}
                 aria-describedby={describedBy(name, help)}
               />
-              {name === "export" && <FieldError id={`${base}-export-error`} text={errors.export} />}
+              <FieldError id={`${base}-${name}-error`} text={errors[name]} />
             </Fragment>
           ))}
-          <p id={`${base}-archive-help`} className="muted">
-            Only needed for tasks that point to files on the Label Studio server rather than to URLs.
+          <label htmlFor={`${base}-folder`}>Or a folder of media files (optional)</label>
+          <input
+            id={`${base}-folder`}
+            type="file"
+            multiple
+            {...({ webkitdirectory: "" } as Record<string, string>)}
+            onChange={(e) => {
+              setFolder(Array.from(e.target.files ?? []));
+              setPreview(null);
+            }}
+            aria-invalid={Boolean(errors.files)}
+            aria-describedby={describedBy("files", "help")}
+          />
+          <FieldError id={`${base}-files-error`} text={errors.files} />
+          <p id={`${base}-help`} className="muted">
+            Only needed for tasks that point to files on the Label Studio server rather than to URLs; files are matched by name.
           </p>
-          <FieldError id={`${base}-archive-error`} text={errors.archive} />
         </div>
         <button type="submit" className="primary" disabled={busy !== ""}>
           {busy === "preview" && !preview ? "Reading the export…" : "Preview"}
