@@ -181,6 +181,13 @@ VR_MAX_ARCHIVE_RATIO = env_int("VR_MAX_ARCHIVE_RATIO", 100)
 VR_MAX_ARCHIVE_FILES = env_int("VR_MAX_ARCHIVE_FILES", 10_000)
 VR_MAX_MANIFEST_ROWS = env_int("VR_MAX_MANIFEST_ROWS", 100_000)
 VR_MAX_MANIFEST_LINE_BYTES = env_int("VR_MAX_MANIFEST_LINE_BYTES", 1024 * 1024)
+# URL imports (worker/imports/fetch.py, docs/security.md): never private, loopback or link-local
+# addresses unless a network is named here (comma-separated, e.g. "10.1.2.0/24"); one deadline
+# per URL, redirects re-checked; the size cap is VR_MAX_ASSET_BYTES.
+VR_FETCH_ALLOWED_NETWORKS = os.environ.get("VR_FETCH_ALLOWED_NETWORKS", "")
+VR_FETCH_TIMEOUT_SECONDS = env_int("VR_FETCH_TIMEOUT_SECONDS", 300)
+VR_FETCH_MAX_REDIRECTS = env_int("VR_FETCH_MAX_REDIRECTS", 5)
+VR_FETCH_CA_FILE = os.environ.get("VR_FETCH_CA_FILE", "")  # a PEM bundle to trust instead of the system's
 # What an asset's prompt and metadata may hold (manifests and the admin alike).
 VR_MAX_PROMPT_CHARS = env_int("VR_MAX_PROMPT_CHARS", 10_000)
 VR_MAX_METADATA_BYTES = env_int("VR_MAX_METADATA_BYTES", 64 * 1024)

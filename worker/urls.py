@@ -17,6 +17,11 @@ router.register("models", prefill.ModelSpecViewSet, basename="model")
 
 urlpatterns = [
     path("projects/<int:project_id>/imports/", imports.ImportView.as_view(), name="project-import"),
+    path(
+        "projects/<int:project_id>/imports/label-studio/",
+        imports.LabelStudioImportView.as_view(),
+        name="project-import-label-studio",
+    ),
     path("projects/<int:project_id>/prefill/", prefill.PrefillView.as_view(), name="project-prefill"),
     path("projects/<int:project_id>/model/", prefill.ProjectModelView.as_view(), name="project-model"),
     path("projects/<int:project_id>/weight-sets/", weights.WeightSetListView.as_view(), name="weight-sets"),

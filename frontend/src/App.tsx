@@ -18,6 +18,7 @@ import ResetPasswordPage from "./pages/ResetPasswordPage";
 import AcceptInvitationPage from "./pages/AcceptInvitationPage";
 import NewProjectPage from "./pages/NewProjectPage";
 import ProjectSettingsPage from "./pages/ProjectSettingsPage";
+import LabelStudioImportPage from "./pages/LabelStudioImportPage";
 
 export default function App() {
   const [user, setUser] = useState<User | null | undefined>(undefined);
@@ -83,6 +84,7 @@ export default function App() {
           <Route path="/projects/new" element={<NewProjectPage />} />
           <Route path="/projects/:projectId/settings" element={<ProjectSettingsPage />} />
           <Route path="/projects/:projectId/assets" element={<AssetsPage />} />
+          <Route path="/projects/:projectId/import/label-studio" element={<LabelStudioImportPage />} />
           {["/forgot-password", "/reset-password", "/invitation"].map((path) => (
             <Route
               key={path}

@@ -24,6 +24,7 @@ import type {
   JobDetail,
   JobFilter,
   JobSummary,
+  LabelStudioPreview,
   Member,
   ModelSpec,
   Page,
@@ -63,14 +64,15 @@ function csrfToken(): string {
 
 export async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const form = body instanceof FormData; // multipart: the browser sets the Content-Type and boundary
+  if (body !== undefined && !form) headers["Content-Type"] = "application/json";
   if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
   let response: Response;
   try {
     response = await fetch(path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : form ? body : JSON.stringify(body),
       credentials: "same-origin",
       signal,
     });
@@ -288,6 +290,18 @@ export const api = {
     ),
   /** One job with its params, result, error, log tail and links. */
   jobDetail: (id: number, signal?: AbortSignal) => get<JobDetail>(`/api/jobs/${id}/`, signal),
+  /** Start an import job from a manifest alone (its `file` column lists http(s) URLs the job downloads). */
+  startManifestImport: (projectId: number, form: FormData) => request<Job>("POST", `/api/projects/${projectId}/imports/`, form),
+  /** What importing this Label Studio export would do (form: export, archive, files, media_key, prompt_key). */
+  previewLabelStudio: (projectId: number, form: FormData) => {
+    form.set("preview", "true");
+    return request<LabelStudioPreview>("POST", `/api/projects/${projectId}/imports/label-studio/`, form);
+  },
+  /** Start importing a Label Studio export (202: the import job to follow). */
+  startLabelStudioImport: (projectId: number, form: FormData) => {
+    form.delete("preview");
+    return request<Job>("POST", `/api/projects/${projectId}/imports/label-studio/`, form);
+  },
   /** Ask a queued or running job to stop (400 when it has finished). */
   cancelJob: (id: number) => post<JobDetail>(`/api/jobs/${id}/cancel/`),
   /** Run a failed or cancelled job again (400 otherwise). */

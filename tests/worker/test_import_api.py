@@ -203,7 +203,13 @@ ZIP = zip_bytes({"a.jpg": b"x"})
 
 BAD_REQUESTS = [
     _bad("nothing-sent", {}, "files", "nothing to import"),
-    _bad("manifest-alone", {"manifest": ("m.jsonl", b'{"file": "a.jpg"}\n')}, "files", "manifest alone"),
+    _bad(
+        "manifest-alone",
+        {"manifest": ("m.jsonl", b'{"file": "a.jpg"}\n')},
+        "files",
+        "does not carry them",
+        "http(s) URLs",
+    ),
     _bad("not-a-zip", {"archive": ("set.zip", b"PK not really")}, "archive", "`set.zip` is not a zip file"),
     _bad("two-archives", {"archive": [("a.zip", ZIP), ("b.zip", ZIP)]}, "archive", "at most one archive"),
     _bad(

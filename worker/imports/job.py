@@ -45,6 +45,7 @@ from worker.jobs import JobCancelled, JobContext, JobFailed, create_job
 from worker.models import Job
 
 from .archives import ArchiveLimits, ArchiveRefused, Unpacked, human_bytes, inspect_archive, normalize, unpack
+from .fetch import FetchError, FetchLimits, fetch, parse_networks
 from .manifests import parse_manifest
 
 STAGING_DIR = "staging"
@@ -90,14 +91,25 @@ class _Errors:
             raise ImportValidationError(self.by_field)
 
 
+URL_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+
+
+def is_url(value: str) -> bool:
+    """A manifest's ``file`` naming a URL (``https://…``, also ``s3://…``) rather than a file."""
+    return bool(URL_RE.match(value or ""))
+
+
 @dataclass
 class Source:
-    """One media file of the request: an upload or an archive entry."""
+    """One media file of the request: an upload, an archive entry, a URL the job fetches, or an
+    entry refused before the job (``invalid``: recorded by the job as failed with ``reason``)."""
 
     name: str
-    origin: str  # "upload" | "archive"
+    origin: str  # "upload" | "archive" | "url" | "invalid"
     upload: object = None  # a django File for uploads
     info: zipfile.ZipInfo | None = None
+    url: str = ""
+    reason: str = ""
 
 
 @dataclass
@@ -114,6 +126,7 @@ class ImportPlan:
     zip: zipfile.ZipFile | None = None
     manifest_name: str = ""
     ignored: list[str] = field(default_factory=list)
+    source: str = ""  # what the entries came from when not a manifest ("Label Studio export `x.json`")
 
 
 def _skipped_entry(name: str) -> bool:
@@ -157,7 +170,7 @@ def validate_import(files: list, archives: list, manifests: list, paths: list[st
     folder it was chosen from, which names it (as a manifest's `file` does) instead of its bare
     upload name, which browsers and Django strip to the last part."""
     errors = _Errors()
-    if not files and not archives:
+    if not files and not archives and not manifests:
         errors.add(
             "files",
             "nothing to import: send media files as `files` and/or one .zip as `archive`"
@@ -207,6 +220,13 @@ def validate_import(files: list, archives: list, manifests: list, paths: list[st
         return plan
 
     plan.manifest_name = manifests[0].name or "manifest"
+    if not files and not archives and not any(is_url(row.file) for row in rows):
+        errors.add(
+            "files",
+            "nothing to import: the manifest names files but does not carry them; send them as `files` "
+            "or in an `archive`, or list http(s) URLs in the manifest's `file` column",
+        )
+        errors.raise_if_any()
     by_name: dict[str, list[Source]] = {}
     for source in uploads:
         by_name.setdefault(source.name, []).append(source)
@@ -214,6 +234,9 @@ def validate_import(files: list, archives: list, manifests: list, paths: list[st
         by_name.setdefault(normalize(source.name), []).append(source)
     used: set[int] = set()
     for row in rows:
+        if is_url(row.file):
+            plan.entries.append(PlannedEntry(url_source(row.file), prompt=row.prompt, metadata=row.metadata))
+            continue
         matches = by_name.get(row.file, []) if row.file in by_name else by_name.get(normalize(row.file), [])
         if not matches:
             errors.add(
@@ -238,6 +261,21 @@ def validate_import(files: list, archives: list, manifests: list, paths: list[st
         if id(s) not in used and not (s.origin == "archive" and _skipped_entry(normalize(s.name)))
     ]
     return plan
+
+
+def url_source(url: str) -> Source:
+    """A manifest's URL: fetched by the job (``http``/``https``); any other scheme fails alone."""
+    scheme = url.split("://", 1)[0].lower()
+    if scheme in ("http", "https"):
+        return Source(name=url, origin="url", url=url)
+    if scheme in ("s3", "gs", "gcs", "az", "abfs", "abfss"):
+        reason = (
+            f"`{scheme}://` bucket URLs cannot be imported yet (bucket imports come with the storage "
+            "settings); give an https:// URL (e.g. a presigned one) or upload the file"
+        )
+    else:
+        reason = f"only http:// and https:// URLs can be imported, not `{shown(scheme, 20)}://`"
+    return Source(name=url, origin="invalid", url=url, reason=reason)
 
 
 def _check_file_count(plan: ImportPlan, limits: ArchiveLimits, errors: _Errors) -> None:
@@ -290,6 +328,11 @@ def stage(plan: ImportPlan) -> tuple[str, list[dict]]:
             }
             if source.origin == "archive":
                 entry["member"] = source.info.filename  # unpacked, digested and sized by the job
+            elif source.origin == "url":
+                entry["url"] = source.url  # fetched by the job
+                entry["file"] = f"entries/{index:06d}{_safe_suffix(source.url.split('?', 1)[0].split('#', 1)[0])}"
+            elif source.origin == "invalid":
+                entry["reason"] = source.reason  # recorded as failed by the job
             else:
                 entry["size_bytes"], entry["sha256"] = _copy(source.upload, root / entry["file"])
             entries.append(entry)
@@ -304,6 +347,12 @@ def start_import(
 ) -> Job:
     """Validate, stage and create the import job (one transaction). Raises ImportValidationError."""
     plan = validate_import(list(files), list(archives), list(manifests), list(paths))
+    return start_plan(project, user, plan, dispatch=dispatch)
+
+
+def start_plan(project: Project, user, plan: ImportPlan, *, dispatch: bool = True) -> Job:
+    """Stage a validated plan and create its import job (one transaction): the one way every
+    import source (uploads and manifests, a Label Studio export, …) becomes an import job."""
     if plan.zip is not None:
         plan.zip.close()
     staging_rel, entries = stage(plan)
@@ -312,6 +361,7 @@ def start_import(
         "expected_kind": project.media_type,
         "archive": getattr(plan.archive, "name", "") or "",
         "manifest": plan.manifest_name,
+        "source": plan.source,
         "entry_count": len(entries),
         "ignored": plan.ignored[:1000],
         "entries": entries,
@@ -319,6 +369,7 @@ def start_import(
     if plan.archive is not None:
         params["archive_file"] = ARCHIVE_FILE
     unpacking = sum(1 for e in entries if e["source"] == "archive")
+    fetching = sum(1 for e in entries if e["source"] == "url")
     try:
         with transaction.atomic():
             job = create_job(
@@ -328,7 +379,8 @@ def start_import(
                 user=user,
                 dispatch=dispatch,
                 message=f"queued: {len(entries)} file(s) to import"
-                + (f", {unpacking} to unpack from `{shown(params['archive'])}`" if unpacking else ""),
+                + (f", {unpacking} to unpack from `{shown(params['archive'])}`" if unpacking else "")
+                + (f", {fetching} to download" if fetching else ""),
             )
     except BaseException:
         shutil.rmtree(Path(settings.MEDIA_ROOT) / staging_rel, ignore_errors=True)
@@ -566,6 +618,30 @@ def _unpack_archive(job: Job, ctx: JobContext, staging: Path, pending: list[dict
     return unpacked
 
 
+def fetch_limits_from_settings() -> FetchLimits:
+    """The URL fetcher's limits as the settings set them (``VR_FETCH_*``, ``VR_MAX_ASSET_BYTES``);
+    ValueError names a bad ``VR_FETCH_ALLOWED_NETWORKS``."""
+    return FetchLimits(
+        max_bytes=settings.VR_MAX_ASSET_BYTES,
+        timeout_seconds=float(settings.VR_FETCH_TIMEOUT_SECONDS),
+        max_redirects=int(settings.VR_FETCH_MAX_REDIRECTS),
+        allowed_networks=parse_networks(settings.VR_FETCH_ALLOWED_NETWORKS or ""),
+        ca_file=getattr(settings, "VR_FETCH_CA_FILE", "") or "",
+    )
+
+
+def _fetch_entry(entry: dict, staging: Path, limits: FetchLimits):
+    """Download a URL entry to its staged file: (FetchedFile, "") or (None, the reason)."""
+    if not staging.is_dir():
+        return None, "the staging folder was removed"
+    target = staging / entry["file"]
+    target.unlink(missing_ok=True)
+    try:
+        return fetch(entry["url"], target.parent, limits=limits, filename=target.name), ""
+    except FetchError as exc:
+        return None, exc.reason
+
+
 def run_import(job: Job, ctx: JobContext) -> dict:
     """The import runner (called by ``worker.jobs.execute``); returns the job's result."""
     from worker.media import MediaLimits
@@ -604,16 +680,26 @@ def run_import(job: Job, ctx: JobContext) -> dict:
         max_pixels=settings.VR_MAX_IMAGE_PIXELS,
         max_video_seconds=settings.VR_MAX_VIDEO_SECONDS,
     )
+    try:
+        fetch_limits = fetch_limits_from_settings()
+    except ValueError as exc:
+        raise JobFailed(str(exc)) from None
     for entry in entries:
         if entry["index"] in recorded:
             continue
         if cancel:
             raise JobCancelled()
         result = unpacked.get(entry["index"])
-        if result is not None and result.error:
+        fetched, reason = _fetch_entry(entry, staging, fetch_limits) if entry.get("source") == "url" else (None, "")
+        if entry.get("source") == "invalid" or reason:
+            reason = reason or entry.get("reason") or "refused"
+            asset = _record_failure(job, entry, kind, reason)
+        elif result is not None and result.error:
             reason = result.error
             asset = _record_failure(job, entry, kind, reason)
         else:
+            if fetched is not None:
+                entry = {**entry, "sha256": fetched.sha256, "size_bytes": fetched.size}
             if result is not None:
                 entry = {**entry, "sha256": result.sha256, "size_bytes": result.size_bytes}
             asset, reason = _import_entry(job, entry, staging, work, limits, kind)

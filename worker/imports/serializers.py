@@ -29,6 +29,30 @@ class ImportRequestSerializer(serializers.Serializer):
         required=False,
         help_text="One .jsonl (objects with file, prompt, metadata) or .csv (columns file, prompt, metadata "
         "as a JSON string; any other column goes into metadata as a string). `file` is an uploaded file's "
-        "name (its `paths` entry when sent) or a path inside the archive. With a manifest exactly its rows "
-        "are imported.",
+        "name (its `paths` entry when sent), a path inside the archive, or an http(s) URL the import job "
+        "downloads (a manifest of URLs may be sent alone). With a manifest exactly its rows are imported.",
+    )
+
+
+class LabelStudioImportRequestSerializer(serializers.Serializer):
+    """The multipart body of a Label Studio import (for the schema; validation is in
+    worker.imports.labelstudio_job)."""
+
+    export = serializers.FileField(
+        help_text="The Label Studio export: JSON (a list of tasks with `data`), JSON-MIN, or a .jsonl of tasks."
+    )
+    media_key = serializers.CharField(
+        required=False,
+        help_text="The `data` key holding each task's media (a URL, /data/upload/… or /data/local-files/?d=…, "
+        "or a file name). Required to start; the preview suggests one.",
+    )
+    prompt_key = serializers.CharField(required=False, help_text="The `data` key holding the prompt (optional).")
+    archive = serializers.FileField(
+        required=False, help_text="A .zip of Label Studio's upload folder: upload paths are matched by file name."
+    )
+    files = serializers.ListField(
+        child=serializers.FileField(), required=False, help_text="Media files sent alongside, matched by file name."
+    )
+    preview = serializers.BooleanField(
+        required=False, help_text="true: answer what the import would do (keys, first tasks, problems); store nothing."
     )

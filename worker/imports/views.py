@@ -17,7 +17,25 @@ from worker.jobs.serializers import ImportErrorSerializer, JobSerializer
 from worker.jobs.views import validation_error
 
 from .job import ImportValidationError, start_import
-from .serializers import ImportRequestSerializer
+from .labelstudio_job import preview_label_studio, start_label_studio_import
+from .serializers import ImportRequestSerializer, LabelStudioImportRequestSerializer
+
+
+def _managed_project(request, project_id: int) -> Project:
+    project = get_object_or_404(Project, pk=project_id)
+    if not perms.is_member(request.user, project):
+        raise Http404
+    if not perms.can_manage(request.user, project):
+        raise PermissionDenied("Only the project's managers can import media.")
+    return project
+
+
+def _refuse_unknown_uploads(request, allowed: tuple[str, ...]) -> None:
+    unknown = sorted(set(request.FILES) - set(allowed))
+    if unknown:
+        names = ", ".join(f"`{n}`" for n in unknown)
+        use = ", ".join(allowed[:-1]) + f" and {allowed[-1]}"
+        raise ImportValidationError({n: [f"unknown upload field {names}; use {use}"] for n in unknown})
 
 
 class ImportView(APIView):
@@ -40,18 +58,9 @@ class ImportView(APIView):
         },
     )
     def post(self, request, project_id: int):
-        project = get_object_or_404(Project, pk=project_id)
-        if not perms.is_member(request.user, project):
-            raise Http404
-        if not perms.can_manage(request.user, project):
-            raise PermissionDenied("Only the project's managers can import media.")
-        unknown = sorted(set(request.FILES) - {"files", "archive", "manifest"})
+        project = _managed_project(request, project_id)
         try:
-            if unknown:
-                names = ", ".join(f"`{n}`" for n in unknown)
-                raise ImportValidationError(
-                    {n: [f"unknown upload field {names}; use files, archive and manifest"] for n in unknown}
-                )
+            _refuse_unknown_uploads(request, ("files", "archive", "manifest"))
             job = start_import(
                 project,
                 request.user,
@@ -60,6 +69,46 @@ class ImportView(APIView):
                 manifests=request.FILES.getlist("manifest"),
                 paths=request.data.getlist("paths") if hasattr(request.data, "getlist") else [],
             )
+        except ImportValidationError as exc:
+            raise validation_error(exc.detail, exc.errors)
+        return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
+
+
+class LabelStudioImportView(APIView):
+    """Import a Label Studio export (its tasks' media and prompts) as an import job, or preview it."""
+
+    parser_classes = [MultiPartParser, FormParser]
+    serializer_class = LabelStudioImportRequestSerializer
+
+    @extend_schema(
+        operation_id="projects_imports_label_studio_create",
+        summary="Preview or import a Label Studio export (tasks with media URLs or upload paths, prompts)",
+        request={"multipart/form-data": LabelStudioImportRequestSerializer},
+        responses={
+            200: OpenApiResponse(description="preview=true: the keys found, suggestions, the first tasks, problems."),
+            202: JobSerializer,
+            400: OpenApiResponse(ImportErrorSerializer, description="Nothing was created; `errors` names the field."),
+            403: OpenApiResponse(description="Only the project's managers (or staff) can import."),
+            404: OpenApiResponse(description="No such project, or you are not a member."),
+        },
+    )
+    def post(self, request, project_id: int):
+        project = _managed_project(request, project_id)
+        preview = str(request.data.get("preview", "")).strip().lower()
+        try:
+            _refuse_unknown_uploads(request, ("export", "archive", "files"))
+            if preview not in ("", "0", "1", "true", "false"):
+                raise ImportValidationError({"preview": ["must be true or false"]})
+            request_files = {
+                "exports": request.FILES.getlist("export"),
+                "archives": request.FILES.getlist("archive"),
+                "files": request.FILES.getlist("files"),
+                "media_key": str(request.data.get("media_key", "")),
+                "prompt_key": str(request.data.get("prompt_key", "")),
+            }
+            if preview in ("1", "true"):
+                return Response(preview_label_studio(**request_files))
+            job = start_label_studio_import(project, request.user, **request_files)
         except ImportValidationError as exc:
             raise validation_error(exc.detail, exc.errors)
         return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)

@@ -13,3 +13,4 @@ export type * from "./weights";
 export type * from "./datasets";
 export type * from "./jobs";
 export type * from "./assets";
+export type * from "./imports";
