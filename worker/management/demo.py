@@ -37,7 +37,7 @@ PROMPT_SOURCE = {
 }
 REPOSITORY = "https://github.com/THUDM/VisionReward (Apache-2.0), asset/test/"
 
-BLUR_RADIUS = 8  # px (Gaussian), on the 1024 px images and 480 px videos alike: clearly blurry
+BLUR_RADIUS = 8  # px, the Gaussian σ (PIL radius, ffmpeg gblur sigma): clearly blurry at 1024 px and at 480 px
 STILL_AT = 2.0  # seconds into the video
 ZOOM = {"size": 512, "fps": 12, "frames": 36, "step": 0.006}  # 3 s, zooming in to 1.2x
 
@@ -70,56 +70,36 @@ class DemoAsset:
 
 
 TRANSFORMATIONS = {
-    "blur": f"Gaussian blur of {{source}}, radius {BLUR_RADIUS} px",
+    "blur": f"Gaussian blur of {{source}} (σ {BLUR_RADIUS} px)",
     "still": f"the frame of {{source}} at {STILL_AT:g} s, as a JPEG",
-    "still_blur": f"the frame of {{source}} at {STILL_AT:g} s, as a JPEG, then a Gaussian blur of radius "
-    f"{BLUR_RADIUS} px",
+    "still_blur": f"the frame of {{source}} at {STILL_AT:g} s, as a JPEG, then a Gaussian blur (σ {BLUR_RADIUS} px)",
     "zoom": "a 3 s slow zoom ({frames} frames at {fps} fps, {size} px) over {source}",
     "zoom_blur": f"a 3 s slow zoom ({{frames}} frames at {{fps}} fps, {{size}} px) over {{source}}, "
-    f"then a Gaussian blur of radius {BLUR_RADIUS} px",
+    f"then a Gaussian blur (σ {BLUR_RADIUS} px)",
 }
-
-
-def _group(prompt: str, samples: tuple[str, ...], sharp: str, blurred: str, rename) -> list[DemoAsset]:
-    out = []
-    for source in samples:
-        out.append(DemoAsset(rename(source, sharp), prompt, sharp, source, source))
-        out.append(DemoAsset(rename(source, blurred), prompt, blurred, source, source))
-    return out
 
 
 def _stem(name: str) -> str:
     return name.rsplit(".", 1)[0]
 
 
-IMAGE_ASSETS: list[DemoAsset] = [
-    *_group(
-        PORTRAIT,
-        ("test1.jpg", "test2.jpg"),
-        "sample",
-        "blur",
-        lambda s, m: s if m == "sample" else f"{_stem(s)}-blurred.jpg",
-    ),
-    *[
-        DemoAsset(f"{_stem(s)}-still{suffix}.jpg", ELEPHANTS, make, s, f"{s}:still")
-        for s in ("test1.mp4", "test2.mp4")
-        for make, suffix in (("still", ""), ("still_blur", "-blurred"))
-    ],
-]
-VIDEO_ASSETS: list[DemoAsset] = [
-    *_group(
-        ELEPHANTS,
-        ("test1.mp4", "test2.mp4"),
-        "sample",
-        "blur",
-        lambda s, m: s if m == "sample" else f"{_stem(s)}-blurred.mp4",
-    ),
-    *[
-        DemoAsset(f"{_stem(s)}-zoom{suffix}.mp4", PORTRAIT, make, s, f"{s}:zoom")
-        for s in ("test1.jpg", "test2.jpg")
-        for make, suffix in (("zoom", ""), ("zoom_blur", "-blurred"))
-    ],
-]
+def _assets(prompt: str, samples: tuple, ext: str, other_prompt: str, others: tuple, made: str) -> list[DemoAsset]:
+    """A project's assets: its samples and their blurred copies (of their prompt), and what
+    ``made`` makes of the other media's samples (still frames or zooms, of the other prompt),
+    sharp and blurred."""
+    out = []
+    for source in samples:
+        out.append(DemoAsset(source, prompt, "sample", source, source))
+        out.append(DemoAsset(f"{_stem(source)}-blurred{ext}", prompt, "blur", source, source))
+    for source in others:
+        for make, suffix in ((made, ""), (f"{made}_blur", "-blurred")):
+            name = f"{_stem(source)}-{made}{suffix}{ext}"
+            out.append(DemoAsset(name, other_prompt, make, source, f"{source}:{made}"))
+    return out
+
+
+IMAGE_ASSETS = _assets(PORTRAIT, ("test1.jpg", "test2.jpg"), ".jpg", ELEPHANTS, ("test1.mp4", "test2.mp4"), "still")
+VIDEO_ASSETS = _assets(ELEPHANTS, ("test1.mp4", "test2.mp4"), ".mp4", PORTRAIT, ("test1.jpg", "test2.jpg"), "zoom")
 
 # --- the simulated raters' answer sheets (sub-dimension -> option code) ------------------------
 
