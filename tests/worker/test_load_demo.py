@@ -134,6 +134,9 @@ def test_load_demo_shows_prefill_pairs_and_a_refit_and_runs_twice_unchanged(
 
     # a demo loaded by an older load_demo (its samples had no prompts) gets them on the next run
     Asset.objects.filter(original_name="test1.jpg").update(prompt="", metadata={})
+    old = "Fine-grained checklist annotation of generated images (demo samples)."
+    Project.objects.filter(pk=image.pk).update(description=old)
     call_command("load_demo", stdout=io.StringIO())
     asset = Asset.objects.get(project=image, original_name="test1.jpg")
     assert asset.prompt == content.PORTRAIT and asset.metadata["demo_origin"] == "sample"
+    assert Project.objects.get(pk=image.pk).description == content.description(content.DEMOS[0])

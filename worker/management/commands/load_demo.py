@@ -58,6 +58,10 @@ USERS = [
     ("annotator", "annotator", False),
 ]
 OVERLAP = 2  # the simulated raters give one answer per task; the second is for people
+OLDER_DESCRIPTIONS = {
+    "Fine-grained checklist annotation of generated images (demo samples).",
+    "Fine-grained checklist annotation of generated videos (demo samples).",
+}
 
 
 class Command(BaseCommand):
@@ -132,6 +136,9 @@ class Command(BaseCommand):
                 created_by=admin,
             )
             self.stdout.write(f"created project {project.name!r} (id {project.pk})")
+        elif project.description in OLDER_DESCRIPTIONS:  # made by an older load_demo: say where to look
+            project.description = content.description(demo)
+            project.save(update_fields=["description", "updated_at"])
         User = get_user_model()
         members = [("admin", Membership.Role.MANAGER), ("annotator", Membership.Role.ANNOTATOR)]
         members += [(r.username, Membership.Role.ANNOTATOR) for r in content.RATERS]
