@@ -458,14 +458,23 @@ class PairCreateSerializer(serializers.Serializer):
         help_text="Explicit [asset A id, asset B id] pairs.",
     )
     auto = serializers.ChoiceField(
-        choices=["same_prompt"], required=False, help_text="Make every new pair among ready assets of one prompt."
+        choices=["same_prompt"],
+        required=False,
+        help_text="`same_prompt`: make every new pair among ready assets of one prompt (capped per prompt).",
+        error_messages={
+            "invalid_choice": '"{input}" is not a way to make pairs: `auto` takes "same_prompt" (the only value), '
+            "which pairs every two ready assets of the same prompt (at most `max_pairs_per_prompt` new pairs per "
+            "prompt, sides shuffled by `seed`); or leave `auto` out and send `pairs`: [[asset A id, asset B id], ...]."
+        },
     )
     max_pairs_per_prompt = serializers.IntegerField(required=False, default=10, min_value=1, max_value=1000)
     seed = serializers.IntegerField(required=False, default=0)
 
     def validate(self, attrs):
         if bool(attrs.get("pairs")) == bool(attrs.get("auto")):
-            raise serializers.ValidationError({"pairs": "Send either `pairs` (a list of [A, B]) or `auto`."})
+            raise serializers.ValidationError(
+                {"pairs": 'Send either `pairs` (a list of [asset A id, asset B id]) or `"auto": "same_prompt"`.'}
+            )
         return attrs
 
 

@@ -58,7 +58,7 @@ Models (no download, ever):
   TinyLlama-1.1B-shaped Llama (22 layers, hidden 2048, 32 heads, 4 KV heads, vocab 32000),
   built from the config in memory with random weights (``HFGuesser.from_objects``): for GPU
   timing; on CPU it is slow.
-* ``smoke``: the test suite's tiny LLaVA (``tests/worker/tiny_vlm.py`` at its defaults: 32 px
+* ``smoke``: the test suite's tiny LLaVA (``worker/prefill/tiny.py`` at its defaults: 32 px
   images), for ``--smoke``: it checks that every method still runs and the table is made, in
   seconds; its figures mean nothing.
 * anything else: a local folder or a Hub id already in the local Hugging Face cache.
@@ -128,23 +128,23 @@ REALISTIC = {
 
 
 def load_guesser(args, workdir: Path) -> HFGuesser:
-    from tests.worker import tiny_vlm
+    from worker.prefill import tiny
 
     if args.model in ("tiny", "smoke"):
         sizes = TINY if args.model == "tiny" else {}
-        path = tiny_vlm.build_tiny_llava(workdir / f"{args.model}-bench-llava", seed=0, **sizes)
+        path = tiny.build_tiny_llava(workdir / f"{args.model}-bench-llava", seed=0, **sizes)
         return HFGuesser(str(path), device=args.device, dtype=args.dtype, batch_size=args.batch_size)
     if args.model == "realistic":
         from worker.prefill.guessers.hf import _resolve_device, _resolve_dtype
 
         device = _resolve_device(args.device)
         dtype = _resolve_dtype(args.dtype, device)
-        tokenizer = tiny_vlm.build_tokenizer(vocab_size=32000)
+        tokenizer = tiny.build_tokenizer(vocab_size=32000)
         sizes = dict(REALISTIC)
         image_size, patch_size = sizes.pop("image_size"), sizes.pop("patch_size")
-        config = tiny_vlm.llava_config(tokenizer, image_size=image_size, patch_size=patch_size, **sizes)
-        model = tiny_vlm.build_model(config, seed=0, dtype=dtype, device=str(device))
-        processor = tiny_vlm.build_processor(tokenizer, image_size=image_size, patch_size=patch_size)
+        config = tiny.llava_config(tokenizer, image_size=image_size, patch_size=patch_size, **sizes)
+        model = tiny.build_model(config, seed=0, dtype=dtype, device=str(device))
+        processor = tiny.build_processor(tokenizer, image_size=image_size, patch_size=patch_size)
         return HFGuesser.from_objects(model, processor, name="realistic-random-llava", batch_size=args.batch_size)
     return HFGuesser(
         args.model,

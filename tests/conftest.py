@@ -32,6 +32,13 @@ def _datasets_root(tmp_path, settings):
     yield root
 
 
+@pytest.fixture(scope="session")
+def demo_models_root(tmp_path_factory) -> Path:
+    """Where ``load_demo`` builds its tiny model in the tests: once per session (as once per
+    ``var/`` in ``make run``); use it with ``settings.VR_MODELS_ROOT = demo_models_root``."""
+    return tmp_path_factory.mktemp("demo-models")
+
+
 @pytest.fixture
 def samples() -> Path:
     return SAMPLES

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -149,13 +149,16 @@ def _disagreement_count_sql() -> str:
     option keys whose value differs (or that some annotations lack), plus 1 when preferences differ."""
     annotation = Annotation._meta.db_table
     task = Task._meta.db_table
+    if connection.vendor == "sqlite":  # the embedded database of `make run`: SQLite's JSON1 functions
+        each = "json_each(CASE WHEN json_type(a.options) = 'object' THEN a.options ELSE '{}' END) e"
+        source = f'"{annotation}" a, {each}'
+    else:
+        each = "jsonb_each(CASE WHEN jsonb_typeof(a.options) = 'object' THEN a.options ELSE '{}'::jsonb END) e"
+        source = f'"{annotation}" a CROSS JOIN LATERAL {each}'
     return f"""
         (SELECT COUNT(*) FROM (
             SELECT e.key
-            FROM "{annotation}" a
-            CROSS JOIN LATERAL jsonb_each(
-                CASE WHEN jsonb_typeof(a.options) = 'object' THEN a.options ELSE '{{}}'::jsonb END
-            ) e
+            FROM {source}
             WHERE a.task_id = "{task}"."id"
             GROUP BY e.key
             HAVING COUNT(DISTINCT e.value) > 1

@@ -9,10 +9,12 @@ the memory used does not grow with the project.
 
 from __future__ import annotations
 
+import statistics
 from datetime import datetime, time, timedelta
 from itertools import groupby
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Aggregate, Count, F, FloatField, Max, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -31,12 +33,30 @@ STREAM_CHUNK = 2000
 
 
 class _Median(Aggregate):
-    """PostgreSQL's continuous median."""
+    """The continuous median: PostgreSQL's PERCENTILE_CONT; on SQLite (the embedded database of
+    ``make run``) the ``vr_median`` aggregate that ``annotator.signals`` adds to each connection."""
 
     function = "PERCENTILE_CONT"
     name = "Median"
     template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
     output_field = FloatField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, function="vr_median", template="%(function)s(%(expressions)s)")
+
+
+class SqliteMedian:
+    """``vr_median`` for SQLite: the median of the non-null values (None without any)."""
+
+    def __init__(self):
+        self.values: list = []
+
+    def step(self, value):
+        if value is not None:
+            self.values.append(value)
+
+    def finalize(self):
+        return statistics.median(self.values) if self.values else None
 
 
 def project_stats(project: Project, days: int = 14, now=None) -> dict:
@@ -229,6 +249,15 @@ def _agreement(project: Project, checklist, peers: PeerAgreementAccumulator | No
     }
 
 
+def _newest_per_asset(rows):
+    """The first row of each asset from rows in asset order (newest first within an asset)."""
+    last = None
+    for row in rows:
+        if row[0] != last:
+            last = row[0]
+            yield row
+
+
 def _model_agreement(project: Project, checklist) -> dict:
     """How the project's latest model agrees with people, per question: over the submitted
     annotations of single tasks whose asset has a prediction of that model under the
@@ -246,13 +275,12 @@ def _model_agreement(project: Project, checklist) -> dict:
     accumulator = ModelAgreementAccumulator(len(questions))
     if model_name is not None:
         keys = [question.key for question in questions]
-        predictions = (
-            Prediction.objects.filter(asset__project=project, checklist_version_id=version_id, model_name=model_name)
-            .order_by("asset_id", "-created_at", "-id")
-            .distinct("asset_id")
-            .values_list("asset_id", "p_yes")
-            .iterator(chunk_size=STREAM_CHUNK)
-        )
+        latest = Prediction.objects.filter(
+            asset__project=project, checklist_version_id=version_id, model_name=model_name
+        ).order_by("asset_id", "-created_at", "-id")
+        if connection.vendor != "sqlite":  # SQLite (`make run`) has no DISTINCT ON: _newest_per_asset alone
+            latest = latest.distinct("asset_id")
+        predictions = _newest_per_asset(latest.values_list("asset_id", "p_yes").iterator(chunk_size=STREAM_CHUNK))
         annotations = (
             Annotation.objects.filter(project=project, task__kind=Task.Kind.SINGLE, checklist_version_id=version_id)
             .order_by("task__asset_id", "id")

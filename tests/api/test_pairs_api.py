@@ -41,6 +41,24 @@ def test_auto_pairs_cover_each_prompt_once(setup):
     assert again.status_code == 201 and again.json() == []
 
 
+@pytest.mark.parametrize("auto", [True, "yes", 1, "same-prompt"])
+def test_a_wrong_auto_says_what_auto_takes_and_does(setup, auto):
+    p, boss, ann, assets = setup
+    response = api(boss).post(f"/api/projects/{p.pk}/pairs/", {"auto": auto}, format="json")
+    assert response.status_code == 400
+    (message,) = response.json()["errors"]["auto"]
+    assert '`auto` takes "same_prompt"' in message and "pairs every two ready assets of the same prompt" in message
+    assert "`pairs`" in message  # the other way to make pairs
+    assert not Task.objects.filter(kind="pair").exists()
+
+
+def test_neither_pairs_nor_auto_says_how_to_send_either(setup):
+    p, boss, ann, assets = setup
+    response = api(boss).post(f"/api/projects/{p.pk}/pairs/", {}, format="json")
+    assert response.status_code == 400
+    assert '"auto": "same_prompt"' in str(response.json()["errors"]["pairs"])
+
+
 def test_annotator_rates_a_pair_on_the_1_to_5_scale(setup):
     p, boss, ann, (cat1, cat2, cat3, dog) = setup
     api(boss).post(f"/api/projects/{p.pk}/pairs/", {"pairs": [[cat1.pk, cat2.pk]]}, format="json")

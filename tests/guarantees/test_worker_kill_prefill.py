@@ -37,7 +37,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(scope="module")
 def tiny_llava(tmp_path_factory):
-    from tests.worker.tiny_vlm import build_tiny_llava
+    from worker.prefill.tiny import build_tiny_llava
 
     return build_tiny_llava(tmp_path_factory.mktemp("models") / "tiny-llava")
 

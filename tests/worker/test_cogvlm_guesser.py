@@ -214,8 +214,9 @@ def test_a_hub_id_in_the_local_cache_loads_without_going_online(db, tiny_video_m
 
 
 def test_a_model_without_yes_and_no_tokens_cannot_load(tmp_path):
+    from worker.prefill.tiny import build_tokenizer
+
     from .tiny_cogvlm import build_tiny_cogvlm
-    from .tiny_vlm import build_tokenizer
 
     path = build_tiny_cogvlm(tmp_path / "no-answers")
     build_tokenizer(answer_words=False).save_pretrained(path)

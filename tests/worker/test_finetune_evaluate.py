@@ -30,7 +30,7 @@ SETTINGS = {"max_steps": 12, "batch_size": 8, "learning_rate": 0.005, "lora_r": 
 
 @pytest.fixture(scope="module")
 def tiny_llava(tmp_path_factory):
-    from .tiny_vlm import build_tiny_llava
+    from worker.prefill.tiny import build_tiny_llava
 
     return build_tiny_llava(tmp_path_factory.mktemp("models") / "tiny-llava")
 

@@ -1,4 +1,4 @@
-"""HFGuesser on a tiny random-weight LLaVA saved to disk (tests/worker/tiny_vlm.py): the
+"""HFGuesser on a tiny random-weight LLaVA saved to disk (worker/prefill/tiny.py): the
 prefix-cached batched path equals one full forward per question, for images and videos.
 
 The tiny model has large random weights (initializer_range 0.2), so its P(yes) spread over
@@ -17,10 +17,10 @@ from django.conf import settings
 from PIL import Image
 
 from annotator.checklist import load_builtin, options_from_p_yes
-from tests.worker.tiny_vlm import build_tiny_llava
 from worker.prefill.guessers import GuesserError, GuessRequest, MediaInput
 from worker.prefill.guessers.hf import ANSWER_CUE, HFGuesser
 from worker.prefill.guessers.media import media_input_from_asset, select_frames
+from worker.prefill.tiny import build_tiny_llava
 
 SAMPLES = Path(__file__).resolve().parents[2] / "annotator" / "demo" / "samples"
 TOLERANCE = 1e-4
@@ -405,7 +405,7 @@ def test_cascade_falls_back_to_copy_on_unsupported_models(image_request, caplog)
     """A LLaVA whose language model is Mistral: "cascade" runs the copy path, with a log line."""
     from transformers import MistralConfig
 
-    from tests.worker.tiny_vlm import build_model, build_processor, build_tokenizer, llava_config
+    from worker.prefill.tiny import build_model, build_processor, build_tokenizer, llava_config
 
     tokenizer = build_tokenizer()
     config = llava_config(tokenizer)

@@ -26,7 +26,7 @@ def _fresh_model_cache():
 
 @pytest.fixture(scope="session")
 def tiny_llava(tmp_path_factory) -> Path:
-    from .tiny_vlm import build_tiny_llava
+    from worker.prefill.tiny import build_tiny_llava
 
     return build_tiny_llava(tmp_path_factory.mktemp("models") / "tiny-llava")
 

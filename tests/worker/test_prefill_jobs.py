@@ -609,7 +609,7 @@ def test_a_failing_auto_prefill_never_fails_the_import(
 
 @pytest.fixture(scope="session")
 def tiny_llava(tmp_path_factory) -> Path:
-    from .tiny_vlm import build_tiny_llava
+    from worker.prefill.tiny import build_tiny_llava
 
     return build_tiny_llava(tmp_path_factory.mktemp("models") / "tiny-llava")
 

@@ -123,7 +123,7 @@ def test_sentencepiece_style_tokenizer():
 
 
 def test_word_level_tokenizer_and_unknown_words():
-    from tests.worker.tiny_vlm import build_tokenizer
+    from worker.prefill.tiny import build_tokenizer
 
     tokenizer = build_tokenizer()
     yes_ids, no_ids = yes_no_token_ids(tokenizer)
@@ -133,7 +133,7 @@ def test_word_level_tokenizer_and_unknown_words():
 
 
 def test_tokenizer_without_answer_tokens():
-    from tests.worker.tiny_vlm import build_tokenizer
+    from worker.prefill.tiny import build_tokenizer
 
     tokenizer = build_tokenizer(answer_words=False)  # "yes" encodes as <unk>: not an answer token
     with pytest.raises(NoAnswerTokensError, match=r"no single token for 'yes' or 'no'"):

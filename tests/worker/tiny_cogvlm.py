@@ -60,7 +60,7 @@ def write_code(path: Path) -> None:
 
 def build_tiny_cogvlm(path: Path, *, video: bool = True, seed: int = 0, **sizes) -> Path:
     """Build and save the tiny model into ``path`` (created); returns ``path``."""
-    from .tiny_vlm import build_tokenizer
+    from worker.prefill.tiny import build_tokenizer
 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)

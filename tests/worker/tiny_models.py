@@ -4,7 +4,7 @@ offline in code and saved like Hub checkpoints (test helper, no test here).
 Each entry of :data:`ARCHITECTURES` is a :class:`TinyArchitecture`: its row name in the
 supported-models table of ``docs/prefill-models.md``, a ``build(path)`` that writes the model
 (random weights, ``save_pretrained``), its tokenizer (a word-level vocabulary from the builtin
-checklists, ``tiny_vlm.py``, plus the architecture's own special tokens), its processor and a
+checklists, ``worker/prefill/tiny.py``, plus the architecture's own special tokens), its processor and a
 small chat template shaped like the real one, and whether the model takes video. Where the real
 checkpoint ships a video processor (``video_preprocessor_config.json``), so does the tiny one:
 loading it then meets what loading the real one meets (the video processors of transformers 5
@@ -24,8 +24,8 @@ from pathlib import Path
 
 import torch
 
-from tests.worker.tiny_vlm import ANSWER_WORDS, CHAT_TEMPLATE, EXTRA_WORDS, build_tiny_llava, checklist_words
 from worker.prefill.guessers.processors import processor_without_video
+from worker.prefill.tiny import ANSWER_WORDS, CHAT_TEMPLATE, EXTRA_WORDS, build_tiny_llava, checklist_words
 
 INIT = 0.2  # large random weights: P(yes) spread over [0, 1] and differ per question and image
 # Words the architectures' chat templates write (unknown words would all read as <unk>).

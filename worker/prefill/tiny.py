@@ -1,19 +1,23 @@
-"""A tiny but real LLaVA, made in code and saved like a Hub checkpoint (test helper, no test here).
+"""A tiny but real LLaVA, made in code and saved like a Hub checkpoint: the demo's offline model
+(``load_demo``) and the tests' and the bench's model, from this one builder.
 
 ``build_tiny_llava(path)`` writes a random-weight ``LlavaForConditionalGeneration`` (a small CLIP
 vision tower and a small Llama), a word-level tokenizer built from the builtin checklists' words
 (``<image>`` is a special token; yes/no in three cases are words), a CLIP image processor and a
 ``LlavaProcessor`` with a small chat template, all through ``save_pretrained``: so
 ``HFGuesser(str(path))`` loads it by the same code path as a downloaded model. Nothing is
-downloaded. The bench (``bench/prefill_speed.py``) builds bigger variants with the same code.
+downloaded. ``ensure_tiny_llava(path)`` builds it once (a folder left half-written is rebuilt).
+Its guesses are random (random weights): it shows how pre-fill works, not what a trained
+model would answer. The bench (``bench/prefill_speed.py``) builds bigger variants with the same
+code.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 from pathlib import Path
-
-import torch
 
 SPECIAL_TOKENS = ["<unk>", "<pad>", "<s>", "</s>", "<image>"]
 IMAGE_TOKEN = "<image>"
@@ -164,14 +168,16 @@ def build_processor(tokenizer, *, image_size: int, patch_size: int, chat_templat
     )
 
 
-def build_model(config, *, seed: int = 0, dtype: torch.dtype = torch.float32, device: str = "cpu"):
-    """Random weights, reproducible from ``seed`` (normal with the config's initializer_range)."""
+def build_model(config, *, seed: int = 0, dtype=None, device: str = "cpu"):
+    """Random weights, reproducible from ``seed`` (normal with the config's initializer_range);
+    ``dtype`` float32 unless given. torch is imported here, so that importing this module is cheap."""
+    import torch
     from transformers import LlavaForConditionalGeneration
 
     torch.manual_seed(seed)
     with torch.device(device):
         model = LlavaForConditionalGeneration(config)
-    return model.to(dtype).eval()
+    return model.to(dtype or torch.float32).eval()
 
 
 def build_tiny_llava(
@@ -198,4 +204,28 @@ def build_tiny_llava(
     processor = build_processor(tokenizer, image_size=image_size, patch_size=patch_size, chat_template=chat_template)
     model.save_pretrained(path)
     processor.save_pretrained(path)
+    return path
+
+
+BUILT_MARK = "tiny-llava-built.json"  # written last: a folder without it is an interrupted build
+
+
+def is_built(path: Path, *, seed: int = 0) -> bool:
+    """Whether ``path`` holds a completely written tiny LLaVA of ``seed``."""
+    mark = Path(path) / BUILT_MARK
+    try:
+        return json.loads(mark.read_text()).get("seed") == seed
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def ensure_tiny_llava(path: Path, *, seed: int = 0) -> Path:
+    """The tiny LLaVA at ``path``, built there first when it is not (or was left half-written
+    by an interrupted build); returns ``path``. The same seed always builds the same weights."""
+    path = Path(path)
+    if is_built(path, seed=seed):
+        return path
+    shutil.rmtree(path, ignore_errors=True)
+    build_tiny_llava(path, seed=seed)
+    (path / BUILT_MARK).write_text(json.dumps({"seed": seed, "builder": "worker.prefill.tiny.build_tiny_llava"}))
     return path

@@ -1,0 +1,69 @@
+"""The first hour of a new user on `make run`'s demo, in a real browser: after `load_demo` the demo
+admin sees where to look, the genuine pair of the two samples, the model's pre-filled guesses on
+the annotate screen, and the refit candidate compared with the published weights."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from annotator.models import Annotation, Project
+from tests.e2e.fixtures import login, screenshot
+from tests.e2e.test_review_manage import check_accessibility
+from worker.management import demo as content
+from worker.models import WeightSet
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def demo(settings, demo_models_root):
+    settings.VR_MODELS_ROOT = demo_models_root
+    call_command("load_demo", stdout=io.StringIO())
+    return Project.objects.get(name="VisionReward image demo")
+
+
+def test_the_demo_admin_sees_a_pair_prefill_and_a_refit_without_any_set_up(page, demo):
+    project = demo
+    login(page, "admin", "admin")
+    card = page.get_by_test_id(f"project-{project.pk}")
+    expect(card.get_by_text(re.compile(f"Pre-filled by the offline model {content.MODEL_NAME}"))).to_be_visible()
+    expect(card.get_by_text(re.compile("a refit on the rated pairs is a candidate"))).to_be_visible()
+    screenshot(page, "60-demo-projects")
+
+    # first the genuine pair: the project's two samples, of one real prompt
+    card.get_by_role("link", name="Start annotating").click()
+    page.get_by_test_id("annotate").wait_for()
+    expect(page.get_by_text("Overall: which is better?")).to_be_visible()
+    expect(page.get_by_role("img", name=re.compile("^A: A close-up portrait"))).to_be_visible()
+    expect(page.get_by_role("img", name=re.compile("^B: A close-up portrait"))).to_be_visible()
+    screenshot(page, "61-demo-pair")
+    page.keyboard.press("2")  # A better
+    page.keyboard.press("Escape")
+    page.keyboard.press("Enter")
+
+    # then a checklist task with the model's guesses pre-filled, and the prompt for alignment
+    expect(page.get_by_text(f"Pre-filled by {content.MODEL_NAME}")).to_be_visible(timeout=20_000)
+    expect(page.get_by_text(content.PORTRAIT).first).to_be_visible()
+    expect(page.get_by_text("(no prompt)")).to_have_count(0)
+    screenshot(page, "62-demo-annotate-prefill")
+    check_accessibility(page, "the demo's annotate screen")
+    rated = Annotation.objects.get(user__username="admin", task__kind="pair")
+    assert rated.preference == 2 and rated.task.priority == 1
+
+    # the weights: the published set active, the demo refit a candidate compared with it
+    page.goto(f"/projects/{project.pk}/weights")
+    expect(page.get_by_role("heading", name=f"Weights: {project.name}")).to_be_visible()
+    fitted = WeightSet.objects.get(project=project, source="fitted")
+    row = page.locator(f"tr[data-version='{fitted.version}']")
+    expect(row.get_by_text(content.REFIT_LABEL)).to_be_visible()
+    expect(row.get_by_text("candidate", exact=True)).to_be_visible()
+    expect(row.get_by_text(re.compile(r"^v1: \d"))).to_be_visible()  # compared with the published set
+    expect(row.get_by_text(fitted.decision)).to_be_visible()
+    expect(row.get_by_test_id("held-out")).to_have_text(re.compile(r"\d"))
+    row.scroll_into_view_if_needed()
+    screenshot(page, "63-demo-weights-refit")
