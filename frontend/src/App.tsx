@@ -12,6 +12,7 @@ import WeightsPage from "./pages/WeightsPage";
 import DatasetsPage from "./pages/DatasetsPage";
 import JobsPage from "./pages/JobsPage";
 import MembersPage from "./pages/MembersPage";
+import ModelsPage from "./pages/ModelsPage";
 import ForgotPasswordPage from "./pages/ForgotPasswordPage";
 import ResetPasswordPage from "./pages/ResetPasswordPage";
 import AcceptInvitationPage from "./pages/AcceptInvitationPage";
@@ -77,6 +78,7 @@ export default function App() {
           <Route path="/projects/:projectId/weights" element={<WeightsPage />} />
           <Route path="/projects/:projectId/jobs" element={<JobsPage />} />
           <Route path="/projects/:projectId/members" element={<MembersPage />} />
+          <Route path="/projects/:projectId/models" element={<ModelsPage />} />
           {["/forgot-password", "/reset-password", "/invitation"].map((path) => (
             <Route
               key={path}
