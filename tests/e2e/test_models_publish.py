@@ -25,10 +25,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def tiny_model(tmp_path):
-    from tests.worker.tiny_vlm import build_tiny_llava
+    from tests.worker.tiny_models import ARCHITECTURES
 
     loading.clear_guessers()
-    yield build_tiny_llava(tmp_path / "tiny-llava")
+    yield ARCHITECTURES["LLaVA-1.5"].build(tmp_path / "tiny-llava")  # random weights, built offline
     loading.clear_guessers()
 
 
