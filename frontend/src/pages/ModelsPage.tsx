@@ -468,19 +468,16 @@ export default function ModelsPage({ pollMs = 1000 }: { pollMs?: number }) {
                         {m.last_check_at && <div className="muted">{when(m.last_check_at)}</div>}
                         {m.last_check_message && <div className="check-message">{m.last_check_message}</div>}
                         <div role="status" className="muted">
-                          {checking ? `Testing… ${checkJob?.message ?? ""}` : ""}
+                          {checking ? `Testing… ${checkJob?.message ?? ""}` : outcome?.ok ? "Test load finished: it loads and answers." : ""}
                         </div>
-                        {outcome &&
-                          (outcome.ok ? (
-                            <div className="ok">{outcome.text}</div>
-                          ) : (
-                            <div role="alert" className="error">
-                              Test load failed: {outcome.text}
-                            </div>
-                          ))}
+                        {outcome && !outcome.ok && (
+                          <div role="alert" className="error">
+                            Test load failed: {outcome.text}
+                          </div>
+                        )}
                       </td>
                       {isStaff && (
-                        <td className="actions">
+                        <td className="row-actions">
                           <button type="button" onClick={() => setEditing(m)} aria-label={`Edit ${m.name}`}>
                             Edit
                           </button>
