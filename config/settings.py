@@ -160,6 +160,11 @@ VR_DATASETS_ROOT = Path(os.environ.get("VR_DATASETS_ROOT", VAR_DIR / "datasets")
 VR_MODELS_ROOT = Path(os.environ.get("VR_MODELS_ROOT", VAR_DIR / "models"))  # fine-tuned models (research jobs)
 # Optional: a Hugging Face token with write access, for pushing dataset versions to the Hub.
 HF_TOKEN = os.environ.get("HF_TOKEN", "")
+# The Hub pushes go to (a self-hosted Hub or a mirror; blank: huggingface_hub's default, which
+# itself follows HF_ENDPOINT). A token given for one push is held split, never in plain text, for
+# at most VR_PUSH_TOKEN_SECONDS while its job waits and runs (worker/exports/credentials.py).
+HF_ENDPOINT = os.environ.get("HF_ENDPOINT", "").strip().rstrip("/")
+VR_PUSH_TOKEN_SECONDS = env_int("VR_PUSH_TOKEN_SECONDS", 3600)
 # Media is never served as public static files: it goes through a view that checks project
 # membership (see annotator.views.media).
 
@@ -330,6 +335,15 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("VR_CACHE_KEY_PREFIX", "vr"),
+        }
+    }
+else:
+    # The embedded mode (`make run`): web, worker and beat are processes on one host, so a file
+    # cache shares what they must share (throttle counters, a Hub push's held token half).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
         }
     }
 

@@ -13,6 +13,7 @@ import DatasetsPage from "./pages/DatasetsPage";
 import JobsPage from "./pages/JobsPage";
 import MembersPage from "./pages/MembersPage";
 import AssetsPage from "./pages/AssetsPage";
+import ModelsPage from "./pages/ModelsPage";
 import ForgotPasswordPage from "./pages/ForgotPasswordPage";
 import ResetPasswordPage from "./pages/ResetPasswordPage";
 import AcceptInvitationPage from "./pages/AcceptInvitationPage";
@@ -85,6 +86,7 @@ export default function App() {
           <Route path="/projects/:projectId/settings" element={<ProjectSettingsPage />} />
           <Route path="/projects/:projectId/assets" element={<AssetsPage />} />
           <Route path="/projects/:projectId/import/label-studio" element={<LabelStudioImportPage />} />
+          <Route path="/projects/:projectId/models" element={<ModelsPage />} />
           {["/forgot-password", "/reset-password", "/invitation"].map((path) => (
             <Route
               key={path}

@@ -27,9 +27,14 @@ import type {
   LabelStudioPreview,
   Member,
   ModelSpec,
+  ModelSpecInput,
   Page,
+  PrefillRequest,
   Project,
+  ProjectModel,
   ProjectStats,
+  PushOptions,
+  PushRequest,
   QualitySettings,
   RefitPolicy,
   RefitSettings,
@@ -258,6 +263,11 @@ export const api = {
   datasetDiff: (id: number, against: number, signal?: AbortSignal) =>
     get<DatasetDiff>(`/api/dataset-versions/${id}/diff/?against=${against}`, signal),
 
+  /** Where a push goes and whether the server has its own token. */
+  pushOptions: (id: number) => get<PushOptions>(`/api/dataset-versions/${id}/push/`),
+  /** Publish a ready version to the Hub (202: the push job to follow; 400 names the field). */
+  pushVersion: (id: number, body: PushRequest) => post<JobDetail>(`/api/dataset-versions/${id}/push/`, body),
+
   /** The project's gold checks (tasks with known answers), oldest task first. */
   goldChecks: (projectId: number, offset = 0) =>
     get<Page<GoldCheck>>(`/api/projects/${projectId}/gold-checks/?limit=100&offset=${offset}`),
@@ -319,6 +329,23 @@ export const api = {
     postForm<Job>(`/api/projects/${projectId}/imports/`, form, onProgress),
   /** The models the server can run. */
   models: () => get<Page<ModelSpec>>("/api/models/?limit=100"),
+  /** Register a model (staff; 400 names the field). */
+  createModel: (body: ModelSpecInput) => post<ModelSpec>("/api/models/", body),
+  /** Change a registered model (staff; 400 names the field). */
+  updateModel: (name: string, body: Partial<ModelSpecInput>) =>
+    request<ModelSpec>("PATCH", `/api/models/${encodeURIComponent(name)}/`, body),
+  /** Test-load a model on its queue's worker (staff; 202: the model_check job). */
+  testLoadModel: (name: string) => post<JobDetail>(`/api/models/${encodeURIComponent(name)}/test-load/`),
+  projectModel: (projectId: number) => get<ProjectModel>(`/api/projects/${projectId}/model/`),
+  setProjectModel: (projectId: number, model: string, autoPrefill: boolean) =>
+    put<ProjectModel>(`/api/projects/${projectId}/model/`, { model, auto_prefill: autoPrefill }),
+  /** Start a pre-fill job (202; 400 names the field). */
+  startPrefill: (projectId: number, body: PrefillRequest) => post<JobDetail>(`/api/projects/${projectId}/prefill/`, body),
+  /** How many predictions a model has made for the project's assets. */
+  predictionCount: (projectId: number, modelName: string) =>
+    get<Page<unknown>>(`/api/projects/${projectId}/predictions/?model_name=${encodeURIComponent(modelName)}&limit=1`).then(
+      (p) => p.count,
+    ),
   /** Ready dataset versions, newest first: what research jobs train and evaluate on. */
   readyDatasetVersions: () => get<Page<DatasetVersion>>("/api/dataset-versions/?state=ready&limit=100"),
   /** Start fine-tuning a model on a dataset version (202: the job to follow). */

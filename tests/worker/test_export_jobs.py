@@ -165,57 +165,6 @@ def test_the_sweep_removes_old_staging_folders(tmp_path):
     assert not Path(old).exists()
 
 
-class FakeHub:
-    """Stands in for huggingface_hub.HfApi (no network in tests): records the calls."""
-
-    calls: list = []
-
-    def __init__(self, token=None):
-        FakeHub.calls.append(("init", token))
-
-    def create_repo(self, repo_id, **kwargs):
-        FakeHub.calls.append(("create_repo", repo_id, kwargs))
-
-    def upload_folder(self, **kwargs):
-        FakeHub.calls.append(("upload_folder", kwargs))
-        return type(
-            "Commit", (), {"oid": "abc123", "commit_url": f"https://hub.test/{kwargs['repo_id']}/commit/abc123"}
-        )()
-
-
-def test_push_to_the_hub_uploads_the_folder_in_one_commit(
-    eager, annotated, image_project, people, django_capture_on_commit_callbacks, settings, monkeypatch
-):
-    import huggingface_hub
-
-    client = f.api(people["manager"])
-    version = export(client, image_project, django_capture_on_commit_callbacks)
-    url = f"/api/dataset-versions/{version.pk}/push/"
-    settings.HF_TOKEN = ""
-    missing = client.post(url, {"repo_id": "lab/hpd"}, format="json")
-    assert missing.status_code == 400 and "HF_TOKEN" in str(missing.json()["errors"]["token"])
-    settings.HF_TOKEN = "hf_test"
-    bad = client.post(url, {"repo_id": "no-owner", "private": "yes"}, format="json")
-    assert bad.status_code == 400 and {"repo_id", "private"} <= set(bad.json()["errors"])
-    assert not Job.objects.filter(kind="push").exists()
-    assert f.api(people["outsider"]).post(url, {"repo_id": "lab/hpd"}, format="json").status_code == 404
-
-    FakeHub.calls = []
-    monkeypatch.setattr(huggingface_hub, "HfApi", FakeHub)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url, {"repo_id": "lab/hpd", "private": False}, format="json")
-    assert response.status_code == 202, response.content
-    job = Job.objects.get(pk=response.json()["id"])
-    assert job.state == Job.State.SUCCEEDED, (job.error, job.log)
-    assert FakeHub.calls[0] == ("init", "hf_test")
-    assert FakeHub.calls[1] == ("create_repo", "lab/hpd", {"repo_type": "dataset", "private": False, "exist_ok": True})
-    upload = FakeHub.calls[2][1]
-    assert upload["folder_path"] == str(version.folder) and upload["repo_type"] == "dataset"
-    version.refresh_from_db()
-    assert version.pushes[0]["repo_id"] == "lab/hpd" and version.pushes[0]["commit"] == "abc123"
-    assert version.pushes[0]["by"] == "manager"
-
-
 def test_jsonl_on_request_even_with_embedded_images(
     eager, annotated, image_project, people, django_capture_on_commit_callbacks
 ):

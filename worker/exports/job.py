@@ -28,6 +28,8 @@ from datasets_app.models import NAME_RE, DatasetVersion, datasets_root
 from worker.jobs import JobCancelled, JobContext, JobFailed, create_job
 from worker.models import Job, WeightSet
 
+from . import credentials
+
 ANSWER_STATES = ("submitted", "reviewed")
 DEFAULTS: dict = {
     "states": ["submitted", "reviewed"],  # which annotations; a reviewer's gold answer is always kept
@@ -568,64 +570,168 @@ def clean_export_staging(max_age: float = STAGING_MAX_AGE) -> list[str]:
 # --- pushing to the Hub ----------------------------------------------------------------------------
 
 REPO_ID_RE = r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}"
+TOKEN_RE = r"[!-~]{8,1000}"  # printable ASCII, no spaces (Hub tokens are hf_ and 34 letters)
+PUSH_FIELDS = ("repo_id", "private", "token")
+
+
+def hub_endpoint() -> str:
+    """Where pushes go: ``settings.HF_ENDPOINT``, else huggingface_hub's own default."""
+    from huggingface_hub import constants
+
+    return (getattr(django_settings, "HF_ENDPOINT", "") or constants.ENDPOINT).rstrip("/")
+
+
+def push_options() -> dict:
+    """What the push form needs to know: the Hub it pushes to and whether the server has a token."""
+    return {"endpoint": hub_endpoint(), "server_token": bool(django_settings.HF_TOKEN)}
 
 
 def start_push(version: DatasetVersion, user, data) -> Job:
     """Validate a push request and write its job (sent on commit). ExportRequestError names
-    the field: the repository id, ``private``, or a missing token."""
+    the field: the repository id, ``private``, the token (never echoed), or the version's state.
+    A ``token`` given here is used for this push only and held split (``credentials``); without
+    one the server's ``HF_TOKEN`` is used."""
     errors: dict = {}
     data = data if isinstance(data, dict) else {}
     repo_id = data.get("repo_id")
-    if not isinstance(repo_id, str) or not re.fullmatch(REPO_ID_RE, repo_id):
+    if not isinstance(repo_id, str) or not re.fullmatch(REPO_ID_RE, repo_id.strip()):
         errors["repo_id"] = ["A Hub dataset repository as owner/name, e.g. my-lab/hpd-preferences."]
+    else:
+        repo_id = repo_id.strip()
     private = data.get("private", True)
     if not isinstance(private, bool):
-        errors["private"] = [f"Must be true or false (got {private!r})."]
-    for key in sorted(set(data) - {"repo_id", "private"}):
-        errors[key] = [f"Unknown field `{key}`; the fields are repo_id and private."]
-    if not django_settings.HF_TOKEN:
-        errors["token"] = ["Pushing to the Hub needs a token with write access: set HF_TOKEN for the server."]
+        errors["private"] = [f"Must be true or false (got {private!r:.50})."]
+    for key in sorted(set(data) - set(PUSH_FIELDS)):
+        errors[key] = [f"Unknown field `{key:.50}`; the fields are repo_id, private and token."]
+    token = data.get("token")
+    if token is not None and not isinstance(token, str):
+        errors["token"] = ["Must be a Hub access token (text), or left out to use the server's."]
+    token = (token or "").strip() if isinstance(token, str) else ""
+    if token and not re.fullmatch(TOKEN_RE, token):  # the value is never repeated back
+        errors["token"] = ["Not a Hub access token: 8 to 1000 printable characters without spaces (hf_…)."]
+    elif not token and not django_settings.HF_TOKEN:
+        errors["token"] = ["Give a Hub token with write access for this push (the server has no HF_TOKEN)."]
     if version.state != DatasetVersion.State.READY:
         errors["state"] = [f"{version.label} is {version.state}; only ready versions can be pushed."]
     if errors:
         raise ExportRequestError(errors)
     project = version.projects.order_by("id").first()
+    params = {"dataset_version": version.pk, "repo_id": repo_id, "private": private}
+    params["token_source"] = "request" if token else "server"
+    if token:
+        params[credentials.SHARE] = credentials.hold(token)
     with transaction.atomic():
         return create_job(
             Job.Kind.PUSH,
-            {"dataset_version": version.pk, "repo_id": repo_id, "private": private},
+            params,
             project=project,
             user=user,
             message=f"queued: push {version.label} to {repo_id}",
         )
 
 
+def shown_push_params(params: dict) -> dict:
+    """A push's params for the jobs API: never the token's share."""
+    return {key: value for key, value in params.items() if key != credentials.SHARE}
+
+
+def push_retry_problem(job: Job) -> str | None:
+    if (job.params or {}).get("token_source") == "request":
+        return (
+            "the token given for this push was deleted when the job ended; "
+            "start a new push from the datasets screen with the token"
+        )
+    return None
+
+
+def push_gave_up(job: Job) -> None:
+    """The push ended failed or cancelled: delete its token's shares (the row is saved after)."""
+    if isinstance(job.params, dict):
+        credentials.drop(job.params)
+
+
+def _drop_token_now(job: Job) -> None:
+    with transaction.atomic():
+        row = Job.objects.select_for_update().get(pk=job.pk)
+        if credentials.drop(row.params):
+            row.save(update_fields=["params"])
+
+
+def _push_token(job: Job) -> str:
+    if job.params.get("token_source") == "request":
+        token = credentials.join(job.params.get(credentials.SHARE))
+        if not token:
+            minutes = max(1, credentials.ttl_seconds() // 60)
+            raise JobFailed(
+                "the token given for this push is no longer held: it is kept at most "
+                f"{minutes} minute(s) while the push waits, and the web and worker processes must share "
+                "a cache (REDIS_URL); start the push again"
+            )
+        return token
+    if not django_settings.HF_TOKEN:
+        raise JobFailed("HF_TOKEN is not set for the worker, and no token was given for this push")
+    return django_settings.HF_TOKEN
+
+
+def hub_problem(exc: Exception, repo_id: str, token: str) -> str:
+    """A Hub HTTP error as the person who pushed reads it (the token scrubbed from it)."""
+    response = getattr(exc, "response", None)
+    code = getattr(response, "status_code", None)
+    server = ""
+    if response is not None:
+        server = response.headers.get("X-Error-Message", "") or ""
+    if code == 401:
+        text = "the Hub refused the token (401): check that it is a valid access token with write access"
+    elif code == 403:
+        text = f"the token may not write to {repo_id.split('/')[0]} on the Hub (403): give it write access there"
+    elif code == 404:
+        text = f"the Hub has no repository {repo_id} the token can reach (404)"
+    elif code == 409:
+        text = f"the Hub answered 409 (conflict) for {repo_id}: another upload may be running; push again later"
+    elif code is not None:
+        text = f"the Hub answered HTTP {code} for {repo_id}"
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    if server and server not in text:
+        text += f" ({server[:300]})"
+    return text.replace(token, "[token]") if token else text
+
+
 def run_push(job: Job, ctx: JobContext) -> dict:
-    """Upload a ready version's folder to a Hub dataset repository (created if missing) in one
-    commit, and record the push on the version."""
-    from huggingface_hub import HfApi
+    """Upload a ready version's folder to a Hub dataset repository (created if missing) and
+    record the push on the version. An HTTP error of the Hub (bad token, no access) fails the
+    job with its reason; a network error is retried by the runner."""
+    from huggingface_hub import HfApi, constants
+    from huggingface_hub.errors import HfHubHTTPError
 
     version = DatasetVersion.objects.filter(pk=job.params.get("dataset_version")).first()
     if version is None or version.state != DatasetVersion.State.READY or version.folder is None:
         raise JobFailed("the dataset version is gone or not ready")
-    if not django_settings.HF_TOKEN:
-        raise JobFailed("HF_TOKEN is not set for the worker")
+    if constants.is_offline_mode():
+        raise JobFailed("HF_HUB_OFFLINE is set for the worker: it cannot reach the Hub")
+    token = _push_token(job)
     repo_id, private = job.params["repo_id"], bool(job.params.get("private", True))
-    api = HfApi(token=django_settings.HF_TOKEN)
-    ctx.report(progress=0.05, message=f"creating or reusing {repo_id}")
-    api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
-    ctx.report(progress=0.1, message=f"uploading {len(version.files)} files to {repo_id}")
-    commit = api.upload_folder(
-        folder_path=str(version.folder),
-        repo_id=repo_id,
-        repo_type="dataset",
-        commit_message=f"{version.label} (content {version.content_hash[:12]})",
-    )
+    endpoint = hub_endpoint()
+    api = HfApi(endpoint=endpoint, token=token)
+    size = sum(p.stat().st_size for p in version.folder.rglob("*") if p.is_file())
+    try:
+        ctx.report(progress=0.05, message=f"creating or reusing {repo_id} on {endpoint}")
+        repo_url = api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+        ctx.report(progress=0.1, message=f"uploading {len(version.files)} files ({size / 1e6:.1f} MB) to {repo_id}")
+        commit = api.upload_folder(
+            folder_path=str(version.folder),
+            repo_id=repo_id,
+            repo_type="dataset",
+            commit_message=f"{version.label} (content {version.content_hash[:12]})",
+        )
+    except HfHubHTTPError as exc:
+        raise JobFailed(hub_problem(exc, repo_id, token)) from None
     record = {
         "repo_id": repo_id,
         "private": private,
         "commit": getattr(commit, "oid", None),
-        "url": getattr(commit, "commit_url", None) or f"https://huggingface.co/datasets/{repo_id}",
+        "url": str(repo_url) or f"{endpoint}/datasets/{repo_id}",
+        "commit_url": getattr(commit, "commit_url", None),
         "at": timezone.now().isoformat(),
         "by": job.created_by.get_username() if job.created_by else None,
     }
@@ -633,5 +739,6 @@ def run_push(job: Job, ctx: JobContext) -> dict:
         row = DatasetVersion.objects.select_for_update().get(pk=version.pk)
         row.pushes = [*row.pushes, record]
         row.save(update_fields=["pushes"])
-    ctx.report(progress=1.0, message=f"pushed {version.label} to {repo_id}")
+    _drop_token_now(job)
+    ctx.report(progress=1.0, message=f"pushed {version.label} to {record['url']}")
     return record

@@ -20,6 +20,9 @@ run_push_job = register(
         name=Job.Kind.PUSH,
         task="worker.tasks.run_push_job",
         run=job.run_push,
+        retry_problem=job.push_retry_problem,
+        on_give_up=job.push_gave_up,
+        shown_params=job.shown_push_params,
         description="Run push job ``job_id``: upload a ready dataset version to the Hugging Face Hub.",
     )
 )

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from datasets_app.views import DatasetVersionSerializer, visible_versions
 from worker.jobs.serializers import JobSerializer
 
-from .job import ExportRequestError, start_export, start_push
+from .job import ExportRequestError, push_options, start_export, start_push
 
 
 class ExportRequestSerializer(serializers.Serializer):
@@ -52,21 +52,45 @@ class ExportView(APIView):
 class PushRequestSerializer(serializers.Serializer):
     repo_id = serializers.CharField(help_text="owner/name of a Hub dataset repository (created if missing)")
     private = serializers.BooleanField(default=True)
+    token = serializers.CharField(
+        required=False,
+        write_only=True,
+        help_text="A Hub access token with write access, for this push only (held split, never stored in "
+        "plain text, deleted when the job ends; docs/security.md). Left out: the server's HF_TOKEN.",
+    )
+
+
+class PushOptionsSerializer(serializers.Serializer):
+    endpoint = serializers.CharField(help_text="The Hub pushes go to (HF_ENDPOINT).")
+    server_token = serializers.BooleanField(help_text="Whether the server has its own HF_TOKEN to fall back on.")
 
 
 class PushView(APIView):
     serializer_class = PushRequestSerializer
 
+    def _version(self, request, pk: int):
+        version = visible_versions(request.user).filter(pk=pk).first()
+        if version is None:
+            raise NotFound(f"Dataset version {pk} does not exist or you cannot see it.")
+        return version
+
+    @extend_schema(
+        operation_id="dataset_versions_push_options",
+        summary="Where a push goes (the Hub's address) and whether the server has a token of its own",
+        responses={200: PushOptionsSerializer},
+    )
+    def get(self, request, pk: int):
+        self._version(request, pk)
+        return Response(push_options())
+
     @extend_schema(
         operation_id="dataset_versions_push",
-        summary="Push a ready dataset version to the Hugging Face Hub (a background job; needs HF_TOKEN)",
+        summary="Push a ready dataset version to the Hugging Face Hub (a background job; a token, or HF_TOKEN)",
         request=PushRequestSerializer,
         responses={202: JobSerializer, 400: OpenApiResponse(description="`errors` names the field.")},
     )
     def post(self, request, pk: int):
-        version = visible_versions(request.user).filter(pk=pk).first()
-        if version is None:
-            raise NotFound(f"Dataset version {pk} does not exist or you cannot see it.")
+        version = self._version(request, pk)
         try:
             job = start_push(version, request.user, request.data)
         except ExportRequestError as exc:

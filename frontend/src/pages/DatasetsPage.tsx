@@ -3,6 +3,7 @@ import { useSearchParams } from "react-router-dom";
 import { api } from "../api";
 import DiffPanel from "../components/datasets/DiffPanel";
 import ExportForm from "../components/datasets/ExportForm";
+import PublishDialog from "../components/datasets/PublishDialog";
 import { useJobs } from "../components/datasets/useJobs";
 import VersionDetails from "../components/datasets/VersionDetails";
 import VersionTable, { isBuilding, type Comparison } from "../components/datasets/VersionTable";
@@ -43,6 +44,7 @@ export default function DatasetsPage({ pollMs = 1000 }: { pollMs?: number }) {
   const [comparison, setComparison] = useState<Comparison | null>(null);
   const [status, setStatus] = useState("");
   const [outcomeError, setOutcomeError] = useState("");
+  const [publishing, setPublishing] = useState<DatasetVersion | null>(null);
   /** Labels of every version seen (and of duplicates' originals fetched one by one). */
   const [labels, setLabels] = useState<Record<number, string>>({});
   const asked = useRef(new Set<number>());
@@ -291,7 +293,25 @@ export default function DatasetsPage({ pollMs = 1000 }: { pollMs?: number }) {
             )}
           </>
         )}
-        {selected && <VersionDetails version={selected} projectName={projectName} labelOf={labelOf} />}
+        {selected && (
+          <VersionDetails
+            version={selected}
+            projectName={projectName}
+            labelOf={labelOf}
+            onPublish={() => setPublishing(selected)}
+          />
+        )}
+        {publishing && (
+          <PublishDialog
+            version={publishing}
+            pollMs={pollMs}
+            onPublished={(push) => {
+              setStatus(`${publishing.label} is published at ${push.url}.`);
+              loadVersions();
+            }}
+            onClose={() => setPublishing(null)}
+          />
+        )}
       </section>
 
       {comparison && (

@@ -307,6 +307,12 @@ describe("JobsPage", () => {
     expect(screen.queryByTestId("job-detail")).toBeNull();
   });
 
+  it("opens the job a link names (?job=13)", async () => {
+    renderAt("/projects/7/jobs?job=13", "/projects/:projectId/jobs", <JobsPage pollMs={5} />);
+    const detail = await screen.findByTestId("job-detail");
+    expect(within(detail).getByRole("heading", { level: 2, name: "Job #13: evaluate" })).toBeInTheDocument();
+  });
+
   it("refreshes a running job's log until it finishes", async () => {
     const user = userEvent.setup();
     await ready();

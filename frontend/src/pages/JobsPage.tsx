@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useId, useRef, useState } from "react";
-import { Link, useParams } from "react-router-dom";
+import { Link, useParams, useSearchParams } from "react-router-dom";
 import { api, ApiError } from "../api";
 import JobDetailPanel from "../components/jobs/JobDetailPanel";
 import JobTable from "../components/jobs/JobTable";
@@ -26,7 +26,9 @@ export default function JobsPage({ pollMs = 1500 }: { pollMs?: number }) {
   const [denied, setDenied] = useState(false);
   const [filter, setFilter] = useState<Required<JobFilter>>({ kind: "", state: "" });
   const [offset, setOffset] = useState(0);
-  const [selectedId, setSelectedId] = useState<number | null>(null);
+  const [search] = useSearchParams();
+  // ?job=<id> (links from other screens) opens that job's details
+  const [selectedId, setSelectedId] = useState<number | null>(() => Number(search.get("job")) || null);
   const [detail, setDetail] = useState<JobDetail | null>(null);
   const [detailError, setDetailError] = useState("");
   const [status, setStatus] = useState("");

@@ -59,6 +59,33 @@ export interface DatasetVersion {
   finished_at: string | null;
   /** Archive URLs; null unless ready. */
   download: { zip: string; tar: string } | null;
+  /** Where it was published on the Hub, oldest first. */
+  pushes?: HubPush[];
+}
+
+/** One publication of a version on the Hub (a push job's result). */
+export interface HubPush {
+  repo_id: string;
+  private: boolean;
+  commit: string | null;
+  /** The dataset's page on the Hub. */
+  url: string;
+  commit_url?: string | null;
+  at: string;
+  by: string | null;
+}
+
+/** GET /api/dataset-versions/:id/push/: where pushes go and whether the server has a token. */
+export interface PushOptions {
+  endpoint: string;
+  server_token: boolean;
+}
+
+/** POST /api/dataset-versions/:id/push/ (`token`: for this push only; left out: the server's). */
+export interface PushRequest {
+  repo_id: string;
+  private: boolean;
+  token?: string;
 }
 
 /** POST /api/exports/: a new version of `name` from the projects' annotations. */

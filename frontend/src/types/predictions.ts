@@ -41,5 +41,55 @@ export interface ModelSpec {
   device: string;
   dtype: string;
   enabled: boolean;
+  id?: number;
+  /** Hub branch, tag or commit ("" : the default). */
+  revision?: string;
+  /** Questions scored per forward pass (1..512). */
+  batch_size?: number;
+  /** Video frames the model sees (1..64). */
+  max_frames?: number;
+  trust_remote_code?: boolean;
+  notes?: string;
+  created_at?: string;
+  updated_at?: string;
+  /** The last test load (a model_check job) of the model as it then was. */
+  last_check_at?: string | null;
+  last_check_ok?: boolean | null;
+  last_check_message?: string;
   [key: string]: unknown;
+}
+
+/** What the registry form sends (POST /api/models/, PATCH /api/models/:name/). */
+export interface ModelSpecInput {
+  name: string;
+  title: string;
+  source: string;
+  revision: string;
+  dtype: string;
+  device: string;
+  queue: string;
+  batch_size: number;
+  max_frames: number;
+  trust_remote_code: boolean;
+  confirm_trust_remote_code?: boolean;
+  enabled: boolean;
+  notes: string;
+}
+
+/** GET/PUT /api/projects/:id/model/: the project's active model (`model` null: none). */
+export interface ProjectModel {
+  project: number;
+  model: string | null;
+  auto_prefill: boolean | null;
+  spec: ModelSpec | null;
+  updated_by: string | null;
+  updated_at: string | null;
+}
+
+/** POST /api/projects/:id/prefill/. */
+export interface PrefillRequest {
+  model?: string;
+  /** Skip assets with a prediction of this model version (true: "new assets only"). */
+  only_missing: boolean;
+  assets?: number[];
 }

@@ -10,6 +10,8 @@ interface Props {
   version: DatasetVersion;
   projectName: (id: number) => string;
   labelOf: (id: number) => string;
+  /** Open the "Publish to the Hub" dialog (ready versions). */
+  onPublish?: () => void;
 }
 
 function statValue(kind: (typeof KNOWN_STATS)[number]["kind"], v: unknown): string {
@@ -19,7 +21,7 @@ function statValue(kind: (typeof KNOWN_STATS)[number]["kind"], v: unknown): stri
   return count(v);
 }
 
-export default function VersionDetails({ version: v, projectName, labelOf }: Props) {
+export default function VersionDetails({ version: v, projectName, labelOf, onPublish }: Props) {
   const s = v.settings ?? ({} as Partial<DatasetVersion["settings"]>);
   const configs = configTotals(v);
   const splits = [...new Set(configs.flatMap(([name]) => Object.keys(v.row_counts[name] ?? {})))];
@@ -144,6 +146,24 @@ export default function VersionDetails({ version: v, projectName, labelOf }: Pro
           </ul>
         </details>
       )}
+      {(v.pushes?.length ?? 0) > 0 && (
+        <div data-testid="version-pushes">
+          <h4>On the Hub</h4>
+          <ul className="file-list">
+            {v.pushes!.map((p) => (
+              <li key={`${p.repo_id}-${p.at}`}>
+                <a href={p.url} target="_blank" rel="noreferrer">
+                  {p.repo_id}
+                </a>{" "}
+                <span className="muted">
+                  ({p.private ? "private" : "public"}, {when(p.at)}
+                  {p.by ? ` by ${p.by}` : ""})
+                </span>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
       {v.download && (
         <p className="actions">
           <a className="button" href={v.download.zip} download>
@@ -152,6 +172,11 @@ export default function VersionDetails({ version: v, projectName, labelOf }: Pro
           <a className="button" href={v.download.tar} download>
             Download {v.label} (tar)
           </a>
+          {onPublish && v.state === "ready" && (
+            <button type="button" onClick={onPublish}>
+              Publish {v.label} to the Hub…
+            </button>
+          )}
         </p>
       )}
     </div>

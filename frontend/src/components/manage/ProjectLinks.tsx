@@ -32,6 +32,11 @@ export default function ProjectLinks({ project, projectId }: { project: Project;
           Members
         </Link>
       )}
+      {["manager", "admin"].includes(project.my_role ?? "") && (
+        <Link className="button" to={`/projects/${projectId}/models`}>
+          Models
+        </Link>
+      )}
     </>
   );
 }
