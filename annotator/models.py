@@ -91,6 +91,11 @@ class Project(models.Model):
     max_extra_annotators = models.PositiveSmallIntegerField(
         default=1, help_text="Quality control: at most this many annotators added to a task for disagreement."
     )
+    accept_threshold = models.FloatField(
+        default=0.8,
+        help_text="Pre-fill, 0.5..1: on the annotate screen, `a` accepts only the model's guesses with at least "
+        "this confidence; the others are marked for the annotator to check.",
+    )
     archived = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -112,6 +117,9 @@ class Project(models.Model):
                 name="project_disagreement_threshold_0_1",
             ),
             models.CheckConstraint(condition=Q(max_extra_annotators__lte=10), name="project_max_extra_annotators"),
+            models.CheckConstraint(
+                condition=Q(accept_threshold__gte=0.5) & Q(accept_threshold__lte=1), name="project_accept_threshold"
+            ),
         ]
 
     def __str__(self):
