@@ -240,7 +240,7 @@ export const api = {
     }
   },
   /** Change the project's quality-control settings (managers; 400 names the field). */
-  updateQualitySettings: (projectId: number, settings: Partial<QualitySettings>) =>
+  updateQualitySettings: (projectId: number, settings: Partial<QualitySettings> & { accept_threshold?: number }) =>
     request<Project>("PATCH", `/api/projects/${projectId}/`, settings),
 
   /** A page of the project's jobs, newest first, of one kind and/or state. */

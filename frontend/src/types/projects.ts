@@ -22,6 +22,8 @@ export interface Project {
   disagreement_threshold?: number | null;
   /** Quality control: at most this many annotators added to one task for disagreement. */
   max_extra_annotators?: number;
+  /** Pre-fill, 0.5..1: `a` accepts only the model's guesses with at least this confidence. */
+  accept_threshold?: number;
   archived: boolean;
   my_role: Role | null;
   /** In lists: the caller's done / assigned / remaining tasks (as `progress/`'s `mine`). */
