@@ -61,7 +61,7 @@ export function TabList({ base, label, tabs, current, onSelect }: TabListProps) 
     refs.current.get(tabs[next].key)?.focus();
   };
   return (
-    <div className="tabs" role="tablist" aria-label={label} onKeyDown={move}>
+    <div className="page-tabs" role="tablist" aria-label={label} onKeyDown={move}>
       {tabs.map((t) => {
         const selected = t.key === current;
         return (

@@ -386,6 +386,9 @@ describe("AnnotatePage", () => {
     expect(screen.getByTestId("accept-note")).toHaveTextContent("Accepted 1 guess; 2 left for you (2 uncertain — check).");
     expect(screen.getByTestId("announce")).toHaveTextContent("Accepted 1 guess; 2 left for you (2 uncertain — check).");
     expect(screen.getByTestId("row-lighting")).toHaveFocus(); // the first one to check
+    expect(screen.getByTestId("prefill-note")).toHaveTextContent(
+      'no guess at or above 75% confidence is left to accept; 2 uncertain, marked "uncertain — check", for you to check.',
+    );
     expect(screen.getByTestId("submit")).toBeDisabled();
     await user.keyboard("?");
     expect(screen.getByTestId("help")).toHaveTextContent("a accept pre-fill at ≥ 75%");

@@ -394,11 +394,22 @@ export default function AnnotatePage() {
             Pre-filled by {prediction.model_name}
             {prediction.model_version && ` ${prediction.model_version}`}:{" "}
             {acceptThreshold > 0 && acceptPlan ? (
-              <>
-                press <kbd>a</kbd> to accept the {acceptPlan.accepted.length} guess{acceptPlan.accepted.length === 1 ? "" : "es"} at or
-                above {Math.round(acceptThreshold * 100)}% confidence
-                {acceptPlan.uncertain.length > 0 && `; ${acceptPlan.uncertain.length} uncertain, marked "uncertain — check", stay for you`}.
-              </>
+              acceptPlan.accepted.length ? (
+                <>
+                  press <kbd>a</kbd> to accept the {acceptPlan.accepted.length} guess{acceptPlan.accepted.length === 1 ? "" : "es"} at
+                  or above {Math.round(acceptThreshold * 100)}% confidence
+                  {acceptPlan.uncertain.length > 0 &&
+                    `; ${acceptPlan.uncertain.length} uncertain, marked "uncertain — check", stay for you`}
+                  .
+                </>
+              ) : (
+                <>
+                  no guess at or above {Math.round(acceptThreshold * 100)}% confidence is left to accept
+                  {acceptPlan.uncertain.length > 0 &&
+                    `; ${acceptPlan.uncertain.length} uncertain, marked "uncertain — check", for you to check`}
+                  .
+                </>
+              )
             ) : (
               <>
                 press <kbd>a</kbd> to accept the remaining guesses.
@@ -407,7 +418,7 @@ export default function AnnotatePage() {
           </p>
         )}
         {acceptNote && (
-          <p role="status" className="muted accept-note" data-testid="accept-note">
+          <p role="status" className="accept-note" data-testid="accept-note">
             {acceptNote}
           </p>
         )}
