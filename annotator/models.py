@@ -96,6 +96,11 @@ class Project(models.Model):
         help_text="Pair tasks on: every two ready assets of one prompt also become a pair task (A vs B, rated "
         "1-5), made when this is turned on and after each import (at most 10 new pairs per prompt each time).",
     )
+    accept_threshold = models.FloatField(
+        default=0.8,
+        help_text="Pre-fill, 0.5..1: on the annotate screen, `a` accepts only the model's guesses with at least "
+        "this confidence; the others are marked for the annotator to check.",
+    )
     archived = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -117,6 +122,9 @@ class Project(models.Model):
                 name="project_disagreement_threshold_0_1",
             ),
             models.CheckConstraint(condition=Q(max_extra_annotators__lte=10), name="project_max_extra_annotators"),
+            models.CheckConstraint(
+                condition=Q(accept_threshold__gte=0.5) & Q(accept_threshold__lte=1), name="project_accept_threshold"
+            ),
         ]
 
     def __str__(self):

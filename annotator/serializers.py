@@ -85,6 +85,7 @@ class ProjectSerializer(serializers.ModelSerializer):
             "disagreement_threshold",
             "max_extra_annotators",
             "pair_tasks",
+            "accept_threshold",
             "archived",
             "created_at",
             "updated_at",
@@ -98,6 +99,7 @@ class ProjectSerializer(serializers.ModelSerializer):
             "gold_check_rate": {"min_value": 0.0, "max_value": 1.0},
             "disagreement_threshold": {"min_value": 0.0, "max_value": 1.0},
             "max_extra_annotators": {"min_value": 0, "max_value": 10},
+            "accept_threshold": {"min_value": 0.5, "max_value": 1.0},
         }
 
     def get_my_role(self, obj) -> str | None:

@@ -41,6 +41,11 @@ urlpatterns = [
         name="weight-set-retire",
     ),
     path("projects/<int:project_id>/refit/", weights.RefitView.as_view(), name="project-refit"),
+    path(
+        "projects/<int:project_id>/refit/readiness/",
+        weights.RefitReadinessView.as_view(),
+        name="project-refit-readiness",
+    ),
     path("projects/<int:project_id>/refit-policy/", weights.RefitPolicyView.as_view(), name="refit-policy"),
     path("projects/<int:project_id>/scores/", weights.ScoresView.as_view(), name="project-scores"),
     path(

@@ -37,6 +37,7 @@ import type {
   PushRequest,
   QualitySettings,
   RefitPolicy,
+  RefitReadiness,
   RefitSettings,
   ReviewItem,
   Role,
@@ -232,7 +233,8 @@ export const api = {
   weightSets: (projectId: number) => get<Page<WeightSet>>(`/api/projects/${projectId}/weight-sets/?limit=50`),
   /** Add the published VisionReward weights as a candidate (400 unless the checklist is a built-in). */
   loadPublicWeights: (projectId: number) =>
-    post<WeightSet>(`/api/projects/${projectId}/weight-sets/`, { source: "public" }),
+    // 201: a new candidate; 200 with `message`: the same weights are already a version (that one)
+    post<WeightSet & { message?: string }>(`/api/projects/${projectId}/weight-sets/`, { source: "public" }),
   /** Make a weight set the active one; a background job recomputes the scores. */
   promoteWeightSet: (projectId: number, id: number) =>
     post<WeightSet>(`/api/projects/${projectId}/weight-sets/${id}/promote/`),
@@ -240,6 +242,14 @@ export const api = {
     post<WeightSet>(`/api/projects/${projectId}/weight-sets/${id}/retire/`),
   /** Start fitting new weights on the labelled pairs (202: the job to poll). */
   refit: (projectId: number, settings: RefitSettings) => post<Job>(`/api/projects/${projectId}/refit/`, settings),
+  /** Whether a refit with these settings can run and be measured now, and why not. */
+  refitReadiness: (projectId: number, settings: Pick<RefitSettings, "features" | "test_fraction" | "seed" | "min_pairs">) => {
+    const query = new URLSearchParams();
+    for (const [k, v] of Object.entries(settings)) {
+      if (typeof v === "string" || (typeof v === "number" && Number.isFinite(v))) query.set(k, String(v));
+    }
+    return get<RefitReadiness>(`/api/projects/${projectId}/refit/readiness/?${query}`);
+  },
   refitPolicy: (projectId: number) => get<RefitPolicy>(`/api/projects/${projectId}/refit-policy/`),
   saveRefitPolicy: (projectId: number, policy: Pick<RefitPolicy, "enabled" | "min_new_pairs" | "settings">) =>
     put<RefitPolicy>(`/api/projects/${projectId}/refit-policy/`, policy),
@@ -288,7 +298,7 @@ export const api = {
     }
   },
   /** Change the project's quality-control settings (managers; 400 names the field). */
-  updateQualitySettings: (projectId: number, settings: Partial<QualitySettings>) =>
+  updateQualitySettings: (projectId: number, settings: Partial<QualitySettings> & { accept_threshold?: number }) =>
     request<Project>("PATCH", `/api/projects/${projectId}/`, settings),
 
   /** A page of the project's jobs, newest first, of one kind and/or state. */

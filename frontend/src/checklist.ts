@@ -1,7 +1,7 @@
 // Pure checklist logic for the annotate screen, the same rules as annotator/checklist (Python):
 // a sub-dimension gated by a presence question applies only while the sub-dimension that owns
 // that question is not at its "not present" option; gates chain.
-import type { AnswerState, ChecklistDefinition, Option, PredictionSummary, SubDimension } from "./types";
+import type { AnswerState, ChecklistDefinition, Option, PredictedOption, PredictionSummary, SubDimension } from "./types";
 
 export type Gate = "open" | "closed" | "unknown";
 
@@ -90,26 +90,73 @@ export function missing(def: ChecklistDefinition, options: Record<string, number
 }
 
 
-/** Fill every unanswered, applicable sub-dimension with the model's option (a pre-fill accept). */
+/** What `a` does and leaves: the options after accepting, the rows it filled, and the rows still to
+ * answer, with those whose model guess is below the threshold (uncertain: for the annotator). */
+export interface AcceptPlan {
+  options: Record<string, number>;
+  accepted: string[];
+  /** Applicable rows still unanswered after accepting. */
+  left: string[];
+  /** Of `left`, those with a guess below the threshold. */
+  uncertain: string[];
+}
+
+/** A guess `a` may accept: its confidence is at or above the threshold (0 accepts every guess). */
+export const isConfident = (guess: PredictedOption | undefined, threshold: number): boolean =>
+  !!guess && guess.confidence >= threshold - 1e-9;
+
+/**
+ * Fill every unanswered, applicable sub-dimension whose model guess is confident enough (at or
+ * above `threshold`, the project's accept threshold) with the model's option; the others are left
+ * for the annotator. The annotator's own choices are kept.
+ */
+export function planAccept(
+  def: ChecklistDefinition,
+  options: Record<string, number>,
+  prediction: PredictionSummary | null,
+  threshold = 0,
+): AcceptPlan {
+  let next = { ...options };
+  const accepted: string[] = [];
+  for (const row of rowsOf(def)) {
+    const guess = prediction?.options[row.key];
+    if (!guess || next[row.key] !== undefined || !isConfident(guess, threshold)) continue;
+    const g = gates(def, next)[row.key];
+    if (g === "closed") continue;
+    const option = row.options.find((o) => o.code === guess.option);
+    if (!option) continue;
+    // A gated sub-dimension whose presence question is "yes" cannot be "not present".
+    if (row.gatedBy && g === "open" && option.not_present) continue;
+    next = choose(def, next, row.key, guess.option);
+    if (next[row.key] === guess.option) accepted.push(row.key);
+  }
+  const left = missing(def, next);
+  const uncertain = left.filter((key) => {
+    const guess = prediction?.options[key];
+    return !!guess && !isConfident(guess, threshold);
+  });
+  return { options: next, accepted, left, uncertain };
+}
+
+/** Fill every unanswered, applicable sub-dimension with the model's option at or above `threshold`. */
 export function acceptPredictions(
   def: ChecklistDefinition,
   options: Record<string, number>,
   prediction: PredictionSummary | null,
+  threshold = 0,
 ): Record<string, number> {
   if (!prediction) return options;
-  let next = { ...options };
-  for (const row of rowsOf(def)) {
-    const guess = prediction.options[row.key];
-    if (!guess || next[row.key] !== undefined) continue;
-    const g = gates(def, next)[row.key];
-    if (g === "closed") continue;
-    if (!row.options.some((o) => o.code === guess.option)) continue;
-    const option = row.options.find((o) => o.code === guess.option)!;
-    // A gated sub-dimension whose presence question is "yes" cannot be "not present".
-    if (row.gatedBy && g === "open" && option.not_present) continue;
-    next = choose(def, next, row.key, guess.option);
-  }
-  return next;
+  return planAccept(def, options, prediction, threshold).options;
+}
+
+/** How the key hint tells what `a` did: "Accepted 12 guesses; 3 left for you (2 uncertain — check)." */
+export function acceptSummary(plan: Pick<AcceptPlan, "accepted" | "left" | "uncertain">): string {
+  const n = plan.accepted.length;
+  const head = n ? `Accepted ${n} guess${n === 1 ? "" : "es"}` : "No guess was confident enough to accept";
+  if (!plan.left.length) return `${head}; nothing left to answer: press Enter to submit.`;
+  const u = plan.uncertain.length;
+  const why = u ? ` (${u} uncertain — check)` : "";
+  return `${head}; ${plan.left.length} left for you${why}.`;
 }
 
 // --- pairs ---------------------------------------------------------------------------------

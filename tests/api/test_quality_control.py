@@ -536,3 +536,21 @@ def test_quality_settings_default_and_bad_values_answer_400_naming_the_field():
     off = boss.patch(url, {"disagreement_threshold": None}, format="json")
     assert off.status_code == 200 and off.json()["disagreement_threshold"] is None
     assert api(people["a"]).patch(url, {"gold_check_rate": 0.5}, format="json").status_code == 403
+
+
+def test_the_accept_threshold_defaults_to_080_and_managers_set_it_from_half_to_one():
+    p, people = team(assets=0)
+    url = f"/api/projects/{p.pk}/"
+    boss = api(people["boss"])
+    assert boss.get(url).json()["accept_threshold"] == 0.8
+    assert api(people["a"]).get(url).json()["accept_threshold"] == 0.8  # the annotate screen reads it
+    for value in (0.49, 1.01, "sure", None, "nan"):
+        response = boss.patch(url, {"accept_threshold": value}, format="json")
+        assert response.status_code == 400, (value, response.content)
+        assert "accept_threshold" in response.json()["errors"] and "accept_threshold" in response.json()["detail"]
+    for value in (0.5, 1, 0.95):
+        response = boss.patch(url, {"accept_threshold": value}, format="json")
+        assert response.status_code == 200 and response.json()["accept_threshold"] == value
+    assert api(people["a"]).patch(url, {"accept_threshold": 0.6}, format="json").status_code == 403
+    p.refresh_from_db()
+    assert p.accept_threshold == 0.95

@@ -38,7 +38,7 @@ def test_researcher_reads_a_failed_job_and_retries_it(page, add_asset, eager_job
     page.get_by_role("button", name=f"#{job.pk}").first.click()
     detail = page.get_by_test_id("job-detail")
     expect(detail.get_by_role("heading", name=f"Job #{job.pk}")).to_be_visible()
-    expect(detail.get_by_text("only 0 labelled pairs").first).to_be_visible()
+    expect(detail.get_by_text("Only 0 pairs can be fitted").first).to_be_visible()
     screenshot(page, "18-jobs")
     check_accessibility(page, "the jobs screen")
 

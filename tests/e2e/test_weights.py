@@ -46,15 +46,20 @@ def test_researcher_promotes_published_weights_reads_a_breakdown_and_refits(page
 
     page.get_by_role("button", name="Load the published VisionReward weights").click()
     expect(page.get_by_text("added as version 1")).to_be_visible()
+    # the new candidate is shown under the History tab
+    expect(page.get_by_role("tab", name="History")).to_have_attribute("aria-selected", "true")
     page.get_by_role("button", name="Promote version 1").click()
     dialog = page.get_by_test_id("confirm-dialog")
     expect(dialog.get_by_role("heading", name="Promote version 1?")).to_be_visible()
     dialog.get_by_role("button", name="Promote", exact=True).click()
+    expect(page.get_by_test_id("glance-active")).to_contain_text("Version 1")
+    page.get_by_role("tab", name="Active weights").click()
     expect(page.get_by_role("heading", name="Active weights")).to_be_visible()
     expect(page.locator("section[aria-labelledby='active-title'] svg[role='img']").first).to_be_visible()
     assert WeightSet.objects.get(project=p).status == "active"
     assert AssetScore.objects.filter(project=p).count() == 10
 
+    page.get_by_role("tab", name="Scores").click()
     scores = page.locator("section[aria-labelledby='scores-title']")
     expect(scores.get_by_role("row")).to_have_count(11)  # header + 10 assets
     page.evaluate("window.scrollTo(0, 0)")

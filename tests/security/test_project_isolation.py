@@ -380,6 +380,7 @@ PROBES = [
     Probe("weight set of B promoted via A", "POST", A + "/weight-sets/{b_candidate}/promote/", expect=(403, 404)),
     Probe("weight set of B retired via A", "POST", A + "/weight-sets/{b_weight_set}/retire/", expect=(403, 404)),
     Probe("refit", "POST", B + "/refit/", {}, owner="b_manager"),
+    Probe("refit readiness", "GET", B + "/refit/readiness/", owner="b_manager"),
     Probe("refit policy get", "GET", B + "/refit-policy/", owner="b_manager"),
     Probe(
         "refit policy put",

@@ -168,30 +168,34 @@ def test_bad_refit_settings_are_refused_naming_the_field_and_start_nothing(image
     assert not Job.objects.exists()
 
 
-def test_too_few_pairs_fail_the_job_at_once_with_the_reason(
+def test_too_few_pairs_are_refused_and_fail_a_scheduled_job_at_once_with_the_reason(
     eager, image_project, people, django_capture_on_commit_callbacks
 ):
     simulate(image_project, people["annotator"], prompts=1, per_prompt=3, seed=2)  # 3 pairs
-    job = start_refit(f.api(people["manager"]), image_project, django_capture_on_commit_callbacks)
+    response = f.api(people["manager"]).post(url(image_project, "refit/"), {}, format="json")
+    assert response.status_code == 400 and "Only 3 pairs can be fitted" in response.json()["detail"]
+    assert not Job.objects.exists()
+    # a refit started without the API (the schedule) fails at once with the same reason
+    with django_capture_on_commit_callbacks(execute=True):
+        job = refit.start_refit(image_project, None, {}, trigger="schedule")
     job.refresh_from_db()
     assert job.state == Job.State.FAILED and job.attempts == 1
-    assert "only 3 labelled pairs" in job.message and "min_pairs" in job.message
+    assert "Only 3 pairs can be fitted" in job.message and "min_pairs" in job.message
     assert not WeightSet.objects.exists()
 
 
-def test_all_ties_fail_with_a_clear_message(eager, image_project, people, django_capture_on_commit_callbacks):
+def test_all_ties_are_refused_with_a_clear_message(image_project, people):
     result = simulate(image_project, people["annotator"], prompts=2, per_prompt=5, seed=3, rate_pairs=False)
     from tests.worker.preference_data import rate
 
     for task in result["pairs"]:
         rate(task, people["annotator"], 3)
-    job = start_refit(f.api(people["manager"]), image_project, django_capture_on_commit_callbacks)
-    job.refresh_from_db()
-    assert job.state == Job.State.FAILED and "tie" in job.message.lower()
-    assert not WeightSet.objects.exists()
+    response = f.api(people["manager"]).post(url(image_project, "refit/"), {}, format="json")
+    assert response.status_code == 400 and "every pair is a tie" in response.json()["errors"]["pairs"][0]
+    assert not Job.objects.exists() and not WeightSet.objects.exists()
 
 
-def test_a_second_refit_while_one_is_queued_is_refused(image_project, people):
+def test_a_second_refit_while_one_is_queued_is_refused(data, image_project, people):
     client = f.api(people["manager"])
     assert client.post(url(image_project, "refit/"), {}, format="json").status_code == 202
     response = client.post(url(image_project, "refit/"), {}, format="json")

@@ -34,6 +34,7 @@ from .answers import (
 from .evaluate import dimension_accuracy, dimension_contribution, preference_accuracy, split_test
 from .features import checklist_dimensions, encode_many
 from .fit import fit_pairwise
+from .readiness import Readiness, refit_readiness
 from .scoring import score
 from .sets import create_weight_set, promote, weight_vector
 from .types import WeightsError, WeightVector
@@ -54,6 +55,8 @@ DEFAULTS: dict = {
     "sample_weight": "raters",  # raters: one unit per rating; strength: |mean − 3| / 2; none
     "include_presence": False,  # presence questions gate; by default they get no weight
     "min_pairs": 10,
+    # a set with no decisive held-out pair to measure it is kept as a candidate unless this is true
+    "promote_without_holdout": False,
 }
 CHOICES = {
     "features": ("human", "model"),
@@ -111,7 +114,7 @@ def refit_settings(data) -> dict:
                 errors[key] = [f"Must be between {low} and {high} (got {value!r})."]
             else:
                 out[key] = value
-        elif key == "include_presence":
+        elif key in ("include_presence", "promote_without_holdout"):
             if not isinstance(value, bool):
                 errors[key] = [f"Must be true or false (got {value!r})."]
             else:
@@ -270,6 +273,26 @@ def build_pair_data(project: Project, settings: dict, keys: Sequence[str], featu
     )
 
 
+def readiness_of(data: PairData, settings: dict) -> Readiness:
+    """The readiness (readiness.refit_readiness) of a refit on this fitting data."""
+    return refit_readiness(
+        data.counts["pairs"],
+        data.prompts,
+        data.labels.tolist(),
+        min_pairs=settings["min_pairs"],
+        test_fraction=settings["test_fraction"],
+        seed=settings["seed"],
+    )
+
+
+def refit_readiness_of(project: Project, settings: dict | None = None) -> Readiness:
+    """Whether a refit of ``project`` with ``settings`` (validated, defaults filled in) can run
+    and be measured, from the project's rated pairs and answers."""
+    full = refit_settings(settings)
+    checklist = project.checklist_version.checklist
+    return readiness_of(build_pair_data(project, full, fit_keys(checklist, full)), full)
+
+
 def _vector_diff(data_features: dict, pairs: Sequence[PairLabel], vector: WeightVector) -> np.ndarray:
     keys = list(vector.coefficients)
     gates = vector.gates or None
@@ -308,12 +331,9 @@ def _refit(job: Job, ctx: JobContext) -> dict:
     features = asset_features(project, checklist_version, settings["features"], ids)
     data = build_pair_data(project, settings, keys, features)
     counts = data.counts
-    if counts["pairs_used"] < settings["min_pairs"]:
-        raise WeightsError(
-            f"only {counts['pairs_used']} labelled pairs have answers for both assets "
-            f"({counts['pairs']} labelled pairs in all); the fit needs at least {settings['min_pairs']} (min_pairs)",
-            field="min_pairs",
-        )
+    ready = readiness_of(data, settings)
+    if not ready.can_start:
+        raise WeightsError(" ".join(ready.reasons), field="min_pairs")
     test = split_test(data.prompts, settings["test_fraction"], settings["seed"])
     train = ~test
     counts.update(train_pairs=int(train.sum()), test_pairs=int(test.sum()))
@@ -364,7 +384,7 @@ def _refit(job: Job, ctx: JobContext) -> dict:
         active_train = preference_accuracy(active_diff(train), data.labels[train], data.weights[train])
         compared = _held_out(active_diff(test), data, test, active_train)
         metrics["compared_with"] = {"weight_set": active.pk, "version": active.version, **compared}
-    decision, promote_it = _decide(settings["promote"], metrics, active)
+    decision, promote_it = _decide(settings, metrics, active, ready)
     ctx.check_cancel()
     with transaction.atomic():
         ws = create_weight_set(
@@ -404,9 +424,26 @@ def _held_out(score_diff: np.ndarray, data: PairData, test: np.ndarray, train_me
     return preference_accuracy(score_diff, data.labels[test], data.weights[test], tie_threshold=threshold)
 
 
-def _decide(rule: str, metrics: dict, active: WeightSet | None) -> tuple[str, bool]:
-    """Whether a fresh candidate becomes active, and why (stored as the set's ``decision``)."""
+def _decide(settings: dict, metrics: dict, active: WeightSet | None, ready: Readiness) -> tuple[str, bool]:
+    """Whether a fresh candidate becomes active, and why (stored as the set's ``decision``).
+    A set that no decisive held-out pair measured is never promoted unless the settings ask for
+    it with ``promote_without_holdout`` (and ``promote`` is not ``never``)."""
+    rule = settings["promote"]
     acc = metrics["test"].get("accuracy_diff")
+    if rule != "never" and acc is None:
+        held = (
+            f"{ready.held_out_pairs} held-out pairs, none decisive"
+            if ready.held_out_pairs
+            else f"no pair held out: {ready.usable_pairs} pairs on {ready.prompts} prompt"
+            + ("" if ready.prompts == 1 else "s")
+        )
+        if settings["promote_without_holdout"]:
+            return f"promoted without a held-out measurement, as asked (promote_without_holdout; {held})", True
+        return (
+            f"kept as a candidate: nothing measured it ({held}); promote it by hand, or refit with "
+            "promote_without_holdout to promote a set without a held-out measurement",
+            False,
+        )
     if rule == "always":
         return "promoted: the refit was started with promote=always", True
     if rule == "never":

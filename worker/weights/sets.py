@@ -36,6 +36,35 @@ def next_version(project: Project) -> int:
     return (WeightSet.objects.filter(project=project).aggregate(v=Max("version"))["v"] or 0) + 1
 
 
+def identical_weight_set(project: Project, vector: WeightVector) -> WeightSet | None:
+    """The project's weight set for its current checklist version with exactly these weights and
+    scoring settings (coefficients, encoding, normalization, intercept, extras, gates), if any."""
+    rows = WeightSet.objects.filter(
+        project=project,
+        checklist_version=project.checklist_version,
+        encoding=vector.encoding,
+        normalization=vector.normalization,
+    ).order_by("version")
+    wanted = (
+        float(vector.intercept),
+        {k: float(v) for k, v in vector.coefficients.items()},
+        {k: float(v) for k, v in vector.extra.items()},
+        {k: float(v) for k, v in vector.extra_defaults.items()},
+        dict(vector.gates),
+    )
+    for ws in rows:
+        stored = (
+            float(ws.intercept),
+            {k: float(v) for k, v in (ws.coefficients or {}).items()},
+            {k: float(v) for k, v in (ws.extra or {}).items()},
+            {k: float(v) for k, v in (ws.extra_defaults or {}).items()},
+            dict(ws.gates or {}),
+        )
+        if stored == wanted:
+            return ws
+    return None
+
+
 def create_weight_set(
     project: Project, vector: WeightVector, *, source: str, user=None, label="", **fields
 ) -> WeightSet:

@@ -115,7 +115,32 @@ class RefitRequestSerializer(serializers.Serializer):
     test_fraction = serializers.FloatField(required=False)
     seed = serializers.IntegerField(required=False)
     promote = serializers.ChoiceField(choices=refit.CHOICES["promote"], required=False)
+    min_pairs = serializers.IntegerField(required=False)
+    promote_without_holdout = serializers.BooleanField(
+        required=False, help_text="Promote the result even when no held-out pair measured it (default false)."
+    )
     label = serializers.CharField(required=False)
+
+
+class RefitReadinessSerializer(serializers.Serializer):
+    """Whether a refit with these settings can run (``can_start``, else ``reasons``) and be
+    measured on held-out pairs (``can_measure``, else ``warnings``)."""
+
+    rated_pairs = serializers.IntegerField()
+    usable_pairs = serializers.IntegerField()
+    decisive_pairs = serializers.IntegerField()
+    prompts = serializers.IntegerField()
+    train_pairs = serializers.IntegerField()
+    train_decisive = serializers.IntegerField()
+    held_out_pairs = serializers.IntegerField()
+    held_out_decisive = serializers.IntegerField()
+    held_out_prompts = serializers.IntegerField()
+    min_pairs = serializers.IntegerField()
+    test_fraction = serializers.FloatField()
+    can_start = serializers.BooleanField()
+    can_measure = serializers.BooleanField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    warnings = serializers.ListField(child=serializers.CharField())
 
 
 class RefitPolicySerializer(serializers.Serializer):
@@ -158,7 +183,13 @@ class WeightSetListView(APIView):
         operation_id="projects_weight_sets_create",
         summary="Add a weight set (the published VisionReward weights, or uploaded coefficients) as a candidate",
         request=WeightSetCreateSerializer,
-        responses={201: WeightSetSerializer, 400: OpenApiResponse(description="The message names the field or key.")},
+        responses={
+            201: WeightSetSerializer,
+            200: OpenApiResponse(
+                WeightSetSerializer, description="The same weights are already a version: that one, with `message`."
+            ),
+            400: OpenApiResponse(description="The message names the field or key."),
+        },
     )
     def post(self, request, project_id: int):
         project = _project(request, project_id)
@@ -197,6 +228,15 @@ class WeightSetListView(APIView):
                 vector = weight_vector_from_dict(fields)
                 label = data.get("label") or ""
                 source = WeightSet.Source.UPLOADED
+            existing = sets.identical_weight_set(project, vector)
+            if existing is not None:
+                # the same weights again (e.g. the published ones loaded twice): no second version
+                body = WeightSetSerializer(existing).data
+                body["message"] = (
+                    f"These weights are already version {existing.version} ({existing.status}); "
+                    "no new version was made."
+                )
+                return Response(body, status=status.HTTP_200_OK)
             ws = sets.create_weight_set(project, vector, source=source, user=request.user, label=label)
         except WeightsError as exc:
             raise ValidationError({exc.field or "coefficients": [str(exc)]})
@@ -277,11 +317,58 @@ class RefitView(APIView):
         if running is not None:
             raise ValidationError({"detail": f"Refit job {running.pk} of this project is still {running.state}."})
         try:
+            ready = refit.refit_readiness_of(project, data)
+            if not ready.can_start:
+                # what must fail is refused here, with the reason, rather than started and failed
+                field = (
+                    "min_pairs"
+                    if ready.usable_pairs < ready.min_pairs
+                    else "test_fraction"
+                    if ready.decisive_pairs
+                    else "pairs"
+                )
+                raise ValidationError({field: ready.reasons})
             with transaction.atomic():
                 job = refit.start_refit(project, request.user, data, label=label)
         except refit.RefitSettingsError as exc:
             raise _settings_error(exc)
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+# query parameters of the readiness: the settings that decide which pairs count and the split
+_READINESS_PARAMS = {"features": str, "test_fraction": float, "seed": int, "min_pairs": int}
+
+
+class RefitReadinessView(APIView):
+    serializer_class = RefitReadinessSerializer
+
+    @extend_schema(
+        operation_id="projects_refit_readiness_retrieve",
+        summary="Whether a refit can run and be measured now: rated, usable and decisive pairs, prompts, "
+        "how many would be held out, and why not",
+        parameters=[OpenApiParameter(name, kind) for name, kind in _READINESS_PARAMS.items()],
+        responses={200: RefitReadinessSerializer},
+    )
+    def get(self, request, project_id: int):
+        project = _project(request, project_id)
+        # the policy's settings, overridden by the query (the screen sends its form's settings)
+        settings = dict(refit.policy_of(project).fit_settings or {})
+        errors = {}
+        for name, kind in _READINESS_PARAMS.items():
+            raw = request.query_params.get(name)
+            if raw is None:
+                continue
+            try:
+                settings[name] = kind(raw)
+            except ValueError:
+                errors[name] = [f"Must be {'an integer' if kind is int else 'a number'} (got {raw!r})."]
+        if errors:
+            raise ValidationError(errors)
+        try:
+            ready = refit.refit_readiness_of(project, settings)
+        except refit.RefitSettingsError as exc:
+            raise _settings_error(exc)
+        return Response(RefitReadinessSerializer(ready.to_dict()).data)
 
 
 def _policy_data(project: Project, policy: RefitPolicy) -> dict:

@@ -1,5 +1,5 @@
 import { useEffect, useRef } from "react";
-import type { Gate, Row } from "../checklist";
+import { isConfident, type Gate, type Row } from "../checklist";
 import type { PredictedOption } from "../types";
 
 interface Props {
@@ -9,6 +9,8 @@ interface Props {
   focused: string | null;
   prediction?: Record<string, PredictedOption>;
   modelName?: string;
+  /** The project's accept threshold: a guess below it is marked "uncertain — check" (0 marks none). */
+  acceptThreshold?: number;
   onChoose: (key: string, code: number) => void;
   onFocusRow: (key: string) => void;
 }
@@ -16,9 +18,20 @@ interface Props {
 /**
  * The checklist grouped by dimension → sub-dimension; each sub-dimension is a radio group of its
  * options with their number keys. A model's pre-filled option is dashed amber with its
- * confidence; a human choice is solid blue.
+ * confidence; a human choice is solid blue. A guess below the accept threshold, which `a` leaves
+ * for the annotator, says "uncertain — check" in words (and describes its row for screen readers).
  */
-export default function ChecklistPanel({ rows, gates, value, focused, prediction, modelName, onChoose, onFocusRow }: Props) {
+export default function ChecklistPanel({
+  rows,
+  gates,
+  value,
+  focused,
+  prediction,
+  modelName,
+  acceptThreshold = 0,
+  onChoose,
+  onFocusRow,
+}: Props) {
   const refs = useRef(new Map<string, HTMLDivElement>());
 
   useEffect(() => {
@@ -46,10 +59,13 @@ export default function ChecklistPanel({ rows, gates, value, focused, prediction
             const chosen = value(row.key);
             const guess = prediction?.[row.key];
             const disabled = gate === "closed";
+            const showGuess = !disabled && !!guess && chosen === undefined;
+            const uncertain = showGuess && !isConfident(guess, acceptThreshold);
             const classes = ["row"];
             if (row.key === focused) classes.push("focused");
             if (chosen !== undefined) classes.push("answered");
             if (disabled) classes.push("gated");
+            if (uncertain) classes.push("uncertain");
             return (
               <div
                 key={row.key}
@@ -61,6 +77,7 @@ export default function ChecklistPanel({ rows, gates, value, focused, prediction
                 role="radiogroup"
                 aria-labelledby={`row-${row.key}`}
                 aria-disabled={disabled || undefined}
+                aria-describedby={showGuess ? `guess-${row.key}` : undefined}
                 tabIndex={row.key === focused ? 0 : -1}
                 onFocus={(e) => {
                   if (e.target === e.currentTarget && !disabled) onFocusRow(row.key);
@@ -74,9 +91,15 @@ export default function ChecklistPanel({ rows, gates, value, focused, prediction
                     {row.title}
                   </span>
                   {disabled && <span className="muted">not applicable</span>}
-                  {!disabled && guess && chosen === undefined && (
-                    <span className="pred-note" title={modelName ? `Pre-filled by ${modelName}` : undefined}>
+                  {showGuess && (
+                    <span id={`guess-${row.key}`} className="pred-note" title={modelName ? `Pre-filled by ${modelName}` : undefined}>
                       model: {row.options.find((o) => o.code === guess.option)?.label} {Math.round(guess.confidence * 100)}%
+                      {uncertain && (
+                        <strong className="uncertain-note" data-testid={`uncertain-${row.key}`}>
+                          {" "}
+                          uncertain — check
+                        </strong>
+                      )}
                     </span>
                   )}
                 </div>

@@ -114,7 +114,11 @@ type NextHandler = (call: Call) => Response | Promise<Response>;
  * Answers the API by method and URL. `next` answers the successive POSTs to tasks/next/ (the last
  * one repeats): by default assignment 11 (task 101), then 12 (task 102), then 204.
  */
-function serve({ first = assignment(11, 101), next }: { first?: Assignment; next?: NextHandler[] } = {}) {
+function serve({
+  first = assignment(11, 101),
+  next,
+  project = PROJECT,
+}: { first?: Assignment; next?: NextHandler[]; project?: Project } = {}) {
   const calls: Call[] = [];
   const byId = new Map<number, Assignment>([
     [first.id, first],
@@ -131,7 +135,7 @@ function serve({ first = assignment(11, 101), next }: { first?: Assignment; next
     };
     calls.push(call);
     const { url, method } = call;
-    if (method === "GET" && url === "/api/projects/1/") return json(PROJECT);
+    if (method === "GET" && url === "/api/projects/1/") return json(project);
     if (method === "GET" && url === "/api/checklists/5/") return json(CHECKLIST);
     if (method === "POST" && url === "/api/projects/1/tasks/next/") {
       const handler = nextHandlers[Math.min(nextCount, nextHandlers.length - 1)];
@@ -357,6 +361,37 @@ describe("AnnotatePage", () => {
     await waitFor(() => expect(server.submits()).toHaveLength(1));
     expect(server.submits()[0].body.options).toEqual({ clarity: 1, lighting: 0 });
     await showing(12);
+  });
+
+  it("accepts only the guesses at or above the project's threshold and marks the uncertain rows", async () => {
+    const user = userEvent.setup();
+    // clarity 80% is confident at 0.75; lighting 60% is not (and its gated row waits on it)
+    serve({ first: assignment(11, 101, { prediction: PREDICTION }), project: { ...PROJECT, accept_threshold: 0.75 } });
+    renderPage();
+    await showing(11);
+    await waitFor(() =>
+      expect(screen.getByTestId("prefill-note")).toHaveTextContent(
+        'press a to accept the 1 guess at or above 75% confidence; 2 uncertain, marked "uncertain — check", stay for you.',
+      ),
+    );
+    expect(screen.getByTestId("uncertain-lighting")).toHaveTextContent("uncertain — check");
+    expect(screen.queryByTestId("uncertain-clarity")).not.toBeInTheDocument();
+    // the mark is words, and it describes the row for screen readers
+    expect(screen.getByRole("radiogroup", { name: "Lighting" })).toHaveAccessibleDescription(/uncertain — check/);
+    expect(screen.getByTestId("row-lighting")).toHaveClass("uncertain");
+
+    await user.keyboard("a");
+    expect(chosen("clarity")).toBe("1");
+    expect(chosen("lighting")).toBe("");
+    expect(screen.getByTestId("accept-note")).toHaveTextContent("Accepted 1 guess; 2 left for you (2 uncertain — check).");
+    expect(screen.getByTestId("announce")).toHaveTextContent("Accepted 1 guess; 2 left for you (2 uncertain — check).");
+    expect(screen.getByTestId("row-lighting")).toHaveFocus(); // the first one to check
+    expect(screen.getByTestId("prefill-note")).toHaveTextContent(
+      'no guess at or above 75% confidence is left to accept; 2 uncertain, marked "uncertain — check", for you to check.',
+    );
+    expect(screen.getByTestId("submit")).toBeDisabled();
+    await user.keyboard("?");
+    expect(screen.getByTestId("help")).toHaveTextContent("a accept pre-fill at ≥ 75%");
   });
 
   it("keeps the annotator's own choices when the pre-fill is accepted", async () => {

@@ -2,10 +2,10 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useParams } from "react-router-dom";
 import { api, ApiError, uuid4 } from "../api";
 import {
-  acceptPredictions,
+  acceptSummary,
   gates as gatesOf,
-  missing,
   missingFor,
+  planAccept,
   rowsFor,
   valueOf,
   withValue,
@@ -78,6 +78,14 @@ export default function AnnotatePage() {
     [def, current, pair],
   );
   const prediction = !pair ? current?.assignment.prediction ?? null : null;
+  // `a` accepts the guesses at or above the project's threshold; a server without the setting
+  // (older) has none, and `a` accepts every guess as it did there.
+  const acceptThreshold = project?.accept_threshold ?? 0;
+  const [acceptNote, setAcceptNote] = useState("");
+  const acceptPlan = useMemo(
+    () => (def && current && prediction ? planAccept(def, current.answer.options, prediction, acceptThreshold) : null),
+    [def, current, prediction, acceptThreshold],
+  );
 
   // --- loading, claiming and fetching ahead -------------------------------------------------
 
@@ -125,6 +133,7 @@ export default function AnnotatePage() {
       else setSaveState("saved");
       setCurrent(next);
       setProblem("");
+      setAcceptNote("");
       const todo = missingFor(defn, restored.answer, isPair);
       setFocused(todo[0] ?? rowsFor(defn, isPair)[0]?.key ?? null);
       setAnnounce(
@@ -251,17 +260,20 @@ export default function AnnotatePage() {
   const acceptAll = useCallback(() => {
     const c = currentRef.current;
     if (!c || !def || !c.assignment.prediction || pair) return;
-    const options = acceptPredictions(def, c.answer.options, c.assignment.prediction);
-    const answer = { ...c.answer, options };
-    update(answer);
-    const todo = missing(def, options);
-    setFocused(todo[0] ?? focused);
+    const plan = planAccept(def, c.answer.options, c.assignment.prediction, acceptThreshold);
+    update({ ...c.answer, options: plan.options });
+    // the first uncertain row is the one to check first; else the first left to answer
+    setFocused(plan.uncertain[0] ?? plan.left[0] ?? focused);
+    const summary = acceptSummary(plan);
+    setAcceptNote(summary);
     setAnnounce(
-      todo.length
-        ? `Pre-fill accepted; ${todo.length} sub-dimension${todo.length > 1 ? "s" : ""} still to answer.`
-        : "Pre-fill accepted; press Enter to submit.",
+      acceptThreshold > 0
+        ? summary
+        : plan.left.length
+          ? `Pre-fill accepted; ${plan.left.length} sub-dimension${plan.left.length > 1 ? "s" : ""} still to answer.`
+          : "Pre-fill accepted; press Enter to submit.",
     );
-  }, [def, pair, update, focused]);
+  }, [def, pair, update, focused, acceptThreshold]);
 
   const advanceToNext = useCallback(async () => {
     if (!def) return;
@@ -378,9 +390,36 @@ export default function AnnotatePage() {
           onToggle={() => setShowInstructions((v) => !v)}
         />
         {prediction && (
-          <p className="pred-note" style={{ margin: "0.25rem 0.75rem" }}>
+          <p className="pred-note" style={{ margin: "0.25rem 0.75rem" }} data-testid="prefill-note">
             Pre-filled by {prediction.model_name}
-            {prediction.model_version && ` ${prediction.model_version}`}: press <kbd>a</kbd> to accept the remaining guesses.
+            {prediction.model_version && ` ${prediction.model_version}`}:{" "}
+            {acceptThreshold > 0 && acceptPlan ? (
+              acceptPlan.accepted.length ? (
+                <>
+                  press <kbd>a</kbd> to accept the {acceptPlan.accepted.length} guess{acceptPlan.accepted.length === 1 ? "" : "es"} at
+                  or above {Math.round(acceptThreshold * 100)}% confidence
+                  {acceptPlan.uncertain.length > 0 &&
+                    `; ${acceptPlan.uncertain.length} uncertain, marked "uncertain — check", stay for you`}
+                  .
+                </>
+              ) : (
+                <>
+                  no guess at or above {Math.round(acceptThreshold * 100)}% confidence is left to accept
+                  {acceptPlan.uncertain.length > 0 &&
+                    `; ${acceptPlan.uncertain.length} uncertain, marked "uncertain — check", for you to check`}
+                  .
+                </>
+              )
+            ) : (
+              <>
+                press <kbd>a</kbd> to accept the remaining guesses.
+              </>
+            )}
+          </p>
+        )}
+        {acceptNote && (
+          <p role="status" className="accept-note" data-testid="accept-note">
+            {acceptNote}
           </p>
         )}
         <ChecklistPanel
@@ -390,6 +429,7 @@ export default function AnnotatePage() {
           focused={focused}
           prediction={prediction?.options}
           modelName={prediction?.model_name}
+          acceptThreshold={acceptThreshold}
           onChoose={(key, code) => chooseOption(key, code, true)}
           onFocusRow={setFocused}
         />
@@ -407,7 +447,7 @@ export default function AnnotatePage() {
           />
           <KeyHints />
           <CommentField value={current.answer.comment} onChange={(comment) => update({ ...current.answer, comment })} />
-          {showHelp && <AllKeys />}
+          {showHelp && <AllKeys acceptThreshold={acceptThreshold} />}
         </div>
       </section>
       <div className="sr-only" aria-live="polite" data-testid="announce">

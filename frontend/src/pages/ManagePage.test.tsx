@@ -413,6 +413,33 @@ describe("ManagePage", () => {
       );
     });
 
+    it("sets from which confidence `a` accepts the model's guesses, from 50 to 100%", async () => {
+      project = { ...WITH_SETTINGS, accept_threshold: 0.8 };
+      const user = userEvent.setup();
+      await ready();
+      const f = await form();
+      const accept = within(f).getByLabelText("Accept pre-fill from (% confidence)");
+      expect(accept).toHaveValue(80);
+      expect(accept).toHaveAccessibleDescription(/uncertain — check/);
+      await user.clear(accept);
+      await user.type(accept, "40");
+      await user.click(within(f).getByRole("button", { name: "Save settings" }));
+      expect(accept).toHaveAttribute("aria-invalid", "true");
+      expect(accept).toHaveAccessibleDescription(/Enter a percentage from 50 to 100\./);
+      expect(patches).toHaveLength(0);
+      await user.clear(accept);
+      await user.type(accept, "92.5");
+      await user.click(within(f).getByRole("button", { name: "Save settings" }));
+      await waitFor(() => expect(patches).toHaveLength(1));
+      expect(patches[0]).toEqual({
+        gold_check_rate: 0.1,
+        disagreement_threshold: 0.25,
+        max_extra_annotators: 1,
+        accept_threshold: 0.925,
+      });
+      expect(await within(f).findByRole("status")).toHaveTextContent("`a` accepts guesses at ≥ 92.5% confidence.");
+    });
+
     it("turns routing off with null", async () => {
       project = WITH_SETTINGS;
       const user = userEvent.setup();

@@ -17,7 +17,9 @@ import type { Job, Project, ProjectStats } from "../types";
 // per-annotator throughput, per-question agreement, model vs human, annotator quality (accuracy
 // on gold checks, agreement with peers) and the state of imports. Each section is a component in
 // components/manage/; this page loads the project, its statistics for the chosen period and its
-// jobs, and lays the sections out.
+// jobs, and lays the sections out: the progress cards as a strip of key numbers at the top, then
+// the sections in a responsive grid (two columns on a laptop screen), long tables scrolling in
+// their own boxes.
 
 const DAY_CHOICES = [7, 14, 30, 90];
 
@@ -118,23 +120,26 @@ export default function ManagePage() {
       )}
       {!stats && loading && <p role="status">Loading statistics…</p>}
 
-      {stats && progress && (
-        <>
-          <ProgressSection progress={progress} />
-          <DailySection stats={stats} days={days} />
-          <AnnotatorsSection stats={stats} days={days} />
-          <AgreementSection stats={stats} subTitle={subTitle} />
-          {stats.model_agreement && <ModelAgreementSection agreement={stats.model_agreement} />}
-          {stats.quality && <QualitySection quality={stats.quality} />}
-        </>
-      )}
+      {stats && progress && <ProgressSection progress={progress} />}
 
-      {/* Managers; a server without the settings (older) leaves the form out. */}
-      {project && ["manager", "admin"].includes(project.my_role ?? "") && project.gold_check_rate !== undefined && (
-        <QualitySettingsForm key={project.id} project={project} onSaved={projectSaved} />
-      )}
+      <div className="manage-grid" data-testid="manage-grid">
+        {stats && progress && (
+          <>
+            <DailySection stats={stats} days={days} />
+            <AnnotatorsSection stats={stats} days={days} />
+            <AgreementSection stats={stats} subTitle={subTitle} />
+            {stats.model_agreement && <ModelAgreementSection agreement={stats.model_agreement} />}
+            {stats.quality && <QualitySection quality={stats.quality} />}
+          </>
+        )}
 
-      <ImportsSection jobs={jobs} jobsError={jobsError} stats={stats} />
+        {/* Managers; a server without the settings (older) leaves the form out. */}
+        {project && ["manager", "admin"].includes(project.my_role ?? "") && project.gold_check_rate !== undefined && (
+          <QualitySettingsForm key={project.id} project={project} onSaved={projectSaved} />
+        )}
+
+        <ImportsSection jobs={jobs} jobsError={jobsError} stats={stats} />
+      </div>
     </section>
   );
 }

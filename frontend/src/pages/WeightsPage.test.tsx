@@ -4,7 +4,7 @@ import axe from "axe-core";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import WeightsPage from "./WeightsPage";
 import { renderAt } from "../test/render";
-import type { AssetScore, Job, RefitPolicy, ScoreBreakdown, WeightSet } from "../types";
+import type { AssetScore, Job, RefitPolicy, RefitReadiness, ScoreBreakdown, WeightSet } from "../types";
 
 const PROJECT = {
   id: 7,
@@ -146,6 +146,25 @@ let refitAnswer: { status: number; body: unknown };
 let publicAnswer: { status: number; body: unknown };
 let jobList: Job[];
 let setsStatus: number;
+let readiness: RefitReadiness;
+
+const READY: RefitReadiness = {
+  rated_pairs: 1200,
+  usable_pairs: 1196,
+  decisive_pairs: 1150,
+  prompts: 60,
+  train_pairs: 956,
+  train_decisive: 920,
+  held_out_pairs: 240,
+  held_out_decisive: 230,
+  held_out_prompts: 12,
+  min_pairs: 10,
+  test_fraction: 0.2,
+  can_start: true,
+  can_measure: true,
+  reasons: [],
+  warnings: [],
+};
 
 const json = (data: unknown, status = 200) =>
   new Response(JSON.stringify(data), { status, headers: { "Content-Type": "application/json" } });
@@ -170,6 +189,7 @@ beforeEach(() => {
   publicAnswer = { status: 201, body: null };
   jobList = [];
   setsStatus = 200;
+  readiness = READY;
   vi.stubGlobal(
     "fetch",
     vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
@@ -183,6 +203,7 @@ beforeEach(() => {
         return json({ count: sets.length, next: null, previous: null, results: sets });
       }
       if (url === "/api/projects/7/weight-sets/" && method === "POST") {
+        if (publicAnswer.status === 200) return json({ ...sets[0], message: "These weights are already version 4 (candidate); no new version was made." });
         if (publicAnswer.status !== 201) return json(publicAnswer.body, publicAnswer.status);
         const created = weightSet(5, "candidate", { q1: 0.2, q2: 0.2, q3: 0.1, q6: 0.1 }, { source: "public", label: "VisionReward published" });
         sets = [created, ...sets];
@@ -199,6 +220,7 @@ beforeEach(() => {
         return json(sets.find((s) => s.id === id));
       }
       if (url === "/api/projects/7/refit/" && method === "POST") return json(refitAnswer.body, refitAnswer.status);
+      if (url.startsWith("/api/projects/7/refit/readiness/?")) return json(readiness);
       if (url === "/api/jobs/31/") return json(job);
       if (url === "/api/jobs/?project=7&limit=50") return json({ count: jobList.length, next: null, previous: null, results: jobList });
       if (url === "/api/projects/7/refit-policy/") {
@@ -233,9 +255,15 @@ function renderPage() {
 async function ready() {
   const utils = renderPage();
   await screen.findByRole("heading", { level: 2, name: "Active weights" });
-  await screen.findByRole("table", { name: /Assets by total score/ });
+  await screen.findByText("Ready to refit");
   await screen.findByText(/new labelled pairs since the last fit/);
   return utils;
+}
+
+/** Show one of the page's tabs (by click, as a user). */
+async function openTab(user: ReturnType<typeof userEvent.setup>, name: string) {
+  await user.click(screen.getByRole("tab", { name }));
+  return screen.getByRole("tabpanel", { name });
 }
 
 const gets = (url: string) => calls.filter((c) => c.method === "GET" && c.url === url).length;
@@ -285,7 +313,9 @@ describe("WeightsPage", () => {
   });
 
   it("lists every weight set with its status, accuracy, decision and the actions it allows", async () => {
+    const user = userEvent.setup();
     await ready();
+    await openTab(user, "History");
     const rows = within(historyTable()).getAllByRole("row").slice(1);
     expect(rows.map((r) => r.getAttribute("data-version"))).toEqual(["4", "3", "2"]);
     const v4 = historyRow(4);
@@ -311,6 +341,7 @@ describe("WeightsPage", () => {
   it("shows a selected set's weights against the active ones", async () => {
     const user = userEvent.setup();
     await ready();
+    await openTab(user, "History");
     expect(screen.queryByTestId("selected-set")).toBeNull();
     await user.click(within(historyRow(4)).getByText("more pairs"));
     const selected = screen.getByTestId("selected-set");
@@ -341,7 +372,7 @@ describe("WeightsPage", () => {
   it("asks before promoting, then promotes and reloads the sets and the scores", async () => {
     const user = userEvent.setup();
     await ready();
-    const scoreLoads = gets("/api/projects/7/scores/?limit=25&offset=0&ordering=-total");
+    await openTab(user, "History");
 
     const promote = within(historyRow(4)).getByRole("button", { name: "Promote version 4" });
     await user.click(promote);
@@ -359,16 +390,25 @@ describe("WeightsPage", () => {
     expect(screen.queryByRole("dialog")).toBeNull();
     await waitFor(() => expect(posts().map((c) => c.url)).toEqual(["/api/projects/7/weight-sets/4/promote/"]));
     expect(await screen.findByText("Version 4 is now active; the scores of all assets are being recomputed.")).toBeInTheDocument();
-    await waitFor(() => expect(screen.getByTestId("active-summary")).toHaveTextContent("Version 4 (more pairs)"));
+    // the summary strip names the new active set at once
+    await waitFor(() => expect(screen.getByTestId("glance-active")).toHaveTextContent("Version 4 (more pairs)"));
     expect(gets("/api/projects/7/weight-sets/?limit=50")).toBe(2);
-    await waitFor(() => expect(gets("/api/projects/7/scores/?limit=25&offset=0&ordering=-total")).toBe(scoreLoads + 1));
     expect(within(historyRow(3)).getByText("retired")).toBeInTheDocument();
     expect(within(historyRow(4)).queryByRole("button", { name: /Promote/ })).toBeNull();
+    await openTab(user, "Active weights");
+    expect(screen.getByTestId("active-summary")).toHaveTextContent("Version 4 (more pairs)");
+    // the scores are read again, under the new set
+    const before = calls.length;
+    await openTab(user, "Scores");
+    await waitFor(() =>
+      expect(calls.slice(before).map((c) => c.url)).toContain("/api/projects/7/scores/?limit=25&offset=0&ordering=-total"),
+    );
   });
 
   it("retires a candidate at once and asks before retiring the active set", async () => {
     const user = userEvent.setup();
     await ready();
+    await openTab(user, "History");
     await user.click(within(historyRow(4)).getByRole("button", { name: "Retire version 4" }));
     await waitFor(() => expect(posts().map((c) => c.url)).toEqual(["/api/projects/7/weight-sets/4/retire/"]));
     expect(await screen.findByText("Version 4 is retired.")).toBeInTheDocument();
@@ -384,19 +424,22 @@ describe("WeightsPage", () => {
     const user = userEvent.setup();
     await ready();
     const section = screen.getByRole("region", { name: "Refit" });
+    const fit = await openTab(user, "Fit settings");
     // The saved policy's settings fill the form; the rest are the defaults.
-    expect(within(section).getByLabelText("L2 penalty")).toHaveValue(0.01);
-    expect(within(section).getByLabelText("L1 penalty")).toHaveValue(0);
-    expect(within(section).getByLabelText("Held-out fraction")).toHaveValue(0.2);
-    expect(within(section).getByLabelText("Seed")).toHaveValue(0);
-    expect(within(section).getByLabelText("Solver")).toHaveValue("newton");
-    expect(within(section).getByLabelText("Encoding")).toHaveValue("signed");
-    expect(within(section).getByLabelText("Promote the result")).toHaveValue("if_better");
+    expect(within(fit).getByLabelText("L2 penalty")).toHaveValue(0.01);
+    expect(within(fit).getByLabelText("L1 penalty")).toHaveValue(0);
+    expect(within(fit).getByLabelText("Held-out fraction")).toHaveValue(0.2);
+    expect(within(fit).getByLabelText("Seed")).toHaveValue(0);
+    expect(within(fit).getByLabelText("Solver")).toHaveValue("newton");
+    expect(within(fit).getByLabelText("Encoding")).toHaveValue("signed");
+    expect(within(fit).getByLabelText("Promote the result")).toHaveValue("if_better");
 
-    await user.selectOptions(within(section).getByLabelText("Answers"), "model");
-    await user.clear(within(section).getByLabelText("L2 penalty"));
-    await user.type(within(section).getByLabelText("L2 penalty"), "0.001");
-    await user.selectOptions(within(section).getByLabelText("Promote the result"), "never");
+    await user.selectOptions(within(fit).getByLabelText("Answers"), "model");
+    await user.clear(within(fit).getByLabelText("L2 penalty"));
+    await user.type(within(fit).getByLabelText("L2 penalty"), "0.001");
+    await user.selectOptions(within(fit).getByLabelText("Promote the result"), "never");
+    // the one Start refit of the page, in the summary strip
+    expect(screen.getAllByRole("button", { name: "Start refit" })).toHaveLength(1);
     await user.click(within(section).getByRole("button", { name: "Start refit" }));
 
     await waitFor(() => expect(posts()).toHaveLength(1));
@@ -430,6 +473,7 @@ describe("WeightsPage", () => {
     await waitFor(() => expect(outcome).toHaveTextContent("Version 5 is candidate, held-out accuracy 70.5%. Not promoted: promote was never."));
     expect(within(section).queryByRole("progressbar")).toBeNull();
     expect(gets("/api/projects/7/weight-sets/?limit=50")).toBe(setLoads + 1);
+    await openTab(user, "History");
     expect(historyRow(5)).toBeInTheDocument();
     expect(screen.getByTestId("selected-set")).toHaveTextContent("Version 5");
     // No more polling once it has finished.
@@ -468,7 +512,8 @@ describe("WeightsPage", () => {
     refitAnswer = { status: 400, body: { test_fraction: ["Ensure this value is less than or equal to 0.5."] } };
     await ready();
     const section = screen.getByRole("region", { name: "Refit" });
-    const fraction = within(section).getByLabelText("Held-out fraction");
+    const fit = await openTab(user, "Fit settings");
+    const fraction = within(fit).getByLabelText("Held-out fraction");
     await user.clear(fraction);
     await user.type(fraction, "0.8");
     await user.click(within(section).getByRole("button", { name: "Start refit" }));
@@ -482,7 +527,7 @@ describe("WeightsPage", () => {
     refitAnswer = { status: 400, body: { detail: "seed: A valid integer is required.", errors: { seed: ["A valid integer is required."] } } };
     await user.click(within(section).getByRole("button", { name: "Start refit" }));
     expect(await within(section).findByText("seed: A valid integer is required.")).toHaveAttribute("role", "alert");
-    expect(within(section).getByLabelText("Seed")).toHaveAccessibleDescription(/A valid integer is required\./);
+    expect(within(fit).getByLabelText("Seed")).toHaveAccessibleDescription(/A valid integer is required\./);
     expect(fraction).not.toHaveAttribute("aria-invalid");
   });
 
@@ -490,15 +535,21 @@ describe("WeightsPage", () => {
     const user = userEvent.setup();
     await ready();
     const section = screen.getByRole("region", { name: "Refit" });
-    await user.clear(within(section).getByLabelText("L1 penalty"));
+    let fit = await openTab(user, "Fit settings");
+    await user.clear(within(fit).getByLabelText("L1 penalty"));
+    await openTab(user, "Scores");
     await user.click(within(section).getByRole("button", { name: "Start refit" }));
-    expect(within(section).getByLabelText("L1 penalty")).toHaveAccessibleDescription("Enter a number.");
+    // the settings tab comes back to show what to correct
+    fit = screen.getByRole("tabpanel", { name: "Fit settings" });
+    expect(within(fit).getByLabelText("L1 penalty")).toHaveAccessibleDescription("Enter a number.");
+    expect(screen.getByRole("alert")).toHaveTextContent("Correct the fit settings first.");
     expect(posts()).toEqual([]);
   });
 
   it("saves the refit policy with the fit settings", async () => {
     const user = userEvent.setup();
     await ready();
+    await openTab(user, "Fit settings");
     const form = screen.getByRole("form", { name: "Automatic refits" });
     expect(within(form).getByTestId("new-pairs")).toHaveTextContent("14 new labelled pairs since the last fit");
     expect(within(form).getByLabelText("Refit automatically")).not.toBeChecked();
@@ -526,18 +577,41 @@ describe("WeightsPage", () => {
     renderPage();
     const none = await screen.findByTestId("no-active");
     expect(none).toHaveTextContent("No weight set is active, so the assets have no scores.");
-    expect(within(none).getByRole("button", { name: "Refit now" })).toBeEnabled();
+    // one refit button on the page, in the summary strip, not a second one here
+    expect(within(none).queryByRole("button", { name: /refit/i })).toBeNull();
+    expect(screen.getAllByRole("button", { name: /refit/i })).toHaveLength(1);
+    expect(screen.getByTestId("glance-active")).toHaveTextContent("None: the assets have no scores.");
+    await openTab(user, "Scores");
     expect(await screen.findByTestId("no-scores")).toHaveTextContent("No weight set is active");
     expect(screen.queryByRole("table", { name: /Assets by total score/ })).toBeNull();
+    await openTab(user, "History");
     expect(screen.getByText("No weight sets yet.")).toBeInTheDocument();
+    await openTab(user, "Active weights");
+    const again = screen.getByTestId("no-active");
 
-    await user.click(within(none).getByRole("button", { name: "Load the published VisionReward weights" }));
+    await user.click(within(again).getByRole("button", { name: "Load the published VisionReward weights" }));
     await waitFor(() => expect(posts()).toEqual([{ method: "POST", url: "/api/projects/7/weight-sets/", body: { source: "public" } }]));
     expect(
       await screen.findByText("The published VisionReward weights were added as version 5 (candidate). Promote it to score the assets."),
     ).toBeInTheDocument();
+    // the new candidate is shown under History, selected
+    await waitFor(() => expect(screen.getByRole("tab", { name: "History" })).toHaveAttribute("aria-selected", "true"));
     expect(historyRow(5)).toHaveTextContent("public");
     expect(screen.getByTestId("selected-set")).toHaveTextContent("Version 5 (VisionReward published)");
+  });
+
+  it("loading the same published weights again names the existing version instead of adding one", async () => {
+    const user = userEvent.setup();
+    sets = [];
+    publicAnswer = { status: 200, body: null };
+    sets = initialSets();
+    sets = sets.filter((s) => s.status !== "active");
+    renderPage();
+    await user.click(await screen.findByRole("button", { name: "Load the published VisionReward weights" }));
+    expect(
+      await screen.findByText("These weights are already version 4 (candidate); no new version was made. It is selected under History."),
+    ).toBeInTheDocument();
+    expect(await screen.findByTestId("selected-set")).toHaveTextContent("Version 4");
   });
 
   it("says why the published weights cannot be loaded", async () => {
@@ -549,12 +623,13 @@ describe("WeightsPage", () => {
     expect(await screen.findByRole("alert")).toHaveTextContent("source: This project's checklist is not a VisionReward built-in.");
   });
 
-  it("starts a refit from the explanation", async () => {
+  it("starts a refit from the summary strip when no set is active", async () => {
     const user = userEvent.setup();
     sets = [];
     renderPage();
     await screen.findByText(/new labelled pairs since the last fit/);
-    await user.click(await screen.findByRole("button", { name: "Refit now" }));
+    await screen.findByText("Ready to refit");
+    await user.click(await screen.findByRole("button", { name: "Start refit" }));
     await waitFor(() => expect(posts().map((c) => c.url)).toEqual(["/api/projects/7/refit/"]));
     expect(screen.getByRole("heading", { name: "Refit" })).toHaveFocus();
     expect(await screen.findByRole("progressbar", { name: "Refit progress" })).toBeInTheDocument();
@@ -563,6 +638,8 @@ describe("WeightsPage", () => {
   it("sorts the scores and pages through them", async () => {
     const user = userEvent.setup();
     await ready();
+    await openTab(user, "Scores");
+    await screen.findByRole("table", { name: /Assets by total score/ });
     const table = screen.getByRole("table", { name: /Assets by total score, highest first/ });
     expect(scoreOrder()).toEqual(["101", "102", "103"]);
     const header = within(table).getByRole("columnheader", { name: /Total/ });
@@ -603,6 +680,8 @@ describe("WeightsPage", () => {
   it("opens a score's breakdown from a row and closes it with Escape", async () => {
     const user = userEvent.setup();
     await ready();
+    await openTab(user, "Scores");
+    await screen.findByRole("table", { name: /Assets by total score/ });
     const table = screen.getByRole("table", { name: /Assets by total score/ });
     await user.click(within(table).getByText("street scene 101"));
     const dialog = screen.getByRole("dialog", { name: "Score of asset #101" });
@@ -631,6 +710,115 @@ describe("WeightsPage", () => {
     expect(within(table).getByRole("button", { name: "Score breakdown of asset #102" })).toHaveFocus();
   });
 
+  it("says before starting why a refit cannot run, and disables its one button with the reason", async () => {
+    readiness = {
+      ...READY,
+      rated_pairs: 5,
+      usable_pairs: 3,
+      decisive_pairs: 3,
+      prompts: 1,
+      held_out_pairs: 0,
+      held_out_prompts: 0,
+      can_start: false,
+      can_measure: false,
+      reasons: ["Only 3 pairs can be fitted (2 of the 5 rated ones lack answers for both assets); a refit needs at least 10 (min_pairs)."],
+    };
+    renderPage();
+    const section = await screen.findByRole("region", { name: "Refit" });
+    expect(await within(section).findByText("A refit cannot run yet")).toBeInTheDocument();
+    expect(within(section).getByTestId("refit-readiness")).toHaveTextContent(
+      "5 rated pairs (3 usable ones), 3 with a preference, on 1 prompt; 0 pairs would be held out; at least 10 needed.",
+    );
+    const button = within(section).getByRole("button", { name: "Start refit" });
+    expect(button).toBeDisabled();
+    expect(button).toHaveAccessibleDescription(/Only 3 pairs can be fitted .* at least 10 \(min_pairs\)\./);
+    expect(screen.getByTestId("glance-pairs")).toHaveTextContent("Rated pairs5");
+    expect(calls.some((c) => c.url === "/api/projects/7/refit/readiness/?features=human&test_fraction=0.2&seed=0")).toBe(true);
+    expect(posts()).toEqual([]);
+  });
+
+  it("offers to promote without a held-out measurement, with its consequence, only when nothing is held out", async () => {
+    const user = userEvent.setup();
+    readiness = {
+      ...READY,
+      prompts: 1,
+      held_out_pairs: 0,
+      held_out_decisive: 0,
+      held_out_prompts: 0,
+      can_measure: false,
+      warnings: ["Nothing can be held out to measure the new weights: all pairs are on one prompt, and pairs are held out by prompt."],
+    };
+    renderPage();
+    const section = await screen.findByRole("region", { name: "Refit" });
+    expect(await within(section).findByText("A refit can run, but nothing would measure it")).toBeInTheDocument();
+    expect(within(section).getByTestId("refit-reason")).toHaveTextContent("all pairs are on one prompt");
+    const box = within(section).getByRole("checkbox", { name: /Promote it without a held-out measurement/ });
+    expect(box).toHaveAccessibleDescription(/nobody knows how well it predicts new pairs; unchecked, it is kept as a candidate/);
+    expect(box).not.toBeChecked();
+    await user.click(within(section).getByRole("button", { name: "Start refit" }));
+    await waitFor(() => expect(posts()).toHaveLength(1));
+    expect((posts()[0].body as Record<string, unknown>).promote_without_holdout).toBeUndefined();
+
+    job = { ...job, state: "succeeded", progress: 1 };
+    await within(section).findByTestId("refit-outcome");
+    await user.click(box);
+    await user.click(within(section).getByRole("button", { name: "Start refit" }));
+    await waitFor(() => expect(posts()).toHaveLength(2));
+    expect((posts()[1].body as Record<string, unknown>).promote_without_holdout).toBe(true);
+  });
+
+  it("asks the readiness again when the split settings change", async () => {
+    const user = userEvent.setup();
+    await ready();
+    const fit = await openTab(user, "Fit settings");
+    await user.clear(within(fit).getByLabelText("Seed"));
+    await user.type(within(fit).getByLabelText("Seed"), "7");
+    await waitFor(() =>
+      expect(calls.map((c) => c.url)).toContain("/api/projects/7/refit/readiness/?features=human&test_fraction=0.2&seed=7"),
+    );
+  });
+
+  it("has tabs with the ARIA tabs pattern, moved by arrow keys, and keeps the tab in the URL", async () => {
+    const user = userEvent.setup();
+    renderAt("/projects/7/weights?tab=scores", "/projects/:projectId/weights", <WeightsPage pollMs={5} />);
+    const tablist = await screen.findByRole("tablist", { name: "Weights" });
+    const tabs = within(tablist).getAllByRole("tab");
+    expect(tabs.map((t) => t.textContent)).toEqual(["Active weights", "History", "Fit settings", "Scores"]);
+    const scores = screen.getByRole("tab", { name: "Scores" });
+    expect(scores).toHaveAttribute("aria-selected", "true");
+    expect(scores).toHaveAttribute("tabindex", "0");
+    expect(screen.getByRole("tab", { name: "History" })).toHaveAttribute("tabindex", "-1");
+    expect(screen.getByRole("tabpanel", { name: "Scores" })).toHaveAttribute("id", scores.getAttribute("aria-controls"));
+    expect(await screen.findByRole("table", { name: /Assets by total score/ })).toBeInTheDocument();
+    expect(screen.queryByRole("region", { name: "Active weights" })).toBeNull();
+
+    scores.focus();
+    await user.keyboard("{ArrowRight}"); // wraps to the first
+    expect(screen.getByRole("tab", { name: "Active weights" })).toHaveFocus();
+    expect(screen.getByRole("tab", { name: "Active weights" })).toHaveAttribute("aria-selected", "true");
+    await user.keyboard("{ArrowRight}");
+    expect(screen.getByRole("tab", { name: "History" })).toHaveFocus();
+    expect(screen.getByRole("tabpanel", { name: "History" })).toBeInTheDocument();
+    await user.keyboard("{End}");
+    expect(screen.getByRole("tab", { name: "Scores" })).toHaveFocus();
+    await user.keyboard("{Home}{ArrowLeft}");
+    expect(screen.getByRole("tab", { name: "Scores" })).toHaveFocus();
+  });
+
+  it("draws each set's charts once: the active set's under Active weights, not again when it is selected", async () => {
+    const user = userEvent.setup();
+    await ready();
+    // two dimensions, one chart each, for the one set shown
+    expect(screen.getAllByRole("img", { name: / weights, / })).toHaveLength(2);
+    await openTab(user, "History");
+    expect(screen.queryAllByRole("img", { name: / weights, / })).toHaveLength(0);
+    await user.click(within(historyRow(3)).getByRole("button", { name: "Version 3" }));
+    expect(screen.getByTestId("selected-set")).toHaveTextContent("This is the active set: its weights are under Active weights.");
+    expect(screen.queryAllByRole("img", { name: / weights, / })).toHaveLength(0);
+    await user.click(within(historyRow(4)).getByRole("button", { name: "Version 4" }));
+    expect(screen.getAllByRole("img", { name: / weights, / })).toHaveLength(2); // version 4 against version 3
+  });
+
   it("shows only the server's refusal to a user who may not see the weights", async () => {
     setsStatus = 403;
     renderPage();
@@ -646,23 +834,34 @@ describe("WeightsPage", () => {
       const results = await axe.run(container, { rules: { "color-contrast": { enabled: false } } });
       return results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
     };
+    for (const button of screen.getAllByRole("button", { name: /^Show data/ })) await user.click(button);
+    expect(await check()).toEqual([]);
+    await openTab(user, "History");
     await user.click(within(historyRow(4)).getByText("more pairs"));
     for (const button of screen.getAllByRole("button", { name: /^Show data/ })) await user.click(button);
     expect(await check()).toEqual([]);
+    await openTab(user, "Fit settings");
+    expect(await check()).toEqual([]);
 
-    await user.click(screen.getByRole("button", { name: "Score breakdown of asset #101" }));
+    await openTab(user, "Scores");
+    await user.click(await screen.findByRole("button", { name: "Score breakdown of asset #101" }));
     await screen.findByTestId("breakdown-total");
     expect(await check()).toEqual([]);
     await user.keyboard("{Escape}");
 
+    await openTab(user, "History");
     await user.click(within(historyRow(4)).getByRole("button", { name: "Promote version 4" }));
     expect(await check()).toEqual([]);
   });
 
   it("has no axe violations without an active set", async () => {
     sets = [];
+    readiness = { ...READY, rated_pairs: 3, usable_pairs: 3, can_start: false, can_measure: false, reasons: ["Only 3 pairs can be fitted."] };
+    const user = userEvent.setup();
     const { container } = renderPage();
     await screen.findByTestId("no-active");
+    await screen.findByText("A refit cannot run yet");
+    await openTab(user, "Scores");
     await screen.findByTestId("no-scores");
     const results = await axe.run(container, { rules: { "color-contrast": { enabled: false } } });
     expect(results.violations.map((v) => v.id)).toEqual([]);

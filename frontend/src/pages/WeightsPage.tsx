@@ -1,21 +1,32 @@
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { api, ApiError } from "../api";
+import { TabList, TabPanel, useTab, type TabDef } from "../components/Tabs";
 import HistoryTable, { StatusBadge } from "../components/weights/HistoryTable";
 import Modal from "../components/weights/Modal";
 import RefitPanel from "../components/weights/RefitPanel";
+import RefitStart from "../components/weights/RefitStart";
 import ScoresPanel from "../components/weights/ScoresPanel";
 import { MetricCards, WeightCharts, WeightSetFacts, setName } from "../components/weights/WeightSetView";
-import { message, when } from "../components/weights/format";
+import { message, percent1, when } from "../components/weights/format";
 import { DEFAULT_SETTINGS, settingsFromForm, type SettingKey, type SettingsForm } from "../components/weights/settings";
-import { useRefit } from "../components/weights/useRefit";
+import { useRefit, useRefitReadiness } from "../components/weights/useRefit";
 import type { Job, Project, WeightSet } from "../types";
 
-// The weight sets of a project for researchers and managers: the active weights and how well
-// they predict people's preferences, every set so far (promote / retire), fitting new weights
-// (now, or automatically after enough new pairs) and the assets by score with each breakdown.
+// The weight sets of a project for researchers and managers. At the top, what a manager reads at
+// a glance: the active set and its held-out accuracy, the rated pairs, and the one refit control
+// (whether a refit can run and be measured, Start refit, its progress). Below, tabs (kept in the
+// URL): the active weights by dimension, every set so far (promote / retire, a selected set
+// against the active one), the fit settings and automatic refits, and the assets by score.
 
 type Confirm = { action: "promote" | "retire"; set: WeightSet };
+
+const TABS: TabDef[] = [
+  { key: "active", label: "Active weights" },
+  { key: "history", label: "History" },
+  { key: "settings", label: "Fit settings" },
+  { key: "scores", label: "Scores" },
+];
 
 export default function WeightsPage({ pollMs = 1000 }: { pollMs?: number }) {
   const { projectId: projectParam } = useParams();
@@ -40,6 +51,8 @@ export default function WeightsPage({ pollMs = 1000 }: { pollMs?: number }) {
   const live = useRef(true);
   const historyHeading = useRef<HTMLHeadingElement>(null);
   const refitHeading = useRef<HTMLHeadingElement>(null);
+  const [tab, setTab] = useTab(TABS);
+  const [promoteWithoutHoldout, setPromoteWithoutHoldout] = useState(false);
 
   useEffect(() => {
     live.current = true;
@@ -114,15 +127,29 @@ export default function WeightsPage({ pollMs = 1000 }: { pollMs?: number }) {
     setForm(next);
   }, []);
 
+  // The readiness follows the settings that decide which pairs count and how they are split.
+  const readinessSettings = useMemo(() => {
+    const { settings, problems: bad } = settingsFromForm(form);
+    if (bad.test_fraction || bad.seed) return null;
+    return { features: settings.features, test_fraction: settings.test_fraction, seed: settings.seed };
+  }, [form]);
+  const readiness = useRefitReadiness(projectId, readinessSettings, policyKey);
+
   const startRefit = useCallback(() => {
     const { settings, problems: bad } = settingsFromForm(form);
     setProblems(bad);
-    if (Object.keys(bad).length) return false;
+    if (Object.keys(bad).length) {
+      setActionError("Correct the fit settings first.");
+      setTab("settings");
+      return;
+    }
     setStatus("");
     setActionError("");
-    refit.start(settings);
-    return true;
-  }, [form, refit]);
+    refit.start(promoteWithoutHoldout && readiness.readiness && !readiness.readiness.can_measure
+      ? { ...settings, promote_without_holdout: true }
+      : settings);
+    refitHeading.current?.focus();
+  }, [form, refit, promoteWithoutHoldout, readiness.readiness, setTab]);
 
   const active = useMemo(() => sets?.find((s) => s.status === "active") ?? null, [sets]);
   const selected = useMemo(() => sets?.find((s) => s.id === selectedId) ?? null, [sets, selectedId]);
@@ -141,20 +168,16 @@ export default function WeightsPage({ pollMs = 1000 }: { pollMs?: number }) {
       const created = await api.loadPublicWeights(projectId);
       await loadSets();
       setSelectedId(created.id);
-      setStatus(`The published VisionReward weights were added as version ${created.version} (${created.status}). Promote it to score the assets.`);
+      setTab("history");
+      setStatus(
+        created.message
+          ? `${created.message} It is selected under History.`
+          : `The published VisionReward weights were added as version ${created.version} (${created.status}). Promote it to score the assets.`,
+      );
     } catch (exc) {
       setActionError(message(exc));
     } finally {
       setBusy(false);
-    }
-  };
-
-  const refitNow = () => {
-    if (startRefit()) {
-      setStatus("Refit started; its progress is under Refit.");
-      refitHeading.current?.focus();
-    } else {
-      setActionError("Correct the fit settings under Refit first.");
     }
   };
 
@@ -226,8 +249,48 @@ export default function WeightsPage({ pollMs = 1000 }: { pollMs?: number }) {
         </p>
       )}
       {!sets && !setsError && <p role="status">Loading weight sets…</p>}
-      {sets && (
-        <>
+
+      <div className="summary-strip" data-testid="weights-summary">
+        <section aria-labelledby="glance-active-title" className="card glance-card" data-testid="glance-active">
+          <h2 id="glance-active-title">Active set</h2>
+          {active ? (
+            <>
+              <p className="stat-value">{setName(active)}</p>
+              <p className="muted">
+                held-out accuracy {percent1(active.metrics?.test?.accuracy_diff)}
+                {active.promoted_at ? `, promoted ${when(active.promoted_at)}` : ""}
+              </p>
+            </>
+          ) : (
+            <p className="muted">{sets ? "None: the assets have no scores." : "—"}</p>
+          )}
+          {sets && <p className="muted">{sets.length.toLocaleString("en-US")} weight set{sets.length === 1 ? "" : "s"} in all</p>}
+        </section>
+        <section aria-labelledby="glance-pairs-title" className="card glance-card" data-testid="glance-pairs">
+          <h2 id="glance-pairs-title">Rated pairs</h2>
+          <p className="stat-value">{readiness.readiness ? readiness.readiness.rated_pairs.toLocaleString("en-US") : "—"}</p>
+          {readiness.readiness && (
+            <p className="muted">
+              {readiness.readiness.decisive_pairs.toLocaleString("en-US")} with a preference, on{" "}
+              {readiness.readiness.prompts.toLocaleString("en-US")} prompt{readiness.readiness.prompts === 1 ? "" : "s"}
+            </p>
+          )}
+        </section>
+        <RefitStart
+          refit={refit}
+          readiness={readiness}
+          sets={sets}
+          promoteWithoutHoldout={promoteWithoutHoldout}
+          onPromoteWithoutHoldout={setPromoteWithoutHoldout}
+          onStart={startRefit}
+          headingRef={refitHeading}
+        />
+      </div>
+
+      <TabList base="weights" label="Weights" tabs={TABS} current={tab} onSelect={setTab} />
+
+      <TabPanel base="weights" tab="active" current={tab}>
+        {sets && (
           <section aria-labelledby="active-title" className="card manage-section">
             <h2 id="active-title">Active weights</h2>
             {active ? (
@@ -255,20 +318,21 @@ export default function WeightsPage({ pollMs = 1000 }: { pollMs?: number }) {
                 <p>
                   No weight set is active, so the assets have no scores. Start from the weights published with
                   VisionReward (added as a candidate to look at and promote), or fit weights on the pairs labelled in
-                  this project.
+                  this project with <strong>Start refit</strong> above.
                 </p>
                 <div className="actions">
                   <button type="button" className="primary" onClick={loadPublic} disabled={busy}>
                     Load the published VisionReward weights
                   </button>
-                  <button type="button" onClick={refitNow} disabled={busy || refit.starting || refit.running}>
-                    Refit now
-                  </button>
                 </div>
               </div>
             )}
           </section>
+        )}
+      </TabPanel>
 
+      <TabPanel base="weights" tab="history" current={tab}>
+        {sets && (
           <section aria-labelledby="history-title" className="card manage-section">
             <h2 id="history-title" ref={historyHeading} tabIndex={-1}>
               History
@@ -290,38 +354,48 @@ export default function WeightsPage({ pollMs = 1000 }: { pollMs?: number }) {
                 {selected.decision && <p>{selected.decision}</p>}
                 <MetricCards set={selected} level={4} />
                 <WeightSetFacts set={selected} level={4} />
-                <WeightCharts set={selected} base={active} headingLevel={4} />
+                {active && active.id === selected.id ? (
+                  <p className="muted">
+                    This is the active set: its weights are under{" "}
+                    <button type="button" className="link" onClick={() => setTab("active")}>
+                      Active weights
+                    </button>
+                    .
+                  </p>
+                ) : (
+                  <WeightCharts set={selected} base={active} headingLevel={4} />
+                )}
               </div>
             )}
           </section>
-        </>
-      )}
+        )}
+      </TabPanel>
 
-      <section aria-labelledby="refit-title" className="card manage-section">
-        <h2 id="refit-title" ref={refitHeading} tabIndex={-1}>
-          Refit
-        </h2>
-        <RefitPanel
-          projectId={projectId}
-          form={form}
-          onFormChange={onFormChange}
-          refit={refit}
-          sets={sets}
-          reloadKey={policyKey}
-          onStart={startRefit}
-          problems={problems}
-        />
-      </section>
+      <TabPanel base="weights" tab="settings" current={tab} keepMounted>
+        <section aria-labelledby="refit-settings-title" className="card manage-section">
+          <h2 id="refit-settings-title">Fit settings and automatic refits</h2>
+          <RefitPanel
+            projectId={projectId}
+            form={form}
+            onFormChange={onFormChange}
+            refit={refit}
+            reloadKey={policyKey}
+            problems={problems}
+          />
+        </section>
+      </TabPanel>
 
-      <section aria-labelledby="scores-title" className="card manage-section">
-        <div className="page-head">
-          <h2 id="scores-title">Scores</h2>
-          <button type="button" onClick={() => setScoresKey((k) => k + 1)}>
-            Reload scores
-          </button>
-        </div>
-        <ScoresPanel projectId={projectId} reloadKey={scoresKey} dimensionTitles={dimensionTitles} />
-      </section>
+      <TabPanel base="weights" tab="scores" current={tab}>
+        <section aria-labelledby="scores-title" className="card manage-section">
+          <div className="page-head">
+            <h2 id="scores-title">Scores</h2>
+            <button type="button" onClick={() => setScoresKey((k) => k + 1)}>
+              Reload scores
+            </button>
+          </div>
+          <ScoresPanel projectId={projectId} reloadKey={scoresKey} dimensionTitles={dimensionTitles} />
+        </section>
+      </TabPanel>
 
       {confirm && (
         <Modal labelledBy={confirmTitle} onClose={() => setConfirm(null)} testId="confirm-dialog" returnFocus={() => historyHeading.current}>

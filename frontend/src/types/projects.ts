@@ -24,6 +24,8 @@ export interface Project {
   max_extra_annotators?: number;
   /** Pair tasks on: two ready assets of one prompt also become a pair task, after each import. */
   pair_tasks?: boolean;
+  /** Pre-fill, 0.5..1: `a` accepts only the model's guesses with at least this confidence. */
+  accept_threshold?: number;
   archived: boolean;
   my_role: Role | null;
   /** In lists: the caller's done / assigned / remaining tasks (as `progress/`'s `mine`). */

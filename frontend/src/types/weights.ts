@@ -53,6 +53,29 @@ export interface RefitSettings {
   seed?: number;
   encoding?: WeightEncoding;
   promote?: "if_better" | "never" | "always";
+  /** Fewer usable pairs refuse the refit (default 10). */
+  min_pairs?: number;
+  /** Promote a result that no held-out pair measured (default false: it stays a candidate). */
+  promote_without_holdout?: boolean;
+}
+
+/** GET /api/projects/:id/refit/readiness/: whether a refit can run and be measured, and why not. */
+export interface RefitReadiness {
+  rated_pairs: number;
+  usable_pairs: number;
+  decisive_pairs: number;
+  prompts: number;
+  train_pairs: number;
+  train_decisive: number;
+  held_out_pairs: number;
+  held_out_decisive: number;
+  held_out_prompts: number;
+  min_pairs: number;
+  test_fraction: number;
+  can_start: boolean;
+  can_measure: boolean;
+  reasons: string[];
+  warnings: string[];
 }
 
 export interface WeightSet {

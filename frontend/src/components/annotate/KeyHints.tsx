@@ -29,15 +29,15 @@ export function KeyHints() {
   );
 }
 
-/** Every other key (`?` shows and hides them). */
-export function AllKeys() {
+/** Every other key (`?` shows and hides them); `a` says from which confidence it accepts. */
+export function AllKeys({ acceptThreshold = 0 }: { acceptThreshold?: number }) {
   return (
     <div className="hints" data-testid="help">
       <span>
         <kbd>Backspace</kbd> clear
       </span>
       <span>
-        <kbd>a</kbd> accept pre-fill
+        <kbd>a</kbd> accept pre-fill{acceptThreshold > 0 ? ` at ≥ ${Math.round(acceptThreshold * 100)}%` : ""}
       </span>
       <span>
         <kbd>s</kbd> skip

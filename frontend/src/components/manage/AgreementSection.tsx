@@ -37,7 +37,8 @@ function AgreementTable({ questions, subTitle }: { questions: QuestionRow[]; sub
 
   if (!questions.length) return <p className="muted">No questions answered yet.</p>;
   return (
-    <div className="table-scroll">
+    // a long table scrolls in its own box (keyboard-scrollable) so the page stays short
+    <div className="table-scroll tall" tabIndex={0} role="region" aria-label="Agreement per question (scrolls)">
       <table className="agreement-table">
         <caption className="visually-hidden">
           Agreement per question, sorted by {SORT_COLUMNS.find((c) => c.key === sort.key)!.label} (

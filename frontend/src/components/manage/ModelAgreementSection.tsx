@@ -22,7 +22,7 @@ function ModelAgreementTable({ agreement }: { agreement: ModelAgreement }) {
   if (!rows.length)
     return <p className="muted">No submitted answers to compare with {agreement.model_name}&apos;s predictions yet.</p>;
   return (
-    <div className="table-scroll">
+    <div className="table-scroll tall" tabIndex={0} role="region" aria-label="Model against people per question (scrolls)">
       <table className="model-agreement-table">
         <caption className="visually-hidden">
           Model {agreement.model_name} against people, per question, least accurate first

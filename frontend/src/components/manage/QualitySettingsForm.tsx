@@ -3,11 +3,12 @@ import { api, fieldErrors } from "../../api";
 import type { Project, QualitySettings } from "../../types";
 
 // Managers' form for the project's quality-control settings: how often gold checks are served,
-// when a disagreeing task gets one more annotator, and at most how many. The shares are entered
-// as percentages and sent as 0..1 (PATCH /api/projects/:id/); the server's messages show beside
+// when a disagreeing task gets one more annotator, and at most how many; and from which
+// confidence the annotate screen's `a` accepts the model's guesses. The shares are entered as
+// percentages and sent as 0..1 (PATCH /api/projects/:id/); the server's messages show beside
 // their fields.
 
-type Field = keyof QualitySettings;
+type Field = keyof QualitySettings | "accept_threshold";
 
 interface Props {
   project: Project;
@@ -26,14 +27,15 @@ function parsePercent(text: string): number | null {
   return Number.isFinite(value) && value >= 0 && value <= 100 ? value / 100 : null;
 }
 
-function describe(s: QualitySettings): string {
+function describe(s: QualitySettings, accept?: number): string {
   const gold = `gold checks in ${toPercent(s.gold_check_rate)}% of the claims`;
   const routing =
     s.disagreement_threshold == null
       ? "routing disagreements off"
       : `up to ${s.max_extra_annotators} more annotator${s.max_extra_annotators === 1 ? "" : "s"} above ` +
         `${toPercent(s.disagreement_threshold)}% disagreement`;
-  return `Saved: ${gold}, ${routing}.`;
+  const guesses = accept !== undefined ? `, \`a\` accepts guesses at ≥ ${toPercent(accept)}% confidence` : "";
+  return `Saved: ${gold}, ${routing}${guesses}.`;
 }
 
 export default function QualitySettingsForm({ project, onSaved }: Props) {
@@ -44,6 +46,9 @@ export default function QualitySettingsForm({ project, onSaved }: Props) {
     project.disagreement_threshold != null ? toPercent(project.disagreement_threshold) : "",
   );
   const [maxExtra, setMaxExtra] = useState(String(project.max_extra_annotators ?? 1));
+  // a server without the setting (older) leaves the field out
+  const hasAccept = project.accept_threshold !== undefined;
+  const [accept, setAccept] = useState(() => toPercent(project.accept_threshold ?? 0.8));
   const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
   const [error, setError] = useState("");
   const [saved, setSaved] = useState("");
@@ -61,6 +66,9 @@ export default function QualitySettingsForm({ project, onSaved }: Props) {
     const extra = Number(maxExtra);
     if (!maxExtra.trim() || !Number.isInteger(extra) || extra < 0 || extra > 10)
       problems.max_extra_annotators = "Enter a whole number from 0 to 10.";
+    const acceptShare = parsePercent(accept);
+    if (hasAccept && (acceptShare == null || acceptShare < 0.5))
+      problems.accept_threshold = "Enter a percentage from 50 to 100.";
     setErrors(problems);
     if (Object.keys(problems).length) return;
 
@@ -71,7 +79,10 @@ export default function QualitySettingsForm({ project, onSaved }: Props) {
         disagreement_threshold: limit,
         max_extra_annotators: extra,
       };
-      const updated = await api.updateQualitySettings(project.id, body);
+      const updated = await api.updateQualitySettings(
+        project.id,
+        hasAccept ? { ...body, accept_threshold: acceptShare! } : body,
+      );
       const now: QualitySettings = {
         gold_check_rate: updated?.gold_check_rate ?? body.gold_check_rate,
         disagreement_threshold:
@@ -82,8 +93,10 @@ export default function QualitySettingsForm({ project, onSaved }: Props) {
       setRouting(now.disagreement_threshold != null);
       if (now.disagreement_threshold != null) setThreshold(toPercent(now.disagreement_threshold));
       setMaxExtra(String(now.max_extra_annotators));
-      setSaved(describe(now));
-      onSaved({ ...project, ...(updated ?? {}), ...now });
+      const acceptNow = hasAccept ? (updated?.accept_threshold ?? acceptShare!) : undefined;
+      if (acceptNow !== undefined) setAccept(toPercent(acceptNow));
+      setSaved(describe(now, acceptNow));
+      onSaved({ ...project, ...(updated ?? {}), ...now, ...(acceptNow !== undefined ? { accept_threshold: acceptNow } : {}) });
     } catch (exc) {
       setError(`Not saved: ${message(exc)}`);
       const server = fieldErrors(exc);
@@ -91,6 +104,7 @@ export default function QualitySettingsForm({ project, onSaved }: Props) {
         gold_check_rate: server.gold_check_rate,
         disagreement_threshold: server.disagreement_threshold,
         max_extra_annotators: server.max_extra_annotators,
+        accept_threshold: server.accept_threshold,
       });
     } finally {
       setSaving(false);
@@ -176,6 +190,26 @@ export default function QualitySettingsForm({ project, onSaved }: Props) {
             </span>
             {errorOf("max_extra_annotators")}
           </div>
+          {hasAccept && (
+            <div className="field">
+              <label htmlFor={`${base}-accept_threshold`}>Accept pre-fill from (% confidence)</label>
+              <input
+                {...described("accept_threshold", true)}
+                type="number"
+                inputMode="decimal"
+                min={50}
+                max={100}
+                step="any"
+                value={accept}
+                onChange={(e) => setAccept(e.target.value)}
+              />
+              <span id={`${base}-accept_threshold-hint`} className="muted hint">
+                On the annotate screen, <kbd>a</kbd> accepts only the model&apos;s guesses this confident; the others are
+                marked &ldquo;uncertain — check&rdquo; for the annotator. 50 to 100.
+              </span>
+              {errorOf("accept_threshold")}
+            </div>
+          )}
         </div>
         {error && (
           <p role="alert" className="error">

@@ -1,83 +1,25 @@
 import { useEffect, useId, useState, type FormEvent } from "react";
 import { api, fieldErrors } from "../../api";
-import type { RefitPolicy, WeightSet } from "../../types";
-import { count, message, percent1, when } from "./format";
+import type { RefitPolicy } from "../../types";
+import { count, message, when } from "./format";
 import { SETTING_FIELDS, formFromSettings, settingsFromForm, type SettingKey, type SettingsForm } from "./settings";
 import type { Refit } from "./useRefit";
-import { setName } from "./WeightSetView";
 
-// Fit new weights now (the settings, Start, the job's progress and outcome) and the policy that
-// refits by itself once enough new pairs are labelled (it uses the same settings).
+// The fit settings of a refit (started from the page's one Start refit button, RefitStart) and the
+// policy that refits by itself once enough new pairs are labelled (it uses the same settings).
 
 interface Props {
   projectId: number;
   form: SettingsForm;
   onFormChange: (form: SettingsForm, fromUser: boolean) => void;
+  /** The refit, for the server's messages about its settings. */
   refit: Refit;
-  /** To tell what the finished refit produced (the set whose `job` is the refit's). */
-  sets: WeightSet[] | null;
   /** Changes when the policy's counts may have changed (after a refit). */
   reloadKey: number;
-  /** Called with the settings to start; problems with the form stop it here. */
-  onStart: () => void;
   problems: Partial<Record<SettingKey, string>>;
 }
 
-function JobOutcome({ refit, sets }: { refit: Refit; sets: WeightSet[] | null }) {
-  const job = refit.job;
-  if (!job) return null;
-  if (refit.running) {
-    const pct = Math.round(Math.min(1, Math.max(0, job.progress ?? 0)) * 100);
-    return (
-      <div className="refit-job" data-testid="refit-job">
-        <div
-          className="bar"
-          role="progressbar"
-          aria-label="Refit progress"
-          aria-valuemin={0}
-          aria-valuemax={100}
-          aria-valuenow={pct}
-          aria-valuetext={`${pct}%${job.message ? `: ${job.message}` : ""}`}
-        >
-          <span style={{ width: `${pct}%` }} />
-        </div>
-        <p role="status" className="muted">
-          Job #{job.id} {job.state}, {pct}%{job.message ? `: ${job.message}` : ""}
-        </p>
-      </div>
-    );
-  }
-  if (job.state === "failed") {
-    return (
-      <p role="alert" className="error" data-testid="refit-outcome">
-        The refit failed: {job.error || job.message || "no reason given"}.
-      </p>
-    );
-  }
-  if (job.state === "cancelled") {
-    return (
-      <p role="status" className="muted" data-testid="refit-outcome">
-        The refit (job #{job.id}) was cancelled.
-      </p>
-    );
-  }
-  const fitted = sets?.find((s) => s.job === job.id);
-  return (
-    <div role="status" className="refit-outcome" data-testid="refit-outcome">
-      <p className="ok">
-        Refit finished{job.message ? `: ${job.message}` : "."}
-      </p>
-      {fitted && (
-        <p>
-          {setName(fitted)} is <strong>{fitted.status}</strong>, held-out accuracy {percent1(fitted.metrics?.test?.accuracy_diff)}
-          {fitted.decision ? `. ${fitted.decision}` : "."}
-        </p>
-      )}
-    </div>
-  );
-}
-
-export default function RefitPanel({ projectId, form, onFormChange, refit, sets, reloadKey, onStart, problems }: Props) {
+export default function RefitPanel({ projectId, form, onFormChange, refit, reloadKey, problems }: Props) {
   const base = useId();
   const [policy, setPolicy] = useState<RefitPolicy | null>(null);
   const [policyError, setPolicyError] = useState("");
@@ -105,10 +47,6 @@ export default function RefitPanel({ projectId, form, onFormChange, refit, sets,
     // onFormChange is the page's stable setter; it ignores saved settings once the form was edited.
   }, [projectId, reloadKey, onFormChange]);
 
-  const start = (event: FormEvent) => {
-    event.preventDefault();
-    onStart();
-  };
 
   const savePolicy = async (event: FormEvent) => {
     event.preventDefault();
@@ -141,16 +79,16 @@ export default function RefitPanel({ projectId, form, onFormChange, refit, sets,
   };
 
   const errorOf = (key: SettingKey) => problems[key] ?? refit.errors[key] ?? policyErrors[`settings.${key}`];
-  const busy = refit.starting || refit.running;
   const newPairs = policy?.new_pairs;
 
   return (
     <>
-      <form className="refit-form" aria-labelledby={`${base}-refit`} onSubmit={start} noValidate>
-        <h3 id={`${base}-refit`}>Fit new weights</h3>
+      <form className="refit-form" aria-labelledby={`${base}-refit`} onSubmit={(e) => e.preventDefault()} noValidate>
+        <h3 id={`${base}-refit`}>Fit settings</h3>
         <p className="muted">
-          Fits one weight per question on the labelled pairs (logistic regression on the difference of the two
-          assets&apos; answers) and measures it on held-out pairs.
+          A refit fits one weight per question on the labelled pairs (logistic regression on the difference of the two
+          assets&apos; answers) and measures it on held-out pairs. It starts with <strong>Start refit</strong> at the
+          top of the page, with these settings.
         </p>
         <fieldset className="settings-grid">
           <legend>Fit settings</legend>
@@ -200,17 +138,6 @@ export default function RefitPanel({ projectId, form, onFormChange, refit, sets,
             );
           })}
         </fieldset>
-        {refit.error && (
-          <p role="alert" className="error">
-            {refit.error}
-          </p>
-        )}
-        <div className="actions">
-          <button type="submit" className="primary" disabled={busy}>
-            {busy ? "Refitting…" : "Start refit"}
-          </button>
-        </div>
-        <JobOutcome refit={refit} sets={sets} />
       </form>
 
       <form className="policy-form" aria-labelledby={`${base}-policy`} onSubmit={savePolicy} noValidate>

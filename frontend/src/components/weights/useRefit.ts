@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, fieldErrors } from "../../api";
-import type { Job, RefitSettings } from "../../types";
+import type { Job, RefitReadiness, RefitSettings } from "../../types";
 import { message } from "./format";
 
 export const FINISHED: Job["state"][] = ["succeeded", "failed", "cancelled"];
@@ -84,3 +84,42 @@ export function useRefit(projectId: number, onFinished: (job: Job) => void, poll
 }
 
 export type Refit = ReturnType<typeof useRefit>;
+
+/**
+ * The readiness of a refit with these settings (GET …/refit/readiness/), fetched again when they
+ * change (after a short pause while typing) or when `reloadKey` changes (e.g. after a refit).
+ */
+export function useRefitReadiness(
+  projectId: number,
+  settings: Pick<RefitSettings, "features" | "test_fraction" | "seed"> | null,
+  reloadKey: number,
+  delayMs = 200,
+) {
+  const [readiness, setReadiness] = useState<RefitReadiness | null>(null);
+  const [error, setError] = useState("");
+  const key = settings ? JSON.stringify(settings) : "";
+  const first = useRef(true);
+  useEffect(() => {
+    if (!key) return;
+    let live = true;
+    const wanted = JSON.parse(key) as Pick<RefitSettings, "features" | "test_fraction" | "seed">;
+    const timer = setTimeout(
+      () =>
+        api.refitReadiness(projectId, wanted).then(
+          (r) => {
+            if (!live) return;
+            setReadiness(r);
+            setError("");
+          },
+          (exc) => live && setError(`Whether a refit can run cannot be read: ${message(exc)}`),
+        ),
+      first.current ? 0 : delayMs,
+    );
+    first.current = false;
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [projectId, key, reloadKey, delayMs]);
+  return { readiness, error };
+}
