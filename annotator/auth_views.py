@@ -269,10 +269,17 @@ class InvitationTokenSerializer(serializers.Serializer):
 class InvitationAcceptSerializer(InvitationTokenSerializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+    email = serializers.EmailField(
+        required=False,
+        allow_blank=True,
+        max_length=254,
+        help_text="A shareable link's invitee: the account's e-mail address (optional; for password resets). "
+        "An e-mail invitation's account gets the invited address.",
+    )
 
 
 class InvitationSummarySerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    email = serializers.CharField(allow_blank=True, help_text="Blank for a shareable link.")
     project = serializers.CharField(allow_null=True, help_text="The project's name, when it invites into one.")
     role = serializers.CharField(allow_blank=True)
     expires_at = serializers.DateTimeField()
@@ -342,6 +349,7 @@ class InvitationAcceptView(ThrottledAccountView):
                 body.validated_data["token"],
                 username=body.validated_data["username"],
                 password=body.validated_data["password"],
+                email=body.validated_data.get("email", ""),
             )
         except accounts.AccountError as exc:
             raise account_error(exc) from None
