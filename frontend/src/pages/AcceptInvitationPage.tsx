@@ -18,6 +18,7 @@ export default function AcceptInvitationPage() {
   const [loadError, setLoadError] = useState(token ? "" : "This page needs the link from the invitation e-mail.");
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
+  const [email, setEmail] = useState("");
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
@@ -40,12 +41,12 @@ export default function AcceptInvitationPage() {
     setError("");
     setErrors({});
     try {
-      const user = await api.acceptInvitation(token, username, password);
+      const user = await api.acceptInvitation(token, username, password, invitation?.email ? "" : email.trim());
       navigate("/login", { replace: true, state: { notice: `Your account ${user.username} is ready: sign in.` } });
     } catch (exc) {
       const fields = fieldErrors(exc);
       setErrors(fields);
-      if (!fields.username && !fields.password) setError(message(exc));
+      if (!fields.username && !fields.password && !fields.email) setError(message(exc));
     } finally {
       setBusy(false);
     }
@@ -64,7 +65,13 @@ export default function AcceptInvitationPage() {
         {invitation && (
           <>
             <p>
-              Invitation for <strong>{invitation.email}</strong>
+              {invitation.email ? (
+                <>
+                  Invitation for <strong>{invitation.email}</strong>
+                </>
+              ) : (
+                "Invitation"
+              )}
               {invitation.project ? (
                 <>
                   {" "}
@@ -101,6 +108,26 @@ export default function AcceptInvitationPage() {
                 />
               )}
             </Field>
+            {!invitation.email && (
+              <Field
+                id="new-email"
+                label="E-mail address (optional)"
+                hint="Only for resetting a forgotten password."
+                error={errors.email}
+              >
+                {(describedBy, invalid) => (
+                  <input
+                    id="new-email"
+                    type="email"
+                    autoComplete="email"
+                    value={email}
+                    onChange={(e) => setEmail(e.target.value)}
+                    aria-invalid={invalid}
+                    aria-describedby={describedBy}
+                  />
+                )}
+              </Field>
+            )}
             {error && (
               <p role="alert" className="error">
                 {error}

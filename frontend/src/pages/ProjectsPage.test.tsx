@@ -48,7 +48,7 @@ describe("ProjectsPage", () => {
       within(screen.getByTestId(`project-${id}`))
         .queryAllByRole("link")
         .map((a) => a.textContent);
-    expect(links(1)).toEqual(["Start annotating", "Review", "Statistics", "Weights", "Jobs", "Datasets"]);
+    expect(links(1)).toEqual(["Start annotating", "Review", "Statistics", "Weights", "Jobs", "Datasets", "Members"]);
     expect(links(2)).toEqual(["Statistics", "Weights", "Jobs", "Datasets"]);
     expect(links(3)).toEqual(["Start annotating", "Review", "Statistics"]);
     expect(links(4)).toEqual(["Start annotating"]);

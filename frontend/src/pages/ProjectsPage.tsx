@@ -1,17 +1,14 @@
-import { useEffect, useState } from "react";
+import { useContext, useEffect, useState } from "react";
 import { Link } from "react-router-dom";
 import { api } from "../api";
+import { canUse } from "../roles";
+import { SessionContext } from "../session";
 import type { Project } from "../types";
 
-// The same capability table as annotator/permissions.py.
-const canAnnotate = (role: string | null) => ["annotator", "reviewer", "manager", "admin"].includes(role ?? "");
-const canReview = (role: string | null) => ["reviewer", "manager", "admin"].includes(role ?? "");
-const canSeeStats = (role: string | null) => ["reviewer", "manager", "researcher", "admin"].includes(role ?? "");
-const canSeeWeights = (role: string | null) => ["manager", "researcher", "admin"].includes(role ?? "");
-const canSeeJobs = canSeeWeights;
-const canExport = canSeeWeights;
+// Each role sees the screens it may use: the shared table of roles.ts (annotator/permissions.py's).
 
 export default function ProjectsPage() {
+  const staff = useContext(SessionContext)?.user.is_staff ?? false;
   const [projects, setProjects] = useState<Project[] | null>(null);
   const [error, setError] = useState("");
 
@@ -75,34 +72,39 @@ export default function ProjectsPage() {
                 </>
               ) : null}
               <div className="actions">
-                {canAnnotate(p.my_role) && (
+                {canUse(p.my_role, "annotate", staff) && (
                   <Link className="button primary" to={`/projects/${p.id}/annotate`}>
                     {mine && mine.done > 0 ? "Continue annotating" : "Start annotating"}
                   </Link>
                 )}
-                {canReview(p.my_role) && (
+                {canUse(p.my_role, "review", staff) && (
                   <Link className="button" to={`/projects/${p.id}/review`}>
                     Review
                   </Link>
                 )}
-                {canSeeStats(p.my_role) && (
+                {canUse(p.my_role, "statistics", staff) && (
                   <Link className="button" to={`/projects/${p.id}/manage`}>
                     Statistics
                   </Link>
                 )}
-                {canSeeWeights(p.my_role) && (
+                {canUse(p.my_role, "weights", staff) && (
                   <Link className="button" to={`/projects/${p.id}/weights`}>
                     Weights
                   </Link>
                 )}
-                {canSeeJobs(p.my_role) && (
+                {canUse(p.my_role, "jobs", staff) && (
                   <Link className="button" to={`/projects/${p.id}/jobs`}>
                     Jobs
                   </Link>
                 )}
-                {canExport(p.my_role) && (
+                {canUse(p.my_role, "datasets", staff) && (
                   <Link className="button" to={`/datasets?project=${p.id}`}>
                     Datasets
+                  </Link>
+                )}
+                {canUse(p.my_role, "members", staff) && (
+                  <Link className="button" to={`/projects/${p.id}/members`}>
+                    Members
                   </Link>
                 )}
               </div>
