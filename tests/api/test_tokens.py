@@ -155,3 +155,27 @@ def test_the_test_helper_and_the_command_line_make_the_same_tokens():
     assert with_key(key).get("/api/projects/").status_code == 200
     call_command("create_token", "ann", "--revoke", "cron", stdout=StringIO())
     assert with_key(key).get("/api/projects/").status_code in (401, 403)
+
+
+def test_the_migration_hashes_the_old_plaintext_keys_and_deletes_them():
+    """A database from before personal tokens: DRF's authtoken table with a plaintext key."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("annotator.migrations.0007_personal_tokens_and_invitation_links")
+    ann = user("ann")
+    old_key = "0123456789abcdef0123456789abcdef01234567"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created timestamptz NOT NULL, user_id int)"
+        )
+        cursor.execute("INSERT INTO authtoken_token VALUES (%s, %s, %s)", [old_key, timezone.now(), ann.pk])
+    with connection.schema_editor() as editor:
+        migration.hash_drf_tokens(apps, editor)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM authtoken_token")
+        assert cursor.fetchone()[0] == 0  # the plaintext is gone
+    token = PersonalToken.objects.get(user=ann)
+    assert token.key_hash == hashlib.sha256(old_key.encode()).hexdigest() and token.prefix == old_key[:12]
+    assert with_key(old_key).get("/api/projects/").status_code == 200  # the script's old key still works

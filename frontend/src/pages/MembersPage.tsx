@@ -400,8 +400,9 @@ export default function MembersPage() {
                 : "They hold no leased tasks."}
             </li>
             <li>
-              Their {plural(removing.annotations_done, "submitted annotation")} stay in the project (statistics, review
-              and exports keep them).
+              {removing.annotations_done
+                ? `Their ${plural(removing.annotations_done, "submitted annotation")} stay in the project (statistics, review and exports keep them).`
+                : "They have submitted no annotations here."}
             </li>
           </ul>
         </ConfirmDialog>
