@@ -182,10 +182,15 @@ class ThrottledAccountView(APIView):
         enforce_csrf(request)
 
     def throttled(self, request, wait):
-        from rest_framework.exceptions import Throttled
+        raise throttled_error(wait, "Too many requests from this address")
 
-        minutes = max(1, int((wait or 60) + 59) // 60)
-        raise Throttled(wait, detail=f"Too many requests from this address: try again in about {minutes} minutes.")
+
+def throttled_error(wait, what: str):
+    """A 429 saying ``what`` and in about how many minutes to try again."""
+    from rest_framework.exceptions import Throttled
+
+    minutes = max(1, int((wait or 60) + 59) // 60)
+    return Throttled(wait, detail=f"{what}: try again in about {minutes} minutes.")
 
 
 def account_error(exc: accounts.AccountError):

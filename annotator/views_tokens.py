@@ -7,10 +7,11 @@ from __future__ import annotations
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 
+from .auth_views import SettingsRateThrottle, throttled_error
 from .models import PersonalToken
 from .services import tokens
 
@@ -35,15 +36,10 @@ class IssuedTokenSerializer(PersonalTokenSerializer):
         fields = PersonalTokenSerializer.Meta.fields + ["key"]
 
 
-class TokenCreateThrottle(UserRateThrottle):
+class TokenCreateThrottle(SettingsRateThrottle, UserRateThrottle):
     """Per user: tokens are made by hand, now and then."""
 
     scope = "token_create"
-
-    def get_rate(self):
-        from rest_framework.settings import api_settings
-
-        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
 
 
 class PersonalTokenViewSet(
@@ -63,8 +59,7 @@ class PersonalTokenViewSet(
         return [TokenCreateThrottle()] if self.action == "create" else []
 
     def throttled(self, request, wait):
-        minutes = max(1, int((wait or 60) + 59) // 60)
-        raise Throttled(wait, detail=f"Too many new tokens: try again in about {minutes} minutes.")
+        raise throttled_error(wait, "Too many new tokens")
 
     @extend_schema(
         request=PersonalTokenSerializer,

@@ -1,6 +1,8 @@
 import { useCallback, useEffect, useId, useState, type FormEvent } from "react";
 import { api, fieldErrors } from "../api";
 import ConfirmDialog from "../components/ConfirmDialog";
+import { message, when } from "../components/manage/format";
+import PageMessages from "../components/PageMessages";
 import CopyField from "../components/CopyField";
 import { Field } from "../components/Field";
 import { useSession } from "../session";
@@ -10,7 +12,6 @@ import type { IssuedToken, PersonalToken } from "../types";
 // key is shown once, when it is made (the server keeps only its hash); the list shows each token's
 // name, its first characters, when it was last used and when it expires, and revokes one.
 
-const message = (exc: unknown) => (exc instanceof Error ? exc.message : String(exc));
 const EXPIRIES = [
   { value: "30", label: "in 30 days" },
   { value: "90", label: "in 90 days" },
@@ -18,11 +19,6 @@ const EXPIRIES = [
   { value: "", label: "never (until revoked)" },
 ];
 
-function when(iso: string | null): string {
-  if (!iso) return "—";
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
-}
 
 function NewTokenForm({ onCreated }: { onCreated: (t: IssuedToken) => void }) {
   const base = useId();
@@ -163,16 +159,7 @@ export default function AccountPage() {
         </div>
       )}
 
-      {notice && (
-        <p role="status" className="ok page-status">
-          {notice}
-        </p>
-      )}
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <PageMessages notice={notice} error={error} />
       {!tokens && !error && <p role="status">Loading tokens…</p>}
       {tokens && (
         <section aria-labelledby="token-list-title" className="card manage-section">

@@ -2,6 +2,8 @@ import { useCallback, useEffect, useId, useState, type FormEvent, type ReactNode
 import { Link, useParams } from "react-router-dom";
 import { api, ApiError, fieldErrors } from "../api";
 import ConfirmDialog from "../components/ConfirmDialog";
+import { message, when } from "../components/manage/format";
+import PageMessages from "../components/PageMessages";
 import CopyField from "../components/CopyField";
 import type { Invitation, IssuedInvitation, Member, Project, Role } from "../types";
 
@@ -12,18 +14,12 @@ import type { Invitation, IssuedInvitation, Member, Project, Role } from "../typ
 
 type MemberRole = Exclude<Role, "admin">;
 const ROLES: MemberRole[] = ["annotator", "reviewer", "manager", "researcher"];
-const message = (exc: unknown) => (exc instanceof Error ? exc.message : String(exc));
 const firstError = (exc: unknown, ...fields: string[]) => {
   const errors = fieldErrors(exc);
   return fields.map((f) => errors[f]).find(Boolean) ?? message(exc);
 };
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
-function when(iso: string | null | undefined, never = "—"): string {
-  if (!iso) return never;
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
-}
 
 function RoleSelect({ id, value, onChange, label }: { id: string; value: MemberRole; onChange: (r: MemberRole) => void; label?: string }) {
   return (
@@ -229,16 +225,7 @@ export default function MembersPage() {
           Statistics
         </Link>
       </div>
-      {notice && (
-        <p role="status" className="ok page-status">
-          {notice}
-        </p>
-      )}
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <PageMessages notice={notice} error={error} />
       {!members && !error && <p role="status">Loading members…</p>}
 
       {manages && (
@@ -317,8 +304,8 @@ export default function MembersPage() {
                         m.role
                       )}
                     </td>
-                    <td>{when(m.last_login, "never")}</td>
-                    <td>{when(m.last_activity_at, "never")}</td>
+                    <td>{m.last_login ? when(m.last_login) : "never"}</td>
+                    <td>{m.last_activity_at ? when(m.last_activity_at) : "never"}</td>
                     <td>{m.annotations_done}</td>
                     <td>{m.active_leases}</td>
                     <td>{when(m.created_at)}</td>
