@@ -359,3 +359,39 @@ class InvitationAcceptView(ThrottledAccountView):
         except accounts.AccountError as exc:
             raise account_error(exc) from None
         return Response(session_body(user)["user"], status=status.HTTP_201_CREATED)
+
+
+class InvitationJoinView(APIView):
+    """A signed-in user accepts an invitation with their own account (CSRF enforced, throttled)."""
+
+    throttle_classes = [AccountTokenThrottle]
+
+    def throttled(self, request, wait):
+        raise throttled_error(wait, "Too many requests from this address")
+
+    @extend_schema(
+        operation_id="auth_invitation_join",
+        tags=["auth"],
+        summary="Join the invitation's project with your own account",
+        request=InvitationTokenSerializer,
+        responses={
+            200: InvitationSummarySerializer,
+            400: OpenApiResponse(
+                description="Invalid, used, expired or revoked, for another e-mail address, or already a member "
+                "(`token`)."
+            ),
+            403: CSRF_403,
+            429: THROTTLED_429,
+        },
+    )
+    def post(self, request):
+        """Become a member of the invitation's project with its role: any signed-in user for a
+        shareable link, the invited address's owner for an e-mail invitation. Counts one use."""
+        enforce_csrf(request)
+        body = InvitationTokenSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            invitation = accounts.join_invitation(body.validated_data["token"], request.user)
+        except accounts.AccountError as exc:
+            raise account_error(exc) from None
+        return Response(invitation_summary(invitation))

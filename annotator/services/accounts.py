@@ -160,6 +160,34 @@ def open_invitation(token: str, *, lock: bool = False) -> Invitation:
     return invitation
 
 
+def _use(invitation: Invitation, user) -> None:
+    """Count one use of a locked invitation by ``user`` (used up at ``max_uses``)."""
+    invitation.uses += 1
+    invitation.accepted_by = user
+    if invitation.uses >= invitation.max_uses:
+        invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["uses", "accepted_at", "accepted_by"])
+
+
+def join_invitation(token: str, user) -> Invitation:
+    """A signed-in user joins the invitation's project with its role, with their own account: any
+    user for a shareable link, only the invited address's owner for an e-mail invitation."""
+    with transaction.atomic():
+        invitation = open_invitation(token, lock=True)
+        if invitation.project_id is None:
+            raise AccountError({"token": ["This invitation makes a new account: sign out to accept it."]})
+        if invitation.email and invitation.email.lower() != (user.email or "").lower():
+            raise AccountError(
+                {"token": [f"This invitation is for {invitation.email}: sign out to accept it as a new account."]}
+            )
+        role = Membership.objects.filter(project=invitation.project, user=user).values_list("role", flat=True).first()
+        if role:
+            raise AccountError({"token": [f"You are already a member of {invitation.project.name}, as {role}."]})
+        Membership.objects.create(project=invitation.project, user=user, role=invitation.role)
+        _use(invitation, user)
+    return invitation
+
+
 def accept_invitation(token: str, *, username: str, password: str, email: str = ""):
     """Make the invitee's account (and membership); an e-mail invitation is used up with it, a
     link counts one more use (used up at ``max_uses``). A link's invitee may give an ``email``
@@ -190,9 +218,5 @@ def accept_invitation(token: str, *, username: str, password: str, email: str = 
             raise AccountError({"username": ["This username is taken: choose another."]}) from None
         if invitation.project_id:
             Membership.objects.create(project=invitation.project, user=user, role=invitation.role)
-        invitation.uses += 1
-        invitation.accepted_by = user
-        if invitation.uses >= invitation.max_uses:
-            invitation.accepted_at = timezone.now()
-        invitation.save(update_fields=["uses", "accepted_at", "accepted_by"])
+        _use(invitation, user)
     return user, invitation

@@ -16,6 +16,7 @@ import ForgotPasswordPage from "./pages/ForgotPasswordPage";
 import ResetPasswordPage from "./pages/ResetPasswordPage";
 import AcceptInvitationPage from "./pages/AcceptInvitationPage";
 import AccountPage from "./pages/AccountPage";
+import JoinInvitationPage from "./pages/JoinInvitationPage";
 import { DatasetsGate, ProjectScreenGate } from "./components/NotForRole";
 import { canUse, useMyProjects, type Screen } from "./roles";
 
@@ -91,7 +92,8 @@ export default function App() {
           <Route path="/projects/:projectId/weights" element={gated("weights", <WeightsPage />)} />
           <Route path="/projects/:projectId/jobs" element={gated("jobs", <JobsPage />)} />
           <Route path="/projects/:projectId/members" element={gated("members", <MembersPage />)} />
-          {["/forgot-password", "/reset-password", "/invitation"].map((path) => (
+          <Route path="/invitation" element={<JoinInvitationPage />} />
+          {["/forgot-password", "/reset-password"].map((path) => (
             <Route
               key={path}
               path={path}

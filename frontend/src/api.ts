@@ -156,6 +156,8 @@ export const api = {
    *  link's invitee may give an e-mail address (for password resets). */
   acceptInvitation: (token: string, username: string, password: string, email = "") =>
     post<User>("/api/auth/invitation/accept/", { token, username, password, ...(email ? { email } : {}) }),
+  /** Join the invitation's project with the signed-in account (400 names `token`). */
+  joinInvitation: (token: string) => post<InvitationSummary>("/api/auth/invitation/join/", { token }),
   /** The project's members and their roles. */
   members: (projectId: number) => get<Page<Member>>(`/api/projects/${projectId}/members/?limit=500`),
   /** Invite an e-mail address into the project (the answer carries the link, shown once). */

@@ -176,3 +176,36 @@ def test_shareable_links_are_checked_and_revocable():
     token = re.search(r"#token=(\S+)", made["link"]).group(1)
     body = {"token": token, "username": "late", "password": "a-long-password-1"}
     assert csrf_post(browser_session(), "/api/auth/invitation/accept/", body).status_code == 400
+
+
+def test_a_signed_in_user_joins_with_their_own_account():
+    boss, carl, dora = user("boss"), user("carl"), user("dora")
+    dora.email = "dora@example.org"
+    dora.save()
+    p = project(members={boss: "manager"})
+    link = api(boss).post("/api/invitations/", {"project": p.pk, "role": "researcher", "max_uses": 5}, format="json")
+    token = re.search(r"#token=(\S+)", link.json()["link"]).group(1)
+
+    def join(someone, token=token):
+        client = browser_session()
+        client.force_login(someone)
+        client.get("/api/auth/session/")  # the csrftoken cookie, as the app reads it
+        return csrf_post(client, "/api/auth/invitation/join/", {"token": token})
+
+    joined = join(carl)
+    assert joined.status_code == 200, joined.json()
+    assert joined.json()["project"] == p.name and joined.json()["role"] == "researcher"
+    assert Membership.objects.get(project=p, user=carl).role == "researcher"
+    again = join(carl)
+    assert again.status_code == 400 and "already a member" in again.json()["errors"]["token"][0]
+    assert Invitation.objects.get().uses == 1
+
+    # an e-mail invitation: only its address's owner joins with an existing account
+    mailed = api(boss).post("/api/invitations/", {"project": p.pk, "email": "dora@example.org"}, format="json")
+    mailed_token = re.search(r"#token=(\S+)", mailed.json()["link"]).group(1)
+    wrong = join(user("eve"), mailed_token)
+    assert wrong.status_code == 400 and "is for dora@example.org" in wrong.json()["errors"]["token"][0]
+    assert join(dora, mailed_token).status_code == 200
+    assert Invitation.objects.get(email="dora@example.org").state(timezone.now()) == "accepted"
+    anonymous = csrf_post(browser_session(), "/api/auth/invitation/join/", {"token": token})
+    assert anonymous.status_code in (401, 403)

@@ -1,7 +1,8 @@
 """Members, personal API tokens and role-aware screens in a real browser: a user makes a token on
 their account page and a script (an HTTP client of this test) uses it against the live server
 until it is revoked; a manager makes a shareable invitation link, the invitee joins in a second
-browser and appears with the role, which the manager then changes, and removes them; an
+browser and appears with the role, which the manager then changes, and removes them, and a
+signed-in user joins with the link's last use; an
 annotator sees no Datasets, review or manage links and gets a clear page on a direct URL."""
 
 from __future__ import annotations
@@ -125,6 +126,24 @@ def test_a_manager_invites_by_link_and_the_invitee_joins_in_another_browser(page
     expect(page.get_by_role("status").filter(has_text="newbie is removed from the project.")).to_be_visible()
     expect(page.get_by_test_id("member-newbie")).to_have_count(0)
     assert not Assignment.objects.filter(user__username="newbie", state="active").exists()
+
+    # someone with an account joins with the link's second use, signed in
+    make_user("carl")
+    third = browser.new_context(viewport=VIEWPORT, base_url=live_server.url)
+    try:
+        carl = third.new_page()
+        login(carl, "carl")
+        carl.goto(link)
+        expect(carl.get_by_text("Invitation to the project")).to_contain_text("Link demo")
+        carl.get_by_role("button", name="Join as carl").click()
+        expect(carl.get_by_role("status")).to_contain_text("You are now a reviewer in Link demo.")
+        check_accessibility(carl, "the join page")
+        screenshot(carl, "join-invitation-signed-in")
+    finally:
+        third.close()
+    assert Membership.objects.get(project=p, user__username="carl").role == "reviewer"
+    page.reload()
+    expect(page.get_by_role("table", name="Invitations to this project")).to_contain_text("used up")
 
 
 def test_an_annotator_sees_only_their_screens(page):
