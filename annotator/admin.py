@@ -110,11 +110,49 @@ class InvitationAdmin(admin.ModelAdmin):
 
 @admin.register(Asset)
 class AssetAdmin(admin.ModelAdmin):
+    """Assets are made only by imports (the Assets screen, the import API): an asset added here
+    would have no file and no task, yet count as ready in the statistics. So there is no "Add",
+    no delete (an asset's tasks, annotations and predictions would go with it), and every field
+    the import pipeline derived (kind, status, files, probe, sizes, the import job) is read-only.
+
+    The prompt and metadata stay editable, through ``AssetForm``: the admin is the one place a
+    typo in a prompt can be corrected without importing the file again (which would make a new
+    asset and lose its annotations), and the form applies the very rules every import applies
+    (``annotator.asset_fields``), so nothing enters here that an import would refuse."""
+
     form = AssetForm
     list_display = ["id", "project", "kind", "status", "original_name", "width", "height", "duration_seconds"]
     list_filter = ["status", "kind", "project"]
     search_fields = ["original_name", "prompt", "sha256"]
-    readonly_fields = ["sha256", "size_bytes", "probe", "files", "import_job_id", "import_entry", "created_at"]
+    fields = [
+        "project",
+        "original_name",
+        "kind",
+        "status",
+        "failure_reason",
+        "prompt",
+        "metadata",
+        "mime_type",
+        "width",
+        "height",
+        "duration_seconds",
+        "fps",
+        "frame_count",
+        "sha256",
+        "size_bytes",
+        "probe",
+        "files",
+        "import_job_id",
+        "import_entry",
+        "created_at",
+    ]
+    readonly_fields = [name for name in fields if name not in AssetForm.Meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Task)

@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from . import permissions as perms
 from .authentication import LoginLockedOut
 from .services import accounts
 from .services.login_throttle import client_ip
@@ -36,6 +37,8 @@ class SessionUserSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     is_staff = serializers.BooleanField()
+    can_create_projects = serializers.BooleanField(help_text="Staff, or given annotator.add_project.")
+    can_load_checklists = serializers.BooleanField(help_text="Staff, or given annotator.add_checklistversion.")
 
 
 class SessionSerializer(serializers.Serializer):
@@ -50,7 +53,15 @@ class LoginSerializer(serializers.Serializer):
 def session_body(user) -> dict:
     if user is None or not user.is_authenticated:
         return {"user": None}
-    return {"user": {"id": user.pk, "username": user.get_username(), "is_staff": bool(user.is_staff)}}
+    return {
+        "user": {
+            "id": user.pk,
+            "username": user.get_username(),
+            "is_staff": bool(user.is_staff),
+            "can_create_projects": perms.can_create_projects(user),
+            "can_load_checklists": perms.can_load_checklists(user),
+        }
+    }
 
 
 def enforce_csrf(request) -> None:

@@ -91,6 +91,11 @@ class Project(models.Model):
     max_extra_annotators = models.PositiveSmallIntegerField(
         default=1, help_text="Quality control: at most this many annotators added to a task for disagreement."
     )
+    pair_tasks = models.BooleanField(
+        default=False,
+        help_text="Pair tasks on: every two ready assets of one prompt also become a pair task (A vs B, rated "
+        "1-5), made when this is turned on and after each import (at most 10 new pairs per prompt each time).",
+    )
     archived = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -78,3 +78,13 @@ def visible_projects(user) -> QuerySet[Project]:
     if user.is_staff:
         return Project.objects.all()
     return Project.objects.filter(memberships__user=user)
+
+
+def can_create_projects(user) -> bool:
+    """Staff, or users given ``annotator.add_project``."""
+    return bool(user and user.is_authenticated and (user.is_staff or user.has_perm("annotator.add_project")))
+
+
+def can_load_checklists(user) -> bool:
+    """Staff, or users given ``annotator.add_checklistversion``."""
+    return bool(user and user.is_authenticated and (user.is_staff or user.has_perm("annotator.add_checklistversion")))

@@ -18,6 +18,7 @@ from .models import (
     Project,
     Task,
 )
+from .services.checklists import question_rows
 from .services.predictions import latest_prediction, latest_predictions
 
 User = get_user_model()
@@ -49,18 +50,7 @@ class ChecklistVersionDetailSerializer(ChecklistVersionSerializer):
 
     def get_questions(self, obj) -> list[dict]:
         """The binary questions in position (question-file) order."""
-        return [
-            {
-                "key": q.key,
-                "position": q.position,
-                "text": q.text,
-                "dimension": q.dimension,
-                "sub_dimension": q.sub_dimension,
-                "yes_if_at_least": q.yes_if_at_least,
-                "presence": q.presence,
-            }
-            for q in obj.checklist.questions
-        ]
+        return question_rows(obj.checklist)
 
 
 class ChecklistUploadSerializer(serializers.Serializer):
@@ -94,6 +84,7 @@ class ProjectSerializer(serializers.ModelSerializer):
             "gold_check_rate",
             "disagreement_threshold",
             "max_extra_annotators",
+            "pair_tasks",
             "archived",
             "created_at",
             "updated_at",
@@ -143,7 +134,10 @@ class ProjectSerializer(serializers.ModelSerializer):
                 and instance.annotations.exists()
             ):
                 raise serializers.ValidationError(
-                    {"checklist_version": "cannot change: annotations were made with the current version"}
+                    {
+                        "checklist_version": "annotations were made with the current version: see what happens to "
+                        f"them and confirm with POST /api/projects/{instance.pk}/checklist/"
+                    }
                 )
             if (
                 "checklist_version" in attrs
@@ -151,7 +145,10 @@ class ProjectSerializer(serializers.ModelSerializer):
                 and instance.gold_checks.exists()
             ):
                 raise serializers.ValidationError(
-                    {"checklist_version": "cannot change: gold checks were set with the current version"}
+                    {
+                        "checklist_version": "gold checks were set with the current version: see what happens to "
+                        f"them and confirm with POST /api/projects/{instance.pk}/checklist/"
+                    }
                 )
         return attrs
 

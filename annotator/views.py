@@ -14,16 +14,19 @@ from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.filters import OrderingFilter
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import permissions as perms
 from .checklist import ChecklistError, parse_checklist
+from .checklist.lines import locate_problems
 from .files import ranged_file_response
 from .models import Annotation, Asset, Assignment, ChecklistVersion, Membership, Project, Task
 from .serializers import (
@@ -47,8 +50,9 @@ from .services import answers as answer_service
 from .services import claims as claim_service
 from .services import members as member_service
 from .services import review as review_service
-from .services.checklists import load_checklist_version
-from .services.pairs import PairError, auto_pairs, create_pairs
+from .services.checklist_change import ChecklistChangeError, change_checklist
+from .services.checklists import checklist_preview, load_checklist_version
+from .services.pairs import PairError, auto_pairs, create_pairs, make_project_pairs
 from .services.payload import AnswerPayload
 
 MAX_CHECKLIST_BYTES = 2 * 1024 * 1024
@@ -86,31 +90,87 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         "in the file. Identical content returns the existing version (200).",
     )
     def create(self, request):
-        if not (request.user.is_staff or request.user.has_perm("annotator.add_checklistversion")):
+        if not perms.can_load_checklists(request.user):
             raise PermissionDenied("Only admins can load checklists.")
-        upload = ChecklistUploadSerializer(data=request.data)
-        upload.is_valid(raise_exception=True)
-        if upload.validated_data.get("file"):
-            fh = upload.validated_data["file"]
-            if fh.size > MAX_CHECKLIST_BYTES:
-                raise ValidationError({"file": f"the file is {fh.size} bytes; a checklist is at most 2 MB"})
-            content, filename = fh.read(), fh.name
-        else:
-            content, filename = upload.validated_data["content"], upload.validated_data["filename"]
-        try:
-            checklist = parse_checklist(content, filename)
-        except ChecklistError as exc:
-            problems = [{"path": p.path, "message": p.message} for p in exc.problems]
-            summary = "; ".join(f"{p['path'] or filename}: {p['message']}" for p in problems[:5])
-            more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
-            raise ValidationError(
-                {"detail": f"{filename} has {len(problems)} problem(s): {summary}{more}", "errors": {"file": problems}}
-            )
+        content, filename = _checklist_upload(request)
+        checklist = _parse_or_400(content, filename)
         version, created = load_checklist_version(checklist, user=request.user, source_name=filename)
         data = ChecklistVersionDetailSerializer(version, context={"request": request}).data
         if not created:
             data = {**data, "detail": f"identical to the existing {version}; nothing new was created"}
         return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(
+        request={"multipart/form-data": ChecklistUploadSerializer, "application/json": ChecklistUploadSerializer},
+        responses={
+            200: inline_serializer(
+                "ChecklistPreview",
+                {
+                    "filename": serializers.CharField(),
+                    "key": serializers.CharField(),
+                    "title": serializers.CharField(),
+                    "media_type": serializers.CharField(),
+                    "content_hash": serializers.CharField(),
+                    "question_count": serializers.IntegerField(),
+                    "sub_dimension_count": serializers.IntegerField(),
+                    "definition": serializers.JSONField(),
+                    "questions": serializers.ListField(child=serializers.DictField()),
+                    "existing": serializers.DictField(allow_null=True),
+                    "version": serializers.IntegerField(),
+                },
+            )
+        },
+        description="Dry run of `POST /api/checklists/`: the same upload forms and the same 400 with every "
+        "problem (path, message, line and column in the file), but nothing is saved. A valid file answers "
+        "its preview (dimensions, sub-dimensions, options, questions) and the stored version it is "
+        "identical to, if any.",
+    )
+    @action(detail=False, methods=["post"])
+    def validate(self, request):
+        if not perms.can_load_checklists(request.user):
+            raise PermissionDenied("Only admins can load checklists.")
+        content, filename = _checklist_upload(request)
+        checklist = _parse_or_400(content, filename)
+        return Response(checklist_preview(checklist, filename))
+
+
+def _checklist_upload(request) -> tuple[str | bytes, str]:
+    upload = ChecklistUploadSerializer(data=request.data)
+    upload.is_valid(raise_exception=True)
+    if upload.validated_data.get("file"):
+        fh = upload.validated_data["file"]
+        if fh.size > MAX_CHECKLIST_BYTES:
+            raise ValidationError({"file": f"the file is {fh.size} bytes; a checklist is at most 2 MB"})
+        return fh.read(), fh.name
+    content = upload.validated_data["content"]
+    if len(content.encode("utf-8", "surrogatepass")) > MAX_CHECKLIST_BYTES:
+        raise ValidationError({"content": "the text is over 2 MB; a checklist is at most 2 MB"})
+    return content, upload.validated_data["filename"]
+
+
+def _parse_or_400(content: str | bytes, filename: str):
+    """The checklist of an upload, or a 400 listing every problem with its path and line."""
+    try:
+        return parse_checklist(content, filename)
+    except ChecklistError as exc:
+        located = locate_problems(exc.problems, content, filename)
+        problems = [{"path": p.path, "message": p.message, "line": p.line, "column": p.column} for p in located]
+        summary = "; ".join(
+            f"{p['path'] or filename}" + (f" (line {p['line']})" if p["line"] else "") + f": {p['message']}"
+            for p in problems[:5]
+        )
+        more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+        raise ChecklistProblems(
+            {"detail": f"{filename} has {len(problems)} problem(s): {summary}{more}", "errors": {"file": problems}}
+        ) from None
+
+
+class ChecklistProblems(ValidationError):
+    """A 400 listing a checklist file's problems, their line and column kept as numbers."""
+
+    def __init__(self, body: dict):
+        super().__init__()
+        self.detail = body
 
 
 # --- projects ---------------------------------------------------------------------------
@@ -166,11 +226,13 @@ class ProjectViewSet(
         project = serializer.instance
         if not perms.can_manage(self.request.user, project):
             raise PermissionDenied("Only the project's managers can edit it.")
-        old_overlap = project.overlap
+        old_overlap, old_pairs = project.overlap, project.pair_tasks
         with transaction.atomic():
             project = serializer.save()
             if project.overlap != old_overlap:
                 _apply_overlap(project)
+            if project.pair_tasks and not old_pairs:
+                make_project_pairs(project)
 
     @extend_schema(
         responses=inline_serializer(
@@ -266,6 +328,39 @@ class ProjectViewSet(
             raise ValidationError({"pairs": exc.errors})
         return Response(TaskSerializer(tasks, many=True, context={"request": request}).data, status=201)
 
+    @extend_schema(
+        request=inline_serializer(
+            "ChecklistChange",
+            {"checklist_version": serializers.IntegerField(), "confirm": serializers.BooleanField(default=False)},
+        ),
+        responses={200: OpenApiResponse(description="What the change does (applied: false) or did (applied: true).")},
+    )
+    @action(detail=True, methods=["post"], url_path="checklist")
+    def change_checklist(self, request, pk=None):
+        """Change the project's checklist version. ``confirm: false`` only answers what would happen
+        to the annotations, tasks, drafts, gold checks, predictions and weight sets; ``confirm: true``
+        makes the change, in one transaction, and answers the same account."""
+        project = self.get_object()
+        if not perms.can_manage(request.user, project):
+            raise PermissionDenied("Only the project's managers can change its checklist.")
+        body = ChecklistChangeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        version = ChecklistVersion.objects.filter(pk=body.validated_data["checklist_version"]).first()
+        if version is None:
+            raise ValidationError(
+                {"checklist_version": f"no checklist version {body.validated_data['checklist_version']}"}
+            )
+        try:
+            result = change_checklist(project, version, confirm=body.validated_data["confirm"])
+        except ChecklistChangeError as exc:
+            raise ValidationError(exc.errors) from None
+        return Response(result)
+
+
+class ChecklistChangeSerializer(serializers.Serializer):
+    checklist_version = serializers.IntegerField()
+    confirm = serializers.BooleanField(default=False)
+
 
 def _apply_overlap(project: Project) -> None:
     """A changed k applies to every unfinished task (never below the slots already taken, plus
@@ -357,7 +452,13 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
 
 class ProjectAssetViewSet(AssetViewSet):
+    """A project's assets; ``?ordering=-id`` lists the newest first (``id``, ``created_at``,
+    ``original_name``, ``status``; the default is ``id``)."""
+
     filterset_fields = ["status", "kind", "import_job_id"]
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["id", "created_at", "original_name", "status"]
+    ordering = ["id"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no URL kwargs

@@ -11,10 +11,13 @@ from dataclasses import dataclass
 class Problem:
     """One problem, located by its path in the file (``dimensions[2].sub_dimensions[0].key``)
     or, for answers, by the sub-dimension or question key it concerns. An empty path means
-    the whole document."""
+    the whole document. ``line`` and ``column`` (1-based) locate it in the source text where
+    known (:func:`annotator.checklist.lines.locate_problems`)."""
 
     path: str
     message: str
+    line: int | None = None
+    column: int | None = None
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message

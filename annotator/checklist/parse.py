@@ -133,6 +133,11 @@ def _parse_yaml(text: str) -> tuple[Any, list[Problem]]:
     return data, problems
 
 
+def is_json(content: str, filename: str) -> bool:
+    """Whether a checklist file is read as JSON: its name ends in ``.json`` or it starts with ``{``."""
+    return filename.lower().endswith(".json") or content.lstrip().startswith("{")
+
+
 def read_document(content: str | bytes, filename: str = "checklist.yaml") -> tuple[Any, list[Problem]]:
     """The data of a checklist file and the problems already found in it (duplicate keys);
     raises :class:`ChecklistError` when there is no data to validate (not UTF-8, empty, a
@@ -150,7 +155,7 @@ def read_document(content: str | bytes, filename: str = "checklist.yaml") -> tup
     content = content.removeprefix("\ufeff")
     if not content.strip():
         raise ChecklistError([Problem("", "the file is empty")], filename)
-    if filename.lower().endswith(".json") or content.lstrip().startswith("{"):
+    if is_json(content, filename):
         data, problems = _parse_json(content)
     else:
         data, problems = _parse_yaml(content)

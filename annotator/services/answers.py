@@ -166,6 +166,12 @@ def revise(annotation: Annotation, payload: AnswerPayload, client_id: uuid.UUID,
             return locked, False
         if locked.state == Annotation.State.REVIEWED:
             raise AssignmentError(f"annotation {locked.pk} is reviewed and can no longer be revised", status=409)
+        if locked.checklist_version_id != locked.task.project.checklist_version_id:
+            raise AssignmentError(
+                f"annotation {locked.pk} was made with checklist {locked.checklist_version}; the project now uses "
+                f"{locked.task.project.checklist_version}, so it is kept as it was and can no longer be revised",
+                status=409,
+            )
         options, answers, mask = derive_answers(locked.task, payload)
         locked.options, locked.answers, locked.mask = options, answers, mask
         if locked.task.kind == Task.Kind.PAIR:

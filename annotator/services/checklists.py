@@ -52,3 +52,43 @@ def sync_builtin_checklists() -> list[ChecklistVersion]:
         load_checklist_version(checklist, builtin=True, source_name=f"built-in: {key}")[0]
         for key, checklist in builtin_checklists().items()
     ]
+
+
+def question_rows(checklist: Checklist) -> list[dict]:
+    """The binary questions in position (question-file) order, as the API lists them."""
+    return [
+        {
+            "key": q.key,
+            "position": q.position,
+            "text": q.text,
+            "dimension": q.dimension,
+            "sub_dimension": q.sub_dimension,
+            "yes_if_at_least": q.yes_if_at_least,
+            "presence": q.presence,
+        }
+        for q in checklist.questions
+    ]
+
+
+def checklist_preview(checklist: Checklist, filename: str) -> dict:
+    """What an uploaded checklist would be, without storing it: its definition and questions
+    (the shape of a stored version's detail), the stored version it is identical to, if any, and
+    otherwise the version number it would get."""
+    content_hash = checklist.content_hash()
+    existing = ChecklistVersion.objects.filter(content_hash=content_hash).first()
+    latest = ChecklistVersion.objects.filter(key=checklist.key).aggregate(v=Max("version"))["v"] or 0
+    return {
+        "filename": filename,
+        "key": checklist.key,
+        "title": checklist.title,
+        "media_type": checklist.media_type,
+        "content_hash": content_hash,
+        "question_count": len(checklist.questions),
+        "sub_dimension_count": len(checklist.sub_dimensions),
+        "definition": checklist.to_dict(),
+        "questions": question_rows(checklist),
+        "existing": None
+        if existing is None
+        else {"id": existing.pk, "key": existing.key, "version": existing.version, "builtin": existing.builtin},
+        "version": existing.version if existing is not None else latest + 1,
+    }

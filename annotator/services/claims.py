@@ -30,7 +30,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from ..models import UNCERTAINTY_ORDER, Assignment, GoldCheck, Project, Task
@@ -87,6 +87,11 @@ def gold_turn(project: Project, user, claims_before: int) -> bool:
     return math.floor(rate * (claims_before + 1) + offset + eps) > before
 
 
+# A gold check is served only while it was set with its project's current checklist version
+# (annotator.services.checklist_change keeps the others for the old answers' accuracy).
+SERVED_GOLD_CHECK = Q(gold_check__checklist_version_id=F("project__checklist_version_id"))
+
+
 def unseen_gold_checks(project, user):
     """The gold checks of ``project`` (a Project, an id or an ``OuterRef``) that ``user`` never
     had, where the project serves them (``gold_check_rate`` > 0): a claim serves each of them
@@ -95,6 +100,7 @@ def unseen_gold_checks(project, user):
     had = Assignment.objects.filter(task=OuterRef("pk"), user=user)
     return (
         Task.objects.filter(project=project, gold_check__isnull=False, project__gold_check_rate__gt=0)
+        .filter(SERVED_GOLD_CHECK)
         .exclude(status=Task.Status.DISABLED)
         .filter(~Exists(had))
     )
@@ -105,6 +111,7 @@ def _gold_candidate(project: Project, had_it) -> Task | None:
     return (
         Task.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(project=project, kind=Task.Kind.SINGLE, gold_check__isnull=False)
+        .filter(SERVED_GOLD_CHECK)
         .exclude(status=Task.Status.DISABLED)
         .filter(~Exists(had_it))
         .order_by("id")

@@ -77,3 +77,12 @@ def auto_pairs(project: Project, *, max_pairs_per_prompt: int = 10, seed: int = 
         for a, b in candidates[:max_pairs_per_prompt]:
             out.append((a, b) if rng.random() < 0.5 else (b, a))
     return out
+
+
+def make_project_pairs(project: Project) -> list[Task]:
+    """For a project with pair tasks on: the new automatic pairs (same prompt) of its ready
+    assets, as tasks; none when pair tasks are off."""
+    if not project.pair_tasks:
+        return []
+    pairs = auto_pairs(project)
+    return create_pairs(project, pairs) if pairs else []

@@ -6,7 +6,7 @@ it lets a presented key be found by one indexed lookup of its hash. The key itse
 once, to its maker, and never again; ``prefix`` (its first 12 characters) tells tokens apart.
 
 Keys of the DRF authtoken table (40 hex characters) were hashed into personal tokens by the
-migration ``annotator.0007``: they keep working, and they too are stored only as their hash.
+migration ``annotator.0008``: they keep working, and they too are stored only as their hash.
 """
 
 from __future__ import annotations

@@ -12,9 +12,12 @@ import WeightsPage from "./pages/WeightsPage";
 import DatasetsPage from "./pages/DatasetsPage";
 import JobsPage from "./pages/JobsPage";
 import MembersPage from "./pages/MembersPage";
+import AssetsPage from "./pages/AssetsPage";
 import ForgotPasswordPage from "./pages/ForgotPasswordPage";
 import ResetPasswordPage from "./pages/ResetPasswordPage";
 import AcceptInvitationPage from "./pages/AcceptInvitationPage";
+import NewProjectPage from "./pages/NewProjectPage";
+import ProjectSettingsPage from "./pages/ProjectSettingsPage";
 import AccountPage from "./pages/AccountPage";
 import JoinInvitationPage from "./pages/JoinInvitationPage";
 import { DatasetsGate, ProjectScreenGate } from "./components/NotForRole";
@@ -92,6 +95,9 @@ export default function App() {
           <Route path="/projects/:projectId/weights" element={gated("weights", <WeightsPage />)} />
           <Route path="/projects/:projectId/jobs" element={gated("jobs", <JobsPage />)} />
           <Route path="/projects/:projectId/members" element={gated("members", <MembersPage />)} />
+          <Route path="/projects/new" element={<NewProjectPage />} />
+          <Route path="/projects/:projectId/settings" element={gated("settings", <ProjectSettingsPage />)} />
+          <Route path="/projects/:projectId/assets" element={gated("assets", <AssetsPage />)} />
           <Route path="/invitation" element={<JoinInvitationPage />} />
           {["/forgot-password", "/reset-password"].map((path) => (
             <Route

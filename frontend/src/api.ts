@@ -2,7 +2,11 @@
 // server's one-sentence `detail` and its per-field `errors`; a failed fetch (offline, refused)
 // becomes an ApiError with status 0, which callers treat as "retry later".
 import type {
+  AssetDetail,
+  AssetStatus,
   Assignment,
+  ChecklistChange,
+  ChecklistPreview,
   ChecklistVersion,
   DatasetDiff,
   DatasetVersion,
@@ -125,6 +129,38 @@ export function fieldErrors(exc: unknown): Record<string, string> {
   };
   if (exc instanceof ApiError) walk(exc.errors, "");
   return out;
+}
+
+/** POST a multipart form with upload progress (fetch has none): `onProgress(loaded, total)` as
+ * the body is sent; errors as `request`'s. `abort()` stops it (the promise rejects with an AbortError). */
+export function postForm<T>(
+  path: string,
+  form: FormData,
+  onProgress: (loaded: number, total: number) => void,
+): { promise: Promise<T>; abort: () => void } {
+  const xhr = new XMLHttpRequest();
+  const promise = new Promise<T>((resolve, reject) => {
+    xhr.open("POST", path);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader("X-CSRFToken", csrfToken());
+    xhr.withCredentials = true;
+    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : 0);
+    xhr.onerror = () => reject(new ApiError(0, "The server cannot be reached; the upload stopped."));
+    xhr.onabort = () => reject(new DOMException("The upload was cancelled.", "AbortError"));
+    xhr.onload = () => {
+      let data: unknown = null;
+      try {
+        data = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+      } catch {
+        data = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(data as T);
+      const obj = (data ?? {}) as { detail?: string; errors?: unknown };
+      reject(new ApiError(xhr.status, obj.detail || `POST ${path} failed with HTTP ${xhr.status}`, obj.errors ?? null));
+    };
+    xhr.send(form);
+  });
+  return { promise, abort: () => xhr.abort() };
 }
 
 const get = <T>(path: string, signal?: AbortSignal) => request<T>("GET", path, undefined, signal);
@@ -285,6 +321,17 @@ export const api = {
   cancelJob: (id: number) => post<JobDetail>(`/api/jobs/${id}/cancel/`),
   /** Run a failed or cancelled job again (400 otherwise). */
   retryJob: (id: number) => post<JobDetail>(`/api/jobs/${id}/retry/`),
+  /** A page of the project's assets, newest first, of one status ("" is any). */
+  assets: (projectId: number, status: AssetStatus | "" = "", offset = 0, limit = 25) =>
+    get<Page<AssetDetail>>(
+      `/api/projects/${projectId}/assets/?ordering=-id&limit=${limit}&offset=${offset}` + (status ? `&status=${status}` : ""),
+    ),
+  /** The assets one import job recorded (its first 1,000), in entry order. */
+  assetsOfImport: (projectId: number, jobId: number) =>
+    get<Page<AssetDetail>>(`/api/projects/${projectId}/assets/?import_job_id=${jobId}&limit=1000`),
+  /** Start an import (202: the job to poll); `form` holds files (+ paths), archive, manifest. */
+  startImport: (projectId: number, form: FormData, onProgress: (loaded: number, total: number) => void) =>
+    postForm<Job>(`/api/projects/${projectId}/imports/`, form, onProgress),
   /** The models the server can run. */
   models: () => get<Page<ModelSpec>>("/api/models/?limit=100"),
   /** Ready dataset versions, newest first: what research jobs train and evaluate on. */
@@ -293,6 +340,23 @@ export const api = {
   startFinetune: (body: FinetuneRequest) => post<Job>("/api/finetune/", body),
   /** Start evaluating a model and/or a weight set on a dataset version (202: the job to follow). */
   startEvaluate: (body: EvaluateRequest) => post<Job>("/api/evaluate/", body),
+
+  // Setting a project up (the "New project" form and the project's settings).
+  /** Loaded checklist versions for a media type (built-in ones and uploaded ones), newest first by key. */
+  checklists: (mediaType: string) =>
+    get<Page<ChecklistVersion>>(`/api/checklists/?media_type=${encodeURIComponent(mediaType)}&limit=200`),
+  /** Dry run of an upload: the preview, or a 400 whose `errors.file` lists each problem with its line. */
+  validateChecklist: (content: string, filename: string) =>
+    post<ChecklistPreview>("/api/checklists/validate/", { content, filename }),
+  /** Load a checklist file as a version (identical content returns the existing version). */
+  loadChecklist: (content: string, filename: string) =>
+    post<ChecklistVersion>("/api/checklists/", { content, filename }),
+  createProject: (body: Partial<Project>) => post<Project>("/api/projects/", body),
+  updateProject: (projectId: number, body: Partial<Project>) =>
+    request<Project>("PATCH", `/api/projects/${projectId}/`, body),
+  /** What changing the project's checklist does (`confirm: false`), or make the change (`confirm: true`). */
+  changeChecklist: (projectId: number, checklistVersion: number, confirm: boolean) =>
+    post<ChecklistChange>(`/api/projects/${projectId}/checklist/`, { checklist_version: checklistVersion, confirm }),
 };
 
 /** A random v4 UUID (crypto.randomUUID is only present in secure contexts). */

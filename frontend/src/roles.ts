@@ -4,7 +4,16 @@ import { useEffect, useState } from "react";
 import { api } from "./api";
 import type { Project, Role } from "./types";
 
-export type Screen = "annotate" | "review" | "statistics" | "weights" | "jobs" | "members" | "datasets";
+export type Screen =
+  | "annotate"
+  | "review"
+  | "statistics"
+  | "weights"
+  | "jobs"
+  | "members"
+  | "datasets"
+  | "settings"
+  | "assets";
 
 /** The project roles that may use each screen (staff, "admin", may use all). */
 export const SCREEN_ROLES: Record<Screen, Exclude<Role, "admin">[]> = {
@@ -15,6 +24,8 @@ export const SCREEN_ROLES: Record<Screen, Exclude<Role, "admin">[]> = {
   jobs: ["manager", "researcher"],
   members: ["manager"],
   datasets: ["manager", "researcher"],
+  settings: ["manager"],
+  assets: ["manager"],
 };
 
 export const SCREEN_NAMES: Record<Screen, string> = {
@@ -25,6 +36,8 @@ export const SCREEN_NAMES: Record<Screen, string> = {
   jobs: "jobs",
   members: "members",
   datasets: "datasets",
+  settings: "project settings",
+  assets: "assets",
 };
 
 /** Whether someone with `role` in a project (or staff) may use `screen` there. */

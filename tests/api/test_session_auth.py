@@ -41,7 +41,15 @@ def test_login_opens_a_session_usable_by_the_api():
     client = browser()
     response = login(client)
     assert response.status_code == 200, response.content
-    assert response.json() == {"user": {"id": ann.pk, "username": "ann", "is_staff": False}}
+    assert response.json() == {
+        "user": {
+            "id": ann.pk,
+            "username": "ann",
+            "is_staff": False,
+            "can_create_projects": False,
+            "can_load_checklists": False,
+        }
+    }
     assert response.cookies["sessionid"].value
     assert client.get(URL).json()["user"]["username"] == "ann"
     assert client.get(f"/api/projects/{p.pk}/").status_code == 200
@@ -52,6 +60,16 @@ def test_staff_flag_is_reported():
     user("boss", staff=True)
     response = login(browser(), "boss")
     assert response.json()["user"]["is_staff"] is True
+    assert response.json()["user"]["can_create_projects"] is True
+
+
+def test_project_creators_are_told_they_may_create_projects():
+    from django.contrib.auth.models import Permission
+
+    lead = user("lead")
+    lead.user_permissions.add(Permission.objects.get(codename="add_project"))
+    body = login(browser(), "lead").json()["user"]
+    assert body["can_create_projects"] is True and body["can_load_checklists"] is False
 
 
 def test_login_rotates_the_csrf_token():

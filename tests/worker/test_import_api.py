@@ -392,3 +392,27 @@ def test_schema_describes_the_multipart_import(client):
     assert "multipart/form-data" in operation["requestBody"]["content"]
     assert {"202", "400"} <= set(operation["responses"])
     assert "/api/jobs/{id}/cancel/" in schema["paths"] and "/api/jobs/{id}/retry/" in schema["paths"]
+
+
+def test_a_project_with_pair_tasks_on_pairs_the_imported_assets_of_one_prompt(
+    eager, manager_api, image_project, _media_root, django_capture_on_commit_callbacks
+):
+    image_project.pair_tasks = True
+    image_project.save(update_fields=["pair_tasks"])
+    manifest = "\n".join(
+        json.dumps({"file": name, "prompt": prompt})
+        for name, prompt in (("a.jpg", "a red fox"), ("b.png", "a red fox"), ("c.jpg", "an owl"))
+    )
+    archive = zip_bytes({"a.jpg": jpeg_bytes(), "b.png": png_bytes(), "c.jpg": jpeg_bytes(color=(0, 0, 200))})
+    response = post_import(
+        manager_api,
+        image_project,
+        django_capture_on_commit_callbacks,
+        archive=upload("batch.zip", archive),
+        manifest=upload("rows.jsonl", manifest.encode()),
+    )
+    job = finished(response)
+    assert job.state == Job.State.SUCCEEDED, (job.error, job.log)
+    pairs = Task.objects.filter(project=image_project, kind=Task.Kind.PAIR)
+    assert pairs.count() == 1 and {pairs[0].asset.prompt, pairs[0].asset_b.prompt} == {"a red fox"}
+    assert "pair tasks: 1 new pair(s)" in Job.objects.get(pk=job.pk).log

@@ -130,9 +130,32 @@ def _upload_size(upload) -> int:
     return int(size)
 
 
-def validate_import(files: list, archives: list, manifests: list) -> ImportPlan:
+MAX_PATH_CHARS = 500  # Asset.original_name
+
+
+def _path_problem(path: str) -> str | None:
+    """Why ``path`` (a file's place in a folder the browser sent) cannot name an upload, or None."""
+    problem = string_problem(path)
+    if problem:
+        return problem
+    if not path.strip():
+        return "is empty"
+    if len(path) > MAX_PATH_CHARS:
+        return f"is longer than {MAX_PATH_CHARS} characters"
+    parts = path.replace("\\", "/").split("/")
+    if path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", path):
+        return "must be relative (no leading `/` or drive letter)"
+    if ".." in parts:
+        return "must not contain `..`"
+    return None
+
+
+def validate_import(files: list, archives: list, manifests: list, paths: list[str] | None = None) -> ImportPlan:
     """Check the whole request; raises ImportValidationError naming each problem. Nothing is
-    inflated: an archive is checked from its central directory (``worker.imports.archives``)."""
+    inflated: an archive is checked from its central directory (``worker.imports.archives``).
+    ``paths``, when given, holds one relative path per file (in order): the file's place in the
+    folder it was chosen from, which names it (as a manifest's `file` does) instead of its bare
+    upload name, which browsers and Django strip to the last part."""
     errors = _Errors()
     if not files and not archives:
         errors.add(
@@ -151,7 +174,15 @@ def validate_import(files: list, archives: list, manifests: list) -> ImportPlan:
         problem = string_problem(upload.name or "")
         if problem:
             errors.add("files", f"the file name `{shown(upload.name)}` {problem}")
+    if paths:
+        if len(paths) != len(files):
+            errors.add("paths", f"send one path per file, in order: got {len(paths)} path(s) for {len(files)} file(s)")
+        for i, path in enumerate(paths):
+            problem = _path_problem(path)
+            if problem:
+                errors.add("paths", f"path {i + 1} `{shown(path)}` {problem}")
     errors.raise_if_any()
+    names = [normalize(p) for p in paths] if paths else [f.name or f"upload-{i}" for i, f in enumerate(files)]
 
     limits = ArchiveLimits.from_settings()
     zf, archive_infos = (None, [])
@@ -160,7 +191,7 @@ def validate_import(files: list, archives: list, manifests: list) -> ImportPlan:
         zf, archive_infos = inspect_archive(
             archive, archive.name or "archive", _upload_size(archive), limits, errors.adder("archive")
         )
-    uploads = [Source(name=f.name or f"upload-{i}", origin="upload", upload=f) for i, f in enumerate(files)]
+    uploads = [Source(name=name, origin="upload", upload=f) for name, f in zip(names, files, strict=True)]
     entries_of_archive = [Source(name=info.filename, origin="archive", info=info) for info in archive_infos]
     rows = parse_manifest(manifests[0], errors.adder("manifest")) if manifests else None
     errors.raise_if_any()
@@ -268,9 +299,11 @@ def stage(plan: ImportPlan) -> tuple[str, list[dict]]:
     return rel, entries
 
 
-def start_import(project: Project, user, *, files=(), archives=(), manifests=(), dispatch: bool = True) -> Job:
+def start_import(
+    project: Project, user, *, files=(), archives=(), manifests=(), paths=(), dispatch: bool = True
+) -> Job:
     """Validate, stage and create the import job (one transaction). Raises ImportValidationError."""
-    plan = validate_import(list(files), list(archives), list(manifests))
+    plan = validate_import(list(files), list(archives), list(manifests), list(paths))
     if plan.zip is not None:
         plan.zip.close()
     staging_rel, entries = stage(plan)

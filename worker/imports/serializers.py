@@ -13,6 +13,13 @@ class ImportRequestSerializer(serializers.Serializer):
         required=False,
         help_text="Media files (repeat the field for many). Without a manifest each is one asset, empty prompt.",
     )
+    paths = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Optional, one per `files` upload and in the same order: the file's relative path in the "
+        "folder it was chosen from (`shoot/cats/a.jpg`). It names the asset and is what a manifest's `file` "
+        "matches; without it a file is named by its upload name, which has no folder.",
+    )
     archive = serializers.FileField(
         required=False,
         help_text="One .zip of media files. Without a manifest every file entry is one asset "
@@ -22,5 +29,6 @@ class ImportRequestSerializer(serializers.Serializer):
         required=False,
         help_text="One .jsonl (objects with file, prompt, metadata) or .csv (columns file, prompt, metadata "
         "as a JSON string; any other column goes into metadata as a string). `file` is an uploaded file's "
-        "name or a path inside the archive. With a manifest exactly its rows are imported.",
+        "name (its `paths` entry when sent) or a path inside the archive. With a manifest exactly its rows "
+        "are imported.",
     )

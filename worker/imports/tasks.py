@@ -1,6 +1,9 @@
-"""The import job kind, declared to the runner (media work: the ``media`` queue)."""
+"""The import job kind, declared to the runner (media work: the ``media`` queue), and its
+follow-up for projects with pair tasks on: the new assets' pairs."""
 
-from worker.jobs import JobKind, register
+from annotator.models import Project
+from annotator.services.pairs import make_project_pairs
+from worker.jobs import JobKind, append_log, follow_up, register
 from worker.models import Job
 
 from . import job
@@ -18,3 +21,17 @@ run_import_job = register(
         description="Run import job ``job_id``: unpack, check and transcode the media, make assets and tasks.",
     )
 )
+
+
+def pairs_after_import(import_job: Job) -> None:
+    """Inside the transaction that marks ``import_job`` succeeded: the pair tasks of a project
+    with pair tasks on (two ready assets of one prompt each)."""
+    project = Project.objects.filter(pk=import_job.project_id, pair_tasks=True).first()
+    if project is None:
+        return
+    tasks = make_project_pairs(project)
+    if tasks:
+        append_log(import_job, f"pair tasks: {len(tasks)} new pair(s) of assets with the same prompt")
+
+
+follow_up(Job.Kind.IMPORT, pairs_after_import)

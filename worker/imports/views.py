@@ -58,6 +58,7 @@ class ImportView(APIView):
                 files=request.FILES.getlist("files"),
                 archives=request.FILES.getlist("archive"),
                 manifests=request.FILES.getlist("manifest"),
+                paths=request.data.getlist("paths") if hasattr(request.data, "getlist") else [],
             )
         except ImportValidationError as exc:
             raise validation_error(exc.detail, exc.errors)

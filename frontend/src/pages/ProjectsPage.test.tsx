@@ -2,6 +2,7 @@ import { render, screen, within } from "@testing-library/react";
 import { MemoryRouter } from "react-router-dom";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import ProjectsPage from "./ProjectsPage";
+import { SessionContext } from "../session";
 
 const project = (id: number, my_role: string) => ({
   id,
@@ -48,7 +49,7 @@ describe("ProjectsPage", () => {
       within(screen.getByTestId(`project-${id}`))
         .queryAllByRole("link")
         .map((a) => a.textContent);
-    expect(links(1)).toEqual(["Start annotating", "Review", "Statistics", "Weights", "Jobs", "Datasets", "Members"]);
+    expect(links(1)).toEqual(["Start annotating", "Review", "Statistics", "Weights", "Jobs", "Datasets", "Settings", "Members"]);
     expect(links(2)).toEqual(["Statistics", "Weights", "Jobs", "Datasets"]);
     expect(links(3)).toEqual(["Start annotating", "Review", "Statistics"]);
     expect(links(4)).toEqual(["Start annotating"]);
@@ -64,5 +65,28 @@ describe("ProjectsPage", () => {
       "href",
       "/datasets?project=2",
     );
+  });
+
+  it("shows New project only to users who may create projects", async () => {
+    const user = { id: 1, username: "lead", is_staff: false, can_create_projects: true };
+    const { unmount } = render(
+      <SessionContext.Provider value={{ user, logout: () => {} }}>
+        <MemoryRouter>
+          <ProjectsPage />
+        </MemoryRouter>
+      </SessionContext.Provider>,
+    );
+    await screen.findByTestId("project-1");
+    expect(screen.getByRole("link", { name: "New project" })).toHaveAttribute("href", "/projects/new");
+    unmount();
+    render(
+      <SessionContext.Provider value={{ user: { ...user, can_create_projects: false }, logout: () => {} }}>
+        <MemoryRouter>
+          <ProjectsPage />
+        </MemoryRouter>
+      </SessionContext.Provider>,
+    );
+    await screen.findByTestId("project-1");
+    expect(screen.queryByRole("link", { name: "New project" })).toBeNull();
   });
 });

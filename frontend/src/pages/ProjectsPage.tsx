@@ -7,8 +7,21 @@ import type { Project } from "../types";
 
 // Each role sees the screens it may use: the shared table of roles.ts (annotator/permissions.py's).
 
+/** "New project", for the users who may create one (staff, or given annotator.add_project). */
+function NewProjectButton() {
+  const user = useContext(SessionContext)?.user;
+  if (!user || !(user.is_staff || user.can_create_projects)) return null;
+  return (
+    <Link className="button primary" to="/projects/new">
+      New project
+    </Link>
+  );
+}
+
 export default function ProjectsPage() {
-  const staff = useContext(SessionContext)?.user.is_staff ?? false;
+  const user = useContext(SessionContext)?.user;
+  const mayCreate = Boolean(user && (user.is_staff || user.can_create_projects));
+  const staff = Boolean(user?.is_staff);
   const [projects, setProjects] = useState<Project[] | null>(null);
   const [error, setError] = useState("");
 
@@ -24,13 +37,23 @@ export default function ProjectsPage() {
   if (!projects.length)
     return (
       <section className="projects">
-        <h1>Your projects</h1>
-        <p className="empty">You are not a member of any project yet. Ask a manager to add you.</p>
+        <div className="page-head">
+          <h1>Your projects</h1>
+          <NewProjectButton />
+        </div>
+        <p className="empty">
+          {mayCreate
+            ? "No project yet: make the first one with New project."
+            : "You are not a member of any project yet. Ask a manager to add you."}
+        </p>
       </section>
     );
   return (
     <section aria-labelledby="projects-title" className="projects">
-      <h1 id="projects-title">Your projects</h1>
+      <div className="page-head">
+        <h1 id="projects-title">Your projects</h1>
+        <NewProjectButton />
+      </div>
       <ul className="project-list">
         {projects.map((p) => {
           const mine = p.my_progress;
@@ -100,6 +123,11 @@ export default function ProjectsPage() {
                 {canUse(p.my_role, "datasets", staff) && (
                   <Link className="button" to={`/datasets?project=${p.id}`}>
                     Datasets
+                  </Link>
+                )}
+                {canUse(p.my_role, "settings", staff) && (
+                  <Link className="button" to={`/projects/${p.id}/settings`}>
+                    Settings
                   </Link>
                 )}
                 {canUse(p.my_role, "members", staff) && (

@@ -6,6 +6,10 @@ export interface User {
   id: number;
   username: string;
   is_staff: boolean;
+  /** Staff, or given annotator.add_project: may create projects. */
+  can_create_projects?: boolean;
+  /** Staff, or given annotator.add_checklistversion: may upload checklists. */
+  can_load_checklists?: boolean;
 }
 
 /** A project's member and their role (GET /api/projects/:id/members/). */

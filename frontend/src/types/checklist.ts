@@ -55,6 +55,8 @@ export interface Question {
 
 export interface ChecklistVersion {
   id: number;
+  builtin?: boolean;
+  source_name?: string;
   key: string;
   version: number;
   title: string;
@@ -64,4 +66,52 @@ export interface ChecklistVersion {
   sub_dimension_count: number;
   definition: ChecklistDefinition;
   questions: Question[];
+}
+
+/** One problem of an uploaded checklist file: its path in the file, and its line and column where known. */
+export interface ChecklistProblem {
+  path: string;
+  message: string;
+  line: number | null;
+  column: number | null;
+}
+
+/** What an uploaded file would be (POST /api/checklists/validate/): nothing is stored. */
+export interface ChecklistPreview {
+  filename: string;
+  key: string;
+  title: string;
+  media_type: MediaType;
+  content_hash: string;
+  question_count: number;
+  sub_dimension_count: number;
+  definition: ChecklistDefinition;
+  questions: Question[];
+  /** The stored version with the same content, if any. */
+  existing: { id: number; key: string; version: number; builtin: boolean } | null;
+  /** Its version number: the existing one's, or the next of its key. */
+  version: number;
+}
+
+interface KeyChanges {
+  kept: string[];
+  changed: string[];
+  new: string[];
+  dropped: string[];
+}
+
+/** What changing a project's checklist does (POST /api/projects/:id/checklist/), or did (`applied`). */
+export interface ChecklistChange {
+  applied: boolean;
+  from: { id: number; key: string; version: number; title: string };
+  to: { id: number; key: string; version: number; title: string };
+  annotations: { total: number; under_current: number };
+  sub_dimensions: KeyChanges;
+  questions: KeyChanges;
+  tasks: { done: number; unfinished: number; drafts: number; drafts_losing_answers: number };
+  gold_checks: { total: number; carried_over: number; paused: number };
+  gold_answers: number;
+  predictions: number;
+  /** The same, in sentences, to show as they are. */
+  consequences: string[];
 }

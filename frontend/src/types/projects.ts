@@ -22,6 +22,8 @@ export interface Project {
   disagreement_threshold?: number | null;
   /** Quality control: at most this many annotators added to one task for disagreement. */
   max_extra_annotators?: number;
+  /** Pair tasks on: two ready assets of one prompt also become a pair task, after each import. */
+  pair_tasks?: boolean;
   archived: boolean;
   my_role: Role | null;
   /** In lists: the caller's done / assigned / remaining tasks (as `progress/`'s `mine`). */

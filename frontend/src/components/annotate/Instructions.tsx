@@ -1,4 +1,5 @@
-// The project's and the checklist's instructions, folded away until asked for (`i` or the button).
+// The project's and the checklist's instructions (Markdown), folded away until asked for (`i` or the button).
+import { Markdown } from "../../markdown";
 
 interface Props {
   /** The project's instructions, then the checklist's; empty ones are left out. */
@@ -18,7 +19,7 @@ export default function Instructions({ texts, shown, onToggle }: Props) {
       {shown && (
         <div className="instructions-text" data-testid="instructions">
           {paragraphs.map((text, i) => (
-            <p key={i}>{text}</p>
+            <Markdown key={i} text={text!} />
           ))}
         </div>
       )}

@@ -4,7 +4,7 @@ import { canUse } from "../../roles";
 import { SessionContext } from "../../session";
 import type { Project } from "../../types";
 
-// The statistics page's links to the project's other screens (review, weights, jobs, members),
+// The statistics page's links to the project's other screens (review, weights, jobs, assets, members),
 // each shown to the roles that may use it.
 
 export default function ProjectLinks({ project, projectId }: { project: Project; projectId: number }) {
@@ -25,6 +25,11 @@ export default function ProjectLinks({ project, projectId }: { project: Project;
       {can("jobs") && (
         <Link className="button" to={`/projects/${projectId}/jobs`}>
           Jobs
+        </Link>
+      )}
+      {can("assets") && (
+        <Link className="button" to={`/projects/${projectId}/assets`}>
+          Assets
         </Link>
       )}
       {can("members") && (

@@ -33,7 +33,7 @@ def hash_drf_tokens(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotator', '0006_invitations'),
+        ('annotator', '0007_project_pair_tasks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
