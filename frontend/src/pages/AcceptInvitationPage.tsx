@@ -1,39 +1,22 @@
-import { useEffect, useMemo, useState, type FormEvent } from "react";
-import { Link, useLocation, useNavigate } from "react-router-dom";
-import { api, ApiError, fieldErrors } from "../api";
+import { useState, type FormEvent } from "react";
+import { Link, useNavigate } from "react-router-dom";
+import { api, fieldErrors } from "../api";
 import { Field } from "../components/Field";
-import type { InvitationSummary } from "../types";
+import { invitationMessage, useInvitationLink } from "./invitationLink";
 
 // The invitation link's page: /invitation#token=… (the fragment never reaches a server). The
 // invitee chooses a username and password; the account gets the invitation's e-mail address and
 // project role, and the link stops working.
 
-const message = (exc: unknown) => (exc instanceof ApiError ? (fieldErrors(exc).token ?? exc.message) : String(exc));
-
 export default function AcceptInvitationPage() {
-  const location = useLocation();
   const navigate = useNavigate();
-  const token = useMemo(() => new URLSearchParams(location.hash.replace(/^#/, "")).get("token") ?? "", [location.hash]);
-  const [invitation, setInvitation] = useState<InvitationSummary | null>(null);
-  const [loadError, setLoadError] = useState(token ? "" : "This page needs the link from the invitation e-mail.");
+  const { token, invitation, loadError } = useInvitationLink();
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [email, setEmail] = useState("");
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
-
-  useEffect(() => {
-    if (!token) return;
-    let live = true;
-    api
-      .checkInvitation(token)
-      .then((i) => live && setInvitation(i))
-      .catch((exc) => live && setLoadError(message(exc)));
-    return () => {
-      live = false;
-    };
-  }, [token]);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -46,7 +29,7 @@ export default function AcceptInvitationPage() {
     } catch (exc) {
       const fields = fieldErrors(exc);
       setErrors(fields);
-      if (!fields.username && !fields.password && !fields.email) setError(message(exc));
+      if (!fields.username && !fields.password && !fields.email) setError(invitationMessage(exc));
     } finally {
       setBusy(false);
     }

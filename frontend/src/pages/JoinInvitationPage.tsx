@@ -1,42 +1,28 @@
-import { useEffect, useMemo, useState } from "react";
-import { Link, useLocation } from "react-router-dom";
-import { api, ApiError, fieldErrors } from "../api";
+import { useState } from "react";
+import { Link } from "react-router-dom";
+import { api } from "../api";
 import { useSession } from "../session";
 import type { InvitationSummary } from "../types";
+import { invitationMessage, useInvitationLink } from "./invitationLink";
 
 // An invitation link opened while signed in: join its project with this account (a shareable
 // link, or an e-mail invitation to this account's address), or log out to make a new account.
 
-const message = (exc: unknown) => (exc instanceof ApiError ? (fieldErrors(exc).token ?? exc.message) : String(exc));
-
 export default function JoinInvitationPage() {
   const { user, logout } = useSession();
-  const location = useLocation();
-  const token = useMemo(() => new URLSearchParams(location.hash.replace(/^#/, "")).get("token") ?? "", [location.hash]);
-  const [invitation, setInvitation] = useState<InvitationSummary | null>(null);
-  const [error, setError] = useState(token ? "" : "This page needs the link from the invitation.");
+  const { token, invitation, loadError } = useInvitationLink();
+  const [joinError, setJoinError] = useState("");
   const [joined, setJoined] = useState<InvitationSummary | null>(null);
   const [busy, setBusy] = useState(false);
-
-  useEffect(() => {
-    if (!token) return;
-    let live = true;
-    api
-      .checkInvitation(token)
-      .then((i) => live && setInvitation(i))
-      .catch((exc) => live && setError(message(exc)));
-    return () => {
-      live = false;
-    };
-  }, [token]);
+  const error = joinError || loadError;
 
   const join = async () => {
     setBusy(true);
-    setError("");
+    setJoinError("");
     try {
       setJoined(await api.joinInvitation(token));
     } catch (exc) {
-      setError(message(exc));
+      setJoinError(invitationMessage(exc));
     } finally {
       setBusy(false);
     }
