@@ -10,4 +10,5 @@ urlpatterns = [
     path("password-reset/confirm/", auth_views.PasswordResetConfirmView.as_view(), name="auth-password-reset-confirm"),
     path("invitation/", auth_views.InvitationCheckView.as_view(), name="auth-invitation"),
     path("invitation/accept/", auth_views.InvitationAcceptView.as_view(), name="auth-invitation-accept"),
+    path("invitation/join/", auth_views.InvitationJoinView.as_view(), name="auth-invitation-join"),
 ]

@@ -193,10 +193,15 @@ class ThrottledAccountView(APIView):
         enforce_csrf(request)
 
     def throttled(self, request, wait):
-        from rest_framework.exceptions import Throttled
+        raise throttled_error(wait, "Too many requests from this address")
 
-        minutes = max(1, int((wait or 60) + 59) // 60)
-        raise Throttled(wait, detail=f"Too many requests from this address: try again in about {minutes} minutes.")
+
+def throttled_error(wait, what: str):
+    """A 429 saying ``what`` and in about how many minutes to try again."""
+    from rest_framework.exceptions import Throttled
+
+    minutes = max(1, int((wait or 60) + 59) // 60)
+    return Throttled(wait, detail=f"{what}: try again in about {minutes} minutes.")
 
 
 def account_error(exc: accounts.AccountError):
@@ -280,10 +285,17 @@ class InvitationTokenSerializer(serializers.Serializer):
 class InvitationAcceptSerializer(InvitationTokenSerializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+    email = serializers.EmailField(
+        required=False,
+        allow_blank=True,
+        max_length=254,
+        help_text="A shareable link's invitee: the account's e-mail address (optional; for password resets). "
+        "An e-mail invitation's account gets the invited address.",
+    )
 
 
 class InvitationSummarySerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    email = serializers.CharField(allow_blank=True, help_text="Blank for a shareable link.")
     project = serializers.CharField(allow_null=True, help_text="The project's name, when it invites into one.")
     role = serializers.CharField(allow_blank=True)
     expires_at = serializers.DateTimeField()
@@ -353,7 +365,44 @@ class InvitationAcceptView(ThrottledAccountView):
                 body.validated_data["token"],
                 username=body.validated_data["username"],
                 password=body.validated_data["password"],
+                email=body.validated_data.get("email", ""),
             )
         except accounts.AccountError as exc:
             raise account_error(exc) from None
         return Response(session_body(user)["user"], status=status.HTTP_201_CREATED)
+
+
+class InvitationJoinView(APIView):
+    """A signed-in user accepts an invitation with their own account (CSRF enforced, throttled)."""
+
+    throttle_classes = [AccountTokenThrottle]
+
+    def throttled(self, request, wait):
+        raise throttled_error(wait, "Too many requests from this address")
+
+    @extend_schema(
+        operation_id="auth_invitation_join",
+        tags=["auth"],
+        summary="Join the invitation's project with your own account",
+        request=InvitationTokenSerializer,
+        responses={
+            200: InvitationSummarySerializer,
+            400: OpenApiResponse(
+                description="Invalid, used, expired or revoked, for another e-mail address, or already a member "
+                "(`token`)."
+            ),
+            403: CSRF_403,
+            429: THROTTLED_429,
+        },
+    )
+    def post(self, request):
+        """Become a member of the invitation's project with its role: any signed-in user for a
+        shareable link, the invited address's owner for an e-mail invitation. Counts one use."""
+        enforce_csrf(request)
+        body = InvitationTokenSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            invitation = accounts.join_invitation(body.validated_data["token"], request.user)
+        except accounts.AccountError as exc:
+            raise account_error(exc) from None
+        return Response(invitation_summary(invitation))

@@ -2,9 +2,9 @@
 
 - Basic auth: DRF's ``BasicAuthentication`` calls ``authenticate()``, where axes' backend refuses
   a locked account or address; here that refusal becomes the 429 instead of a plain 401/403.
-- Token auth: a wrong token is a guess too. Each one is recorded as a failed login of its address
-  (no account), so token guessing locks the address like password guessing does, and a locked
-  address gets the 429 before its token is even looked at.
+- Token auth (personal API tokens, stored hashed): a wrong token is a guess too. Each one is
+  recorded as a failed login of its address (no account), so token guessing locks the address
+  like password guessing does, and a locked address gets the 429 before its token is even looked at.
 - ``lockout_response`` is axes' answer (``AXES_LOCKOUT_CALLABLE``) for the session login, the
   admin login and DRF's browsable-API login: a JSON ``{"detail"}`` for API callers, a readable
   page for browsers.
@@ -24,7 +24,7 @@ from drf_spectacular.authentication import BasicScheme
 from rest_framework import exceptions, status
 from rest_framework.authentication import BasicAuthentication, TokenAuthentication, get_authorization_header
 
-from .services import login_throttle
+from .services import login_throttle, tokens
 
 
 def lockout_details(request, username: str | None) -> tuple[str, int]:
@@ -81,23 +81,42 @@ class LockoutAwareBasicAuthentication(BasicAuthentication):
 
 
 class ThrottledTokenAuthentication(TokenAuthentication):
-    """Token auth where every wrong token is a failed login of the caller's address."""
+    """Personal API tokens (``Authorization: Token <key>`` or ``Bearer <key>``), looked up by the
+    SHA-256 of the key (``annotator.services.tokens``). Every unknown key is a failed login of
+    the caller's address; a revoked or expired key is refused (401, saying which) but is no guess."""
+
+    keywords = (b"token", b"bearer")
 
     def authenticate(self, request):
         words = get_authorization_header(request).split()
-        if not words or words[0].lower() != self.keyword.lower().encode():
+        if not words or words[0].lower() not in self.keywords:
             return None  # no token presented: another scheme's business
         http_request = _http_request(request)
         credentials = {"username": None}  # a token names no account: counted per address only
         if not AxesProxyHandler.is_allowed(http_request, credentials):
             raise LoginLockedOut(http_request)
+        if len(words) != 2:
+            message = "Invalid token header: send `Token <key>` (or `Bearer <key>`), the key without spaces."
+            self._count_failure(http_request, credentials)
+            raise exceptions.AuthenticationFailed(message)
         try:
-            return super().authenticate(request)
-        except exceptions.AuthenticationFailed:
-            user_login_failed.send(sender=__name__, credentials=credentials, request=http_request)
-            if getattr(http_request, "axes_locked_out", False):
-                raise LoginLockedOut(http_request) from None
-            raise
+            key = words[1].decode()
+        except UnicodeError:
+            key = ""
+        try:
+            token = tokens.check_key(key)
+        except tokens.UnknownKey as exc:
+            self._count_failure(http_request, credentials)
+            raise exceptions.AuthenticationFailed(exc.message) from None
+        except tokens.TokenError as exc:
+            raise exceptions.AuthenticationFailed(exc.message) from None
+        return token.user, token
+
+    @staticmethod
+    def _count_failure(http_request, credentials) -> None:
+        user_login_failed.send(sender=__name__, credentials=credentials, request=http_request)
+        if getattr(http_request, "axes_locked_out", False):
+            raise LoginLockedOut(http_request)
 
 
 class LockoutAwareBasicScheme(BasicScheme):

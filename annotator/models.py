@@ -152,12 +152,17 @@ class Membership(models.Model):
 
 
 class Invitation(models.Model):
-    """An invitation by e-mail to make an account, optionally straight into a project with a role.
+    """An invitation to make an account, optionally straight into a project with a role.
 
-    The invitee gets a signed link (``annotator.services.accounts``); it works once (``accepted_at``)
-    and until ``expires_at``; staff or the project's managers can revoke it before."""
+    By e-mail (``email`` set): the invitee gets a signed link (``annotator.services.accounts``); it
+    works once. As a shareable link (``email`` blank, always into a project): the link is shown to
+    its maker once and works for up to ``max_uses`` people (``uses`` counts them). Either works until
+    ``expires_at``, and staff or the project's managers can revoke it before; ``accepted_at`` is set
+    when it is used up (``accepted_by``: the last person who used it)."""
 
-    email = models.EmailField()
+    email = models.EmailField(blank=True, help_text="Blank for a shareable link.")
+    max_uses = models.PositiveSmallIntegerField(default=1, help_text="How many people may use the link.")
+    uses = models.PositiveSmallIntegerField(default=0, help_text="How many people have used it.")
     project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations")
     role = models.CharField(max_length=20, choices=Membership.Role.choices, blank=True)
     invited_by = models.ForeignKey(
@@ -177,11 +182,20 @@ class Invitation(models.Model):
             models.CheckConstraint(
                 condition=Q(project__isnull=True, role="") | Q(project__isnull=False) & ~Q(role=""),
                 name="invitation_role_with_project",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(max_uses__gte=1) & Q(uses__lte=models.F("max_uses")), name="invitation_uses_within_max"
+            ),
+            # an e-mail invitation is for one person; a shareable link always invites into a project
+            models.CheckConstraint(
+                condition=~Q(email="") & Q(max_uses=1) | Q(email="", project__isnull=False),
+                name="invitation_email_or_project_link",
+            ),
         ]
 
     def __str__(self):
-        return f"invitation of {self.email}" + (f" to {self.project}" if self.project_id else "")
+        who = f"invitation of {self.email}" if self.email else "invitation link"
+        return who + (f" to {self.project}" if self.project_id else "")
 
     def state(self, now) -> str:
         if self.accepted_at:
@@ -546,3 +560,37 @@ class GoldCheck(models.Model):
 
     def __str__(self):
         return f"gold check of task {self.task_id}"
+
+
+class PersonalToken(models.Model):
+    """A named personal API token (``Authorization: Token <key>`` or ``Bearer <key>``).
+
+    Only the SHA-256 of the key is stored (``annotator.services.tokens``): the key is shown once,
+    when it is made. ``prefix`` (the key's first characters) tells tokens apart in lists."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="personal_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, help_text="The key's first characters, for display.")
+    key_hash = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the key (hex); never the key.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Null: until revoked.")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "name"], condition=Q(revoked_at__isnull=True), name="personal_token_live_name_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"token {self.prefix}… ({self.name}, {self.user})"
+
+    def state(self, now) -> str:
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return "active"

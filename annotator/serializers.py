@@ -178,9 +178,39 @@ class MembershipSerializer(serializers.ModelSerializer):
         error_messages={"does_not_exist": NO_SUCH_MEMBER, "invalid": NO_SUCH_MEMBER},
     )
 
+    last_login = serializers.DateTimeField(source="user.last_login", read_only=True, allow_null=True)
+    last_annotation_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    last_assignment_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    last_activity_at = serializers.SerializerMethodField(help_text="The later of the two above (null: never).")
+    annotations_done = serializers.IntegerField(read_only=True, help_text="Annotations submitted in the project.")
+    active_leases = serializers.IntegerField(read_only=True, help_text="Tasks leased now (released on removal).")
+
     class Meta:
         model = Membership
-        fields = ["id", "username", "role", "created_at"]
+        fields = [
+            "id",
+            "username",
+            "role",
+            "created_at",
+            "last_login",
+            "last_annotation_at",
+            "last_assignment_at",
+            "last_activity_at",
+            "annotations_done",
+            "active_leases",
+        ]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None and not isinstance(self.instance, (list, models.QuerySet)):
+            fields["username"].read_only = True  # a membership changes its role, never its user
+        return fields
+
+    def get_last_activity_at(self, obj) -> str | None:
+        from .services.members import last_activity
+
+        moment = last_activity(obj)
+        return serializers.DateTimeField().to_representation(moment) if moment else None
 
 
 class AssetSerializer(serializers.ModelSerializer):

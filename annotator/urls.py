@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from . import views, views_invitations, views_predictions
+from . import views, views_invitations, views_predictions, views_tokens
 
 router = DefaultRouter()
 router.register("checklists", views.ChecklistViewSet, basename="checklist")
@@ -10,6 +10,7 @@ router.register("assets", views.AssetViewSet, basename="asset")
 router.register("assignments", views.AssignmentViewSet, basename="assignment")
 router.register("annotations", views.AnnotationViewSet, basename="annotation")
 router.register("invitations", views_invitations.InvitationViewSet, basename="invitation")
+router.register("tokens", views_tokens.PersonalTokenViewSet, basename="token")
 
 project_router = DefaultRouter()
 project_router.include_root_view = False

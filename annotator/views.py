@@ -48,6 +48,7 @@ from .serializers import (
 )
 from .services import answers as answer_service
 from .services import claims as claim_service
+from .services import members as member_service
 from .services import review as review_service
 from .services.checklist_change import ChecklistChangeError, change_checklist
 from .services.checklists import checklist_preview, load_checklist_version
@@ -393,23 +394,46 @@ class MembershipViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no URL kwargs
             return Membership.objects.none()
-        return Membership.objects.filter(project=self.get_project()).select_related("user")
+        return member_service.with_activity(Membership.objects.filter(project=self.get_project()))
 
-    def perform_create(self, serializer):
+    def create(self, request, *args, **kwargs):
+        """Add an existing user by username with a role (400 when they are a member already)."""
         project = self.get_project()
-        user = serializer.validated_data["user"]
+        body = self.get_serializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        user = body.validated_data["user"]
         if Membership.objects.filter(project=project, user=user).exists():
             raise ValidationError({"username": f"{user.username} is already a member; change their role instead"})
-        serializer.save(project=project)
+        membership = body.save(project=project)
+        out = self.get_serializer(self.get_queryset().get(pk=membership.pk)).data
+        return Response(out, status=status.HTTP_201_CREATED)
 
-    def perform_destroy(self, instance):
-        if instance.role == Membership.Role.MANAGER and not (
-            Membership.objects.filter(project=instance.project, role=Membership.Role.MANAGER)
-            .exclude(pk=instance.pk)
-            .exists()
-        ):
-            raise ValidationError({"username": "a project keeps at least one manager"})
-        instance.delete()
+    def partial_update(self, request, *args, **kwargs):
+        """Change a member's role (400 naming `role` when they are the project's last manager)."""
+        membership = self.get_object()
+        body = self.get_serializer(membership, data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        if "role" in body.validated_data:
+            try:
+                member_service.change_role(membership, body.validated_data["role"])
+            except member_service.MemberError as exc:
+                raise ValidationError({exc.field: [exc.message]}) from None
+        return Response(self.get_serializer(self.get_queryset().get(pk=membership.pk)).data)
+
+    @extend_schema(
+        responses={
+            204: OpenApiResponse(description="Removed: their live leases went back to the queue."),
+            400: OpenApiResponse(description="The project's last manager (`username`)."),
+        }
+    )
+    def destroy(self, request, *args, **kwargs):
+        """Remove a member: they lose access to the project, their live leases go back to the queue
+        (unsubmitted drafts with them); their submitted annotations stay."""
+        try:
+            member_service.remove(self.get_object())
+        except member_service.MemberError as exc:
+            raise ValidationError({exc.field: [exc.message]}) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- assets and their files -------------------------------------------------------------

@@ -85,7 +85,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "django_celery_beat",
@@ -309,6 +308,7 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "password_reset_address": os.environ.get("VR_PASSWORD_RESET_RATE", "10/hour"),
     "password_reset_email": os.environ.get("VR_PASSWORD_RESET_EMAIL_RATE", "3/hour"),
     "account_token": os.environ.get("VR_ACCOUNT_TOKEN_RATE", "30/hour"),  # reset confirm, invitation accept
+    "token_create": os.environ.get("VR_TOKEN_CREATE_RATE", "20/hour"),  # new personal API tokens, per user
 }
 PASSWORD_RESET_TIMEOUT = env_int("VR_PASSWORD_RESET_TIMEOUT_HOURS", 24) * 3600
 VR_INVITATION_DAYS = env_int("VR_INVITATION_DAYS", 7)

@@ -16,7 +16,7 @@ REDOC_CSP = {
 urlpatterns = [
     path("", views.app, name="home"),
     re_path(
-        r"^(?P<path>(?:login|projects|datasets|forgot-password|reset-password|invitation)(?:/.*)?)$",
+        r"^(?P<path>(?:login|projects|datasets|account|forgot-password|reset-password|invitation)(?:/.*)?)$",
         views.app,
         name="app",
     ),

@@ -18,6 +18,15 @@ def user(username: str, *, staff: bool = False) -> User:
     return User.objects.create_user(username=username, password="pw", is_staff=staff)
 
 
+def api_token(user) -> str:
+    """A new personal API token's key for ``user`` (``Authorization: Token <key>``)."""
+    import uuid
+
+    from annotator.services.tokens import issue
+
+    return issue(user, f"test {uuid.uuid4().hex[:8]}").key
+
+
 def api(as_user=None) -> APIClient:
     client = APIClient()
     if as_user is not None:

@@ -112,8 +112,12 @@ def invitation_link(request, invitation: Invitation) -> str:
     return f"{app_url(request)}/invitation#token={invitation_token(invitation)}"
 
 
-def invite(request, *, email: str, project: Project | None, role: str, invited_by) -> IssuedInvitation:
-    """Record an invitation and e-mail its link (also returned, to be shown once to the inviter)."""
+def invite(
+    request, *, email: str, project: Project | None, role: str, invited_by, max_uses: int = 1, days: int | None = None
+) -> IssuedInvitation:
+    """Record an invitation and e-mail its link (also returned, to be shown once to the inviter).
+    Without ``email`` it is a shareable link into ``project`` for up to ``max_uses`` people, and
+    nothing is sent."""
     if project is not None and not role:
         role = Membership.Role.ANNOTATOR
     invitation = Invitation.objects.create(
@@ -121,9 +125,12 @@ def invite(request, *, email: str, project: Project | None, role: str, invited_b
         project=project,
         role=role if project is not None else "",
         invited_by=invited_by,
-        expires_at=timezone.now() + timedelta(days=settings.VR_INVITATION_DAYS),
+        max_uses=max_uses if not email else 1,
+        expires_at=timezone.now() + timedelta(days=days or settings.VR_INVITATION_DAYS),
     )
     link = invitation_link(request, invitation)
+    if not email:
+        return IssuedInvitation(invitation, link)
     context = {
         "link": link,
         "inviter": invited_by.get_username() if invited_by else "",
@@ -139,7 +146,10 @@ def invite(request, *, email: str, project: Project | None, role: str, invited_b
 def open_invitation(token: str, *, lock: bool = False) -> Invitation:
     """The pending invitation a token names, or an AccountError naming ``token``."""
     try:
-        payload = signing.loads(token, salt=INVITATION_SALT, max_age=timedelta(days=settings.VR_INVITATION_DAYS))
+        # the row's expires_at decides; the signature's age only bounds it (links live 90 days at most)
+        payload = signing.loads(
+            token, salt=INVITATION_SALT, max_age=timedelta(days=max(90, settings.VR_INVITATION_DAYS))
+        )
         pk = int(payload["invitation"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         raise AccountError({"token": [BAD_INVITATION]}) from None
@@ -150,18 +160,49 @@ def open_invitation(token: str, *, lock: bool = False) -> Invitation:
     return invitation
 
 
-def accept_invitation(token: str, *, username: str, password: str):
-    """Make the invitee's account (and membership) once; the invitation is used up with it."""
+def _use(invitation: Invitation, user) -> None:
+    """Count one use of a locked invitation by ``user`` (used up at ``max_uses``)."""
+    invitation.uses += 1
+    invitation.accepted_by = user
+    if invitation.uses >= invitation.max_uses:
+        invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["uses", "accepted_at", "accepted_by"])
+
+
+def join_invitation(token: str, user) -> Invitation:
+    """A signed-in user joins the invitation's project with its role, with their own account: any
+    user for a shareable link, only the invited address's owner for an e-mail invitation."""
+    with transaction.atomic():
+        invitation = open_invitation(token, lock=True)
+        if invitation.project_id is None:
+            raise AccountError({"token": ["This invitation makes a new account: sign out to accept it."]})
+        if invitation.email and invitation.email.lower() != (user.email or "").lower():
+            raise AccountError(
+                {"token": [f"This invitation is for {invitation.email}: sign out to accept it as a new account."]}
+            )
+        role = Membership.objects.filter(project=invitation.project, user=user).values_list("role", flat=True).first()
+        if role:
+            raise AccountError({"token": [f"You are already a member of {invitation.project.name}, as {role}."]})
+        Membership.objects.create(project=invitation.project, user=user, role=invitation.role)
+        _use(invitation, user)
+    return invitation
+
+
+def accept_invitation(token: str, *, username: str, password: str, email: str = ""):
+    """Make the invitee's account (and membership); an e-mail invitation is used up with it, a
+    link counts one more use (used up at ``max_uses``). A link's invitee may give an ``email``
+    (for password resets); an e-mail invitation's account gets the invited address."""
     User = get_user_model()
     with transaction.atomic():
         invitation = open_invitation(token, lock=True)
         errors: dict[str, list[str]] = {}
+        email = invitation.email or (email or "").strip()
         username_field = User._meta.get_field(User.USERNAME_FIELD)
         try:
             username = username_field.clean(username, None)
         except ValidationError as exc:
             errors["username"] = list(exc.messages)
-        candidate = User(username=username, email=invitation.email)
+        candidate = User(username=username, email=email)
         try:
             password_validation.validate_password(password, candidate)
         except ValidationError as exc:
@@ -172,12 +213,10 @@ def accept_invitation(token: str, *, username: str, password: str):
             raise AccountError(errors)
         try:
             with transaction.atomic():
-                user = User._default_manager.create_user(username=username, email=invitation.email, password=password)
+                user = User._default_manager.create_user(username=username, email=email, password=password)
         except IntegrityError:
             raise AccountError({"username": ["This username is taken: choose another."]}) from None
         if invitation.project_id:
             Membership.objects.create(project=invitation.project, user=user, role=invitation.role)
-        invitation.accepted_at = timezone.now()
-        invitation.accepted_by = user
-        invitation.save(update_fields=["accepted_at", "accepted_by"])
+        _use(invitation, user)
     return user, invitation

@@ -307,17 +307,37 @@ def expire_leases(now=None, project_id: int | None = None, limit: int = 10_000) 
                 assignment.state = Assignment.State.EXPIRED
                 assignment.finished_at = now
             Assignment.objects.bulk_update(rows, ["state", "finished_at"])
-            task_ids = sorted({a.task_id for a in rows})
-            counts: dict[int, int] = {}
-            for a in rows:
-                counts[a.task_id] = counts.get(a.task_id, 0) + 1
-            tasks = list(Task.objects.select_for_update().filter(pk__in=task_ids).order_by("id"))
-            gold = set(GoldCheck.objects.filter(task_id__in=task_ids).values_list("task_id", flat=True))
-            for task in tasks:
-                task.assigned_count = max(0, task.assigned_count - counts[task.pk])
-                if task.pk in gold:
-                    task.required = task.assigned_count  # a gold check's slots come and go with its serves
-                task.refresh_status()
-                task.save(update_fields=["assigned_count", "required", "status"])
+            _return_slots(rows)
             done += len(rows)
     return done
+
+
+def _return_slots(rows: list[Assignment]) -> None:
+    """Give back the task slots of these just-ended leases (inside the caller's transaction)."""
+    task_ids = sorted({a.task_id for a in rows})
+    counts: dict[int, int] = {}
+    for a in rows:
+        counts[a.task_id] = counts.get(a.task_id, 0) + 1
+    tasks = list(Task.objects.select_for_update().filter(pk__in=task_ids).order_by("id"))
+    gold = set(GoldCheck.objects.filter(task_id__in=task_ids).values_list("task_id", flat=True))
+    for task in tasks:
+        task.assigned_count = max(0, task.assigned_count - counts[task.pk])
+        if task.pk in gold:
+            task.required = task.assigned_count  # a gold check's slots come and go with its serves
+        task.refresh_status()
+        task.save(update_fields=["assigned_count", "required", "status"])
+
+
+def release_leases(user, project: Project, now=None) -> int:
+    """End every live lease of ``user`` in ``project`` (a member removed): their tasks return to the
+    queue for others, unsubmitted drafts with them. The number released."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        live = Assignment.objects.select_for_update().filter(user=user, project=project, state=Assignment.State.ACTIVE)
+        rows = list(live.order_by("id"))
+        for assignment in rows:
+            assignment.state = Assignment.State.RELEASED
+            assignment.finished_at = now
+        Assignment.objects.bulk_update(rows, ["state", "finished_at"])
+        _return_slots(rows)
+    return len(rows)

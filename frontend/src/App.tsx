@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useState, type ReactElement } from "react";
 import { Link, NavLink, Navigate, Route, Routes, useLocation } from "react-router-dom";
 import { api } from "./api";
 import { SessionContext } from "./session";
@@ -20,6 +20,21 @@ import AcceptInvitationPage from "./pages/AcceptInvitationPage";
 import NewProjectPage from "./pages/NewProjectPage";
 import ProjectSettingsPage from "./pages/ProjectSettingsPage";
 import LabelStudioImportPage from "./pages/LabelStudioImportPage";
+import AccountPage from "./pages/AccountPage";
+import JoinInvitationPage from "./pages/JoinInvitationPage";
+import { DatasetsGate, ProjectScreenGate } from "./components/NotForRole";
+import { canUse, useMyProjects, type Screen } from "./roles";
+
+/** The main navigation: Datasets only for staff and those who manage or research a project. */
+function MainNav({ user }: { user: User }) {
+  const projects = useMyProjects();
+  const datasets = user.is_staff || (projects ?? []).some((p) => canUse(p.my_role, "datasets"));
+  return <nav aria-label="Main" className="main-nav">{datasets && <NavLink to="/datasets">Datasets</NavLink>}</nav>;
+}
+
+const gated = (screen: Screen, element: ReactElement) => (
+  <ProjectScreenGate screen={screen}>{element}</ProjectScreenGate>
+);
 
 export default function App() {
   const [user, setUser] = useState<User | null | undefined>(undefined);
@@ -61,11 +76,11 @@ export default function App() {
         <Link to="/projects" className="brand">
           VisionReward Annotator
         </Link>
-        <nav aria-label="Main" className="main-nav">
-          <NavLink to="/datasets">Datasets</NavLink>
-        </nav>
+        <MainNav user={user} />
         <nav aria-label="Account">
-          <span className="who">{user.username}</span>
+          <Link to="/account" className="who" aria-label={`Your account: ${user.username}`}>
+            {user.username}
+          </Link>
           <button type="button" className="link" onClick={logout}>
             Log out
           </button>
@@ -76,18 +91,19 @@ export default function App() {
           <Route path="/" element={<Navigate to="/projects" replace />} />
           <Route path="/login" element={<Navigate to="/projects" replace />} />
           <Route path="/projects" element={<ProjectsPage />} />
-          <Route path="/projects/:projectId/annotate" element={<AnnotatePage />} />
-          <Route path="/projects/:projectId/review" element={<ReviewPage />} />
-          <Route path="/projects/:projectId/manage" element={<ManagePage />} />
-          <Route path="/projects/:projectId/weights" element={<WeightsPage />} />
-          <Route path="/projects/:projectId/jobs" element={<JobsPage />} />
-          <Route path="/projects/:projectId/members" element={<MembersPage />} />
+          <Route path="/projects/:projectId/annotate" element={gated("annotate", <AnnotatePage />)} />
+          <Route path="/projects/:projectId/review" element={gated("review", <ReviewPage />)} />
+          <Route path="/projects/:projectId/manage" element={gated("statistics", <ManagePage />)} />
+          <Route path="/projects/:projectId/weights" element={gated("weights", <WeightsPage />)} />
+          <Route path="/projects/:projectId/jobs" element={gated("jobs", <JobsPage />)} />
+          <Route path="/projects/:projectId/members" element={gated("members", <MembersPage />)} />
           <Route path="/projects/new" element={<NewProjectPage />} />
-          <Route path="/projects/:projectId/settings" element={<ProjectSettingsPage />} />
-          <Route path="/projects/:projectId/assets" element={<AssetsPage />} />
-          <Route path="/projects/:projectId/import/label-studio" element={<LabelStudioImportPage />} />
-          <Route path="/projects/:projectId/models" element={<ModelsPage />} />
-          {["/forgot-password", "/reset-password", "/invitation"].map((path) => (
+          <Route path="/projects/:projectId/settings" element={gated("settings", <ProjectSettingsPage />)} />
+          <Route path="/projects/:projectId/assets" element={gated("assets", <AssetsPage />)} />
+          <Route path="/projects/:projectId/import/label-studio" element={gated("imports", <LabelStudioImportPage />)} />
+          <Route path="/projects/:projectId/models" element={gated("models", <ModelsPage />)} />
+          <Route path="/invitation" element={<JoinInvitationPage />} />
+          {["/forgot-password", "/reset-password"].map((path) => (
             <Route
               key={path}
               path={path}
@@ -98,7 +114,15 @@ export default function App() {
               }
             />
           ))}
-          <Route path="/datasets" element={<DatasetsPage />} />
+          <Route
+            path="/datasets"
+            element={
+              <DatasetsGate>
+                <DatasetsPage />
+              </DatasetsGate>
+            }
+          />
+          <Route path="/account" element={<AccountPage />} />
           <Route path="*" element={<p className="empty">No such page. <Link to="/projects">Your projects</Link></p>} />
         </Routes>
       </main>

@@ -20,6 +20,7 @@ import type {
   Invitation,
   InvitationSummary,
   IssuedInvitation,
+  IssuedToken,
   Job,
   JobDetail,
   JobFilter,
@@ -30,6 +31,7 @@ import type {
   ModelSpecInput,
   Page,
   PrefillRequest,
+  PersonalToken,
   Project,
   ProjectModel,
   ProjectStats,
@@ -194,9 +196,12 @@ export const api = {
     post<{ detail: string }>("/api/auth/password-reset/confirm/", { uid, token, new_password: newPassword }),
   /** What an invitation link invites to (400 names `token` when it no longer works). */
   checkInvitation: (token: string) => post<InvitationSummary>("/api/auth/invitation/", { token }),
-  /** Make the invited account (400 names `token`, `username` or `password`). */
-  acceptInvitation: (token: string, username: string, password: string) =>
-    post<User>("/api/auth/invitation/accept/", { token, username, password }),
+  /** Make the invited account (400 names `token`, `username`, `password` or `email`); a shareable
+   *  link's invitee may give an e-mail address (for password resets). */
+  acceptInvitation: (token: string, username: string, password: string, email = "") =>
+    post<User>("/api/auth/invitation/accept/", { token, username, password, ...(email ? { email } : {}) }),
+  /** Join the invitation's project with the signed-in account (400 names `token`). */
+  joinInvitation: (token: string) => post<InvitationSummary>("/api/auth/invitation/join/", { token }),
   /** The project's members and their roles. */
   members: (projectId: number) => get<Page<Member>>(`/api/projects/${projectId}/members/?limit=500`),
   /** Invite an e-mail address into the project (the answer carries the link, shown once). */
@@ -204,6 +209,30 @@ export const api = {
     post<IssuedInvitation>("/api/invitations/", { email, project: projectId, role }),
   invitations: (projectId: number) => get<Page<Invitation>>(`/api/invitations/?project=${projectId}&limit=200`),
   revokeInvitation: (id: number) => request<null>("DELETE", `/api/invitations/${id}/`),
+  /** A shareable invitation link into the project (no e-mail), for up to `maxUses` people. */
+  inviteLink: (projectId: number, role: Role, maxUses: number, expiresInDays: number) =>
+    post<IssuedInvitation>("/api/invitations/", {
+      project: projectId,
+      role,
+      max_uses: maxUses,
+      expires_in_days: expiresInDays,
+    }),
+  /** Add an existing user by username (400 names `username`). */
+  addMember: (projectId: number, username: string, role: Role) =>
+    post<Member>(`/api/projects/${projectId}/members/`, { username, role }),
+  /** Change a member's role (400 names `role` for the project's last manager). */
+  changeRole: (projectId: number, memberId: number, role: Role) =>
+    request<Member>("PATCH", `/api/projects/${projectId}/members/${memberId}/`, { role }),
+  /** Remove a member: their live leases go back to the queue (400 for the last manager). */
+  removeMember: (projectId: number, memberId: number) =>
+    request<null>("DELETE", `/api/projects/${projectId}/members/${memberId}/`),
+
+  /** The caller's personal API tokens (never their keys). */
+  tokens: () => get<Page<PersonalToken>>("/api/tokens/?limit=100"),
+  /** Make a token; the answer's `key` is shown this once. */
+  createToken: (name: string, expiresAt: string | null) =>
+    post<IssuedToken>("/api/tokens/", { name, expires_at: expiresAt }),
+  revokeToken: (id: number) => request<null>("DELETE", `/api/tokens/${id}/`),
 
   projects: () => get<Page<Project>>("/api/projects/?limit=200"),
   project: (id: number) => get<Project>(`/api/projects/${id}/`),

@@ -19,6 +19,7 @@ def test_every_client_route_serves_the_built_page_with_a_csrf_cookie(client, set
         "/forgot-password",
         "/reset-password",
         "/invitation",
+        "/account",
     ):
         response = client.get(url)
         assert response.status_code == 200 and b"build one" in response.content, url

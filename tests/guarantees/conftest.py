@@ -52,6 +52,6 @@ def stack(request, transactional_db, tmp_path, _media_root, _datasets_root, sett
 
 
 def token(user) -> str:
-    from rest_framework.authtoken.models import Token
+    from tests.factories import api_token
 
-    return Token.objects.get_or_create(user=user)[0].key
+    return api_token(user)

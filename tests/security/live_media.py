@@ -16,7 +16,8 @@ import pytest
 import requests
 from django.conf import settings
 from django.db import connection
-from rest_framework.authtoken.models import Token
+
+from tests.factories import api_token
 
 QUEUES = ["media", "default"]
 
@@ -27,7 +28,7 @@ class Api:
     def __init__(self, base_url: str, user):
         self.base = base_url.rstrip("/")
         self.http = requests.Session()
-        self.http.headers["Authorization"] = f"Token {Token.objects.get_or_create(user=user)[0].key}"
+        self.http.headers["Authorization"] = f"Token {api_token(user)}"
 
     def get(self, path: str, **kwargs) -> requests.Response:
         return self.http.get(self.base + path, timeout=30, **kwargs)

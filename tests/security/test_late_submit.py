@@ -15,11 +15,11 @@ from datetime import timedelta
 import pytest
 import requests
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from annotator.models import Annotation, Assignment, Task
 from datasets_app.models import DatasetVersion
 from tests import factories as f
+from tests.factories import api_token
 from tests.worker.conftest import jpeg_bytes
 from worker.models import Job
 
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def session(user) -> requests.Session:
     s = requests.Session()
-    s.headers["Authorization"] = f"Token {Token.objects.get_or_create(user=user)[0].key}"
+    s.headers["Authorization"] = f"Token {api_token(user)}"
     return s
 
 

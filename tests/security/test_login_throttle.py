@@ -23,8 +23,8 @@ from urllib.parse import urlencode
 import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
 
+from tests.factories import api_token
 from tests.guarantees.conftest import stack  # noqa: F401  (the real processes)
 from tests.guarantees.processes import PYTHON, REPO
 
@@ -169,7 +169,7 @@ def test_basic_auth_failures_lock_out_with_429(server):
 
 
 def test_wrong_tokens_lock_the_address(server):
-    good = Token.objects.create(user=get_user_model().objects.get(username="bystander")).key
+    good = api_token(get_user_model().objects.get(username="bystander"))
     attacker = client(server, 31)
     hammer(lambda n: attacker.token(uuid.uuid4().hex[:40]), {401, 403})
     assert_locked(*attacker.token(good))  # a locked address is refused before its token is read

@@ -13,10 +13,10 @@ import json
 
 import pytest
 import requests
-from rest_framework.authtoken.models import Token
 
 from annotator.models import Asset, Membership
 from tests import factories as f
+from tests.factories import api_token
 from tests.worker.conftest import jpeg_bytes, staging_dirs
 from worker.models import Job
 
@@ -215,7 +215,7 @@ def importer(live_server):
     manager = f.user("manifest-manager")
     project = f.project(media_type="image", members={manager: Membership.Role.MANAGER})
     session = requests.Session()
-    session.headers["Authorization"] = f"Token {Token.objects.create(user=manager).key}"
+    session.headers["Authorization"] = f"Token {api_token(manager)}"
     return session, f"{live_server.url}/api/projects/{project.pk}/imports/"
 
 

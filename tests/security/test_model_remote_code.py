@@ -13,10 +13,10 @@ from __future__ import annotations
 import pytest
 import requests
 from django.contrib.auth.models import Permission, User
-from rest_framework.authtoken.models import Token
 
 from annotator.models import Membership
 from tests import factories as f
+from tests.factories import api_token
 from worker.models import ModelSpec, ProjectModel, RemoteCodeDecision
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,7 +28,7 @@ class Client:
     def __init__(self, base: str, user: User):
         self.base = base
         self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Token {Token.objects.get_or_create(user=user)[0].key}"
+        self.session.headers["Authorization"] = f"Token {api_token(user)}"
 
     def __getattr__(self, method):
         def call(path, **kwargs):

@@ -41,7 +41,7 @@ from worker.models import Job, ModelSpec, WeightSet
 
 MARK = "zzsecretb"  # in every name, prompt, label and comment of project B
 GHOST = 900_000_000  # ids from here on never exist
-APPS = ("annotator", "worker", "datasets_app", "auth", "authtoken", "django_celery_beat")
+APPS = ("annotator", "worker", "datasets_app", "auth", "django_celery_beat")
 
 
 # --- the two projects ---------------------------------------------------------------------------------

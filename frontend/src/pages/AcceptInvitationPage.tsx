@@ -1,38 +1,22 @@
-import { useEffect, useMemo, useState, type FormEvent } from "react";
-import { Link, useLocation, useNavigate } from "react-router-dom";
-import { api, ApiError, fieldErrors } from "../api";
+import { useState, type FormEvent } from "react";
+import { Link, useNavigate } from "react-router-dom";
+import { api, fieldErrors } from "../api";
 import { Field } from "../components/Field";
-import type { InvitationSummary } from "../types";
+import { invitationMessage, useInvitationLink } from "./invitationLink";
 
 // The invitation link's page: /invitation#token=… (the fragment never reaches a server). The
 // invitee chooses a username and password; the account gets the invitation's e-mail address and
 // project role, and the link stops working.
 
-const message = (exc: unknown) => (exc instanceof ApiError ? (fieldErrors(exc).token ?? exc.message) : String(exc));
-
 export default function AcceptInvitationPage() {
-  const location = useLocation();
   const navigate = useNavigate();
-  const token = useMemo(() => new URLSearchParams(location.hash.replace(/^#/, "")).get("token") ?? "", [location.hash]);
-  const [invitation, setInvitation] = useState<InvitationSummary | null>(null);
-  const [loadError, setLoadError] = useState(token ? "" : "This page needs the link from the invitation e-mail.");
+  const { token, invitation, loadError } = useInvitationLink();
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
+  const [email, setEmail] = useState("");
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
-
-  useEffect(() => {
-    if (!token) return;
-    let live = true;
-    api
-      .checkInvitation(token)
-      .then((i) => live && setInvitation(i))
-      .catch((exc) => live && setLoadError(message(exc)));
-    return () => {
-      live = false;
-    };
-  }, [token]);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -40,12 +24,12 @@ export default function AcceptInvitationPage() {
     setError("");
     setErrors({});
     try {
-      const user = await api.acceptInvitation(token, username, password);
+      const user = await api.acceptInvitation(token, username, password, invitation?.email ? "" : email.trim());
       navigate("/login", { replace: true, state: { notice: `Your account ${user.username} is ready: sign in.` } });
     } catch (exc) {
       const fields = fieldErrors(exc);
       setErrors(fields);
-      if (!fields.username && !fields.password) setError(message(exc));
+      if (!fields.username && !fields.password && !fields.email) setError(invitationMessage(exc));
     } finally {
       setBusy(false);
     }
@@ -64,7 +48,13 @@ export default function AcceptInvitationPage() {
         {invitation && (
           <>
             <p>
-              Invitation for <strong>{invitation.email}</strong>
+              {invitation.email ? (
+                <>
+                  Invitation for <strong>{invitation.email}</strong>
+                </>
+              ) : (
+                "Invitation"
+              )}
               {invitation.project ? (
                 <>
                   {" "}
@@ -101,6 +91,26 @@ export default function AcceptInvitationPage() {
                 />
               )}
             </Field>
+            {!invitation.email && (
+              <Field
+                id="new-email"
+                label="E-mail address (optional)"
+                hint="Only for resetting a forgotten password."
+                error={errors.email}
+              >
+                {(describedBy, invalid) => (
+                  <input
+                    id="new-email"
+                    type="email"
+                    autoComplete="email"
+                    value={email}
+                    onChange={(e) => setEmail(e.target.value)}
+                    aria-invalid={invalid}
+                    aria-describedby={describedBy}
+                  />
+                )}
+              </Field>
+            )}
             {error && (
               <p role="alert" className="error">
                 {error}

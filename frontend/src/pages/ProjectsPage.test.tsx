@@ -49,7 +49,7 @@ describe("ProjectsPage", () => {
       within(screen.getByTestId(`project-${id}`))
         .queryAllByRole("link")
         .map((a) => a.textContent);
-    expect(links(1)).toEqual(["Start annotating", "Review", "Statistics", "Weights", "Jobs", "Datasets", "Settings"]);
+    expect(links(1)).toEqual(["Start annotating", "Review", "Statistics", "Weights", "Jobs", "Datasets", "Settings", "Members"]);
     expect(links(2)).toEqual(["Statistics", "Weights", "Jobs", "Datasets"]);
     expect(links(3)).toEqual(["Start annotating", "Review", "Statistics"]);
     expect(links(4)).toEqual(["Start annotating"]);

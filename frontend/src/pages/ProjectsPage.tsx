@@ -1,17 +1,11 @@
 import { useContext, useEffect, useState } from "react";
 import { Link } from "react-router-dom";
 import { api } from "../api";
+import { canUse } from "../roles";
 import { SessionContext } from "../session";
 import type { Project } from "../types";
 
-// The same capability table as annotator/permissions.py.
-const canAnnotate = (role: string | null) => ["annotator", "reviewer", "manager", "admin"].includes(role ?? "");
-const canReview = (role: string | null) => ["reviewer", "manager", "admin"].includes(role ?? "");
-const canSeeStats = (role: string | null) => ["reviewer", "manager", "researcher", "admin"].includes(role ?? "");
-const canSeeWeights = (role: string | null) => ["manager", "researcher", "admin"].includes(role ?? "");
-const canSeeJobs = canSeeWeights;
-const canExport = canSeeWeights;
-const canManage = (role: string | null) => ["manager", "admin"].includes(role ?? "");
+// Each role sees the screens it may use: the shared table of roles.ts (annotator/permissions.py's).
 
 /** "New project", for the users who may create one (staff, or given annotator.add_project). */
 function NewProjectButton() {
@@ -27,6 +21,7 @@ function NewProjectButton() {
 export default function ProjectsPage() {
   const user = useContext(SessionContext)?.user;
   const mayCreate = Boolean(user && (user.is_staff || user.can_create_projects));
+  const staff = Boolean(user?.is_staff);
   const [projects, setProjects] = useState<Project[] | null>(null);
   const [error, setError] = useState("");
 
@@ -100,39 +95,44 @@ export default function ProjectsPage() {
                 </>
               ) : null}
               <div className="actions">
-                {canAnnotate(p.my_role) && (
+                {canUse(p.my_role, "annotate", staff) && (
                   <Link className="button primary" to={`/projects/${p.id}/annotate`}>
                     {mine && mine.done > 0 ? "Continue annotating" : "Start annotating"}
                   </Link>
                 )}
-                {canReview(p.my_role) && (
+                {canUse(p.my_role, "review", staff) && (
                   <Link className="button" to={`/projects/${p.id}/review`}>
                     Review
                   </Link>
                 )}
-                {canSeeStats(p.my_role) && (
+                {canUse(p.my_role, "statistics", staff) && (
                   <Link className="button" to={`/projects/${p.id}/manage`}>
                     Statistics
                   </Link>
                 )}
-                {canSeeWeights(p.my_role) && (
+                {canUse(p.my_role, "weights", staff) && (
                   <Link className="button" to={`/projects/${p.id}/weights`}>
                     Weights
                   </Link>
                 )}
-                {canSeeJobs(p.my_role) && (
+                {canUse(p.my_role, "jobs", staff) && (
                   <Link className="button" to={`/projects/${p.id}/jobs`}>
                     Jobs
                   </Link>
                 )}
-                {canExport(p.my_role) && (
+                {canUse(p.my_role, "datasets", staff) && (
                   <Link className="button" to={`/datasets?project=${p.id}`}>
                     Datasets
                   </Link>
                 )}
-                {canManage(p.my_role) && (
+                {canUse(p.my_role, "settings", staff) && (
                   <Link className="button" to={`/projects/${p.id}/settings`}>
                     Settings
+                  </Link>
+                )}
+                {canUse(p.my_role, "members", staff) && (
+                  <Link className="button" to={`/projects/${p.id}/members`}>
+                    Members
                   </Link>
                 )}
               </div>
