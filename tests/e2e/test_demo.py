@@ -56,7 +56,7 @@ def test_the_demo_admin_sees_a_pair_prefill_and_a_refit_without_any_set_up(page,
     assert rated.preference == 2 and rated.task.priority == 1
 
     # the weights: the published set active, the demo refit a candidate compared with it
-    page.goto(f"/projects/{project.pk}/weights")
+    page.goto(f"/projects/{project.pk}/weights?tab=history")
     expect(page.get_by_role("heading", name=f"Weights: {project.name}")).to_be_visible()
     fitted = WeightSet.objects.get(project=project, source="fitted")
     row = page.locator(f"tr[data-version='{fitted.version}']")
