@@ -15,6 +15,7 @@ import MembersPage from "./pages/MembersPage";
 import ForgotPasswordPage from "./pages/ForgotPasswordPage";
 import ResetPasswordPage from "./pages/ResetPasswordPage";
 import AcceptInvitationPage from "./pages/AcceptInvitationPage";
+import DatasetImportPage from "./pages/DatasetImportPage";
 
 export default function App() {
   const [user, setUser] = useState<User | null | undefined>(undefined);
@@ -77,6 +78,8 @@ export default function App() {
           <Route path="/projects/:projectId/weights" element={<WeightsPage />} />
           <Route path="/projects/:projectId/jobs" element={<JobsPage />} />
           <Route path="/projects/:projectId/members" element={<MembersPage />} />
+          <Route path="/projects/:projectId/import/huggingface" element={<DatasetImportPage mode="assets" />} />
+          <Route path="/projects/:projectId/import/pairs" element={<DatasetImportPage mode="pairs" />} />
           {["/forgot-password", "/reset-password", "/invitation"].map((path) => (
             <Route
               key={path}

@@ -12,3 +12,4 @@ export type * from "./review";
 export type * from "./weights";
 export type * from "./datasets";
 export type * from "./jobs";
+export type * from "./imports";
