@@ -538,6 +538,8 @@ def run_dataset_import(job: Job, ctx: JobContext) -> dict:
             f", {result['pairs']:,} rated pairs"
             if mode == "pairs"
             else f", {result['duplicates']:,} duplicates skipped"
+            if result["duplicates"]
+            else ""
         )
         + f", {result['failed']:,} failed"
     )

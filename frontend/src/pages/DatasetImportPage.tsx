@@ -240,7 +240,7 @@ export default function DatasetImportPage({ mode, pollMs = 1000 }: { mode: Datas
   );
 
   return (
-    <main className="page dataset-import">
+    <div className="page dataset-import">
       <p>
         <Link to={`/projects/${id}/manage`}>← Project</Link>
       </p>
@@ -462,6 +462,6 @@ export default function DatasetImportPage({ mode, pollMs = 1000 }: { mode: Datas
       )}
 
       {job && <JobProgress job={job} headingId={jobHeadingId} />}
-    </main>
+    </div>
   );
 }
