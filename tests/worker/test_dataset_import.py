@@ -4,6 +4,7 @@ previews): datasets built offline here, read through ``datasets`` as a Hub id or
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import pytest
@@ -340,7 +341,43 @@ def test_pairs_rated_again_are_open_for_annotators(
     assert set(Task.objects.filter(kind=Task.Kind.PAIR).values_list("status", "required")) == {("open", 1)}
 
 
+def test_a_streamed_dataset_is_one_job_reporting_rows_done_of_the_total(
+    eager, manager_api, image_project, roots, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from worker.jobs import JobContext
+
+    settings.VR_IMPORT_WORKERS = 4
+    monkeypatch.setattr(huggingface, "CHECKPOINT_SECONDS", 0.2)
+    seen: list[tuple[float, str]] = []
+    real_report = JobContext.report
+
+    def report(self, progress=None, message=None, log=None):
+        if progress is not None:
+            seen.append((progress, message or ""))
+        return real_report(self, progress, message, log)
+
+    monkeypatch.setattr(JobContext, "report", report)
+    parquet_folder(image_dataset(150), roots / "stream")
+    began = time.monotonic()
+    job = done(
+        start(manager_api, image_project, {"source": "stream", "mapping": ASSETS}, django_capture_on_commit_callbacks)
+    )
+    took = time.monotonic() - began
+    job.refresh_from_db()
+    assert job.state == Job.State.SUCCEEDED, (job.error, job.log[-2000:])
+    assert job.result["rows"] == 150 and job.result["imported"] == 150 and job.params["total"] == 150
+    progress = [p for p, _ in seen]
+    assert progress == sorted(progress) and progress[-1] == 1.0
+    assert any(0 < p < 1 for p in progress), progress
+    assert any(m.endswith(" assets, 0 failed") and "/150 rows" in m for _, m in seen)
+    print(f"150 rows imported in {took:.1f} s")
+
+
 @pytest.mark.slow
+@pytest.mark.skipif(
+    not os.environ.get("VR_TEST_TEN_THOUSAND_ROWS"),
+    reason="minutes of ffprobe/ffmpeg on a small machine: set VR_TEST_TEN_THOUSAND_ROWS=1",
+)
 def test_ten_thousand_rows_are_one_job_with_progress(
     eager, manager_api, roots, people, settings, django_capture_on_commit_callbacks
 ):
