@@ -43,6 +43,7 @@ def test_manager_imports_a_local_dataset_and_a_pair_dataset(page, eager_jobs, se
     expect(page.get_by_role("status")).to_contain_text("4 rows: 3 assets, 1 failed")
     failures = page.get_by_role("table", name="Each failed row and why; the other rows were imported.")
     expect(failures.get_by_role("cell", name="2", exact=True)).to_be_visible()
+    page.get_by_role("heading", name="Failed rows").scroll_into_view_if_needed()
     screenshot(page, "41-import-huggingface-done")
     check_accessibility(page, "the dataset import progress")
     ready = Asset.objects.filter(project=p, status=Asset.Status.READY).order_by("import_entry")

@@ -202,3 +202,11 @@ def test_preview_cells_are_short():
     video = preview_cell({"bytes": b"123", "path": "v.mp4"}, ColumnInfo("video", "video"), lambda data: ("x", b"y"))
     assert "data_url" not in video and video["size"] == 3
     assert preview_cell({"a": [1, 2]}, None) == {"kind": "text", "value": '{"a": [1, 2]}', "truncated": False}
+
+
+def test_an_unreachable_hub_is_named_as_such():
+    from worker.imports.hf_source import _read_problem
+
+    text = _read_problem("lab/x", "hub", OSError("Couldn't reach 'lab/x' on the Hub (LocalEntryNotFoundError)"))
+    assert text.startswith("cannot reach the Hugging Face Hub to read `lab/x` (no internet?)")
+    assert "hf download --repo-type dataset lab/x" in text

@@ -281,7 +281,17 @@ def _read_problem(target: str, kind: str, exc: Exception) -> str:
     text = str(exc)[:300]
     if kind == "hub":
         lowered = text.lower()
-        if any(w in lowered for w in ("connection", "resolve", "offline", "max retries", "timed out", "network")):
+        words = (
+            "connection",
+            "resolve",
+            "offline",
+            "max retries",
+            "timed out",
+            "network",
+            "reach",
+            "localentrynotfound",
+        )
+        if any(w in lowered for w in words):
             return (
                 f"cannot reach the Hugging Face Hub to read `{target}` (no internet?): fetch it on a machine "
                 f"with access (`hf download --repo-type dataset {target}`) into this server's cache, or "

@@ -93,13 +93,6 @@ function JobProgress({ job, headingId }: { job: JobDetail; headingId: string }) 
           {job.error || job.message}
         </p>
       )}
-      {FINISHED.has(job.state) && result.rows !== undefined && (
-        <p>
-          {result.rows.toLocaleString()} rows read: {result.imported?.toLocaleString() ?? 0} assets
-          {result.pairs !== undefined ? `, ${result.pairs.toLocaleString()} rated pairs` : ""}
-          {result.duplicates ? `, ${result.duplicates.toLocaleString()} duplicates skipped` : ""}, {result.failed ?? 0} failed.
-        </p>
-      )}
       {failures.length > 0 && (
         <>
           <h3>Failed rows</h3>
