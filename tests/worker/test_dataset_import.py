@@ -307,6 +307,36 @@ def test_pair_dataset_becomes_rated_pairs_the_refit_reads(
     assert stats["progress"]["imported_ratings"] == 6 and stats["progress"]["gold"] == 0
 
 
+def test_a_pair_of_one_file_twice_fails_alone(
+    eager, manager_api, image_project, roots, django_capture_on_commit_callbacks
+):
+    import datasets
+
+    data = pair_dataset(3).to_dict()
+    data["jpg_1"][1] = data["jpg_0"][1]
+    datasets.Dataset.from_dict(data, features=pair_dataset(1).features).save_to_disk(str(roots / "same"))
+    mapping = {
+        "media_a": "jpg_0",
+        "media_b": "jpg_1",
+        "prompt": "caption",
+        "preference_format": "labels",
+        "preference": ["label_0", "label_1"],
+    }
+    job = done(
+        start(
+            manager_api,
+            image_project,
+            {"source": "same", "mapping": mapping},
+            django_capture_on_commit_callbacks,
+            "pairs",
+        )
+    )
+    job.refresh_from_db()
+    assert job.result["pairs"] == 2 and job.result["failed"] == 1
+    assert job.result["failures"][0]["reason"] == "row 1: media A and media B are the same file"
+    assert Task.objects.filter(project=image_project, kind=Task.Kind.PAIR).count() == 2
+
+
 def test_pair_import_checks_the_preference_mapping(manager_api, image_project, roots):
     pair_dataset(4).save_to_disk(str(roots / "pairs"))
     mapping = {

@@ -304,6 +304,8 @@ def _prepare(index: int, row: dict, ctx_: dict) -> Pending:
         for side, media in enumerate(entry.media):
             target = ctx_["work"] / f"{index:09d}-{side}-src"
             pending.files.append(materialize(media, target, opened, ctx_["roots"], ctx_["max_bytes"]))
+        if len(pending.files) == 2 and pending.files[0].sha256 == pending.files[1].sha256:
+            raise RowProblem("media A and media B are the same file")
     except RowProblem as exc:
         pending.problem = str(exc)
     return pending
@@ -385,7 +387,7 @@ def _record(job: Job, pending: Pending, ctx_: dict, counts: _Counts) -> str:
             if known is None:
                 reason = f"media {'AB'[side]} is the file of an earlier row, which failed"
                 name = _row_name(split, index, file)
-                if _record_failure(job, _entry(job, base, name), kind, f"row {index}: {reason}") is not None:
+                if _record_failure(job, _entry(job, base + side, name), kind, f"row {index}: {reason}") is not None:
                     counts.failed += 1
                 return f"row {index}: failed: {reason}"
         if known is not None:
