@@ -12,7 +12,7 @@ export interface Job {
   error?: string;
 }
 
-export type JobKind = "import" | "prefill" | "refit" | "score" | "export" | "push" | "finetune" | "evaluate";
+export type JobKind = "import" | "dataset_import" | "prefill" | "refit" | "score" | "export" | "push" | "finetune" | "evaluate";
 export type JobState = Job["state"];
 
 /** A job as GET /api/jobs/ lists it. */
