@@ -498,6 +498,7 @@ class GoldAnswer(models.Model):
     class Source(models.TextChoices):
         ACCEPTED = "accepted"
         CORRECTED = "corrected"
+        IMPORTED = "imported"  # a pair's rating read from a preference dataset (worker.imports.pairs)
 
     task = models.OneToOneField(Task, on_delete=models.CASCADE, related_name="gold")
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="gold_answers")

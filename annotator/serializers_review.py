@@ -112,7 +112,10 @@ class _ProgressSerializer(serializers.Serializer):
     )
     assets_ready = serializers.IntegerField()
     assets_failed = serializers.IntegerField()
-    gold = serializers.IntegerField()
+    gold = serializers.IntegerField(help_text="Reviewers' gold answers (imported pair ratings are not among them).")
+    imported_ratings = serializers.IntegerField(
+        help_text="Pair ratings read from a preference dataset by a pair import (not an annotator's work)."
+    )
 
 
 class _DaySerializer(serializers.Serializer):

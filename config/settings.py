@@ -198,6 +198,12 @@ VR_MAX_METADATA_BYTES = env_int("VR_MAX_METADATA_BYTES", 64 * 1024)
 VR_MAX_METADATA_DEPTH = env_int("VR_MAX_METADATA_DEPTH", 10)
 # Model weights come only from local folders and the Hugging Face cache unless this is off.
 VR_HF_LOCAL_FILES_ONLY = env_bool("VR_HF_LOCAL_FILES_ONLY", True)
+# The local folders a dataset import (Hugging Face dataset, pair dataset) may read, separated by
+# ":" (os.pathsep); a manager's path outside them is refused. Hub datasets are read from the cache.
+VR_IMPORT_ROOTS = [
+    Path(p) for p in os.environ.get("VR_IMPORT_ROOTS", str(VAR_DIR / "imports")).split(os.pathsep) if p.strip()
+]
+VR_IMPORT_WORKERS = env_int("VR_IMPORT_WORKERS", 2)  # media files a dataset import processes at once
 
 # --- REST API --------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -29,6 +29,7 @@ class Job(models.Model):
         SCORE = "score"
         PUSH = "push"
         MODEL_CHECK = "model_check"
+        DATASET_IMPORT = "dataset_import"
 
     class State(models.TextChoices):
         QUEUED = "queued"

@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from .exports import views as exports
+from .imports import dataset_views
 from .imports import views as imports
 from .jobs import views as jobs
 from .prefill import views as prefill
@@ -22,6 +23,18 @@ urlpatterns = [
         imports.LabelStudioImportView.as_view(),
         name="project-import-label-studio",
     ),
+    *[
+        path(
+            f"projects/<int:project_id>/imports/{mode}/{end}",
+            view.as_view(mode=kind),
+            name=f"project-import-{mode}{name}",
+        )
+        for mode, kind in (("huggingface", "assets"), ("pairs", "pairs"))
+        for end, view, name in (
+            ("", dataset_views.DatasetImportView, ""),
+            ("preview/", dataset_views.DatasetPreviewView, "-preview"),
+        )
+    ],
     path("projects/<int:project_id>/prefill/", prefill.PrefillView.as_view(), name="project-prefill"),
     path("projects/<int:project_id>/model/", prefill.ProjectModelView.as_view(), name="project-model"),
     path("projects/<int:project_id>/weight-sets/", weights.WeightSetListView.as_view(), name="weight-sets"),

@@ -110,7 +110,9 @@ def _progress(project: Project) -> dict:
         "late_annotations": Annotation.objects.filter(project=project, late=True).count(),
         "assets_ready": assets["assets_ready"],
         "assets_failed": assets["assets_failed"],
-        "gold": GoldAnswer.objects.filter(project=project).count(),
+        # reviewers' gold answers; a pair rating read from a preference dataset is counted apart
+        "gold": GoldAnswer.objects.filter(project=project).exclude(source=GoldAnswer.Source.IMPORTED).count(),
+        "imported_ratings": GoldAnswer.objects.filter(project=project, source=GoldAnswer.Source.IMPORTED).count(),
     }
 
 

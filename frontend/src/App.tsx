@@ -35,6 +35,7 @@ function MainNav({ user }: { user: User }) {
 const gated = (screen: Screen, element: ReactElement) => (
   <ProjectScreenGate screen={screen}>{element}</ProjectScreenGate>
 );
+import DatasetImportPage from "./pages/DatasetImportPage";
 
 export default function App() {
   const [user, setUser] = useState<User | null | undefined>(undefined);
@@ -102,6 +103,8 @@ export default function App() {
           <Route path="/projects/:projectId/assets" element={gated("assets", <AssetsPage />)} />
           <Route path="/projects/:projectId/import/label-studio" element={gated("imports", <LabelStudioImportPage />)} />
           <Route path="/projects/:projectId/models" element={gated("models", <ModelsPage />)} />
+          <Route path="/projects/:projectId/import/huggingface" element={gated("imports", <DatasetImportPage mode="assets" />)} />
+          <Route path="/projects/:projectId/import/pairs" element={gated("imports", <DatasetImportPage mode="pairs" />)} />
           <Route path="/invitation" element={<JoinInvitationPage />} />
           {["/forgot-password", "/reset-password"].map((path) => (
             <Route

@@ -9,6 +9,10 @@ import type {
   ChecklistPreview,
   ChecklistVersion,
   DatasetDiff,
+  DatasetImportMode,
+  DatasetImportRequest,
+  DatasetPreview,
+  DatasetSource,
   DatasetVersion,
   DatasetVersionState,
   ExportRequest,
@@ -255,6 +259,12 @@ export const api = {
   review: (projectId: number, taskId: number, body: Record<string, unknown>) =>
     post<ReviewItem>(`/api/projects/${projectId}/tasks/${taskId}/review/`, body),
   stats: (projectId: number, days = 14) => get<ProjectStats>(`/api/projects/${projectId}/stats/?days=${days}`),
+  /** A dataset's columns, first rows and a suggested mapping, before importing it. */
+  previewDataset: (projectId: number, mode: DatasetImportMode, source: DatasetSource) =>
+    post<DatasetPreview>(`/api/projects/${projectId}/imports/${mode === "pairs" ? "pairs" : "huggingface"}/preview/`, source),
+  /** Import a dataset's rows as assets or rated pairs (202: the job to poll). */
+  importDataset: (projectId: number, mode: DatasetImportMode, body: DatasetImportRequest) =>
+    post<Job>(`/api/projects/${projectId}/imports/${mode === "pairs" ? "pairs" : "huggingface"}/`, body),
   jobs: (projectId: number) => get<Page<Job>>(`/api/jobs/?project=${projectId}&limit=50`),
   job: (id: number) => get<Job>(`/api/jobs/${id}/`),
 

@@ -65,6 +65,7 @@ def test_stats_shape_progress_daily_and_annotators(busy):
         "assets_ready": 4,
         "assets_failed": 1,
         "gold": 0,
+        "imported_ratings": 0,
     }
     today = timezone.localdate()
     assert [d["date"] for d in stats["daily"]] == [str(today - timedelta(days=n)) for n in range(6, -1, -1)]

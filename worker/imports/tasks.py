@@ -6,7 +6,7 @@ from annotator.services.pairs import make_project_pairs
 from worker.jobs import JobKind, append_log, follow_up, register
 from worker.models import Job
 
-from . import job
+from . import huggingface, job
 
 run_import_job = register(
     JobKind(
@@ -19,6 +19,18 @@ run_import_job = register(
         sweep=job.clean_staging,
         shown_params=job.shown_params,
         description="Run import job ``job_id``: unpack, check and transcode the media, make assets and tasks.",
+    )
+)
+
+run_dataset_import_job = register(
+    JobKind(
+        name=Job.Kind.DATASET_IMPORT,
+        task="worker.tasks.run_dataset_import_job",
+        queue="media",
+        run=huggingface.run_dataset_import,
+        controlled_by="manager",
+        description="Run dataset import ``job_id``: stream a Hugging Face dataset's rows into assets "
+        "(or rated pairs), resuming from its checkpoint.",
     )
 )
 
@@ -35,3 +47,4 @@ def pairs_after_import(import_job: Job) -> None:
 
 
 follow_up(Job.Kind.IMPORT, pairs_after_import)
+follow_up(Job.Kind.DATASET_IMPORT, pairs_after_import)

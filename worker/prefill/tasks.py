@@ -30,3 +30,4 @@ run_model_check_job = register(
     )
 )
 follow_up(Job.Kind.IMPORT, job.auto_prefill_after_import)
+follow_up(Job.Kind.DATASET_IMPORT, job.auto_prefill_after_import)

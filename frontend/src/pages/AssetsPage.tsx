@@ -64,6 +64,14 @@ export default function AssetsPage({ pollMs }: { pollMs?: number } = {}) {
                 <Link to={`/projects/${projectId}/import/label-studio`}>A Label Studio export</Link>{" "}
                 <span className="muted">(tasks with image or video URLs and their prompts)</span>
               </li>
+              <li>
+                <Link to={`/projects/${projectId}/import/pairs`}>A preference-pair dataset</Link>{" "}
+                <span className="muted">(a prompt, two media and which is preferred: rated pairs the refit uses)</span>
+              </li>
+              <li>
+                <Link to={`/projects/${projectId}/import/label-studio#url-manifest`}>A manifest of URLs</Link>{" "}
+                <span className="muted">(each file downloaded by the import job, never from private networks)</span>
+              </li>
             </ul>
           </nav>
         </>

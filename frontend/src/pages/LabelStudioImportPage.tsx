@@ -307,7 +307,7 @@ function UrlManifestForm({ projectId, onStarted }: { projectId: number; onStarte
   }
 
   return (
-    <section aria-labelledby={`${base}-title`} className="card manage-section">
+    <section id="url-manifest" aria-labelledby={`${base}-title`} className="card manage-section">
       <h2 id={`${base}-title`}>Import from a URL manifest</h2>
       <form onSubmit={submit} noValidate>
         <p id={`${base}-help`} className="muted">

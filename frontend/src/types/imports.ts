@@ -49,3 +49,77 @@ export interface ImportResult {
   failures: { file: string; reason: string }[];
   ignored: number;
 }
+
+// Dataset imports: a Hugging Face dataset (Hub id or local path) previewed, its columns mapped,
+// its rows imported as assets or as rated pairs by one resumable job.
+
+export type DatasetImportMode = "assets" | "pairs";
+export type PreferenceFormat = "labels" | "choice" | "rating" | "scores";
+
+/** One column as the dataset describes it: image, video, binary, string, int, float, bool, class_label, list, struct, other. */
+export interface DatasetColumn {
+  name: string;
+  type: string;
+  detail: string;
+  names?: string[];
+}
+
+/** A preview cell: text (cut to 200 characters), a plain value, or media (its size, a thumbnail). */
+export type PreviewCell =
+  | { kind: "text"; value: string; truncated: boolean }
+  | { kind: "value"; value: number | boolean | null }
+  | { kind: "media"; size: number | null; path: string; data_url?: string; width?: number; height?: number };
+
+export interface DatasetSource {
+  source: string;
+  config?: string;
+  split?: string;
+  revision?: string;
+}
+
+/** How columns become assets (media, prompt, metadata) or rated pairs (two media and a preference). */
+export interface DatasetMapping {
+  media?: string;
+  media_a?: string;
+  media_b?: string;
+  prompt: string;
+  prompt_required: boolean;
+  metadata: string[];
+  preference_format?: PreferenceFormat | "";
+  preference?: string[];
+}
+
+/** POST /api/projects/:id/imports/{huggingface|pairs}/preview/ */
+export interface DatasetPreview {
+  source: string;
+  kind: "local" | "hub";
+  layout: string;
+  configs: string[];
+  config: string;
+  splits: string[];
+  split: string;
+  num_rows: number | null;
+  columns: DatasetColumn[];
+  rows: { row: number; cells: Record<string, PreviewCell> }[];
+  suggestion: DatasetMapping;
+  media_type: string;
+}
+
+export interface DatasetImportRequest extends DatasetSource {
+  mapping: DatasetMapping;
+  limit?: number | null;
+  rate_again?: boolean;
+}
+
+/** A dataset import job's result (and, while it runs, its checkpoint). */
+export interface DatasetImportResult {
+  mode?: DatasetImportMode;
+  rows?: number;
+  total?: number | null;
+  imported?: number;
+  failed?: number;
+  duplicates?: number;
+  pairs?: number;
+  failures?: { row: number; file: string; reason: string }[];
+  checkpoint?: { next_row: number };
+}

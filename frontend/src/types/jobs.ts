@@ -12,7 +12,17 @@ export interface Job {
   error?: string;
 }
 
-export type JobKind = "import" | "prefill" | "model_check" | "refit" | "score" | "export" | "push" | "finetune" | "evaluate";
+export type JobKind =
+  | "import"
+  | "dataset_import"
+  | "prefill"
+  | "model_check"
+  | "refit"
+  | "score"
+  | "export"
+  | "push"
+  | "finetune"
+  | "evaluate";
 export type JobState = Job["state"];
 
 /** A job as GET /api/jobs/ lists it. */

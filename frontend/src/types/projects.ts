@@ -43,6 +43,8 @@ export interface ProjectStats {
     assets_ready: number;
     assets_failed: number;
     gold: number;
+    /** Pair ratings read from a preference dataset by a pair import. */
+    imported_ratings?: number;
   };
   daily: { date: string; submitted: number }[];
   annotators: {

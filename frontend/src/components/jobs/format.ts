@@ -4,6 +4,7 @@ import type { JobKind, JobState, JobSummary } from "../../types";
 
 export const JOB_KINDS: { value: JobKind; label: string }[] = [
   { value: "import", label: "import" },
+  { value: "dataset_import", label: "dataset import" },
   { value: "prefill", label: "pre-fill" },
   { value: "refit", label: "refit" },
   { value: "score", label: "score" },

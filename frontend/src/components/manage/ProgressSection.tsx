@@ -43,6 +43,11 @@ export default function ProgressSection({ progress }: { progress: ProjectStats["
           <p className="stat-value" data-testid="gold">
             {count(progress.gold)}
           </p>
+          {progress.imported_ratings ? (
+            <p className="muted" data-testid="imported-ratings">
+              {count(progress.imported_ratings)} imported pair ratings (from a dataset, not reviewed)
+            </p>
+          ) : null}
         </div>
         <div className="card stat-card">
           <h3>Assets</h3>
