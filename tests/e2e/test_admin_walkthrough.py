@@ -184,6 +184,7 @@ def test_a_new_admin_runs_a_project_from_checklist_to_loaded_dataset(
     expect(page.get_by_role("heading", name="Settings: Harbour study")).to_be_visible()
     expect(page.get_by_text("Project “Harbour study” created")).to_be_visible()
     steps.shot(page, "project-created")
+    check_accessibility(page, "the settings of the new project")
 
     # 3. upload the images with their prompts manifest on the Assets screen (the next step the note links)
     page.get_by_role("status").get_by_role("link", name="assets").click()
@@ -296,7 +297,12 @@ def test_a_new_admin_runs_a_project_from_checklist_to_loaded_dataset(
                 first_prompt = prompt
             chosen[prompt] = {key: int(ann.get_by_test_id(f"row-{key}").get_attribute("data-chosen")) for key in rows}
             expect(ann.get_by_test_id("answered-count")).to_have_text("2/2 answered")
+            shown = ann.get_by_test_id("annotate").get_attribute("data-assignment-id")
             ann.keyboard.press("Enter")
+            ann.wait_for_function(  # the next task, or the end of the queue
+                "(shown) => document.querySelector('[data-testid=annotate]')?.dataset.assignmentId !== shown",
+                arg=shown,
+            )
         expect(ann.get_by_test_id("no-more-tasks")).to_be_visible()
         ann.wait_for_function("() => (JSON.parse(localStorage.getItem('vr.outbox') || '[]')).length === 0")
         steps.shot(ann, "annotate-done")
