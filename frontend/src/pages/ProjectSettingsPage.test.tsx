@@ -74,10 +74,10 @@ beforeEach(() => {
 
 afterEach(() => vi.unstubAllGlobals());
 
-function renderPage() {
+function renderPage(state?: { created: string }) {
   return render(
     <SessionContext.Provider value={{ user: { id: 1, username: "lead", is_staff: true }, logout: () => {} }}>
-      <MemoryRouter initialEntries={["/projects/7/settings"]}>
+      <MemoryRouter initialEntries={[{ pathname: "/projects/7/settings", state }]}>
         <Routes>
           <Route path="/projects/:projectId/settings" element={<ProjectSettingsPage />} />
         </Routes>
@@ -101,6 +101,15 @@ describe("ProjectSettingsPage", () => {
     const patch = calls.find((c) => c.method === "PATCH")!;
     expect(patch.body).toMatchObject({ name: "Street photos, round 2", pair_tasks: true, overlap: 2, lease_seconds: 1800 });
     expect(patch.body).not.toHaveProperty("checklist_version");
+  });
+
+  it("links a just-created project's next steps: its assets, members and model", async () => {
+    renderPage({ created: "Street photos" });
+    const note = await screen.findByText(/created, with you as its manager/);
+    expect(note).toHaveAttribute("role", "status");
+    expect(within(note).getByRole("link", { name: "assets" })).toHaveAttribute("href", "/projects/7/assets");
+    expect(within(note).getByRole("link", { name: "members" })).toHaveAttribute("href", "/projects/7/members");
+    expect(within(note).getByRole("link", { name: "model" })).toHaveAttribute("href", "/projects/7/models");
   });
 
   it("states what a checklist change does before it is confirmed", async () => {

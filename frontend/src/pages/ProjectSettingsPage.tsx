@@ -253,7 +253,10 @@ export default function ProjectSettingsPage() {
       </div>
       {created && (
         <p role="status" className="ok-note">
-          Project “{created}” created, with you as its manager. Next: add its assets and its members.
+          Project “{created}” created, with you as its manager. Next: add its{" "}
+          <Link to={`/projects/${projectId}/assets`}>assets</Link> and its{" "}
+          <Link to={`/projects/${projectId}/members`}>members</Link>, and choose its{" "}
+          <Link to={`/projects/${projectId}/models`}>model</Link> for pre-fill.
         </p>
       )}
       <form onSubmit={save} noValidate aria-label="Project settings">
