@@ -115,7 +115,7 @@ describe("role gates", () => {
     };
     expect(links("reviewer")).toEqual(["Review"]);
     expect(links("researcher")).toEqual(["Weights", "Jobs"]);
-    expect(links("manager")).toEqual(["Review", "Weights", "Jobs", "Assets", "Members"]);
-    expect(links("annotator", true)).toEqual(["Review", "Weights", "Jobs", "Assets", "Members"]);
+    expect(links("manager")).toEqual(["Review", "Weights", "Jobs", "Assets", "Members", "Models"]);
+    expect(links("annotator", true)).toEqual(["Review", "Weights", "Jobs", "Assets", "Members", "Models"]);
   });
 });

@@ -391,8 +391,8 @@ export default function AnnotatePage() {
         />
         {prediction && (
           <p className="pred-note" style={{ margin: "0.25rem 0.75rem" }} data-testid="prefill-note">
-            Pre-filled by {prediction.model_name}
-            {prediction.model_version && ` ${prediction.model_version}`}:{" "}
+            {/* the model's name only: its version can hold a server path, which is not the annotator's business */}
+            Pre-filled by {prediction.model_name}:{" "}
             {acceptThreshold > 0 && acceptPlan ? (
               acceptPlan.accepted.length ? (
                 <>

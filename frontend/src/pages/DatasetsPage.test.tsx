@@ -648,7 +648,7 @@ describe("DatasetsPage", () => {
       </MemoryRouter>,
     );
     const nav = await screen.findByRole("navigation", { name: "Main" });
-    await user.click(within(nav).getByRole("link", { name: "Datasets" }));
+    await user.click(await within(nav).findByRole("link", { name: "Datasets" }));
     expect(await screen.findByRole("heading", { level: 1, name: "Datasets" })).toBeInTheDocument();
     expect(within(nav).getByRole("link", { name: "Datasets" })).toHaveAttribute("aria-current", "page");
   });
