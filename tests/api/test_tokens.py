@@ -163,7 +163,7 @@ def test_the_migration_hashes_the_old_plaintext_keys_and_deletes_them():
 
     from django.apps import apps
 
-    migration = importlib.import_module("annotator.migrations.0008_personal_tokens_and_invitation_links")
+    migration = importlib.import_module("annotator.migrations.0009_personal_tokens_and_invitation_links")
     ann = user("ann")
     old_key = "0123456789abcdef0123456789abcdef01234567"
     with connection.cursor() as cursor:
