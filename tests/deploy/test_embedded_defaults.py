@@ -1,5 +1,6 @@
 """`make run`'s path on the embedded defaults: every migration applies on SQLite (the suite
-itself runs on PostgreSQL) and the demo loads there, scored with the published weights."""
+itself runs on PostgreSQL) and the demo loads there: scored with the published weights,
+pre-filled, paired and refitted."""
 
 import os
 import sqlite3
@@ -25,4 +26,10 @@ def test_migrate_and_load_demo_on_sqlite(tmp_path):
     with sqlite3.connect(tmp_path / "db.sqlite3") as db:
         assets = db.execute("SELECT count(*) FROM annotator_asset WHERE status = 'ready'").fetchone()[0]
         active = db.execute("SELECT count(*) FROM worker_weightset WHERE status = 'active'").fetchone()[0]
-    assert (assets, active) == (4, 2)
+        pairs = db.execute("SELECT count(*) FROM annotator_task WHERE kind = 'pair'").fetchone()[0]
+        predicted = db.execute("SELECT count(DISTINCT asset_id) FROM annotator_prediction").fetchone()[0]
+        fitted = db.execute("SELECT count(*) FROM worker_weightset WHERE source = 'fitted'").fetchone()[0]
+    # two projects of 8 assets (the samples and their labelled derivatives), each with pairs, every
+    # asset pre-filled by the demo's tiny model, the published weights active and a refit's candidate
+    assert (assets, active, predicted, fitted) == (16, 2, 16, 2)
+    assert pairs >= 2
