@@ -14,6 +14,13 @@ The policy (``serving_type`` and ``protect``):
   origin so the browser's player can fetch them, ``VIDEO_CSP``, still without script) and
   ``Cross-Origin-Resource-Policy: same-origin`` (other sites cannot embed it). A CSP on a media
   response governs only a document made *from* it, not embedding it as ``<img>`` / ``<video>``.
+
+Who sends the bytes (``VR_ACCEL_REDIRECT``): by default the app streams them (``make run``, one
+process). In production behind nginx (``docker-compose.yml``, ``deploy/nginx.conf``) the app only
+checks the permission and answers an empty response with ``X-Accel-Redirect`` naming the file's
+internal location (``ACCEL_LOCATIONS``); nginx sends the file itself, Range requests included, and
+repeats this response's protective headers (it reads them from ``$upstream_http_*``), so no web
+worker is held while a video streams.
 """
 
 from __future__ import annotations
@@ -22,7 +29,9 @@ import mimetypes
 import os
 import re
 from pathlib import Path
+from urllib.parse import quote
 
+from django.conf import settings
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
@@ -94,11 +103,36 @@ def _iter_range(path: Path, start: int, length: int):
             yield data
 
 
+# The internal nginx locations of the stored-file roots (deploy/nginx.conf declares the same).
+ACCEL_LOCATIONS = (("MEDIA_ROOT", "/_protected/media/"), ("VR_DATASETS_ROOT", "/_protected/datasets/"))
+
+
+def accel_location(path: Path) -> str | None:
+    """The internal location nginx serves ``path`` from, when ``VR_ACCEL_REDIRECT`` is on and the
+    file lies under one of the roots (``ACCEL_LOCATIONS``); else None (the app streams it)."""
+    if not getattr(settings, "VR_ACCEL_REDIRECT", False):
+        return None
+    resolved = Path(path).resolve()
+    for setting, prefix in ACCEL_LOCATIONS:
+        root = Path(getattr(settings, setting)).resolve()
+        if root in resolved.parents:
+            return prefix + quote(resolved.relative_to(root).as_posix())
+    return None
+
+
 def ranged_file_response(request, path: Path, *, download_name: str = "") -> HttpResponse:
     """A stored file honouring a single ``Range: bytes=a-b`` request header (206 / 416), with the
-    serving policy's type and headers; ``download_name`` names a file sent as an attachment."""
+    serving policy's type and headers; ``download_name`` names a file sent as an attachment.
+    Behind nginx (``VR_ACCEL_REDIRECT``) the same answer without its bytes: nginx sends them."""
     content_type, inline = serving_type(path.name)
-    return protect(_ranged(request, path, content_type), inline=inline, filename=download_name or path.name)
+    location = accel_location(path)
+    if location is not None:
+        response = HttpResponse(content_type=content_type)
+        response["X-Accel-Redirect"] = location
+        response["Cache-Control"] = "private, max-age=3600"
+    else:
+        response = _ranged(request, path, content_type)
+    return protect(response, inline=inline, filename=download_name or path.name)
 
 
 def _ranged(request, path: Path, content_type: str) -> HttpResponse:

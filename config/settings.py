@@ -156,6 +156,9 @@ WHITENOISE_USE_FINDERS = True  # serve a fresh build without collectstatic (embe
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # Published dataset versions (export jobs write here; downloads are served from here).
 VR_DATASETS_ROOT = Path(os.environ.get("VR_DATASETS_ROOT", VAR_DIR / "datasets"))
+# Behind nginx: stored files are sent by nginx from its internal locations (X-Accel-Redirect,
+# deploy/nginx.conf), the app only checks who may read them (annotator/files.py).
+VR_ACCEL_REDIRECT = env_bool("VR_ACCEL_REDIRECT", False)
 VR_MODELS_ROOT = Path(os.environ.get("VR_MODELS_ROOT", VAR_DIR / "models"))  # fine-tuned models (research jobs)
 # Optional: a Hugging Face token with write access, for pushing dataset versions to the Hub.
 HF_TOKEN = os.environ.get("HF_TOKEN", "")

@@ -29,6 +29,10 @@ def test_compose_file_describes_the_production_stack():
     }
     assert "gunicorn" in services["web"]["command"]
     assert "beat" in services["beat"]["command"]
+    # nginx in front: the only published port, and it sends stored files (X-Accel-Redirect)
+    assert "ports" not in services["web"] and services["nginx"]["ports"]
+    assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in services["nginx"]["volumes"]
+    assert services["web"]["environment"]["VR_ACCEL_REDIRECT"] == "true"
 
 
 def _compose_command() -> list[str]:

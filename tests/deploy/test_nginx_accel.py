@@ -1,0 +1,112 @@
+"""Stored files behind nginx (docker-compose.yml's `nginx` service, deploy/nginx.conf): with
+VR_ACCEL_REDIRECT on, the app checks who may read a file and answers X-Accel-Redirect with no
+body; a real nginx process running the shipped config sends the bytes, Range requests included,
+with the app's protective headers, and its internal locations cannot be fetched directly."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from annotator.files import VIDEO_CSP
+from annotator.models import Membership
+from tests import factories as f
+
+REPO = Path(__file__).resolve().parents[2]
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not Path(NGINX).exists(), reason="nginx is not installed (.ci/run installs it)"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def nginx(live_server, tmp_path, settings):
+    """deploy/nginx.conf with only its upstream, port, roots and scratch paths put to this test's."""
+    port = free_port()
+    upstream = live_server.url.removeprefix("http://")
+    scratch = tmp_path / "nginx"
+    scratch.mkdir()
+    conf = (REPO / "deploy" / "nginx.conf").read_text()
+    for old, new in (
+        ("server web:8000;", f"server {upstream};"),
+        ("listen 8080;", f"listen 127.0.0.1:{port};"),
+        ("alias /data/media/;", f"alias {Path(settings.MEDIA_ROOT).resolve()}/;"),
+        ("alias /data/datasets/;", f"alias {Path(settings.VR_DATASETS_ROOT).resolve()}/;"),
+        ("pid /tmp/nginx.pid;", f"pid {scratch}/nginx.pid;"),
+        ("/tmp/nginx-", f"{scratch}/"),
+    ):
+        assert old in conf, old
+        conf = conf.replace(old, new)
+    if os.geteuid() == 0:  # a root master would run its workers as `nobody`, who cannot read tmp_path
+        conf = "user root;\n" + conf
+    (scratch / "nginx.conf").write_text(conf)
+    process = subprocess.Popen(
+        [NGINX, "-e", "stderr", "-p", str(scratch), "-c", str(scratch / "nginx.conf"), "-g", "daemon off;"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"nginx did not start: {process.stdout.read().decode()[-2000:]}") from None
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_nginx_sends_a_members_video_with_range_requests_and_the_app_sends_no_bytes(
+    nginx, live_server, settings, add_asset
+):
+    settings.VR_ACCEL_REDIRECT = True
+    member, outsider = f.user("ann"), f.user("eve")
+    project = f.project(media_type="video", members={member: Membership.Role.ANNOTATOR})
+    asset = add_asset(project, "test1.mp4", "a sample video")
+    video = (Path(settings.MEDIA_ROOT) / asset.files["display"]).read_bytes()
+    path = f"/api/assets/{asset.pk}/files/display"
+
+    # the app itself: the permission check and the headers, no bytes
+    direct = requests.get(live_server.url + path, auth=("ann", "pw"), timeout=30)
+    assert direct.status_code == 200 and direct.content == b""
+    assert direct.headers["X-Accel-Redirect"] == f"/_protected/media/{asset.files['display']}"
+
+    # through nginx: the whole file, then a range (what a video element's seek asks for)
+    whole = requests.get(nginx + path, auth=("ann", "pw"), timeout=30)
+    assert whole.status_code == 200 and whole.content == video
+    assert whole.headers["Content-Type"] == "video/mp4"
+    assert "X-Accel-Redirect" not in whole.headers
+    for response in (whole, requests.get(nginx + path, auth=("ann", "pw"), headers={"Range": "bytes=1000-1999"})):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Content-Security-Policy"] == VIDEO_CSP
+        assert response.headers["Cross-Origin-Resource-Policy"] == "same-origin"
+    ranged = requests.get(nginx + path, auth=("ann", "pw"), headers={"Range": "bytes=1000-1999"}, timeout=30)
+    assert ranged.status_code == 206 and ranged.content == video[1000:2000]
+    assert ranged.headers["Content-Range"] == f"bytes 1000-1999/{len(video)}"
+
+    # who may not read it still may not, and the internal location is not a way round the check
+    assert requests.get(nginx + path, auth=("eve", "pw"), timeout=30).status_code == 404
+    assert requests.get(nginx + path, timeout=30).status_code in (401, 403)
+    internal = requests.get(f"{nginx}/_protected/media/{asset.files['display']}", auth=("ann", "pw"), timeout=30)
+    assert internal.status_code == 404 and internal.content != video
+    assert outsider.pk  # (eve exists: the 404 above is the permission check, not an unknown user)
