@@ -182,32 +182,36 @@ def agreement_with(
     return tuple(out)
 
 
+def _gate_plan(checklist: Checklist) -> list[tuple[int | None, int | None, tuple[int, ...]]]:
+    """Per sub-dimension in gate order: its gate question's index, its presence question's
+    index and the indices of its other questions (what :func:`majority_vote` walks per row)."""
+    plan = []
+    for sub in checklist.gate_order:
+        gate = checklist.question(sub.gated_by).index if sub.gated_by is not None else None
+        presence = sub.presence_question.index if sub.presence_question is not None else None
+        plan.append((gate, presence, tuple(q.index for q in sub.questions if not q.presence)))
+    return plan
+
+
 def majority_vote(checklist: Checklist, annotations: Sequence[Answers], gold: Answers | None = None) -> Vote:
     """The majority row of these annotations (rules in the module docstring)."""
     raw, applied, yes = _raw_votes(checklist, annotations, gold)
     n = len(checklist.questions)
     answers, mask = [0] * n, [0] * n
-    for sub in checklist.gate_order:
-        if sub.gated_by is not None:
-            gate = checklist.question(sub.gated_by).index
-            if not (mask[gate] and answers[gate]):
-                continue
-        present = True
-        presence = sub.presence_question
+    for gate, presence, others in _per_checklist(checklist, "gates", _gate_plan):
+        if gate is not None and not (mask[gate] and answers[gate]):
+            continue
         if presence is not None:
-            value = raw[presence.index]
+            value = raw[presence]
             if value is None:
                 continue
-            answers[presence.index], mask[presence.index] = value, 1
-            present = value == 1
-        if not present:
-            continue
-        for question in sub.questions:
-            if question.presence:
+            answers[presence], mask[presence] = value, 1
+            if value != 1:
                 continue
-            value = raw[question.index]
+        for index in others:
+            value = raw[index]
             if value is not None:
-                answers[question.index], mask[question.index] = value, 1
+                answers[index], mask[index] = value, 1
     options = collapsed_options(
         checklist, [answer if applicable else None for answer, applicable in zip(answers, mask, strict=True)]
     )

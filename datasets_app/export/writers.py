@@ -444,6 +444,7 @@ def _canonical_float(value: float) -> Any:
 
 _PLAIN = frozenset((str, int, bool, type(None)))
 _NUMBERS = frozenset((float, type(None)))
+_STR = frozenset((str,))
 
 
 def _canonical(value: Any, digests: FileDigests) -> Any:
@@ -453,6 +454,8 @@ def _canonical(value: Any, digests: FileDigests) -> Any:
     if kind is float:
         return _canonical_float(value)
     if kind is dict:
+        if set(map(type, value.values())) <= _PLAIN and set(map(type, value)) <= _STR:
+            return value  # e.g. the options: str keys, plain values, nothing to convert
         return {str(key): _canonical(item, digests) for key, item in value.items()}
     if kind is list or kind is tuple:
         # fast paths for the long answer / mask / agreement vectors
