@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import operator
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -233,6 +234,10 @@ class _SubCollapse:
     sub: Any
     memo: dict = dataclasses.field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        get = operator.itemgetter(*self.indices) if self.indices else (lambda values: ())
+        self.values_of = get if len(self.indices) != 1 else (lambda values: (get(values),))
+
     def result(self, gate: str, values: tuple) -> tuple[str, int, int, int | None]:
         key = (gate, values)
         found = self.memo.get(key)
@@ -309,7 +314,7 @@ class OptionCollapser:
                     gate = "open"
                 else:
                     gate = "unknown"
-            found = spec.result(gate, tuple(values[index] for index in spec.indices))
+            found = spec.result(gate, spec.values_of(values))
             results.append(found)
             options[spec.key] = found[3]
         return {key: options[key] for key in self._order}
