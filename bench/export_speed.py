@@ -348,6 +348,17 @@ def _watch_rss(limit_kib: int) -> None:
     threading.Thread(target=run, daemon=True).start()
 
 
+def _profile_text(profiler) -> str:
+    import io
+    import pstats
+
+    text = io.StringIO()
+    stats = pstats.Stats(profiler, stream=text)
+    stats.sort_stats("cumulative").print_stats(25)
+    stats.sort_stats("tottime").print_stats(25)
+    return text.getvalue()
+
+
 def run_ours(project_id: int, size: int, profile: bool) -> dict:
     from django.contrib.auth import get_user_model
 
@@ -387,12 +398,7 @@ def run_ours(project_id: int, size: int, profile: bool) -> dict:
         "output_bytes": _folder_bytes(folder),
     }
     if profiler:
-        import io
-        import pstats
-
-        text = io.StringIO()
-        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(30)
-        out["profile"] = text.getvalue()
+        out["profile"] = _profile_text(profiler)
     import datasets
 
     loaded = datasets.load_dataset(str(folder), cache_dir=os.environ["HF_DATASETS_CACHE"])
@@ -403,7 +409,7 @@ def run_ours(project_id: int, size: int, profile: bool) -> dict:
     return out
 
 
-def run_ours_default(project_id: int, size: int) -> dict:
+def run_ours_default(project_id: int, size: int, profile: bool = False) -> dict:
     """``export_dataset`` over ``iter_items`` alone: the default config only (the baseline's rows),
     no pairs, no ``visionreward`` or ``balanced_qa``; still splits, majority, hash and card."""
     from dataclasses import replace
@@ -420,8 +426,15 @@ def run_ours_default(project_id: int, size: int) -> dict:
     version, _ = start_export(user, {"name": f"bench-{size}-default", "projects": [project_id]})
     settings = replace(ExportSettings(), balanced_cap=None)
     folder = staging_folder() / "out"
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
     before = _rss_kib()
     started = time.perf_counter()
+    if profiler:
+        profiler.enable()
     result = export_dataset(
         folder,
         checklist=version.checklist_version.checklist,
@@ -429,6 +442,8 @@ def run_ours_default(project_id: int, size: int) -> dict:
         items=lambda: iter_items(version),
         include_visionreward=False,
     )
+    if profiler:
+        profiler.disable()
     elapsed = time.perf_counter() - started
     peak = _peak_kib()
     import pyarrow.parquet as pq
@@ -444,6 +459,8 @@ def run_ours_default(project_id: int, size: int) -> dict:
         "output_bytes": _folder_bytes(folder),
         "loaded_rows": sum(pq.read_metadata(f).num_rows for f in files),
     }
+    if profiler:
+        out["profile"] = _profile_text(profiler)
     shutil.rmtree(folder.parent)
     return out
 
@@ -523,7 +540,7 @@ def one(args) -> None:
     if method == "ours":
         result = run_ours(args.project_id, size, args.profile)
     elif method == "ours-default":
-        result = run_ours_default(args.project_id, size)
+        result = run_ours_default(args.project_id, size, args.profile)
     else:
         result = run_baseline(args.project_id, size, Path(os.environ["VR_VAR_DIR"]) / "baseline")
     print("RESULT " + json.dumps(result), flush=True)
@@ -631,7 +648,7 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--run-timeout", type=float, default=600.0, help="seconds at most per run")
     parser.add_argument("--max-rss-mib", type=int, default=12_288, help="a run above this RSS is stopped")
     parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
-    parser.add_argument("--profile", action="store_true", help="also cProfile ours at the smallest size")
+    parser.add_argument("--profile", action="store_true", help="also cProfile both of ours at the smallest size")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--server", default=os.environ.get("BENCH_PG_SERVER", DEFAULT_SERVER))
     parser.add_argument("--database", default=DB_NAME, help="the database made (again) for the run")
@@ -677,9 +694,10 @@ def main(argv=None) -> list[dict]:
         print_table(rows, args, setup)
         if args.profile:
             smallest = min(rows, key=lambda r: r["size"])
-            result = measure("ours", smallest["size"], smallest["project"], args, profile=True)
-            print(f"\ncProfile of ours at {smallest['size']:,} items (not a timing run):\n")
-            print(result.get("profile") or result.get("error"))
+            for method in ("ours-default", "ours"):
+                result = measure(method, smallest["size"], smallest["project"], args, profile=True)
+                print(f"\ncProfile of {LABELS[method]} at {smallest['size']:,} items (not a timing run):\n")
+                print(result.get("profile") or result.get("error"))
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps({"rows": rows, "args": {k: str(v) for k, v in vars(args).items()}}))

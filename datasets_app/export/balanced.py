@@ -70,14 +70,18 @@ class BalancedPlanner:
         self._keys = checklist.question_keys
         self._heaps: list[tuple[list, list]] = [([], []) for _ in self._keys]
         self._counts: list[list[int]] = [[0, 0] for _ in self._keys]
+        self._prefixes = [hashlib.sha256(f"{seed}\x00{key}\x00".encode()) for key in self._keys]
 
     def observe(self, asset_id: int, answers: Sequence[int], mask: Sequence[int]) -> None:
+        suffix = str(asset_id).encode()
         for index, (answer, applicable) in enumerate(zip(answers, mask, strict=True)):
             if not applicable:
                 continue
             self._counts[index][answer] += 1
             heap = self._heaps[index][answer]
-            entry = (-priority(self.seed, self._keys[index], asset_id), asset_id)
+            digest = self._prefixes[index].copy()  # = priority(seed, key, asset_id), the prefix hashed once
+            digest.update(suffix)
+            entry = (-int.from_bytes(digest.digest()[:8], "big"), asset_id)
             if len(heap) < self.cap:
                 heapq.heappush(heap, entry)
             elif entry > heap[0]:  # smaller priority than the largest kept

@@ -37,7 +37,7 @@ from .card import dataset_card, write_card_files
 from .combine import AgreementSummary, counted, counted_pair, pair_row, rows_of
 from .items import ExportError, ExportSettings, Item, PairItem
 from .schema import BALANCED_CONFIG, DEFAULT_CONFIG, PAIRS_CONFIG, balanced_features, features_for, pair_features
-from .splits import split_of
+from .splits import splitter
 from .visionreward import (
     REGRESSION_CONFIG,
     VISIONREWARD_CONFIG,
@@ -145,6 +145,7 @@ def export_dataset(
     hasher.update_meta("checklist", checklist.content_hash())
     hasher.update_meta("weights", dict(weights) if weights is not None else None)
     order = list(settings.split_ratios)
+    split_of = splitter(settings.split_ratios, settings.seed)
 
     def writer(name: str, features) -> ParquetSplitWriter:
         return ParquetSplitWriter(
@@ -204,7 +205,7 @@ def export_dataset(
             stats.add(item)
             rows = rows_of(item, checklist, settings)
             if rows:
-                split = split_of(item.prompt, settings.split_ratios, settings.seed)
+                split = split_of(item.prompt)
                 for row in rows:
                     emit(DEFAULT_CONFIG, split, row)
                     if jsonl is not None:
@@ -221,7 +222,7 @@ def export_dataset(
             for count, pair in enumerate(pairs(), start=1):
                 row = pair_row(pair, media_type)
                 if row is not None:
-                    split = split_of(pair.prompt, settings.split_ratios, settings.seed)
+                    split = split_of(pair.prompt)
                     emit(PAIRS_CONFIG, split, row)
                     if include_visionreward:
                         emit(REGRESSION_CONFIG, split, regression_row(row, media_type))
@@ -231,7 +232,7 @@ def export_dataset(
         if plan is not None and plan.num_rows:
             for count, item in enumerate(items(), start=1):
                 if plan.for_asset(item.asset_id):
-                    split = split_of(item.prompt, settings.split_ratios, settings.seed)
+                    split = split_of(item.prompt)
                     for row in balanced_rows(item, plan, checklist, settings, split):
                         emit(BALANCED_CONFIG, split, row)
                 if progress is not None and count % 1000 == 0:

@@ -44,13 +44,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import operator
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from annotator.agreement import AgreementAccumulator
-from annotator.checklist import Checklist, collapse
+from annotator.checklist import Checklist
 
 from .items import ANSWER_STATES, MEDIA_TYPES, Answers, ExportError, ExportSettings, Item, MediaRef, PairItem
 
@@ -75,17 +76,42 @@ def check_answers(answers: Answers, checklist: Checklist, where: str) -> None:
         raise ExportError(
             f"expected {n} answers and mask values, got {len(answers.answers)} and {len(answers.mask)}", where
         )
-    if any(value not in (0, 1) for value in answers.answers) or any(value not in (0, 1) for value in answers.mask):
+    if not _binary(answers.answers) or not _binary(answers.mask):
         raise ExportError("answers and mask must be 0 or 1", where)
     if answers.state not in ANSWER_STATES:
         raise ExportError(f"unknown state {answers.state!r}; use one of {', '.join(ANSWER_STATES)}", where)
-    known = {sub.key for sub in checklist.sub_dimensions}
-    unknown = sorted(set(answers.options) - known)
+    codes = _per_checklist(checklist, "codes", _option_codes)
+    unknown = sorted(set(answers.options) - codes.keys())
     if unknown:
         raise ExportError(f"unknown sub-dimension(s) {', '.join(map(repr, unknown))} in options", where)
     for key, code in answers.options.items():
-        if code is not None and not checklist.sub_dimension(key).has_option(code):
-            raise ExportError(f"{code!r} is not an option code of sub-dimension {key!r}", where)
+        if code is not None and (code.__class__ is not int or code not in codes[key]):
+            if not checklist.sub_dimension(key).has_option(code):
+                raise ExportError(f"{code!r} is not an option code of sub-dimension {key!r}", where)
+
+
+_BINARY = frozenset((0, 1))
+_PER_CHECKLIST: dict[tuple[int, str], tuple[Checklist, Any]] = {}
+
+
+def _per_checklist(checklist: Checklist, name: str, build: Callable[[Checklist], Any]) -> Any:
+    """``build(checklist)``, remembered while the same checklist object is in use (a whole
+    export), so per-row checks do not walk the checklist again."""
+    entry = _PER_CHECKLIST.get((id(checklist), name))
+    if entry is None or entry[0] is not checklist:
+        if len(_PER_CHECKLIST) > 32:
+            _PER_CHECKLIST.clear()
+        entry = _PER_CHECKLIST[(id(checklist), name)] = (checklist, build(checklist))
+    return entry[1]
+
+
+def _option_codes(checklist: Checklist) -> dict[str, frozenset[int]]:
+    return {sub.key: frozenset(sub.codes) for sub in checklist.sub_dimensions}
+
+
+def _binary(values: Sequence) -> bool:
+    """Every value is 0 or 1 (ints or bools, as ``value in (0, 1)``)."""
+    return set(values) <= _BINARY
 
 
 def check_item(item: Item, checklist: Checklist) -> None:
@@ -115,12 +141,19 @@ def _raw_votes(
     """Per question: the majority answer among the raters for whom it applied (``None`` when
     it applied to nobody), the number of such raters and the number of their *yes*."""
     n = len(checklist.questions)
-    applied, yes = [0] * n, [0] * n
-    for annotation in annotations:
-        for index, (answer, mask) in enumerate(zip(annotation.answers, annotation.mask, strict=True)):
-            if mask:
-                applied[index] += 1
-                yes[index] += answer
+    if len(annotations) == 1:  # the common case (k = 1), without the per-question loop below
+        only = annotations[0]
+        if len(only.answers) != n or len(only.mask) != n:
+            raise ValueError("answers and mask must have one value per question")
+        applied = [1 if mask else 0 for mask in only.mask]
+        yes = [answer if mask else 0 for answer, mask in zip(only.answers, only.mask, strict=True)]
+    else:
+        applied, yes = [0] * n, [0] * n
+        for annotation in annotations:
+            for index, (answer, mask) in enumerate(zip(annotation.answers, annotation.mask, strict=True)):
+                if mask:
+                    applied[index] += 1
+                    yes[index] += answer
     raw: list[int | None] = []
     for index in range(n):
         if applied[index] == 0:
@@ -150,36 +183,147 @@ def agreement_with(
     return tuple(out)
 
 
+def _gate_plan(checklist: Checklist) -> list[tuple[int | None, int | None, tuple[int, ...]]]:
+    """Per sub-dimension in gate order: its gate question's index, its presence question's
+    index and the indices of its other questions (what :func:`majority_vote` walks per row)."""
+    plan = []
+    for sub in checklist.gate_order:
+        gate = checklist.question(sub.gated_by).index if sub.gated_by is not None else None
+        presence = sub.presence_question.index if sub.presence_question is not None else None
+        plan.append((gate, presence, tuple(q.index for q in sub.questions if not q.presence)))
+    return plan
+
+
 def majority_vote(checklist: Checklist, annotations: Sequence[Answers], gold: Answers | None = None) -> Vote:
     """The majority row of these annotations (rules in the module docstring)."""
     raw, applied, yes = _raw_votes(checklist, annotations, gold)
     n = len(checklist.questions)
     answers, mask = [0] * n, [0] * n
-    for sub in checklist.gate_order:
-        if sub.gated_by is not None:
-            gate = checklist.question(sub.gated_by).index
-            if not (mask[gate] and answers[gate]):
-                continue
-        present = True
-        presence = sub.presence_question
+    for gate, presence, others in _per_checklist(checklist, "gates", _gate_plan):
+        if gate is not None and not (mask[gate] and answers[gate]):
+            continue
         if presence is not None:
-            value = raw[presence.index]
+            value = raw[presence]
             if value is None:
                 continue
-            answers[presence.index], mask[presence.index] = value, 1
-            present = value == 1
-        if not present:
-            continue
-        for question in sub.questions:
-            if question.presence:
+            answers[presence], mask[presence] = value, 1
+            if value != 1:
                 continue
-            value = raw[question.index]
+        for index in others:
+            value = raw[index]
             if value is not None:
-                answers[question.index], mask[question.index] = value, 1
-    implied = collapse(
+                answers[index], mask[index] = value, 1
+    options = collapsed_options(
         checklist, [answer if applicable else None for answer, applicable in zip(answers, mask, strict=True)]
     )
-    return Vote(tuple(answers), tuple(mask), agreement_with(answers, mask, applied, yes), dict(implied.options))
+    return Vote(tuple(answers), tuple(mask), agreement_with(answers, mask, applied, yes), options)
+
+
+# --- answers → options, for many rows ------------------------------------------------------
+
+
+@dataclass
+class _SubCollapse:
+    """One sub-dimension's part of :func:`annotator.checklist.collapse`, memoised: its result
+    depends only on its gate (open / closed / unknown) and its own questions' answers."""
+
+    key: str
+    source: int | None  # index (in gate order) of the gating sub-dimension
+    source_worst: int
+    indices: tuple[int, ...]  # its questions' positions in the answer vector
+    sub: Any
+    memo: dict = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        get = operator.itemgetter(*self.indices) if self.indices else (lambda values: ())
+        self.values_of = get if len(self.indices) != 1 else (lambda values: (get(values),))
+
+    def result(self, gate: str, values: tuple) -> tuple[str, int, int, int | None]:
+        key = (gate, values)
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = self._compute(gate, values)
+        return found
+
+    def _compute(self, gate: str, values: tuple) -> tuple[str, int, int, int | None]:
+        # the body of annotator.checklist.collapse for one sub-dimension, without the messages
+        sub = self.sub
+        worst = len(sub.options) - 1
+        absent = sub.not_present_option
+        if gate == "closed":
+            return ("closed", worst, worst, absent.code if absent is not None else None)
+        answers = {
+            question.key: None if value is None else bool(value)
+            for question, value in zip(sub.questions, values, strict=True)
+        }
+        presence = sub.presence_question
+        if presence is not None and answers[presence.key] is False:
+            lo = hi = worst
+        else:
+            lo, hi = 0, worst
+            for question in sub.questions:
+                answer, rank = answers[question.key], sub.threshold_rank(question)
+                if answer is True and rank < hi:
+                    hi = rank
+                elif answer is False and rank + 1 > lo:
+                    lo = rank + 1
+        if lo > hi:
+            return ("inconsistent", lo, hi, None)
+        if gate == "open" and sub.gated_by is not None and absent is not None:
+            if lo == worst:
+                return ("inconsistent", lo, hi, None)
+            hi = min(hi, worst - 1)
+        state = "gate unknown" if gate == "unknown" else "ok"
+        if gate == "unknown" or lo != hi:
+            return (state, lo, hi, None)
+        return (state, lo, hi, sub.options[lo].code)
+
+
+class OptionCollapser:
+    """``collapse(checklist, answers).options`` for answer vectors already known to be well
+    formed (0 / 1 / ``None`` per question), at a fraction of the cost: each sub-dimension's
+    result is looked up by (gate, its own answers) instead of worked out again per row."""
+
+    def __init__(self, checklist: Checklist):
+        order = list(checklist.gate_order)
+        position = {sub.key: index for index, sub in enumerate(order)}
+        self._order = [sub.key for sub in checklist.sub_dimensions]
+        self._subs = []
+        for sub in order:
+            source = checklist.sub_dimension_of(sub.gated_by) if sub.gated_by is not None else None
+            self._subs.append(
+                _SubCollapse(
+                    key=sub.key,
+                    source=position[source.key] if source is not None else None,
+                    source_worst=len(source.options) - 1 if source is not None else 0,
+                    indices=tuple(question.index for question in sub.questions),
+                    sub=sub,
+                )
+            )
+
+    def __call__(self, values: Sequence[int | None]) -> dict[str, int | None]:
+        results: list = []
+        options: dict[str, int | None] = {}
+        for spec in self._subs:
+            gate = "open"
+            if spec.source is not None:
+                state, s_lo, s_hi, _ = results[spec.source]
+                if state in ("closed", "ok", "gate unknown") and s_lo == spec.source_worst:
+                    gate = "closed"
+                elif state == "ok" and s_hi < spec.source_worst:
+                    gate = "open"
+                else:
+                    gate = "unknown"
+            found = spec.result(gate, spec.values_of(values))
+            results.append(found)
+            options[spec.key] = found[3]
+        return {key: options[key] for key in self._order}
+
+
+def collapsed_options(checklist: Checklist, values: Sequence[int | None]) -> dict[str, int | None]:
+    """``dict(collapse(checklist, values).options)`` for a well-formed vector (one 0 / 1 /
+    ``None`` per question), memoised per checklist (see :class:`OptionCollapser`)."""
+    return _per_checklist(checklist, "collapser", OptionCollapser)(values)
 
 
 def media_columns(item: Item, settings: ExportSettings) -> dict[str, Any]:

@@ -14,7 +14,7 @@ of the ratios mapping, whose cumulative share exceeds ``u``. Consequences:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from .items import validate_split_ratios
 
@@ -30,12 +30,27 @@ def prompt_unit(prompt: str, seed: int) -> float:
 def split_of(prompt: str, ratios: Mapping[str, float], seed: int) -> str:
     """The split of every row whose prompt is ``prompt`` (see the module docstring).
     Bad ratios raise :class:`~datasets_app.export.items.ExportError` naming ``split_ratios``."""
+    return splitter(ratios, seed)(prompt)
+
+
+def splitter(ratios: Mapping[str, float], seed: int) -> Callable[[str], str]:
+    """``split_of`` with the ratios checked once: prompt → split (for a whole export). It
+    remembers the last prompt's split, since rows of one prompt often come together."""
     validate_split_ratios(ratios)
-    unit = prompt_unit(prompt, seed)
+    bounds: list[tuple[float, str]] = []
     cumulative = 0.0
-    names = list(ratios)
-    for name in names:
-        cumulative += ratios[name]
-        if unit < cumulative:
-            return name
-    return names[-1]  # rounding: the shares sum to 1 within the tolerance
+    for name, share in ratios.items():
+        cumulative += share
+        bounds.append((cumulative, name))
+    last_name = bounds[-1][1]  # rounding: the shares sum to 1 within the tolerance
+    last: list = [None, last_name]
+
+    def split(prompt: str) -> str:
+        if prompt == last[0]:
+            return last[1]
+        unit = prompt_unit(prompt, seed)
+        name = next((name for bound, name in bounds if unit < bound), last_name)
+        last[0], last[1] = prompt, name
+        return name
+
+    return split

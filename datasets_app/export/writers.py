@@ -17,6 +17,7 @@ declared split without data).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -306,10 +307,12 @@ class ParquetSplitWriter:
             state = self._splits[split] = _SplitState()
         encoded = dict(row)
         for name, encoder in self._encoders:
-            if name in encoded:
-                encoded[name] = encoder(encoded[name])
+            value = encoded.get(name)
+            if value is not None and value.__class__ is not str:  # plain strings need no encoding
+                encoded[name] = encoder(value)
         state.buffer.append(encoded)
-        state.buffered_bytes += _embedded_bytes(encoded, self._media_columns)
+        if self._media_columns:
+            state.buffered_bytes += _embedded_bytes(encoded, self._media_columns)
         if (
             len(state.buffer) >= self.batch_rows
             or state.buffered_bytes >= self.batch_bytes
@@ -429,6 +432,7 @@ class JsonlWriter:
         self.close()
 
 
+@functools.lru_cache(maxsize=4096)  # agreement shares repeat (k / n): formatting is the cost
 def _canonical_float(value: float) -> Any:
     if math.isnan(value):
         return "NaN"
@@ -438,16 +442,28 @@ def _canonical_float(value: float) -> Any:
     return 0.0 if rounded == 0 else rounded
 
 
+_PLAIN = frozenset((str, int, bool, type(None)))
+_NUMBERS = frozenset((float, type(None)))
+_STR = frozenset((str,))
+
+
 def _canonical(value: Any, digests: FileDigests) -> Any:
     kind = type(value)
     if kind is str or kind is int or kind is bool or value is None:
         return value
     if kind is float:
         return _canonical_float(value)
+    if kind is dict:
+        if set(map(type, value.values())) <= _PLAIN and set(map(type, value)) <= _STR:
+            return value  # e.g. the options: str keys, plain values, nothing to convert
+        return {str(key): _canonical(item, digests) for key, item in value.items()}
     if kind is list or kind is tuple:
-        # fast path for the long answer / mask vectors: plain ints need no conversion
-        if all(type(item) is int for item in value):
+        # fast paths for the long answer / mask / agreement vectors
+        kinds = set(map(type, value))
+        if kinds <= _PLAIN:
             return list(value)
+        if kinds <= _NUMBERS:
+            return [None if item is None else _canonical_float(item) for item in value]
         return [_canonical(item, digests) for item in value]
     if isinstance(value, MediaRef):
         return {"sha256": digests(value)}

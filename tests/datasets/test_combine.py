@@ -293,3 +293,28 @@ def test_late_extras_count_only_when_the_settings_include_them(mini):
     assert counted_pair(pair, included).ratings == (1, 5)
     assert counted_pair(replace(pair, ratings=()), left_out).ratings == ()
     assert pair_row(counted_pair(replace(pair, ratings=()), left_out), "image") is None
+
+
+@pytest.mark.parametrize("source", ["mini", "visionreward-image", "visionreward-video"])
+def test_collapsed_options_match_collapse_on_every_kind_of_vector(source):
+    """The export's memoised collapse gives exactly ``collapse(...).options``: on the answers of
+    valid option sets, on random 0 / 1 / unknown vectors (inconsistent ones included) and on
+    the majority vectors of random annotations, for checklists with gates and presence."""
+    from datasets_app.export.combine import collapsed_options
+
+    checklist = checklist_from_dict(mini_dict()) if source == "mini" else load_builtin(source)
+    rng = random.Random(17)
+    n = len(checklist.questions)
+    vectors = []
+    for _ in range(300):
+        expansion = expand(checklist, random_option_set(checklist, rng))
+        vectors.append([a if m else None for a, m in zip(expansion.answers, expansion.mask, strict=True)])
+        vectors.append([rng.choice((0, 1, None)) for _ in range(n)])
+        noisy = list(vectors[-2])
+        noisy[rng.randrange(n)] = rng.choice((0, 1, None))
+        vectors.append(noisy)
+    for values in vectors:
+        assert collapsed_options(checklist, values) == dict(collapse(checklist, values).options)
+    # the same checklist object keeps its memo; another object gets its own
+    again = checklist_from_dict(mini_dict()) if source == "mini" else load_builtin(source)
+    assert collapsed_options(again, vectors[0]) == dict(collapse(again, vectors[0]).options)
