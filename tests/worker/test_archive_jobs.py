@@ -169,6 +169,9 @@ def test_a_version_that_is_not_ready_answers_400_naming_why(version, people):
     response = client.get(url(version))
     assert response.status_code == 400
     assert "hpd v1 is building; only ready versions have files to archive." in response.json()["errors"]["state"]
+    DatasetVersion.objects.filter(pk=version.pk).update(state="duplicate", duplicate_of=version.pk)
+    twin = client.get(url(version))
+    assert twin.status_code == 400 and "download the version with the same content" in str(twin.json()["errors"])
     bad = client.get(url(version, "rar"))
     assert bad.status_code == 400 and "archive" in bad.json()["errors"]
     assert f.api(people["outsider"]).get(url(version)).status_code == 404
