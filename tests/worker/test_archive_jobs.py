@@ -8,13 +8,16 @@ from __future__ import annotations
 import io
 import tarfile
 import threading
+import time
 import zipfile
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from datasets_app.models import DatasetArchive, DatasetVersion, datasets_root
 from tests import factories as f
+from tests.worker.test_real_worker import _purge
 from worker import jobs
 from worker.archives import job as archiving
 from worker.models import Job
@@ -225,3 +228,31 @@ def test_old_scratch_files_are_swept(version):
     (folder / "hpd-v1-x.zip").write_bytes(b"whole")
     assert archiving.clean_archive_scratch(max_age=-1) == [".hpd-v1.zip.abc.part"]
     assert archive_files() == ["hpd-v1-x.zip"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL (the suite runs on Redis)")
+def test_a_real_worker_builds_the_archive_the_download_then_serves(version, people, monkeypatch):
+    """The web answers 202 at once; a Celery worker (on the default queue) builds the file."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
+    assert not app.conf.task_always_eager
+    client = f.api(people["researcher"])
+    _purge(app, ["default"])
+    with start_worker(app, perform_ping_check=False, queues=["default"], pool="solo", shutdown_timeout=20):
+        first = client.get(url(version, "tar"))
+        assert first.status_code == 202, first.content
+        job = Job.objects.get(pk=first.json()["job"]["id"])
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and job.state in (Job.State.QUEUED, Job.State.RUNNING):
+            time.sleep(0.2)
+            job.refresh_from_db()
+    _purge(app, ["default"])
+    assert job.state == Job.State.SUCCEEDED, (job.state, job.log, job.error)
+    done = client.get(url(version, "tar"))
+    assert done.status_code == 200
+    with tarfile.open(fileobj=io.BytesIO(body(done)), mode="r:gz") as tf:
+        assert len(tf.getnames()) == len(FILES)
