@@ -103,6 +103,11 @@ def test_a_download_starts_the_job_then_answers_the_file_and_reuses_it(
     assert again.status_code == 200 and again.json()["job"] is None
     assert Job.objects.filter(kind="archive").count() == 1
 
+    # a file removed from storage behind the row's back is built again, not served half-missing
+    (datasets_root() / ".archives" / archive_files()[0]).unlink()
+    rebuilt = client.get(url(version))
+    assert rebuilt.status_code == 202 and rebuilt.json()["job"]["id"] != job.pk
+
 
 def test_the_tar_is_gzip_compressed_and_holds_every_file(eager, version, people, django_capture_on_commit_callbacks):
     client = f.api(people["manager"])
@@ -175,6 +180,10 @@ def test_a_version_that_is_not_ready_answers_400_naming_why(version, people):
     DatasetVersion.objects.filter(pk=version.pk).update(state="duplicate", duplicate_of=version.pk)
     twin = client.get(url(version))
     assert twin.status_code == 400 and "download the version with the same content" in str(twin.json()["errors"])
+    start = f"/api/dataset-versions/{version.pk}/archives/"
+    for hostile in ({"archive": ["zip"]}, {"archive": {"a": 1}}, {"archive": "ZIP"}):
+        refused = client.post(start, hostile, format="json")
+        assert refused.status_code == 400 and "archive" in refused.json()["errors"], hostile
     bad = client.get(url(version, "rar"))
     assert bad.status_code == 400 and "archive" in bad.json()["errors"]
     assert f.api(people["outsider"]).get(url(version)).status_code == 404

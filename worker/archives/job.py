@@ -38,7 +38,7 @@ class ArchiveRequestError(ValueError):
 
 
 def archive_format(value) -> str:
-    if value not in ARCHIVES:
+    if not isinstance(value, str) or value not in ARCHIVES:
         raise ArchiveRequestError({"archive": [f"Must be one of {', '.join(ARCHIVES)} (got {str(value)[:50]!r})."]})
     return value
 
