@@ -303,6 +303,13 @@ describe("DatasetsPage", () => {
     expect(within(details).getByTestId("stats-json").textContent).toContain('"percent_agreement": 0.8');
     expect(within(details).getByText("Files (3)")).toBeInTheDocument();
     expect(details).toHaveTextContent("Splitstrain 0.8, validation 0.1, test 0.1");
+    // only the built archive downloads from here; the tar is prepared in the list
+    expect(within(details).getByRole("link", { name: "Download street-photos v1 (zip, 12.3 MB)" })).toHaveAttribute(
+      "href",
+      "/api/dataset-versions/1/download/?archive=zip",
+    );
+    expect(within(details).queryByRole("link", { name: /\(tar/ })).toBeNull();
+    expect(details).toHaveTextContent("Archives not built yet are prepared from the Download column of the list.");
   });
 
   it("filters the list by state", async () => {
