@@ -196,6 +196,19 @@ beforeEach(() => {
         jobs[50] = { ...job(50, "queued", 0, `queued: the ${fmt}`), kind: "archive" };
         return json({ detail: "being built", archive: started, job: jobs[50] }, 202);
       }
+      const cancel = url.match(/^\/api\/jobs\/(\d+)\/cancel\/$/);
+      if (cancel && method === "POST") {
+        const id = Number(cancel[1]);
+        jobs[id] = { ...jobs[id], state: "cancelled", message: "cancelled by carol" };
+        versions = versions.map((v) => ({
+          ...v,
+          archives: v.archives && {
+            zip: v.archives.zip?.job === id ? archive("zip", "failed", id) : v.archives.zip,
+            tar: v.archives.tar?.job === id ? archive("tar", "failed", id) : v.archives.tar,
+          },
+        }));
+        return json(jobs[id]);
+      }
       const jobMatch = url.match(/^\/api\/jobs\/(\d+)\/$/);
       if (jobMatch && jobs[Number(jobMatch[1])]) return json(jobs[Number(jobMatch[1])]);
       return json({ detail: `unexpected ${method} ${url}` }, 404);
@@ -554,6 +567,22 @@ describe("DatasetsPage", () => {
     expect(tar).toHaveAttribute("download");
     expect(within(row(1)).queryByRole("progressbar")).toBeNull();
     expect(within(row(1)).queryByRole("button", { name: /Prepare/ })).toBeNull();
+  });
+
+  it("cancels an archive being prepared: the button comes back, and nothing is downloadable", async () => {
+    const user = userEvent.setup();
+    await ready();
+    await user.click(within(row(1)).getByRole("button", { name: "Prepare tar of street-photos v1" }));
+    await within(row(1)).findByRole("progressbar", { name: "tar of street-photos v1" });
+    await user.click(within(row(1)).getByRole("button", { name: "Cancel the tar of street-photos v1" }));
+    expect(posts().at(-1)).toEqual({ method: "POST", url: "/api/jobs/50/cancel/", body: {} });
+    expect(await screen.findByText("The tar of street-photos v1 was cancelled; nothing partial was kept.")).toHaveAttribute(
+      "role",
+      "status",
+    );
+    expect(within(row(1)).getByRole("button", { name: "Prepare tar of street-photos v1" })).toBeEnabled();
+    expect(row(1)).toHaveTextContent("The last tar was cancelled");
+    expect(within(row(1)).queryByRole("link", { name: "tar of street-photos v1" })).toBeNull();
   });
 
   it("offers the button again, with the reason, after a failed or cancelled archive; a refusal is an alert", async () => {

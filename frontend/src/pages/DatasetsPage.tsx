@@ -114,6 +114,7 @@ export default function DatasetsPage({ pollMs = 1000 }: { pollMs?: number }) {
           const what = v && archive ? `The ${archive.format} of ${v.label}` : `The archive (job #${job.id})`;
           if (job.state === "succeeded")
             setStatus(`${what} is ready to download${archive?.size != null ? ` (${humanBytes(archive.size)})` : ""}.`);
+          else if (job.state === "cancelled") setStatus(`${what} was cancelled; nothing partial was kept.`);
           else setOutcomeError(`${what} was not built: job #${job.id} ${job.state}${job.error ? `: ${job.error}` : "."}`);
           return;
         }
@@ -162,6 +163,16 @@ export default function DatasetsPage({ pollMs = 1000 }: { pollMs?: number }) {
         }
         loadVersions();
       },
+      (exc) => live.current && setPrepareErrors((all) => ({ ...all, [key]: message(exc) })),
+    ).finally(() => live.current && setPreparing(({ [key]: _, ...rest }) => rest));
+  };
+
+  const cancelArchive = (v: DatasetVersion, format: ArchiveFormat, job: Job) => {
+    const key = archiveKey(v.id, format);
+    setPreparing((all) => ({ ...all, [key]: true }));
+    api.cancelJob(job.id).then(
+      // unless its poll has already seen it end
+      () => live.current && setStatus((s) => (s.includes(" was cancelled;") ? s : `Cancelling the ${format} of ${v.label} (job #${job.id})…`)),
       (exc) => live.current && setPrepareErrors((all) => ({ ...all, [key]: message(exc) })),
     ).finally(() => live.current && setPreparing(({ [key]: _, ...rest }) => rest));
   };
@@ -317,7 +328,7 @@ export default function DatasetsPage({ pollMs = 1000 }: { pollMs?: number }) {
               comparable={comparable}
               comparison={comparison}
               onCompare={compare}
-              archives={{ onPrepare: prepare, preparing, prepareErrors }}
+              archives={{ onPrepare: prepare, onCancel: cancelArchive, preparing, prepareErrors }}
             />
             {(page?.next || page?.previous) && (
               <div className="pager">

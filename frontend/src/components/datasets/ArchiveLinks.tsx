@@ -15,6 +15,8 @@ export const ARCHIVE_FORMATS: { format: ArchiveFormat; label: string }[] = [
 export interface ArchiveActions {
   /** Start (or join) the archive job. */
   onPrepare: (version: DatasetVersion, format: ArchiveFormat) => void;
+  /** Ask the archive's running job to stop (nothing partial is kept). */
+  onCancel: (version: DatasetVersion, format: ArchiveFormat, job: Job) => void;
   /** `${versionId}:${format}` → the request is on its way. */
   preparing: Record<string, boolean>;
   /** `${versionId}:${format}` → why the request was refused. */
@@ -29,7 +31,7 @@ interface Props extends ArchiveActions {
   jobErrors: Record<number, string>;
 }
 
-export default function ArchiveLinks({ version: v, jobs, jobErrors, onPrepare, preparing, prepareErrors }: Props) {
+export default function ArchiveLinks({ version: v, jobs, jobErrors, onPrepare, onCancel, preparing, prepareErrors }: Props) {
   if (!v.download) return null;
   const download = v.download;
   return (
@@ -54,7 +56,12 @@ export default function ArchiveLinks({ version: v, jobs, jobErrors, onPrepare, p
           );
         } else if (building) {
           body = job ? (
-            <JobProgress job={job} label={v.label} name={`${label} of ${v.label}`} />
+            <>
+              <JobProgress job={job} label={v.label} name={`${label} of ${v.label}`} />
+              <button type="button" disabled={!!preparing[key]} onClick={() => onCancel(v, format, job)}>
+                Cancel <span className="visually-hidden">the {label} of {v.label}</span>
+              </button>
+            </>
           ) : (
             <span className="muted">preparing the {label}…</span>
           );
