@@ -81,3 +81,37 @@ class DatasetVersion(models.Model):
     @property
     def folder(self) -> Path | None:
         return datasets_root() / self.path if self.path else None
+
+
+class DatasetArchive(models.Model):
+    """One downloadable archive (zip, or tar.gz) of a ready version, built by an ``archive`` job
+    (``worker.archives``) into the datasets storage and served as a finished file. One row per
+    version and format: a request while it builds joins the running job; once ready, every
+    download reuses the file."""
+
+    class Format(models.TextChoices):
+        ZIP = "zip"
+        TAR = "tar"  # gzip-compressed: <name>-v<n>.tar.gz
+
+    class State(models.TextChoices):
+        BUILDING = "building"
+        READY = "ready"
+        FAILED = "failed"  # or cancelled: ``error`` says which; a new request builds it again
+
+    version = models.ForeignKey(DatasetVersion, on_delete=models.CASCADE, related_name="archives")
+    format = models.CharField(max_length=3, choices=Format.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.BUILDING)
+    job_id = models.BigIntegerField(null=True, blank=True, help_text="The archive job building (or that built) it.")
+    file = models.CharField(max_length=500, blank=True, help_text="Its name in the datasets storage, once ready.")
+    size = models.BigIntegerField(null=True, blank=True, help_text="Bytes, once ready.")
+    error = models.TextField(blank=True)
+    built_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["version", "format"], name="datasetarchive_version_format"),
+            models.CheckConstraint(condition=~Q(state="ready") | ~Q(file=""), name="datasetarchive_ready_has_file"),
+        ]
+
+    def __str__(self):
+        return f"{self.format} of {self.version.label} ({self.state})"

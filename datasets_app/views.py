@@ -1,5 +1,6 @@
-"""Dataset versions: list, detail, download (zip or tar) and diff. New versions are made by
-export jobs (``POST /api/exports/``, in ``worker``).
+"""Dataset versions: list, detail and diff. New versions are made by export jobs
+(``POST /api/exports/``), their archives by archive jobs and downloaded from
+``/api/dataset-versions/<id>/download/`` (both in ``worker``).
 
 Visibility: staff see every version; others the versions all of whose projects they manage or
 research. Anything else answers 404.
@@ -7,14 +8,7 @@ research. Anything else answers 404.
 
 from __future__ import annotations
 
-import os
-import tarfile
-import tempfile
-import zipfile
-from pathlib import Path
-
 from django.db.models import Count, F, Q
-from django.http import FileResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -22,12 +16,21 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from annotator import permissions as perms
-from annotator.files import protect
 from annotator.models import Membership
 
-from .models import DatasetVersion, datasets_root
+from .models import DatasetArchive, DatasetVersion
 
-ARCHIVES = {"zip": ("application/zip", ".zip"), "tar": ("application/x-tar", ".tar")}
+# ?archive= → the file's extension (the tar is gzip-compressed)
+ARCHIVES = {DatasetArchive.Format.ZIP.value: ".zip", DatasetArchive.Format.TAR.value: ".tar.gz"}
+
+
+class DatasetArchiveSerializer(serializers.ModelSerializer):
+    job = serializers.IntegerField(source="job_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = DatasetArchive
+        fields = ["format", "state", "size", "job", "error", "built_at"]
+        read_only_fields = fields
 
 
 class DatasetVersionSerializer(serializers.ModelSerializer):
@@ -37,6 +40,7 @@ class DatasetVersionSerializer(serializers.ModelSerializer):
     weight_set = serializers.IntegerField(source="weight_set_id", read_only=True, allow_null=True)
     job = serializers.IntegerField(source="job_id", read_only=True, allow_null=True)
     download = serializers.SerializerMethodField()
+    archives = serializers.SerializerMethodField()
 
     class Meta:
         model = DatasetVersion
@@ -63,6 +67,7 @@ class DatasetVersionSerializer(serializers.ModelSerializer):
             "created_at",
             "finished_at",
             "download",
+            "archives",
         ]
         read_only_fields = fields
 
@@ -72,6 +77,11 @@ class DatasetVersionSerializer(serializers.ModelSerializer):
             return None
         base = f"/api/dataset-versions/{obj.pk}/download/"
         return {name: f"{base}?archive={name}" for name in ARCHIVES}
+
+    def get_archives(self, obj) -> dict:
+        """Format → its archive (building, ready with its size, failed) or null when never asked for."""
+        rows = {a.format: DatasetArchiveSerializer(a).data for a in obj.archives.all()}
+        return {name: rows.get(name) for name in ARCHIVES}
 
 
 def visible_versions(user):
@@ -98,7 +108,7 @@ class DatasetVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         return (
             visible_versions(self.request.user)
             .select_related("created_by")
-            .prefetch_related("projects")
+            .prefetch_related("projects", "archives")
             .order_by("-created_at", "-id")
         )
 
@@ -107,27 +117,6 @@ class DatasetVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         if version.state != DatasetVersion.State.READY or version.folder is None or not version.folder.is_dir():
             raise ValidationError({"state": [f"{version.label} is {version.state}; only ready versions have files."]})
         return version
-
-    @extend_schema(
-        summary="Download the dataset folder as a zip or tar archive",
-        parameters=[OpenApiParameter("archive", str, enum=list(ARCHIVES), description="Default: zip.")],
-        responses={200: OpenApiResponse(description="The archive."), 400: OpenApiResponse(description="Not ready.")},
-    )
-    @action(detail=True, methods=["get"])
-    def download(self, request, pk=None):
-        fmt = request.query_params.get("archive", "zip")  # not ?format=: DRF reserves it for renderers
-        if fmt not in ARCHIVES:
-            raise ValidationError({"archive": [f"Must be one of {', '.join(ARCHIVES)} (got {fmt!r})."]})
-        version = self._ready()
-        path = archive(version, fmt)
-        content_type, ext = ARCHIVES[fmt]
-        response = FileResponse(
-            open(path, "rb"),  # noqa: SIM115  (FileResponse closes it)
-            as_attachment=True,
-            filename=f"{version.name}-v{version.version}{ext}",
-            content_type=content_type,
-        )
-        return protect(response, filename=f"{version.name}-v{version.version}{ext}")
 
     @extend_schema(
         summary="What changed from another version: items added and removed, answers changed, per-question counts",
@@ -149,31 +138,3 @@ class DatasetVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
             raise ValidationError({"against": [f"{other.label} is {other.state}; only ready versions compare."]})
         result = diff_versions(read_rows(other.folder), read_rows(version.folder))
         return Response({"from": other.pk, "to": version.pk, **result})
-
-
-def archive(version: DatasetVersion, fmt: str) -> Path:
-    """The version's folder as one archive file, made on first request and kept (written aside
-    and renamed into place, so a concurrent or interrupted request never serves half a file)."""
-    folder = version.folder
-    name = f"{version.name}-v{version.version}-{version.content_hash[:12]}{ARCHIVES[fmt][1]}"
-    target = datasets_root() / ".archives" / name
-    if target.exists():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
-    os.close(fd)
-    root = f"{version.name}-v{version.version}"
-    try:
-        if fmt == "zip":
-            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-                for path in sorted(folder.rglob("*")):
-                    if path.is_file():
-                        zf.write(path, f"{root}/{path.relative_to(folder)}")
-        else:
-            with tarfile.open(tmp, "w") as tf:
-                tf.add(folder, arcname=root)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target

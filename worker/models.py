@@ -30,6 +30,7 @@ class Job(models.Model):
         PUSH = "push"
         MODEL_CHECK = "model_check"
         DATASET_IMPORT = "dataset_import"
+        ARCHIVE = "archive"
 
     class State(models.TextChoices):
         QUEUED = "queued"

@@ -3,6 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from .archives import views as archives
 from .exports import views as exports
 from .imports import dataset_views
 from .imports import views as imports
@@ -69,6 +70,8 @@ urlpatterns = [
     path("projects/<int:project_id>/compare/", weights.CompareView.as_view(), name="project-compare"),
     path("exports/", exports.ExportView.as_view(), name="exports"),
     path("dataset-versions/<int:pk>/push/", exports.PushView.as_view(), name="dataset-version-push"),
+    path("dataset-versions/<int:pk>/download/", archives.DownloadView.as_view(), name="dataset-version-download"),
+    path("dataset-versions/<int:pk>/archives/", archives.ArchiveView.as_view(), name="dataset-version-archive"),
     path("finetune/", research.FinetuneView.as_view(), name="finetune"),
     path("evaluate/", research.EvaluateView.as_view(), name="evaluate"),
     path("evaluations/", research.EvaluationListView.as_view(), name="evaluations"),

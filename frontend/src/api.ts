@@ -8,6 +8,8 @@ import type {
   ChecklistChange,
   ChecklistPreview,
   ChecklistVersion,
+  ArchiveFormat,
+  ArchiveStarted,
   DatasetDiff,
   DatasetImportMode,
   DatasetImportRequest,
@@ -311,6 +313,10 @@ export const api = {
   /** What changed from version `against` (A) to version `id` (B); both must be ready. */
   datasetDiff: (id: number, against: number, signal?: AbortSignal) =>
     get<DatasetDiff>(`/api/dataset-versions/${id}/diff/?against=${against}`, signal),
+
+  /** Build a ready version's zip or tar.gz (202: the archive job to follow; 200: built already). */
+  prepareArchive: (id: number, archive: ArchiveFormat) =>
+    post<ArchiveStarted>(`/api/dataset-versions/${id}/archives/`, { archive }),
 
   /** Where a push goes and whether the server has its own token. */
   pushOptions: (id: number) => get<PushOptions>(`/api/dataset-versions/${id}/push/`),

@@ -321,6 +321,7 @@ def test_a_new_admin_runs_a_project_from_checklist_to_loaded_dataset(
     form.get_by_role("button", name="Start export").click()
     versions = page.locator("section[aria-labelledby='versions-title']")
     expect(versions.locator(".badge.state-ready").first).to_be_visible(timeout=60_000)
+    versions.get_by_role("button", name="Prepare zip of harbour-study v1").click()  # the archive job
     with page.expect_download() as download:
         versions.get_by_role("link", name="zip of harbour-study v1").click()
     assert download.value.suggested_filename == "harbour-study-v1.zip"

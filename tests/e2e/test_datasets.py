@@ -1,5 +1,6 @@
 """An admin's datasets screen in a real browser: export a project (the job runs), see the version
-ready with its rows, download it, export again after new answers and compare the two."""
+ready with its rows, prepare its zip (an archive job) and download it, export again after new
+answers and compare the two."""
 
 from __future__ import annotations
 
@@ -46,10 +47,16 @@ def test_manager_exports_downloads_and_compares(page, answered_project, eager_jo
     expect(table.locator(".badge.state-ready").first).to_be_visible(timeout=30_000)
     first = DatasetVersion.objects.get(name="export-demo", version=1)
     assert first.state == "ready" and sum(first.row_counts["default"].values()) == 3
-    zip_link = table.get_by_role("link", name="zip").first
+    # the zip is built by an archive job (run inside the request here), then downloaded as a file
+    expect(table.get_by_role("link", name="zip of export-demo v1")).to_have_count(0)
+    table.get_by_role("button", name="Prepare zip of export-demo v1").click()
+    expect(page.get_by_role("status").filter(has_text="The zip of export-demo v1 is ready to download")).to_be_visible()
+    zip_link = table.get_by_role("link", name="zip of export-demo v1")
+    expect(zip_link.locator("xpath=..")).to_contain_text(" kB")
     with page.expect_download() as download:
         zip_link.click()
     assert download.value.suggested_filename == "export-demo-v1.zip"
+    expect(table.get_by_role("button", name="Prepare tar of export-demo v1")).to_be_visible()
     table.scroll_into_view_if_needed()
     screenshot(page, "16-datasets")
     check_accessibility(page, "the datasets screen")

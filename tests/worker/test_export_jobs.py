@@ -103,12 +103,18 @@ def test_export_publishes_a_dataset_that_datasets_loads(
 
     detail = client.get(f"/api/dataset-versions/{version.pk}/").json()
     assert detail["state"] == "ready" and detail["download"]["zip"].endswith("archive=zip")
+    assert detail["archives"] == {"zip": None, "tar": None}
+    with django_capture_on_commit_callbacks(execute=True):  # the archive job runs on commit
+        assert client.get(detail["download"]["zip"]).status_code == 202
     response = client.get(detail["download"]["zip"])
     assert response.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     assert "hpd-image-v1/README.md" in archive.namelist()
+    assert sorted(archive.namelist()) == sorted(f"hpd-image-v1/{rel}" for rel in version.files)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.get(f"/api/dataset-versions/{version.pk}/download/?archive=tar").status_code == 202
     tar = client.get(f"/api/dataset-versions/{version.pk}/download/?archive=tar")
-    assert tar.status_code == 200 and tar["Content-Disposition"].endswith('hpd-image-v1.tar"')
+    assert tar.status_code == 200 and tar["Content-Disposition"].endswith('hpd-image-v1.tar.gz"')
     assert client.get(f"/api/dataset-versions/{version.pk}/download/?archive=rar").status_code == 400
 
 

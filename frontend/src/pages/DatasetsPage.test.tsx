@@ -7,7 +7,7 @@ import App from "../App";
 import DatasetsPage from "./DatasetsPage";
 import { SessionContext } from "../session";
 import { renderAt } from "../test/render";
-import type { DatasetDiff, DatasetVersion, Job, WeightSet } from "../types";
+import type { ArchiveFormat, DatasetArchive, DatasetDiff, DatasetVersion, Job, WeightSet } from "../types";
 
 const project = (id: number, name: string, my_role: string, checklist_version = 3) => ({
   id,
@@ -71,6 +71,10 @@ function version(id: number, name: string, n: number, state: DatasetVersion["sta
   };
 }
 
+function archive(format: ArchiveFormat, state: DatasetArchive["state"], jobId: number, size: number | null = null): DatasetArchive {
+  return { format, state, size, job: jobId, error: state === "failed" ? "cancelled" : "", built_at: state === "ready" ? "2025-12-09T09:00:00Z" : null };
+}
+
 const COUNTS = {
   default: { train: 800, validation: 100, test: 100 },
   visionreward: { train: 800, validation: 100, test: 100 },
@@ -90,6 +94,7 @@ function initialVersions(): DatasetVersion[] {
     version(1, "street-photos", 1, "ready", {
       description: "First export for the reward model.",
       row_counts: COUNTS,
+      archives: { zip: archive("zip", "ready", 61, 12_345_678), tar: null },
       files: ["README.md", "data/train-00000-of-00001.parquet", "checklist.json"],
       stats: {
         items: 1000,
@@ -182,6 +187,28 @@ beforeEach(() => {
         jobs[40] = job(40, "queued", 0, "queued: street-photos v5");
         return json({ dataset_version: created, job: jobs[40] }, 202);
       }
+      const prepare = url.match(/^\/api\/dataset-versions\/(\d+)\/archives\/$/);
+      if (prepare && method === "POST") {
+        const id = Number(prepare[1]);
+        const fmt = body.archive as ArchiveFormat;
+        const started = archive(fmt, "building", 50);
+        versions = versions.map((v) => (v.id === id ? { ...v, archives: { ...(v.archives ?? { zip: null, tar: null }), [fmt]: started } } : v));
+        jobs[50] = { ...job(50, "queued", 0, `queued: the ${fmt}`), kind: "archive" };
+        return json({ detail: "being built", archive: started, job: jobs[50] }, 202);
+      }
+      const cancel = url.match(/^\/api\/jobs\/(\d+)\/cancel\/$/);
+      if (cancel && method === "POST") {
+        const id = Number(cancel[1]);
+        jobs[id] = { ...jobs[id], state: "cancelled", message: "cancelled by carol" };
+        versions = versions.map((v) => ({
+          ...v,
+          archives: v.archives && {
+            zip: v.archives.zip?.job === id ? archive("zip", "failed", id) : v.archives.zip,
+            tar: v.archives.tar?.job === id ? archive("tar", "failed", id) : v.archives.tar,
+          },
+        }));
+        return json(jobs[id]);
+      }
       const jobMatch = url.match(/^\/api\/jobs\/(\d+)\/$/);
       if (jobMatch && jobs[Number(jobMatch[1])]) return json(jobs[Number(jobMatch[1])]);
       return json({ detail: `unexpected ${method} ${url}` }, 404);
@@ -250,10 +277,10 @@ describe("DatasetsPage", () => {
     const zip = within(v1).getByRole("link", { name: "zip of street-photos v1" });
     expect(zip).toHaveAttribute("href", "/api/dataset-versions/1/download/?archive=zip");
     expect(zip).toHaveAttribute("download");
-    expect(within(v1).getByRole("link", { name: "tar of street-photos v1" })).toHaveAttribute(
-      "href",
-      "/api/dataset-versions/1/download/?archive=tar",
-    );
+    expect(zip.closest("li")).toHaveTextContent("zip of street-photos v1 12.3 MB");
+    // The tar is not built yet: a button prepares it (no link that would build it in the request).
+    expect(within(v1).queryByRole("link", { name: "tar of street-photos v1" })).toBeNull();
+    expect(within(v1).getByRole("button", { name: "Prepare tar of street-photos v1" })).toBeEnabled();
 
     // A duplicate points at the version it repeats (fetched when it is not in the list) and has no files.
     expect(within(row(2)).getByTestId("state")).toHaveTextContent("duplicatesame content as street-photos v1");
@@ -289,6 +316,13 @@ describe("DatasetsPage", () => {
     expect(within(details).getByTestId("stats-json").textContent).toContain('"percent_agreement": 0.8');
     expect(within(details).getByText("Files (3)")).toBeInTheDocument();
     expect(details).toHaveTextContent("Splitstrain 0.8, validation 0.1, test 0.1");
+    // only the built archive downloads from here; the tar is prepared in the list
+    expect(within(details).getByRole("link", { name: "Download street-photos v1 (zip, 12.3 MB)" })).toHaveAttribute(
+      "href",
+      "/api/dataset-versions/1/download/?archive=zip",
+    );
+    expect(within(details).queryByRole("link", { name: /\(tar/ })).toBeNull();
+    expect(details).toHaveTextContent("Archives not built yet are prepared from the Download column of the list.");
   });
 
   it("filters the list by state", async () => {
@@ -504,6 +538,70 @@ describe("DatasetsPage", () => {
 
     const results = await axe.run(container, { rules: { "color-contrast": { enabled: false } } });
     expect(results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
+  });
+
+  it("prepares an archive with a job, shows its progress, then the download link with the size", async () => {
+    const user = userEvent.setup();
+    await ready();
+    await user.click(within(row(1)).getByRole("button", { name: "Prepare tar of street-photos v1" }));
+    expect(posts()).toEqual([{ method: "POST", url: "/api/dataset-versions/1/archives/", body: { archive: "tar" } }]);
+    expect(await screen.findByText("Preparing the tar of street-photos v1: job #50. Its progress shows in the list.")).toHaveAttribute(
+      "role",
+      "status",
+    );
+    const bar = await within(row(1)).findByRole("progressbar", { name: "tar of street-photos v1" });
+    expect(bar).toHaveAttribute("aria-valuenow", "0");
+    jobs[50] = { ...jobs[50], state: "running", progress: 0.4, message: "the tar of street-photos v1: 1/3 files, 4.0/10.0 MB" };
+    await waitFor(() =>
+      expect(within(row(1)).getByRole("progressbar", { name: "tar of street-photos v1" })).toHaveAttribute("aria-valuenow", "40"),
+    );
+    expect(row(1)).toHaveTextContent("Job #50 running, 40%: the tar of street-photos v1: 1/3 files, 4.0/10.0 MB");
+    // the zip, built already, keeps its link meanwhile
+    expect(within(row(1)).getByRole("link", { name: "zip of street-photos v1" })).toBeInTheDocument();
+
+    versions = versions.map((v) => (v.id === 1 ? { ...v, archives: { ...v.archives!, tar: archive("tar", "ready", 50, 9_876_543) } } : v));
+    jobs[50] = { ...jobs[50], state: "succeeded", progress: 1, message: "ready" };
+    expect(await screen.findByText("The tar of street-photos v1 is ready to download (9.9 MB).")).toHaveAttribute("role", "status");
+    const tar = within(row(1)).getByRole("link", { name: "tar of street-photos v1" });
+    expect(tar).toHaveAttribute("href", "/api/dataset-versions/1/download/?archive=tar");
+    expect(tar).toHaveAttribute("download");
+    expect(within(row(1)).queryByRole("progressbar")).toBeNull();
+    expect(within(row(1)).queryByRole("button", { name: /Prepare/ })).toBeNull();
+  });
+
+  it("cancels an archive being prepared: the button comes back, and nothing is downloadable", async () => {
+    const user = userEvent.setup();
+    await ready();
+    await user.click(within(row(1)).getByRole("button", { name: "Prepare tar of street-photos v1" }));
+    await within(row(1)).findByRole("progressbar", { name: "tar of street-photos v1" });
+    await user.click(within(row(1)).getByRole("button", { name: "Cancel the tar of street-photos v1" }));
+    expect(posts().at(-1)).toEqual({ method: "POST", url: "/api/jobs/50/cancel/", body: {} });
+    expect(await screen.findByText("The tar of street-photos v1 was cancelled; nothing partial was kept.")).toHaveAttribute(
+      "role",
+      "status",
+    );
+    expect(within(row(1)).getByRole("button", { name: "Prepare tar of street-photos v1" })).toBeEnabled();
+    expect(row(1)).toHaveTextContent("The last tar was cancelled");
+    expect(within(row(1)).queryByRole("link", { name: "tar of street-photos v1" })).toBeNull();
+  });
+
+  it("offers the button again, with the reason, after a failed or cancelled archive; a refusal is an alert", async () => {
+    const user = userEvent.setup();
+    versions = versions.map((v) => (v.id === 5 ? { ...v, archives: { zip: archive("zip", "failed", 49), tar: null } } : v));
+    await ready();
+    expect(row(5)).toHaveTextContent("The last zip was cancelled");
+    const realFetch = globalThis.fetch;
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (input: RequestInfo | URL, init?: RequestInit) =>
+        String(input).endsWith("/archives/")
+          ? json({ detail: "state: street-photos v4 is building; only ready versions have files to archive.", errors: { state: ["street-photos v4 is building; only ready versions have files to archive."] } }, 400)
+          : realFetch(input, init),
+      ),
+    );
+    await user.click(within(row(5)).getByRole("button", { name: "Prepare zip of street-photos v4" }));
+    expect(await within(row(5)).findByRole("alert")).toHaveTextContent("only ready versions have files to archive");
+    expect(within(row(5)).getByRole("button", { name: "Prepare zip of street-photos v4" })).toBeEnabled();
   });
 
   it("follows a new version's job until it succeeds, then reloads the list", async () => {

@@ -1,6 +1,7 @@
 import { useCallback, useContext, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import { useSearchParams } from "react-router-dom";
 import { api } from "../api";
+import { archiveKey } from "../components/datasets/ArchiveLinks";
 import DiffPanel from "../components/datasets/DiffPanel";
 import ExportForm from "../components/datasets/ExportForm";
 import PublishDialog from "../components/datasets/PublishDialog";
@@ -9,7 +10,8 @@ import VersionDetails from "../components/datasets/VersionDetails";
 import VersionTable, { isBuilding, type Comparison } from "../components/datasets/VersionTable";
 import { count, message } from "../components/weights/format";
 import { SessionContext } from "../session";
-import type { DatasetVersion, DatasetVersionState, ExportStarted, Job, Page, Project } from "../types";
+import { humanBytes } from "../components/assets/uploadQueue";
+import type { ArchiveFormat, DatasetVersion, DatasetVersionState, ExportStarted, Job, Page, Project } from "../types";
 
 // Dataset versions for managers and researchers: every version they may see (all of whose
 // projects they manage or research), its state while the export job builds it, its files to
@@ -45,6 +47,8 @@ export default function DatasetsPage({ pollMs = 1000 }: { pollMs?: number }) {
   const [status, setStatus] = useState("");
   const [outcomeError, setOutcomeError] = useState("");
   const [publishing, setPublishing] = useState<DatasetVersion | null>(null);
+  const [preparing, setPreparing] = useState<Record<string, boolean>>({});
+  const [prepareErrors, setPrepareErrors] = useState<Record<string, string>>({});
   /** Labels of every version seen (and of duplicates' originals fetched one by one). */
   const [labels, setLabels] = useState<Record<number, string>>({});
   const asked = useRef(new Set<number>());
@@ -104,6 +108,16 @@ export default function DatasetsPage({ pollMs = 1000 }: { pollMs?: number }) {
     (job: Job) => {
       loadVersions().then((list) => {
         if (!live.current) return;
+        if (job.kind === "archive") {
+          const v = list?.find((x) => Object.values(x.archives ?? {}).some((a) => a?.job === job.id));
+          const archive = v && Object.values(v.archives ?? {}).find((a) => a?.job === job.id);
+          const what = v && archive ? `The ${archive.format} of ${v.label}` : `The archive (job #${job.id})`;
+          if (job.state === "succeeded")
+            setStatus(`${what} is ready to download${archive?.size != null ? ` (${humanBytes(archive.size)})` : ""}.`);
+          else if (job.state === "cancelled") setStatus(`${what} was cancelled; nothing partial was kept.`);
+          else setOutcomeError(`${what} was not built: job #${job.id} ${job.state}${job.error ? `: ${job.error}` : "."}`);
+          return;
+        }
         const v = list?.find((x) => x.job === job.id);
         if (v?.state === "ready") setStatus(`${v.label} is ready to download.`);
         else if (v?.state === "duplicate")
@@ -125,6 +139,43 @@ export default function DatasetsPage({ pollMs = 1000 }: { pollMs?: number }) {
   useEffect(() => {
     for (const v of versions) if (isBuilding(v) && v.job != null) watch(v.job);
   }, [versions, watch]);
+
+  // Archives still being prepared: follow their jobs too.
+  useEffect(() => {
+    for (const v of versions)
+      for (const a of Object.values(v.archives ?? {})) if (a?.state === "building" && a.job != null) watch(a.job);
+  }, [versions, watch]);
+
+  const prepare = (v: DatasetVersion, format: ArchiveFormat) => {
+    const key = archiveKey(v.id, format);
+    setPreparing((all) => ({ ...all, [key]: true }));
+    setPrepareErrors(({ [key]: _, ...rest }) => rest);
+    api.prepareArchive(v.id, format).then(
+      (started) => {
+        if (!live.current) return;
+        setOutcomeError("");
+        if (started.job) {
+          setStatus(`Preparing the ${format} of ${v.label}: job #${started.job.id}. Its progress shows in the list.`);
+          follow(started.job);
+        } else {
+          const size = started.archive.size != null ? ` (${humanBytes(started.archive.size)})` : "";
+          setStatus(`The ${format} of ${v.label} is ready to download${size}.`);
+        }
+        loadVersions();
+      },
+      (exc) => live.current && setPrepareErrors((all) => ({ ...all, [key]: message(exc) })),
+    ).finally(() => live.current && setPreparing(({ [key]: _, ...rest }) => rest));
+  };
+
+  const cancelArchive = (v: DatasetVersion, format: ArchiveFormat, job: Job) => {
+    const key = archiveKey(v.id, format);
+    setPreparing((all) => ({ ...all, [key]: true }));
+    api.cancelJob(job.id).then(
+      // unless its poll has already seen it end
+      () => live.current && setStatus((s) => (s.includes(" was cancelled;") ? s : `Cancelling the ${format} of ${v.label} (job #${job.id})…`)),
+      (exc) => live.current && setPrepareErrors((all) => ({ ...all, [key]: message(exc) })),
+    ).finally(() => live.current && setPreparing(({ [key]: _, ...rest }) => rest));
+  };
 
   // A duplicate names the version it repeats, which may be on another page.
   useEffect(() => {
@@ -277,6 +328,7 @@ export default function DatasetsPage({ pollMs = 1000 }: { pollMs?: number }) {
               comparable={comparable}
               comparison={comparison}
               onCompare={compare}
+              archives={{ onPrepare: prepare, onCancel: cancelArchive, preparing, prepareErrors }}
             />
             {(page?.next || page?.previous) && (
               <div className="pager">

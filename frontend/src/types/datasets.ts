@@ -57,10 +57,32 @@ export interface DatasetVersion {
   created_by: string | null;
   created_at: string;
   finished_at: string | null;
-  /** Archive URLs; null unless ready. */
+  /** Archive URLs; null unless ready. A URL answers the file once its archive is built (202 before). */
   download: { zip: string; tar: string } | null;
+  /** Each archive as built by its archive job; null while never asked for (absent from older servers). */
+  archives?: Record<ArchiveFormat, DatasetArchive | null>;
   /** Where it was published on the Hub, oldest first. */
   pushes?: HubPush[];
+}
+
+/** `zip`, or `tar` (a gzip-compressed .tar.gz). */
+export type ArchiveFormat = "zip" | "tar";
+
+/** A version's archive: building (by job `job`), ready (with its size in bytes) or failed (why in `error`). */
+export interface DatasetArchive {
+  format: ArchiveFormat;
+  state: "building" | "ready" | "failed";
+  size: number | null;
+  job: number | null;
+  error: string;
+  built_at: string | null;
+}
+
+/** POST /api/dataset-versions/:id/archives/: the archive and the job building it (null once built). */
+export interface ArchiveStarted {
+  detail: string;
+  archive: DatasetArchive;
+  job: Job | null;
 }
 
 /** One publication of a version on the Hub (a push job's result). */

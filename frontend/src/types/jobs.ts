@@ -21,6 +21,7 @@ export type JobKind =
   | "score"
   | "export"
   | "push"
+  | "archive"
   | "finetune"
   | "evaluate";
 export type JobState = Job["state"];

@@ -1,5 +1,7 @@
 import type { DatasetVersion } from "../../types";
 import { count, percent1, settingValue, when } from "../weights/format";
+import { humanBytes } from "../assets/uploadQueue";
+import { ARCHIVE_FORMATS } from "./ArchiveLinks";
 import { KNOWN_STATS, configTotals } from "./format";
 import { StateBadge } from "./VersionTable";
 
@@ -166,12 +168,19 @@ export default function VersionDetails({ version: v, projectName, labelOf, onPub
       )}
       {v.download && (
         <p className="actions">
-          <a className="button" href={v.download.zip} download>
-            Download {v.label} (zip)
-          </a>
-          <a className="button" href={v.download.tar} download>
-            Download {v.label} (tar)
-          </a>
+          {ARCHIVE_FORMATS.map(({ format, label }) => {
+            const archive = v.archives ? v.archives[format] : undefined;
+            // built (or a server without archive jobs): the file; else it is prepared in the list
+            return archive === undefined || archive?.state === "ready" ? (
+              <a key={format} className="button" href={v.download![format]} download>
+                Download {v.label} ({label}
+                {archive?.size != null ? `, ${humanBytes(archive.size)}` : ""})
+              </a>
+            ) : null;
+          })}
+          {v.archives && ARCHIVE_FORMATS.some(({ format }) => v.archives?.[format]?.state !== "ready") && (
+            <span className="muted">Archives not built yet are prepared from the Download column of the list.</span>
+          )}
           {onPublish && v.state === "ready" && (
             <button type="button" onClick={onPublish}>
               Publish {v.label} to the Hub…

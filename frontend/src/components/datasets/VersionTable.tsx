@@ -1,38 +1,18 @@
 import type { DatasetVersion, Job } from "../../types";
 import { count, when } from "../weights/format";
+import ArchiveLinks, { type ArchiveActions } from "./ArchiveLinks";
 import { configTotals, rowsOf, shortHash } from "./format";
+import JobProgress from "./JobProgress";
 
 // The dataset versions, newest first: state (with the export's progress while it builds, the
 // reason when it failed, the version it repeats when a duplicate), projects, rows per config,
-// content hash, the archives to download and a choice of version to compare with.
+// content hash, the archives (prepared by a job, then downloaded) and a choice of version to compare with.
 
 export function StateBadge({ state }: { state: DatasetVersion["state"] }) {
   return <span className={`badge state-${state}`}>{state}</span>;
 }
 
 export const isBuilding = (v: DatasetVersion) => v.state === "queued" || v.state === "building";
-
-export function JobProgress({ job, label }: { job: Job; label: string }) {
-  const pct = Math.round(Math.min(1, Math.max(0, job.progress ?? 0)) * 100);
-  return (
-    <div className="export-job" data-testid="export-job">
-      <div
-        className="bar"
-        role="progressbar"
-        aria-label={`Export of ${label}`}
-        aria-valuemin={0}
-        aria-valuemax={100}
-        aria-valuenow={pct}
-        aria-valuetext={`${pct}%${job.message ? `: ${job.message}` : ""}`}
-      >
-        <span style={{ width: `${pct}%` }} />
-      </div>
-      <span className="muted state-note">
-        Job #{job.id} {job.state}, {pct}%{job.message ? `: ${job.message}` : ""}
-      </span>
-    </div>
-  );
-}
 
 export interface Comparison {
   /** Version A (older): `against`. */
@@ -55,6 +35,8 @@ interface Props {
   comparable: DatasetVersion[];
   comparison: Comparison | null;
   onCompare: (version: DatasetVersion, otherId: number) => void;
+  /** Preparing the archives (the jobs come from `jobs`). */
+  archives: ArchiveActions;
 }
 
 export default function VersionTable({
@@ -68,6 +50,7 @@ export default function VersionTable({
   comparable,
   comparison,
   onCompare,
+  archives,
 }: Props) {
   return (
     <div className="table-scroll">
@@ -152,14 +135,7 @@ export default function VersionTable({
                 </td>
                 <td className="downloads">
                   {v.download ? (
-                    <>
-                      <a href={v.download.zip} download>
-                        zip <span className="visually-hidden">of {v.label}</span>
-                      </a>{" "}
-                      <a href={v.download.tar} download>
-                        tar <span className="visually-hidden">of {v.label}</span>
-                      </a>
-                    </>
+                    <ArchiveLinks version={v} jobs={jobs} jobErrors={jobErrors} {...archives} />
                   ) : (
                     <span className="muted">—</span>
                   )}

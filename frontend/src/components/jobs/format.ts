@@ -10,6 +10,7 @@ export const JOB_KINDS: { value: JobKind; label: string }[] = [
   { value: "score", label: "score" },
   { value: "export", label: "export" },
   { value: "push", label: "push" },
+  { value: "archive", label: "archive" },
   { value: "finetune", label: "fine-tune" },
   { value: "evaluate", label: "evaluate" },
 ];
