@@ -1,8 +1,8 @@
 """Benchmark: 50 concurrent viewers seeking in videos, the app streaming the bytes itself against
 nginx sending them on the app's X-Accel-Redirect, in one run.
 
-    .venv/bin/python bench/video_serving.py                      # 50 viewers, 20 s per mode, 4 workers
-    .venv/bin/python bench/video_serving.py --viewers 50 --seconds 30 --workers 4
+    .venv/bin/python bench/video_serving.py       # 50 viewers, 20 s per mode and link, 4 workers
+    .venv/bin/python bench/video_serving.py --viewers 50 --seconds 30 --workers 4 --viewer-mbit 0 20 100
     .venv/bin/python bench/video_serving.py --smoke    # seconds: does it still run (the test suite's run)
 
 Data (its own PostgreSQL database, ``--database``, ``vr_bench_serving`` by default, dropped and
@@ -30,6 +30,11 @@ as failed unless it is a 206 with exactly the bytes asked for, and as timed out 
 ``--request-timeout`` seconds. Before the clock starts each viewer makes one request (not
 counted) whose bytes are compared with the file on disk.
 
+``--viewer-mbit`` (``0 50`` by default) gives each pair of rows its viewers' link: 0 reads as
+fast as the loopback (the servers' own cost per byte), 50 reads each body no faster than
+50 Mbit/s with a 64 KiB receive buffer, so a server's send waits on its viewer as it does across
+a real network (what holds a sync worker while a video streams).
+
 Measured per mode over the same window (from the moment every viewer is ready to the end of the
 last request): bytes served per second, request latency p50/p95, and the CPU seconds (user +
 system) of the gunicorn processes (master and workers, ``psutil``) and, separately, of nginx
@@ -49,6 +54,7 @@ import random
 import resource
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -60,7 +66,7 @@ sys.path.insert(0, str(REPO))
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
 DB_NAME = "vr_bench_serving"
 SAMPLES = REPO / "annotator" / "demo" / "samples"
-SMOKE = {"viewers": 3, "seconds": 1.0, "workers": 2, "client_processes": 1}
+SMOKE = {"viewers": 3, "seconds": 1.0, "workers": 2, "client_processes": 1, "viewer_mbit": [0, 50]}
 MODES = (("app", "app streams (gunicorn, baseline)"), ("accel", "nginx, X-Accel-Redirect"))
 RESULT_TIMEOUT_S = 600
 
@@ -227,9 +233,16 @@ async def _viewers(base: str, cookies: list[str], cookie_name: str, videos, args
     lo, hi = args["min_kib"] * 1024, args["max_kib"] * 1024
     timeout = httpx.Timeout(args["request_timeout"])
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    clients = [
-        httpx.AsyncClient(base_url=base, cookies={cookie_name: c}, timeout=timeout, limits=limits) for c in cookies
-    ]
+    mbit = args["viewer_mbit"]
+    # A viewer on a link of ``mbit``: a small receive buffer, so the server's send waits on the
+    # viewer as it would across a network, and the body read no faster than the link.
+    sockopts = [(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)] if mbit else []
+
+    def make(cookie):
+        transport = httpx.AsyncHTTPTransport(limits=limits, socket_options=sockopts)
+        return httpx.AsyncClient(base_url=base, cookies={cookie_name: cookie}, timeout=timeout, transport=transport)
+
+    clients = [make(c) for c in cookies]
 
     def pick():
         asset, size, path = rng.choice(videos)
@@ -237,21 +250,28 @@ async def _viewers(base: str, cookies: list[str], cookie_name: str, videos, args
         start = rng.randint(0, size - length)
         return asset, path, start, length
 
-    async def fetch(client, asset, start, length):
-        response = await client.get(
-            f"/api/assets/{asset}/files/display", headers={"Range": f"bytes={start}-{start + length - 1}"}
-        )
-        return response
+    async def fetch(client, asset, start, length) -> tuple[int, dict, bytes]:
+        url = f"/api/assets/{asset}/files/display"
+        headers = {"Range": f"bytes={start}-{start + length - 1}"}
+        async with client.stream("GET", url, headers=headers) as response:
+            t0, body = time.perf_counter(), bytearray()
+            async for chunk in response.aiter_raw():
+                body += chunk
+                if mbit:
+                    ahead = len(body) * 8 / (mbit * 1e6) - (time.perf_counter() - t0)
+                    if ahead > 0:
+                        await asyncio.sleep(ahead)
+            return response.status_code, response.headers, bytes(body)
 
     # one request each, not counted: connections made, every worker's imports done, bytes checked
     for client in clients:
         asset, path, start, length = pick()
-        response = await fetch(client, asset, start, length)
+        status, headers, body = await fetch(client, asset, start, length)
         with open(path, "rb") as fh:
             fh.seek(start)
             expected = fh.read(length)
-        if response.status_code != 206 or response.content != expected or "X-Accel-Redirect" in response.headers:
-            raise RuntimeError(f"warm-up request: {response.status_code} {response.headers} {len(response.content)} B")
+        if status != 206 or body != expected or "X-Accel-Redirect" in headers:
+            raise RuntimeError(f"warm-up request: {status} {headers} {len(body)} B")
 
     await asyncio.get_running_loop().run_in_executor(None, barrier.wait)
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
@@ -264,7 +284,7 @@ async def _viewers(base: str, cookies: list[str], cookie_name: str, videos, args
             asset, _path, start, length = pick()
             t0 = time.perf_counter()
             try:
-                response = await fetch(client, asset, start, length)
+                status, _headers, body = await fetch(client, asset, start, length)
             except httpx.TimeoutException:
                 counts["timed_out"] += 1
                 continue
@@ -273,7 +293,7 @@ async def _viewers(base: str, cookies: list[str], cookie_name: str, videos, args
                 continue
             latencies.append(time.perf_counter() - t0)
             counts["requests"] += 1
-            if response.status_code == 206 and len(response.content) == length:
+            if status == 206 and len(body) == length:
                 counts["bytes"] += length
             else:
                 counts["failed"] += 1
@@ -341,6 +361,13 @@ def main(argv=None):
     parser.add_argument("--client-processes", type=int, default=2, help="processes the viewers are spread over")
     parser.add_argument("--min-kib", type=int, default=256)
     parser.add_argument("--max-kib", type=int, default=1024)
+    parser.add_argument(
+        "--viewer-mbit",
+        type=float,
+        nargs="+",
+        default=[0, 50],
+        help="each viewer's link speed in Mbit/s, one pair of rows per value (0: as fast as loopback)",
+    )
     parser.add_argument("--request-timeout", type=float, default=30.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--server", default=os.environ.get("BENCH_PG_SERVER", DEFAULT_SERVER))
@@ -378,7 +405,8 @@ def main(argv=None):
         options = {k: vars(args)[k] for k in ("seconds", "min_kib", "max_kib", "request_timeout", "seed")}
         options["client_processes"] = args.client_processes
         rows = []
-        for mode, label in MODES:
+        for (mode, label), mbit in ((m, link) for link in args.viewer_mbit for m in MODES):
+            options["viewer_mbit"] = mbit
             gunicorn = nginx = None
             try:
                 port = free_port()
@@ -395,7 +423,7 @@ def main(argv=None):
                     )
                     servers["nginx"], base = nginx.pid, f"http://127.0.0.1:{front}"
                 row = run_mode(mode, base, cookies, settings.SESSION_COOKIE_NAME, videos, options, servers)
-                row["label"] = label
+                row["label"], row["viewer_mbit"] = label, mbit
                 row["web_processes"] = len(tree_pids(gunicorn.pid))
                 rows.append(row)
                 print("  " + json.dumps(row), flush=True)
@@ -406,8 +434,8 @@ def main(argv=None):
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    base = rows[0]
-    for row in rows:
+    for row in rows:  # against the app's row of the same viewer link
+        base = next(r for r in rows if r["mode"] == "app" and r["viewer_mbit"] == row["viewer_mbit"])
         row["mib_per_s_vs_app"] = round(row["mib_per_s"] / base["mib_per_s"], 2) if base["mib_per_s"] else None
         per = row["web_cpu_ms_per_mib"]
         row["web_cpu_per_mib_vs_app"] = round(per / base["web_cpu_ms_per_mib"], 3) if per is not None else None
@@ -430,14 +458,15 @@ def main(argv=None):
         f"after {', '.join(f'{x:.2f}' for x in load_after)}; {os.cpu_count()} CPUs"
     )
     print(
-        "\n| mode | viewers | requests | failed / timed out | MiB/s | latency p50 / p95 (ms) | web CPU s "
+        "\n| mode | viewer link | viewers | requests | failed / timed out | MiB/s | latency p50 / p95 (ms) | web CPU s "
         "| nginx CPU s | client CPU s | web CPU ms / request | web CPU ms / MiB | MiB/s vs app "
         "| web CPU per MiB vs app |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
+        link = f"{r['viewer_mbit']:g} Mbit/s" if r["viewer_mbit"] else "loopback"
         print(
-            f"| {r['label']} | {r['viewers']} | {r['requests']:,} | {r['failed']} / {r['timed_out']} "
+            f"| {r['label']} | {link} | {r['viewers']} | {r['requests']:,} | {r['failed']} / {r['timed_out']} "
             f"| {r['mib_per_s']} | {r['p50_ms']} / {r['p95_ms']} | {r['web_cpu_s']} "
             f"| {'' if r['nginx_cpu_s'] is None else r['nginx_cpu_s']} | {r['client_cpu_s']} "
             f"| {r['web_cpu_ms_per_request']} | {r['web_cpu_ms_per_mib']} | {r['mib_per_s_vs_app']}× "
