@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from tests.deploy.nginx import NGINX
 from tests.guarantees.processes import database_url
 
 REPO = Path(__file__).resolve().parents[2]
@@ -263,3 +264,56 @@ def test_annotate_keys_smoke(bench):
     assert [r[0] for r in nexts] == ["fetched after submit (baseline)", "fetched ahead (default)"]
     for row in nexts:
         assert number(row[1]) > 0 and number(row[2]) > 0
+
+
+@pytest.mark.skipif(not Path(NGINX).exists(), reason="nginx is not installed (.ci/run installs it)")
+def test_video_serving_smoke(bench):
+    """bench/video_serving.py: 3 viewers seeking in the two processed demo videos for a second,
+    against gunicorn streaming the bytes and then against nginx on the app's X-Accel-Redirect
+    (deploy/nginx.conf), on the loopback and on a 50 Mbit/s link; every request got its range,
+    and each server's CPU was measured."""
+    out = bench.tmp / "video_serving.json"
+    database = bench.database("serving")
+    text = run_script(
+        ["bench/video_serving.py", "--smoke", "--server", bench.server, "--database", database, "--json", str(out)],
+        bench.env,
+    )
+    [(header, rows)] = tables(text)
+    assert header == [
+        "mode",
+        "viewer link",
+        "viewers",
+        "requests",
+        "failed / timed out",
+        "MiB/s",
+        "latency p50 / p95 (ms)",
+        "web CPU s",
+        "nginx CPU s",
+        "client CPU s",
+        "web CPU ms / request",
+        "web CPU ms / MiB",
+        "MiB/s vs app",
+        "web CPU per MiB vs app",
+    ]
+    app, accel = "app streams (gunicorn, baseline)", "nginx, X-Accel-Redirect"
+    assert [(r[0], r[1]) for r in rows] == [
+        (app, "loopback"),
+        (accel, "loopback"),
+        (app, "50 Mbit/s"),
+        (accel, "50 Mbit/s"),
+    ]
+    for row in rows:
+        assert number(row[2]) == 3 and number(row[3]) > 0
+        assert [number(c) for c in row[4].split(" / ")] == [0, 0], "no request failed or timed out"
+        p50, p95 = (number(c) for c in row[6].split(" / "))
+        assert 0 < p50 <= p95
+        for cell in row[7:8] + row[9:]:
+            number(cell)
+        assert (row[8] == "") == (row[0] == app), "nginx CPU only where nginx runs"
+    figures = json.loads(out.read_text())
+    assert len(figures["load_average_before"]) == 3 and len(figures["videos_bytes"]) == 2
+    for row in figures["rows"]:
+        assert row["requests"] > 0 and row["failed"] == row["timed_out"] == 0
+        assert row["bytes"] > 0 and row["mib_per_s"] > 0 and row["web_cpu_s"] > 0
+        assert (row["nginx_cpu_s"] is None) == (row["mode"] == "app")
+        assert row["mode"] == "accel" or row["mib_per_s_vs_app"] == 1.0

@@ -5,11 +5,7 @@ with the app's protective headers, and its internal locations cannot be fetched 
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -18,9 +14,7 @@ import requests
 from annotator.files import VIDEO_CSP
 from annotator.models import Membership
 from tests import factories as f
-
-REPO = Path(__file__).resolve().parents[2]
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+from tests.deploy.nginx import NGINX, start_nginx
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -38,38 +32,14 @@ def free_port() -> int:
 def nginx(live_server, tmp_path, settings):
     """deploy/nginx.conf with only its upstream, port, roots and scratch paths put to this test's."""
     port = free_port()
-    upstream = live_server.url.removeprefix("http://")
-    scratch = tmp_path / "nginx"
-    scratch.mkdir()
-    conf = (REPO / "deploy" / "nginx.conf").read_text()
-    for old, new in (
-        ("server web:8000;", f"server {upstream};"),
-        ("listen 8080;", f"listen 127.0.0.1:{port};"),
-        ("alias /data/media/;", f"alias {Path(settings.MEDIA_ROOT).resolve()}/;"),
-        ("alias /data/datasets/;", f"alias {Path(settings.VR_DATASETS_ROOT).resolve()}/;"),
-        ("pid /tmp/nginx.pid;", f"pid {scratch}/nginx.pid;"),
-        ("/tmp/nginx-", f"{scratch}/"),
-    ):
-        assert old in conf, old
-        conf = conf.replace(old, new)
-    if os.geteuid() == 0:  # a root master would run its workers as `nobody`, who cannot read tmp_path
-        conf = "user root;\n" + conf
-    (scratch / "nginx.conf").write_text(conf)
-    process = subprocess.Popen(
-        [NGINX, "-e", "stderr", "-p", str(scratch), "-c", str(scratch / "nginx.conf"), "-g", "daemon off;"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+    process = start_nginx(
+        upstream=live_server.url.removeprefix("http://"),
+        port=port,
+        media_root=Path(settings.MEDIA_ROOT),
+        datasets_root=Path(settings.VR_DATASETS_ROOT),
+        scratch=tmp_path / "nginx",
     )
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"nginx did not start: {process.stdout.read().decode()[-2000:]}") from None
-                time.sleep(0.1)
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()

@@ -1,0 +1,59 @@
+"""The shipped nginx config (deploy/nginx.conf) run for real on this machine: only its upstream,
+port, roots and scratch paths are put to the caller's. Used by tests/deploy/test_nginx_accel.py
+and by bench/video_serving.py, so both run the same file docker-compose.yml mounts."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def local_config(*, upstream: str, port: int, media_root: Path, datasets_root: Path, scratch: Path) -> str:
+    """deploy/nginx.conf for a local run: ``upstream`` (host:port of the app), listening on
+    127.0.0.1:``port``, the internal locations aliased to the given roots, pid and temp files
+    under ``scratch``."""
+    conf = (REPO / "deploy" / "nginx.conf").read_text()
+    for old, new in (
+        ("server web:8000;", f"server {upstream};"),
+        ("listen 8080;", f"listen 127.0.0.1:{port};"),
+        ("alias /data/media/;", f"alias {Path(media_root).resolve()}/;"),
+        ("alias /data/datasets/;", f"alias {Path(datasets_root).resolve()}/;"),
+        ("pid /tmp/nginx.pid;", f"pid {scratch}/nginx.pid;"),
+        ("/tmp/nginx-", f"{scratch}/"),
+    ):
+        assert old in conf, old
+        conf = conf.replace(old, new)
+    if os.geteuid() == 0:  # a root master would run its workers as `nobody`, who cannot read tmp_path
+        conf = "user root;\n" + conf
+    return conf
+
+
+def start_nginx(*, upstream: str, port: int, media_root: Path, datasets_root: Path, scratch: Path) -> subprocess.Popen:
+    """nginx in the foreground on :func:`local_config`, once it accepts connections on ``port``."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    conf = scratch / "nginx.conf"
+    conf.write_text(
+        local_config(upstream=upstream, port=port, media_root=media_root, datasets_root=datasets_root, scratch=scratch)
+    )
+    process = subprocess.Popen(
+        [NGINX, "-e", "stderr", "-p", str(scratch), "-c", str(conf), "-g", "daemon off;"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return process
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"nginx did not start: {process.stdout.read().decode()[-2000:]}") from None
+            time.sleep(0.1)
