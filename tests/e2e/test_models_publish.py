@@ -139,7 +139,7 @@ def test_manager_publishes_a_version_to_the_hub_with_a_token_for_that_push(
     form.get_by_role("button", name="Start export").click()
     table = page.locator("section[aria-labelledby='versions-title']")
     expect(table.locator(".badge.state-ready").first).to_be_visible(timeout=30_000)
-    table.get_by_role("button", name="publish-demo v1").click()
+    table.get_by_role("button", name="publish-demo v1", exact=True).click()
     page.get_by_role("button", name="Publish publish-demo v1 to the Hub…").click()
 
     dialog = page.get_by_role("dialog", name="Publish publish-demo v1 to the Hub")
