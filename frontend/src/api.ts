@@ -355,8 +355,6 @@ export const api = {
     ),
   /** One job with its params, result, error, log tail and links. */
   jobDetail: (id: number, signal?: AbortSignal) => get<JobDetail>(`/api/jobs/${id}/`, signal),
-  /** Start an import job from a manifest alone (its `file` column lists http(s) URLs the job downloads). */
-  startManifestImport: (projectId: number, form: FormData) => request<Job>("POST", `/api/projects/${projectId}/imports/`, form),
   /** What importing this Label Studio export would do (form: export, archive, files, media_key, prompt_key). */
   previewLabelStudio: (projectId: number, form: FormData) => {
     form.set("preview", "true");
@@ -380,7 +378,7 @@ export const api = {
   assetsOfImport: (projectId: number, jobId: number) =>
     get<Page<AssetDetail>>(`/api/projects/${projectId}/assets/?import_job_id=${jobId}&limit=1000`),
   /** Start an import (202: the job to poll); `form` holds files (+ paths), archive, manifest. */
-  startImport: (projectId: number, form: FormData, onProgress: (loaded: number, total: number) => void) =>
+  startImport: (projectId: number, form: FormData, onProgress: (loaded: number, total: number) => void = () => {}) =>
     postForm<Job>(`/api/projects/${projectId}/imports/`, form, onProgress),
   /** The models the server can run. */
   models: () => get<Page<ModelSpec>>("/api/models/?limit=100"),

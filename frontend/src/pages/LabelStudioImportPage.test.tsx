@@ -101,6 +101,7 @@ beforeEach(() => {
       ],
     }),
   ];
+  vi.stubGlobal("XMLHttpRequest", FetchBackedXHR);
   vi.stubGlobal(
     "fetch",
     vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
@@ -131,6 +132,33 @@ beforeEach(() => {
 afterEach(() => {
   vi.unstubAllGlobals();
 });
+
+/** XMLHttpRequest (the import API's upload path, for its progress) answered by the fetch stub above. */
+class FetchBackedXHR {
+  status = 0;
+  responseText = "";
+  upload: { onprogress: unknown } = { onprogress: null };
+  onload: (() => void) | null = null;
+  onerror: (() => void) | null = null;
+  onabort: (() => void) | null = null;
+  withCredentials = false;
+  private method = "GET";
+  private url = "";
+  open(method: string, url: string) {
+    this.method = method;
+    this.url = url;
+  }
+  setRequestHeader() {}
+  abort() {
+    this.onabort?.();
+  }
+  async send(body: FormData) {
+    const response = await fetch(this.url, { method: this.method, body });
+    this.status = response.status;
+    this.responseText = await response.text();
+    this.onload?.();
+  }
+}
 
 const renderPage = () =>
   renderAt("/projects/7/import/label-studio", "/projects/:projectId/import/label-studio", <LabelStudioImportPage pollMs={5} />);

@@ -295,7 +295,7 @@ function UrlManifestForm({ projectId, onStarted }: { projectId: number; onStarte
     body.append("manifest", manifest);
     setBusy(true);
     try {
-      onStarted((await api.startManifestImport(projectId, body)).id);
+      onStarted((await api.startImport(projectId, body).promise).id);
     } catch (exc) {
       const fields = fieldErrors(exc);
       const text = fields.manifest || fields.files;
