@@ -681,3 +681,46 @@ def test_a_prefill_with_a_model_that_runs_remote_code_says_so_in_its_log(
     job = run_prefill(manager_api, image_project, django_capture_on_commit_callbacks, {"model": "fake-vlm"})
     assert job.state == Job.State.SUCCEEDED, job.log
     assert "remote code: model fake-vlm runs its source's own code (/models/fake@v7; allowed by root on " in job.log
+
+
+def test_a_dataset_import_is_followed_by_pre_fill_and_pair_tasks_like_a_file_import(
+    eager, manager_api, image_project, spec, fake, tmp_path, settings, django_capture_on_commit_callbacks
+):
+    from .hf_datasets import image_dataset, tiny_png
+
+    root = tmp_path / "imports"
+    image_dataset(4).save_to_disk(str(root / "saved"))  # captions "prompt 0" … "prompt 3": one each
+    settings.VR_IMPORT_ROOTS = [root]
+    image_dataset(2, image=lambda i: tiny_png(i + 100)).save_to_disk(str(root / "twins"))  # new images
+    manager_api.put(
+        f"/api/projects/{image_project.pk}/model/", {"model": "fake-vlm", "auto_prefill": True}, format="json"
+    )
+    image_project.pair_tasks = True
+    image_project.save(update_fields=["pair_tasks"])
+    mapping = {"media": "image", "prompt": "caption", "metadata": []}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_api.post(
+            f"/api/projects/{image_project.pk}/imports/huggingface/",
+            {"source": "saved", "mapping": mapping},
+            format="json",
+        )
+    assert response.status_code == 202, response.content
+    dataset_job = Job.objects.get(pk=response.json()["id"])
+    assert dataset_job.kind == Job.Kind.DATASET_IMPORT and dataset_job.state == Job.State.SUCCEEDED
+    imported = list(Asset.objects.filter(import_job_id=dataset_job.pk, status=Asset.Status.READY).order_by("id"))
+    assert len(imported) == 4
+    prefill_job = Job.objects.get(kind=Job.Kind.PREFILL)
+    assert prefill_job.params["trigger"] == {"import_job": dataset_job.pk}
+    assert prefill_job.params["assets"] == [a.pk for a in imported]
+    assert prefill_job.state == Job.State.SUCCEEDED and prefill_job.result["predicted"] == 4
+    # four prompts, one asset each: no pair yet; a second import of two of those prompts pairs them
+    assert not Task.objects.filter(project=image_project, kind=Task.Kind.PAIR).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        again = manager_api.post(
+            f"/api/projects/{image_project.pk}/imports/huggingface/",
+            {"source": "twins", "mapping": mapping},
+            format="json",
+        )
+    assert again.status_code == 202, again.content
+    pairs = Task.objects.filter(project=image_project, kind=Task.Kind.PAIR)
+    assert {(t.asset.prompt, t.asset_b.prompt) for t in pairs} == {("prompt 0", "prompt 0"), ("prompt 1", "prompt 1")}
