@@ -122,12 +122,14 @@ def predicted_code(page, key: str) -> int:
     return OPTION_CODES[key][labels.index(True)]
 
 
-def open_project_screen(page, project_name: str, link: str) -> None:
-    """From the project list, through the project's statistics page, to one of its screens."""
+def open_project_screen(page, project_name: str, link: str | None = None) -> None:
+    """From the project list, through the project's statistics page (there with no ``link``),
+    to one of its screens."""
     page.get_by_role("link", name="VisionReward Annotator").click()
     card = page.locator("li.project").filter(has=page.get_by_role("heading", name=project_name))
     card.get_by_role("link", name="Statistics").click()
-    page.get_by_role("link", name=link, exact=True).click()
+    if link is not None:
+        page.get_by_role("link", name=link, exact=True).click()
 
 
 def test_a_new_admin_runs_a_project_from_checklist_to_loaded_dataset(
@@ -267,6 +269,12 @@ def test_a_new_admin_runs_a_project_from_checklist_to_loaded_dataset(
         steps.shot(page, "models-prefilled")
         check_accessibility(page, "the models and pre-fill screen")
 
+        # the pre-fill bar for `a`: a tiny random model is never 80 % sure, so the admin lowers it to 50 %
+        open_project_screen(page, "Harbour study")
+        page.get_by_label("Accept pre-fill from (% confidence)").fill("50")
+        page.get_by_role("button", name="Save settings").click()
+        expect(page.get_by_role("status").filter(has_text="Saved:")).to_be_visible()
+
         # 6. the annotator annotates every task, accepting the model's guesses on the first
         ann.get_by_role("link", name="VisionReward Annotator").click()
         ann.get_by_role("link", name="Start annotating").click()
@@ -286,6 +294,8 @@ def test_a_new_admin_runs_a_project_from_checklist_to_loaded_dataset(
                     if (code := ann.get_by_test_id(f"row-{key}").get_attribute("data-chosen"))
                 }
                 assert accepted == {key: guesses[key] for key in accepted}  # what `a` took is the model's
+                # a two-option guess is always at least 50 % sure: `a` took that one at the project's bar
+                assert "sharpness" in accepted, accepted
                 steps.shot(ann, "annotate-prefill-accepted")
                 check_accessibility(ann, "the annotate screen with a pre-fill")
             for key in rows:  # what the model left open (or every row, on the other tasks)
