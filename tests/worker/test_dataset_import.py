@@ -237,6 +237,19 @@ def test_a_url_column_is_fetched_by_the_safe_fetcher_and_a_private_address_refus
     assert failure["row"] == 1 and "link-local" in failure["reason"]
 
 
+def test_a_bad_allowed_networks_setting_fails_the_dataset_import_by_its_name(
+    eager, manager_api, image_project, roots, settings, django_capture_on_commit_callbacks
+):
+    image_dataset(2).save_to_disk(str(roots / "saved"))
+    settings.VR_FETCH_ALLOWED_NETWORKS = "127.0.0.1/33"
+    job = done(
+        start(manager_api, image_project, {"source": "saved", "mapping": ASSETS}, django_capture_on_commit_callbacks)
+    )
+    job.refresh_from_db()
+    assert job.state == Job.State.FAILED and "VR_FETCH_ALLOWED_NETWORKS: `127.0.0.1/33` is not a network" in job.error
+    assert not Asset.objects.filter(import_job_id=job.pk).exists()
+
+
 @pytest.mark.parametrize("checkpoint_seconds", [0.0, 3600.0], ids=["from-checkpoint", "by-entry"])
 def test_an_interrupted_import_resumes_without_duplicates(
     manager_api, image_project, roots, monkeypatch, checkpoint_seconds, django_capture_on_commit_callbacks

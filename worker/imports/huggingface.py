@@ -40,7 +40,7 @@ from annotator.models import Asset, Project
 from worker.jobs import JobCancelled, JobContext, JobFailed, create_job
 from worker.models import Job
 
-from .fetch import FetchError, fetch
+from .fetch import FetchError, FetchLimits, fetch
 from .hf_mapping import MediaValue, RowProblem, parse_mapping, preview_cell, row_entry, suggest_mapping
 from .hf_source import OpenedSource, SourceError, SourceSpec, local_media, media_roots, open_source
 from .job import (
@@ -194,13 +194,13 @@ def start_dataset_import(project: Project, user, body: dict, mode: str, *, dispa
 # --- media of one row -------------------------------------------------------------------------
 
 
-def fetch_url_media(url: str, target: Path) -> tuple[int, str]:
+def fetch_url_media(url: str, target: Path, limits: FetchLimits) -> tuple[int, str]:
     """Fetch an http(s) URL cell into ``target`` → (bytes, sha256), through the safe URL fetcher
-    (never a private address; size, time and redirect limits from the settings)."""
+    (never a private address; the job's size, time and redirect limits)."""
     try:
-        fetched = fetch(url, target.parent, limits=fetch_limits_from_settings(), filename=target.name)
-    except (FetchError, ValueError) as exc:
-        raise RowProblem(getattr(exc, "reason", None) or str(exc)) from None
+        fetched = fetch(url, target.parent, limits=limits, filename=target.name)
+    except FetchError as exc:
+        raise RowProblem(exc.reason) from None
     return fetched.size, fetched.sha256
 
 
@@ -231,7 +231,9 @@ class MediaFile:
     name: str
 
 
-def materialize(media: MediaValue, target: Path, opened: OpenedSource, roots, max_bytes: int) -> MediaFile:
+def materialize(
+    media: MediaValue, target: Path, opened: OpenedSource, roots, max_bytes: int, fetch_limits: FetchLimits
+) -> MediaFile:
     """A row's media as a file to process: its bytes written to ``target``, a path cell resolved
     inside the dataset's folder (read where it is), a URL fetched. Raises RowProblem."""
     suffix = _suffix(media)
@@ -243,7 +245,7 @@ def materialize(media: MediaValue, target: Path, opened: OpenedSource, roots, ma
         return MediaFile(path, len(media.data), hashlib.sha256(media.data).hexdigest(), media.name)
     if media.url:
         path = target.with_suffix(suffix)
-        size, sha = fetch_url_media(media.url, path)
+        size, sha = fetch_url_media(media.url, path, fetch_limits)
         return MediaFile(path, size, sha, media.name)
     path = local_media(opened.base, media.path, roots)
     size, sha = _digest(path)
@@ -315,7 +317,9 @@ def _prepare(index: int, row: dict, ctx_: dict) -> Pending:
         pending.entry = entry
         for side, media in enumerate(entry.media):
             target = ctx_["work"] / f"{index:09d}-{side}-src"
-            pending.files.append(materialize(media, target, opened, ctx_["roots"], ctx_["max_bytes"]))
+            pending.files.append(
+                materialize(media, target, opened, ctx_["roots"], ctx_["max_bytes"], ctx_["fetch_limits"])
+            )
         if len(pending.files) == 2 and pending.files[0].sha256 == pending.files[1].sha256:
             raise RowProblem("media A and media B are the same file")
     except RowProblem as exc:
@@ -466,7 +470,12 @@ def run_dataset_import(job: Job, ctx: JobContext) -> dict:
     )
     if ctx.report(progress=(next_row / total) if total else 0.0, message=counts.message(total), log="; ".join(notes)):
         raise JobCancelled()
+    try:
+        fetch_limits = fetch_limits_from_settings()  # once per job; a bad setting fails it by name
+    except ValueError as exc:
+        raise JobFailed(str(exc)) from None
     ctx_ = {
+        "fetch_limits": fetch_limits,
         "opened": opened,
         "mapping": mapping,
         "mode": mode,
