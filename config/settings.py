@@ -159,6 +159,58 @@ VR_DATASETS_ROOT = Path(os.environ.get("VR_DATASETS_ROOT", VAR_DIR / "datasets")
 # Behind nginx: stored files are sent by nginx from its internal locations (X-Accel-Redirect,
 # deploy/nginx.conf), the app only checks who may read them (annotator/files.py).
 VR_ACCEL_REDIRECT = env_bool("VR_ACCEL_REDIRECT", False)
+# --- where files are stored (annotator/storage.py) -------------------------------------
+# VR_STORAGE=filesystem (default): MEDIA_ROOT and VR_DATASETS_ROOT on this host.
+# VR_STORAGE=s3: an S3-compatible bucket through django-storages (AWS S3, MinIO, Ceph, R2, GCS
+# interop); then nothing reads or writes those folders, browsers get short-lived presigned URLs,
+# large uploads go straight to the bucket, and workers on other hosts use VR_SCRATCH_DIR.
+VR_STORAGE = os.environ.get("VR_STORAGE", "filesystem").strip().lower()
+if VR_STORAGE not in ("filesystem", "s3"):
+    raise ImproperlyConfigured(f"VR_STORAGE must be 'filesystem' or 's3', not {VR_STORAGE!r}")
+VR_SCRATCH_DIR = os.environ.get("VR_SCRATCH_DIR", "")  # this host's work folder (blank: the system's temp)
+VR_S3_BUCKET = os.environ.get("VR_S3_BUCKET", "")
+VR_S3_DATASETS_BUCKET = os.environ.get("VR_S3_DATASETS_BUCKET", "") or VR_S3_BUCKET
+VR_S3_ENDPOINT_URL = os.environ.get("VR_S3_ENDPOINT_URL", "").strip() or None  # blank: AWS S3
+# The endpoint browsers reach (presigned URLs are signed for it); blank: VR_S3_ENDPOINT_URL.
+VR_S3_PUBLIC_ENDPOINT_URL = os.environ.get("VR_S3_PUBLIC_ENDPOINT_URL", "").strip() or VR_S3_ENDPOINT_URL
+VR_S3_REGION = os.environ.get("VR_S3_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+VR_S3_ADDRESSING_STYLE = os.environ.get("VR_S3_ADDRESSING_STYLE", "path" if VR_S3_ENDPOINT_URL else "virtual")
+VR_S3_URL_SECONDS = env_int("VR_S3_URL_SECONDS", 300)  # how long a presigned download URL lives
+VR_S3_UPLOAD_SECONDS = env_int("VR_S3_UPLOAD_SECONDS", 3600)  # ... and a presigned upload part's
+VR_S3_PART_BYTES = env_int("VR_S3_PART_BYTES", 16 * 1024 * 1024)  # multipart upload part size
+# Buckets (or bucket/prefix) that s3:// imports may read with the platform's credentials.
+VR_IMPORT_BUCKETS = env_list("VR_IMPORT_BUCKETS")
+
+
+def s3_options(bucket: str, location: str) -> dict:
+    return {
+        "bucket_name": bucket,
+        "location": location,
+        "endpoint_url": VR_S3_ENDPOINT_URL,
+        "region_name": VR_S3_REGION,
+        "access_key": os.environ.get("AWS_ACCESS_KEY_ID") or None,
+        "secret_key": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
+        "addressing_style": VR_S3_ADDRESSING_STYLE,
+        "signature_version": "s3v4",
+        "file_overwrite": True,
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": VR_S3_URL_SECONDS,
+    }
+
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if VR_STORAGE == "s3":
+    if not VR_S3_BUCKET:
+        raise ImproperlyConfigured("VR_STORAGE=s3 needs VR_S3_BUCKET")
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": s3_options(VR_S3_BUCKET, "media")}
+    STORAGES["datasets"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": s3_options(VR_S3_DATASETS_BUCKET, "datasets"),
+    }
 VR_MODELS_ROOT = Path(os.environ.get("VR_MODELS_ROOT", VAR_DIR / "models"))  # fine-tuned models (research jobs)
 # Optional: a Hugging Face token with write access, for pushing dataset versions to the Hub.
 HF_TOKEN = os.environ.get("HF_TOKEN", "")

@@ -10,6 +10,9 @@ import pytest
 # registered here, once, because a second session-scoped Playwright in the same run cannot start.
 from tests.e2e.fixtures import add_asset, browser, context, page, processed_samples  # noqa: F401
 
+# A real S3-compatible server process (moto) and a test's own bucket on VR_STORAGE=s3.
+from tests.s3 import s3_server, s3_storage  # noqa: F401
+
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "annotator" / "demo" / "samples"
 

@@ -1,5 +1,5 @@
 """The ``archive`` job: a ready dataset version's files as one zip or tar.gz in the datasets
-storage (``datasets_app.storage``), built aside and published in one step, then served as a
+storage (``annotator.storage``), built aside and published in one step, then served as a
 finished file by the download view.
 
 One ``DatasetArchive`` row per version and format is the record: ``building`` with the job that
@@ -16,8 +16,8 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
+from annotator.storage import datasets_storage, local_path, put, scratch_file
 from datasets_app.models import DatasetArchive, DatasetVersion
-from datasets_app.storage import datasets_storage, local_path, put, scratch_file
 from datasets_app.views import ARCHIVES
 from worker.jobs import JobCancelled, JobContext, JobFailed, create_job
 from worker.models import Job

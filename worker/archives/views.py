@@ -19,8 +19,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator.files import protect, ranged_file_response
+from annotator.storage import datasets_storage, local_path
 from datasets_app.models import DatasetArchive, DatasetVersion
-from datasets_app.storage import datasets_storage, local_path
 from datasets_app.views import ARCHIVES, DatasetArchiveSerializer, visible_versions
 from worker.jobs.serializers import JobSerializer
 
