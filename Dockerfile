@@ -19,7 +19,8 @@ RUN pip install -r requirements.txt
 COPY . .
 COPY --from=frontend /app/frontend/dist frontend/dist
 RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput
-RUN useradd --system --create-home app && mkdir -p /data && chown app /data
+# /scratch: each container's own work folder (VR_SCRATCH_DIR; a tmpfs or an anonymous volume)
+RUN useradd --system --create-home app && mkdir -p /data /scratch && chown app /data /scratch
 USER app
 # Production mode (DJANGO_DEBUG off): the container refuses to start until DJANGO_SECRET_KEY and
 # DJANGO_ALLOWED_HOSTS are given (docker-compose.yml passes them; see docs/security.md).

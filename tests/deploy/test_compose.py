@@ -1,4 +1,5 @@
-"""docker-compose.yml describes the production stack and parses with the compose tool."""
+"""docker-compose.yml describes the production stack (files in a MinIO bucket, no disk shared
+between the tiers) and parses with the compose tool, alone and with the filesystem override."""
 
 import os
 import shutil
@@ -32,7 +33,67 @@ def test_compose_file_describes_the_production_stack():
     # nginx in front: the only published port, and it sends stored files (X-Accel-Redirect)
     assert "ports" not in services["web"] and services["nginx"]["ports"]
     assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in services["nginx"]["volumes"]
-    assert services["web"]["environment"]["VR_ACCEL_REDIRECT"] == "true"
+
+
+APP_SERVICES = ("migrate", "web", "worker-default", "worker-media", "worker-gpu", "beat")
+
+
+def named_volumes(service: dict) -> set[str]:
+    """The named volumes a service mounts (``name:/path``; not binds, not anonymous volumes)."""
+    out = set()
+    for volume in service.get("volumes") or []:
+        source = volume.split(":", 1)[0] if isinstance(volume, str) and ":" in volume else None
+        if source and not source.startswith((".", "/", "~")):
+            out.add(source)
+    return out
+
+
+def test_files_live_in_a_minio_bucket_and_no_volume_is_shared_between_web_and_workers():
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    services = compose["services"]
+    minio = services["minio"]
+    assert minio["image"].startswith("minio/minio")
+    assert named_volumes(minio) == {"miniodata"}  # its data volume, mounted by nobody else
+    assert any(str(port).endswith(":9001") for port in minio["ports"]), "the MinIO console is published"
+    assert any(str(port).endswith(":9000") for port in minio["ports"]), "browsers reach the bucket (presigned)"
+    # the bucket is made at start-up by a one-shot mc, private, before any app service starts
+    bucket = services["bucket"]
+    assert bucket["image"].startswith("minio/mc") and bucket["restart"] == "no"
+    script = " ".join(bucket["command"])
+    assert "mc alias set" in script and "mc mb --ignore-existing" in script and "mc anonymous set none" in script
+    for name in APP_SERVICES:
+        env = services[name]["environment"]
+        assert env["VR_STORAGE"] == "s3", name
+        assert env["VR_S3_BUCKET"] == "${VR_S3_BUCKET:-visionreward}", name
+        assert env["VR_S3_ENDPOINT_URL"] == "${VR_S3_ENDPOINT_URL-http://minio:9000}", name
+        assert env["VR_S3_PUBLIC_ENDPOINT_URL"] == "${VR_S3_PUBLIC_ENDPOINT_URL-http://localhost:9000}", name
+        assert env["AWS_ACCESS_KEY_ID"].startswith("${AWS_ACCESS_KEY_ID:-"), name
+        assert env["AWS_SECRET_ACCESS_KEY"].startswith("${AWS_SECRET_ACCESS_KEY:-"), name
+        assert env["VR_SCRATCH_DIR"] == "/scratch", name
+        first = "bucket" if name == "migrate" else "migrate"  # the bucket exists before anything runs
+        assert services[name]["depends_on"][first]["condition"] == "service_completed_successfully", name
+    # nothing mounted by the web is mounted by a worker, and nginx mounts no media on S3
+    web = named_volumes(services["web"])
+    for name in ("worker-default", "worker-media", "worker-gpu", "beat"):
+        assert not web & named_volumes(services[name]), f"{name} shares {web & named_volumes(services[name])}"
+        # each worker's scratch folder is an anonymous volume: every container (replica) its own
+        if name.startswith("worker-"):
+            assert "/scratch" in services[name]["volumes"] and not named_volumes(services[name]), name
+    assert named_volumes(services["nginx"]) == set()
+    assert "media" not in (compose.get("volumes") or {})
+    for name in APP_SERVICES:
+        assert services[name]["environment"]["VR_ACCEL_REDIRECT"] == "false", name
+
+
+def test_the_filesystem_override_shares_one_media_volume_that_nginx_sends_files_from():
+    override = yaml.safe_load((REPO / "docker-compose.filesystem.yml").read_text())
+    services = override["services"]
+    for name in APP_SERVICES:
+        assert services[name]["environment"] == {"VR_STORAGE": "filesystem", "VR_ACCEL_REDIRECT": "true"}, name
+        assert services[name]["volumes"] == ["media:/data"], name
+    assert services["nginx"]["volumes"] == ["media:/data:ro"]
+    conf = (REPO / "deploy" / "nginx.conf").read_text()
+    assert "alias /data/media/;" in conf and "alias /data/datasets/;" in conf and conf.count("internal;") == 2
 
 
 def _compose_command() -> list[str]:
@@ -44,9 +105,13 @@ def _compose_command() -> list[str]:
     pytest.skip("neither `docker compose` nor `docker-compose` is installed")
 
 
-def test_compose_file_parses_with_docker_compose():
+@pytest.mark.parametrize("files", [[], ["docker-compose.filesystem.yml"]], ids=["s3", "filesystem"])
+def test_compose_file_parses_with_docker_compose(files):
     env = {**os.environ, "DJANGO_SECRET_KEY": "test", "DJANGO_ALLOWED_HOSTS": "annotate.example.org"}
-    result = subprocess.run(_compose_command(), cwd=REPO, env=env, capture_output=True, text=True)
+    command = _compose_command()
+    chosen = [arg for name in ["docker-compose.yml", *files] for arg in ("-f", name)]
+    command = [*command[:-2], *chosen, *command[-2:]]  # the files before `config -q`
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 
 
