@@ -263,8 +263,11 @@ class Stack:
     def web(self, **kwargs) -> WebServer:
         return self._add(WebServer(dict(self.env), self.folder / "web.log", **kwargs)).start()
 
-    def worker(self, queues: str = "default", name: str = "worker") -> Worker:
-        return self._add(Worker(dict(self.env), self.folder / f"{name}.log", queues, name=name)).start()
+    def worker(self, queues: str = "default", name: str = "worker", env: dict | None = None) -> Worker:
+        """A worker on ``queues``; ``env`` adds to (or overrides) the stack's environment for this
+        one (another host's: its own VR_SCRATCH_DIR, say)."""
+        worker_env = {**self.env, **(env or {})}
+        return self._add(Worker(worker_env, self.folder / f"{name}.log", queues, name=name)).start()
 
     def beat(self) -> Beat:
         return self._add(Beat(dict(self.env), self.folder / "beat.log", self.folder / "beat")).start()
