@@ -163,8 +163,10 @@ def test_import_prefill_annotate_export_archive_and_serve_across_two_worker_host
 
     web = stack.web(workers=1, threads=4)
     scratch = {host: tmp_path / f"scratch-{host}" for host in ("media-host", "gpu-host")}
-    stack.worker("media", name="media-host", env={"VR_SCRATCH_DIR": str(scratch["media-host"])})
-    stack.worker("default,gpu", name="gpu-host", env={"VR_SCRATCH_DIR": str(scratch["gpu-host"])})
+    hosts = {
+        "media-host": stack.worker("media", name="media-host", env={"VR_SCRATCH_DIR": str(scratch["media-host"])}),
+        "gpu-host": stack.worker("default,gpu", name="gpu-host", env={"VR_SCRATCH_DIR": str(scratch["gpu-host"])}),
+    }
 
     # the tiny model registered through the API, run on the CPU by the gpu queue's worker
     model = {"name": "tiny-llava", "source": str(tiny_llava), "device": "cpu", "dtype": "float32", "queue": "gpu"}
@@ -213,7 +215,18 @@ def test_import_prefill_annotate_export_archive_and_serve_across_two_worker_host
     outsider = Api(web.url, f.user("outsider"))
     assert outsider.get(display, allow_redirects=False).status_code == 404
 
+    # each job ran on the host of its queue
+    ran = {host: worker.output(last=10**6) for host, worker in hosts.items()}
+    assert ran["media-host"].count("worker.tasks.run_import_job[") >= 2, ran["media-host"][-3000:]
+    for task in ("run_prefill_job", "run_export_job", "run_archive_job"):
+        assert f"worker.tasks.{task}[" in ran["gpu-host"] and f"worker.tasks.{task}[" not in ran["media-host"], task
+
     if on_s3:
+        # every worker worked in its own scratch folder, and left no file there
+        for host, folder in scratch.items():
+            assert (folder / "vr-scratch").is_dir(), f"{host} never used its VR_SCRATCH_DIR"
+            left = [str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()]
+            assert not left, f"{host} left files in its scratch folder: {left[:10]}"
         keys = backend.keys()
         for kind in ("video", "image"):
             prefix = f"media/projects/{projects[kind].pk}/"
