@@ -215,3 +215,32 @@ def test_a_push_uploads_the_stored_version_to_the_hub(
         with datasets.open(version.stored_name(rel), "rb") as stored_file:
             assert repo.files[rel] == stored_file.read(), rel
     assert DatasetVersion.objects.get(pk=version.pk).pushes[0]["repo_id"] == "lab/hpd"
+
+
+def test_a_video_export_copies_the_videos_and_embeds_the_frames_from_the_media_storage(
+    backend, eager, video_project, people, django_capture_on_commit_callbacks
+):
+    import pyarrow.parquet as pq
+
+    checklist = video_project.checklist_version.checklist
+    rng = random.Random(5)
+    for n in range(2):
+        asset = f.ready_asset(video_project, prompt=f"clip {n}", name=f"{n}.mp4", content=b"video bytes %d" % n)
+        answer(asset, people["manager"], random_options(checklist, rng))
+    client = f.api(people["manager"])
+    payload = {"name": "hpd-video", "projects": [video_project.pk], "settings": {"embed_frames": True}}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/api/exports/", payload, format="json")
+    assert response.status_code == 202, response.content
+    version = DatasetVersion.objects.get(pk=response.json()["dataset_version"]["id"])
+    assert version.state == "ready", version.error
+    # the two videos, and their (identical) frame for annotations.jsonl, copied once
+    assert len([rel for rel in version.files if rel.startswith("media/")]) == 3
+    with version.local_folder() as folder:
+        shards = [rel for rel in version.files if rel.startswith("data/")]
+        rows = [row for rel in shards for row in pq.read_table(folder / rel).to_pylist()]
+        videos = sorted((folder / row["video_path"]).read_bytes() for row in rows)
+        lines = (folder / "annotations.jsonl").read_text().splitlines()
+        assert {(folder / json.loads(line)["frames"][0]).read_bytes() for line in lines} == {b"frame0"}
+    assert videos == [b"video bytes 0", b"video bytes 1"]
+    assert all(row["frames"][0]["bytes"] == b"frame0" for row in rows)  # the sampled frame, embedded

@@ -655,6 +655,10 @@ def run_export(job: Job, ctx: JobContext) -> dict:
             open_media=media_opener(),
         )
         ctx.check_cancel()
+        if not storage.is_local(storage.datasets_storage()) and ctx.report(
+            progress=0.96, message=f"uploading {len(result.files)} files of {version.label}"
+        ):
+            raise JobCancelled()
         row = publish(
             version,
             staged,
