@@ -244,3 +244,15 @@ def test_a_video_export_copies_the_videos_and_embeds_the_frames_from_the_media_s
         assert {(folder / json.loads(line)["frames"][0]).read_bytes() for line in lines} == {b"frame0"}
     assert videos == [b"video bytes 0", b"video bytes 1"]
     assert all(row["frames"][0]["bytes"] == b"frame0" for row in rows)  # the sampled frame, embedded
+
+
+def test_the_sweep_removes_old_staging_folders_on_this_host(backend):
+    from worker.exports import job as exporting
+
+    folder = exporting.staging_folder()  # beside the versions on the filesystem, in VR_SCRATCH_DIR on S3
+    (folder / "part.parquet").write_bytes(b"x")
+    assert exporting.clean_export_staging(max_age=3600) == []
+    assert exporting.clean_export_staging(max_age=-1) == [folder.name]
+    assert not folder.exists()
+    if backend is not None:
+        assert backend.keys() == []
