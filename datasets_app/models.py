@@ -2,14 +2,19 @@
 Hugging Face dataset folder (and the VisionRewardDB layout, JSONL, a balanced QA subset).
 
 A version is written by an export job (``worker.exports.job``) into a staging folder and made
-visible in one step (the folder is renamed into place, then the row turns ``ready``), so a
-crashed export never leaves a half version. Its ``content_hash`` covers the rows, not how they
-were written: a new version with the content of an existing ready one ends ``duplicate`` and
-points at it instead of keeping a second copy.
+visible in one step, so a crashed export never leaves a half version: on a filesystem storage
+the folder is renamed into place, on an object store it is uploaded under ``<name>/v<n>/``; either
+way the row turns ``ready`` last, and only a ready row's files are ever read or served. Its files
+live in ``annotator.storage.datasets_storage()`` under the storage name ``path``.
+
+Its ``content_hash`` covers the rows, not how they were written: a new version with the content
+of an existing ready one ends ``duplicate`` and points at it instead of keeping a second copy.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -17,10 +22,15 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
+from annotator import storage
+
 NAME_RE = r"^[a-z0-9][a-z0-9._-]{0,79}$"
 
 
 def datasets_root() -> Path:
+    """``VR_DATASETS_ROOT``: the datasets storage's folder on a filesystem storage. Code reads
+    and writes versions through :func:`annotator.storage.datasets_storage` (this folder is never
+    touched on ``VR_STORAGE=s3``)."""
     return Path(settings.VR_DATASETS_ROOT)
 
 
@@ -80,7 +90,38 @@ class DatasetVersion(models.Model):
 
     @property
     def folder(self) -> Path | None:
-        return datasets_root() / self.path if self.path else None
+        """The version's folder on this host when the datasets storage is a local folder, else
+        None (on an object store: :meth:`local_folder`)."""
+        return storage.local_path(storage.datasets_storage(), self.path) if self.path else None
+
+    def stored_name(self, relative: str) -> str:
+        """The storage name of one of its files (``relative`` as in ``files``)."""
+        return storage.join(self.path, relative)
+
+    def has_files(self) -> bool:
+        """Its folder is stored: a local folder that exists, or its README.md on an object store."""
+        if not self.path:
+            return False
+        folder = self.folder
+        if folder is not None:
+            return folder.is_dir()
+        return storage.datasets_storage().exists(self.stored_name("README.md"))
+
+    @contextmanager
+    def local_folder(self, only: Callable[[str], bool] | None = None) -> Iterator[Path]:
+        """Its folder on this host for the length of the ``with``: the folder itself on a
+        filesystem storage (nothing copied), else a scratch copy of its files (those ``only``
+        accepts, by relative name), removed afterwards."""
+        folder = self.folder
+        if folder is not None:
+            yield folder
+            return
+        store = storage.datasets_storage()
+        with storage.scratch("dataset") as scratch:
+            for relative in self.files:
+                if only is None or only(relative):
+                    storage.download(store, self.stored_name(relative), scratch / relative)
+            yield scratch
 
 
 class DatasetArchive(models.Model):

@@ -84,6 +84,14 @@ class DatasetVersionSerializer(serializers.ModelSerializer):
         return {name: rows.get(name) for name in ARCHIVES}
 
 
+def _default_config(relative: str) -> bool:
+    """The files a diff reads (the card and the default config's shards): all an object store's
+    version needs to have copied to this host for it."""
+    from .export.writers import config_dir
+
+    return relative == "README.md" or relative.startswith(f"{config_dir('default')}/")
+
+
 def visible_versions(user):
     rows = DatasetVersion.objects.all()
     if user.is_staff:
@@ -114,7 +122,7 @@ class DatasetVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
 
     def _ready(self) -> DatasetVersion:
         version = self.get_object()
-        if version.state != DatasetVersion.State.READY or version.folder is None or not version.folder.is_dir():
+        if version.state != DatasetVersion.State.READY or not version.has_files():
             raise ValidationError({"state": [f"{version.label} is {version.state}; only ready versions have files."]})
         return version
 
@@ -134,7 +142,8 @@ class DatasetVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         other = self.get_queryset().filter(pk=int(against)).first()
         if other is None:
             raise NotFound(f"Dataset version {against} does not exist or you cannot see it.")
-        if other.state != DatasetVersion.State.READY or other.folder is None:
+        if other.state != DatasetVersion.State.READY or not other.path:
             raise ValidationError({"against": [f"{other.label} is {other.state}; only ready versions compare."]})
-        result = diff_versions(read_rows(other.folder), read_rows(version.folder))
+        with other.local_folder(only=_default_config) as a, version.local_folder(only=_default_config) as b:
+            result = diff_versions(read_rows(a), read_rows(b))
         return Response({"from": other.pk, "to": version.pk, **result})

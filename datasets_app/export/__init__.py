@@ -28,6 +28,7 @@ from .visionreward import regression_features, regression_row, visionreward_feat
 from .writers import (
     FileDigests,
     JsonlWriter,
+    MediaOpener,
     MediaStore,
     ParquetSplitWriter,
     RowHasher,
@@ -46,6 +47,7 @@ __all__ = [
     "FileDigests",
     "Item",
     "JsonlWriter",
+    "MediaOpener",
     "MediaRef",
     "MediaStore",
     "PairItem",

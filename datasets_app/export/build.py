@@ -50,6 +50,7 @@ from .writers import (
     DEFAULT_BATCH_ROWS,
     FileDigests,
     JsonlWriter,
+    MediaOpener,
     MediaStore,
     ParquetSplitWriter,
     RowHasher,
@@ -117,6 +118,7 @@ def export_dataset(
     progress: Progress | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     dataset_name: str | None = None,
+    open_media: MediaOpener | None = None,
 ) -> ExportResult:
     """Write a complete dataset folder (layout in the module docstring) and return what was
     written. ``folder`` must be new or empty (publish it atomically afterwards).
@@ -128,7 +130,9 @@ def export_dataset(
     no extra media copies (videos, or images not embedded). ``progress(stage, n)`` is called
     every 1000 items / pairs. ``dataset_name``: how the card's loading examples name the dataset
     (the published folder or a Hub repo id; a placeholder by default, since ``folder`` is
-    usually a temporary folder renamed on publish).
+    usually a temporary folder renamed on publish). ``open_media``: how a media source (an
+    item's ``media_path``, ``frame_paths``, a pair's ``media_a`` / ``media_b``) is opened for
+    reading; by default it is a path on this host (an object store's caller passes a reader).
     """
     settings.validate()
     if checklist.media_type not in ("image", "video"):
@@ -139,7 +143,7 @@ def export_dataset(
     if write_jsonl is None:
         write_jsonl = media_type == "video" or not settings.embed_media
 
-    digests = FileDigests()
+    digests = FileDigests(open_media)
     media = MediaStore(folder, embed=settings.embed_media, digests=digests)
     hasher = RowHasher(digests)
     hasher.update_meta("checklist", checklist.content_hash())

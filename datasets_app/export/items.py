@@ -31,7 +31,8 @@ class ExportError(ValueError):
 
 @dataclass(frozen=True)
 class MediaRef:
-    """A media file to export: ``source`` is its absolute path on this machine, ``sha256`` its
+    """A media file to export: ``source`` is its absolute path on this machine (or a name the
+    export's ``open_media`` reader opens, e.g. a storage name on an object store), ``sha256`` its
     content hash when known (computed from the file otherwise). ``embed`` forces embedding
     (``True``) or a copied file (``False``); ``None`` follows the export's ``embed_media``."""
 
@@ -62,7 +63,8 @@ class Item:
     """One asset with all its annotations.
 
     ``media_path``: absolute path of the file to export (the display image or the browser
-    video); ``frame_paths``: absolute paths of sampled video frames (may be empty).
+    video); ``frame_paths``: absolute paths of sampled video frames (may be empty). Either may
+    instead be a name the export's ``open_media`` reader opens (a storage name on an object store).
     ``annotations``: the raters' answers (gold excluded); ``gold``: the reviewer's reference
     answer, if any. ``score`` / ``dimension_scores``: from the weight set used for the export
     (``None`` when none). ``metadata``: any JSON-serialisable extra facts about the asset."""

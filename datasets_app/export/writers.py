@@ -26,7 +26,7 @@ import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -45,9 +45,19 @@ def config_dir(config_name: str) -> str:
     return "data" if config_name == "default" else config_name
 
 
-def file_sha256(path: str | os.PathLike) -> str:
+# How a media file is opened for reading: ``MediaRef.source`` → a binary reader. The default opens
+# it as a path on this host; a caller whose media lives elsewhere (an object store) passes its own,
+# which raises FileNotFoundError for a file that is not there.
+MediaOpener = Callable[[str], BinaryIO]
+
+
+def open_path(source: str) -> BinaryIO:
+    return open(source, "rb")  # noqa: SIM115 - the caller closes it
+
+
+def file_sha256(path: str | os.PathLike, opener: MediaOpener = open_path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with opener(path) as handle:
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
@@ -56,10 +66,12 @@ def file_sha256(path: str | os.PathLike) -> str:
 class FileDigests:
     """sha256 of media files, remembered by path: the one the caller vouched for
     (``MediaRef.sha256``), one recorded while the file was read for embedding or copying, or
-    computed from the file on demand."""
+    computed from the file on demand. ``opener`` reads a source (a path on this host by
+    default); the :class:`MediaStore` sharing these digests reads through it too."""
 
-    def __init__(self) -> None:
+    def __init__(self, opener: MediaOpener | None = None) -> None:
         self._cache: dict[str, str] = {}
+        self.opener: MediaOpener = opener or open_path
 
     def known(self, ref: MediaRef) -> str | None:
         return ref.sha256 or self._cache.get(ref.source)
@@ -71,7 +83,7 @@ class FileDigests:
         sha = self.known(ref)
         if sha is None:
             try:
-                sha = self._cache[ref.source] = file_sha256(ref.source)
+                sha = self._cache[ref.source] = file_sha256(ref.source, self.opener)
             except (FileNotFoundError, IsADirectoryError):
                 raise ExportError(f"media file not found: {ref.source!r}", "media_path") from None
         return sha
@@ -88,7 +100,8 @@ class MediaStore:
     embedded, else ``{"bytes": None, "path": "media/<sha[:2]>/<sha><ext>"}`` with the file
     copied there; ``path_cell``: the relative path of the copied file (videos, JSON lines).
     Embedding follows ``MediaRef.embed`` when set, ``embed`` otherwise. Files are named by the
-    sha256 of their content, computed while they are read (each file is read once)."""
+    sha256 of their content, computed while they are read (each file is read once). Sources are
+    read through ``digests.opener`` (paths on this host unless the caller said otherwise)."""
 
     def __init__(self, folder: str | os.PathLike, embed: bool, digests: FileDigests | None = None):
         self.folder = Path(folder)
@@ -112,7 +125,7 @@ class MediaStore:
         staging.parent.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
         try:
-            with open(ref.source, "rb") as source, open(staging, "wb") as target:
+            with self.digests.opener(ref.source) as source, open(staging, "wb") as target:
                 while chunk := source.read(_CHUNK):
                     digest.update(chunk)
                     target.write(chunk)
@@ -142,11 +155,19 @@ class MediaStore:
         if relative not in self._copied:
             target = self.folder / relative
             if not target.exists():
-                if not os.path.isfile(ref.source):
-                    raise _missing(ref)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 partial = target.with_name(target.name + ".partial")
-                shutil.copyfile(ref.source, partial)
+                try:
+                    if self.digests.opener is open_path:  # a path on this host: the kernel's copy
+                        if not os.path.isfile(ref.source):
+                            raise FileNotFoundError(ref.source)
+                        shutil.copyfile(ref.source, partial)
+                    else:
+                        with self.digests.opener(ref.source) as source, open(partial, "wb") as out:
+                            shutil.copyfileobj(source, out, _CHUNK)
+                except (FileNotFoundError, IsADirectoryError):
+                    partial.unlink(missing_ok=True)
+                    raise _missing(ref) from None
                 os.replace(partial, target)
                 self.copied_files += 1
                 self.copied_bytes += target.stat().st_size
@@ -161,7 +182,7 @@ class MediaStore:
             data = self._last_read[1]
         else:
             try:
-                with open(ref.source, "rb") as handle:
+                with self.digests.opener(ref.source) as handle:
                     data = handle.read()
             except (FileNotFoundError, IsADirectoryError):
                 raise _missing(ref) from None

@@ -223,3 +223,44 @@ def test_streaming_memory_stays_bounded(tmp_path):
     assert len(written.splits["train"].files) == 9 and len(written.splits["test"].files) == 1
     assert all_rows > 20_000_000, all_rows  # ~ 1 kB of Python objects per row
     assert peak < all_rows / 8, (peak, all_rows)
+
+
+def test_media_read_through_an_opener_gives_the_same_dataset(tmp_path, checklist, items):
+    """Media named as a caller's store names them (not paths), read through ``open_media``: the
+    same content hash and files as reading the paths; a name the opener does not know fails."""
+    import io
+    from pathlib import Path
+
+    store = {f"assets/{item.asset_id}/display.jpg": Path(item.media_path).read_bytes() for item in items}
+    named = [replace(item, media_path=f"assets/{item.asset_id}/display.jpg") for item in items]
+    reads = []
+
+    def open_media(name: str):
+        reads.append(name)
+        if name not in store:
+            raise FileNotFoundError(name)
+        return io.BytesIO(store[name])
+
+    def run(folder, source, opener, **changes):
+        return export_dataset(
+            folder,
+            checklist=checklist,
+            settings=settings(**changes),
+            items=lambda: iter(source),
+            pairs=lambda: iter(make_pairs(source)),
+            open_media=opener,
+        )
+
+    by_path = run(tmp_path / "paths", items, None, embed_media=False)
+    by_name = run(tmp_path / "names", named, open_media, embed_media=False)
+    assert by_name.content_hash == by_path.content_hash and sorted(by_name.files) == sorted(by_path.files)
+    copied = [rel for rel in by_name.files if rel.startswith("media/")]
+    assert copied and all(
+        (tmp_path / "names" / rel).read_bytes() == (tmp_path / "paths" / rel).read_bytes() for rel in copied
+    )
+    embedded = run(tmp_path / "embedded", named, open_media)
+    assert embedded.content_hash == by_path.content_hash and set(reads) == set(store)
+    lost = [replace(named[0], media_path="assets/none/display.jpg"), *named[1:]]
+    with pytest.raises(ExportError, match="assets/none/display.jpg") as error:
+        run(tmp_path / "lost", lost, open_media)
+    assert error.value.field == "media_path"

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotator.storage import datasets_storage, local_path, put, scratch_file
+from annotator.storage.reading import open_reader
 from datasets_app.models import DatasetArchive, DatasetVersion
 from datasets_app.views import ARCHIVES
 from worker.jobs import JobCancelled, JobContext, JobFailed, create_job
@@ -124,7 +125,8 @@ def run_archive(job: Job, ctx: JobContext) -> dict:
         name = f"{version.path}/{rel}"
         if not storage.exists(name):
             raise JobFailed(f"{version.label} lacks its file {rel}: the version's folder was changed or removed")
-        members.append(Member(f"{root}/{rel}", storage.size(name), lambda name=name: storage.open(name, "rb")))
+        # streamed from the store (an object store's file never whole in memory)
+        members.append(Member(f"{root}/{rel}", storage.size(name), lambda name=name: open_reader(storage, name)))
     total_files, total_bytes = len(members), sum(m.size for m in members)
     mb = total_bytes / 1e6
     ctx.report(progress=0.0, message=f"the {fmt} of {version.label}: 0/{total_files} files, 0.0/{mb:.1f} MB")

@@ -1,5 +1,9 @@
 """Export jobs: a dataset version's rows, read from the database in batches with a server-side
-cursor, written by ``datasets_app.export`` into a staging folder and published in one step.
+cursor, written by ``datasets_app.export`` into a staging folder on this host and published in
+one step into the datasets storage (``annotator.storage``): renamed into place on a filesystem
+storage, uploaded under ``<name>/v<n>/`` on an object store, the row turning ready last.
+Media is read from the media storage: by path on a filesystem storage, streamed from the bucket
+on an object store.
 
 Thin shell: validation of the request, reading rows into the export library's plain items, the
 job runner (progress, cancel), the atomic publish and the duplicate check. The rules of the
@@ -13,6 +17,7 @@ import difflib
 import json
 import re
 import shutil
+import tempfile
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
@@ -24,8 +29,10 @@ from django.db.models import Max
 from django.utils import timezone
 
 from annotator import permissions as perms
+from annotator import storage
 from annotator.models import Annotation, Asset, GoldAnswer, Project, Task
-from datasets_app.models import NAME_RE, DatasetVersion, datasets_root
+from annotator.storage.reading import open_reader
+from datasets_app.models import NAME_RE, DatasetVersion
 from worker.jobs import JobCancelled, JobContext, JobFailed, create_job
 from worker.models import Job, WeightSet
 
@@ -226,9 +233,30 @@ def _weights_snapshot(ws: WeightSet | None) -> dict:
 # --- reading the database ---------------------------------------------------------------------
 
 
-def _media(asset_files: dict, name: str) -> str:
+def media_root() -> Path | None:
+    """The media storage's folder on this host (sources are then absolute paths, read directly),
+    or None on an object store (sources are storage names, read by :func:`media_opener`)."""
+    media = storage.media_storage()
+    return Path(media.location) if storage.is_local(media) else None
+
+
+def media_opener():
+    """How the export reads a media source: None (a path on this host) on a filesystem storage,
+    else a stream from the media storage."""
+    if media_root() is not None:
+        return None
+    media = storage.media_storage()
+    return lambda name: open_reader(media, name)
+
+
+def _source(root: Path | None, rel: str) -> str:
+    """An asset's stored file as an export's media source: its path under ``root``, else its name."""
+    return str(root / rel) if root is not None else rel
+
+
+def _media(asset_files: dict, name: str, root: Path | None) -> str:
     rel = (asset_files or {}).get(name)
-    return str(Path(django_settings.MEDIA_ROOT) / rel) if rel else ""
+    return _source(root, rel) if rel else ""
 
 
 def _rows(queryset, batch: int) -> Iterator[tuple]:
@@ -283,7 +311,7 @@ def iter_items(version: DatasetVersion, *, batch: int = BATCH) -> Iterator:
         .values_list("task__asset_id", "reviewed_by__username", "options", "answers", "mask"),
         batch,
     )
-    media_root = Path(django_settings.MEDIA_ROOT)
+    root = media_root()
     next_annotation = next(annotations, None)
     next_gold = next(golds, None)
     chunk: list = []
@@ -313,13 +341,13 @@ def iter_items(version: DatasetVersion, *, batch: int = BATCH) -> Iterator:
             next_gold = next(golds, None)
         chunk.append((row, tuple(own), gold))
         if len(chunk) >= batch:
-            yield from _items_of(chunk, version, media_root, Item)
+            yield from _items_of(chunk, version, root, Item)
             chunk = []
     if chunk:
-        yield from _items_of(chunk, version, media_root, Item)
+        yield from _items_of(chunk, version, root, Item)
 
 
-def _items_of(chunk, version, media_root: Path, Item):
+def _items_of(chunk, version, media_root: Path | None, Item):
     metadatas = [_json(row[6]) or {} for row, _, _ in chunk]
     scores = _scores(
         version, [row[0] for row, _, _ in chunk], {row[0]: m for (row, _, _), m in zip(chunk, metadatas, strict=True)}
@@ -330,7 +358,7 @@ def _items_of(chunk, version, media_root: Path, Item):
         files = _json(files) or {}
         media = files.get("display") or files.get("original")
         frames = (
-            tuple(str(media_root / f["file"]) for f in files.get("frames") or [] if f.get("file"))
+            tuple(_source(media_root, f["file"]) for f in files.get("frames") or [] if f.get("file"))
             if kind == "video"
             else ()
         )
@@ -340,7 +368,7 @@ def _items_of(chunk, version, media_root: Path, Item):
             project_id=project_id,
             prompt=prompt or "",
             media_type=kind,
-            media_path=str(media_root / media) if media else "",
+            media_path=_source(media_root, media) if media else "",
             media_sha256=sha256 or "",
             frame_paths=frames,
             url="",
@@ -387,6 +415,7 @@ def iter_pairs(version: DatasetVersion, *, batch: int = BATCH) -> Iterator:
         .values_list("id", "project_id", "asset__prompt", "asset_id", "asset_b_id", "asset__files", "asset_b__files")
     )
     chunk: list = []
+    root = media_root()
 
     def flush(rows):
         ids = [r[0] for r in rows]
@@ -413,8 +442,8 @@ def iter_pairs(version: DatasetVersion, *, batch: int = BATCH) -> Iterator:
                 prompt=prompt or "",
                 asset_a=a,
                 asset_b=b,
-                media_a=_media(files_a, "display") or _media(files_a, "original"),
-                media_b=_media(files_b, "display") or _media(files_b, "original"),
+                media_a=_media(files_a, "display", root) or _media(files_a, "original", root),
+                media_b=_media(files_b, "display", root) or _media(files_b, "original", root),
                 ratings=tuple(ratings.get(task_id, ())),
                 gold=gold.get(task_id),
                 late_ratings=tuple(late_ratings.get(task_id, ())),
@@ -432,43 +461,112 @@ def iter_pairs(version: DatasetVersion, *, batch: int = BATCH) -> Iterator:
 # --- publishing ---------------------------------------------------------------------------------
 
 
+STAGING = ".staging"  # on a filesystem storage: beside the versions, so publishing is one rename
+
+
+def version_prefix(version: DatasetVersion) -> str:
+    """Where a version's files are stored: ``<name>/v<n>``."""
+    return storage.join(version.name, f"v{version.version}")
+
+
 def staging_folder() -> Path:
-    folder = datasets_root() / ".staging" / uuid.uuid4().hex
+    """A fresh folder on this host to build an export in: under ``.staging`` of the datasets
+    storage's folder on a filesystem storage (same disk: publishing is a rename), else a
+    scratch folder (``VR_SCRATCH_DIR``). The caller removes it."""
+    root = storage.local_path(storage.datasets_storage(), STAGING)
+    if root is None:
+        return storage.scratch_dir("export")
+    folder = root / uuid.uuid4().hex
     folder.mkdir(parents=True)
     return folder
 
 
+def _same_content(row: DatasetVersion, content_hash: str) -> DatasetVersion | None:
+    return (
+        DatasetVersion.objects.filter(content_hash=content_hash, state=DatasetVersion.State.READY)
+        .exclude(pk=row.pk)
+        .order_by("id")
+        .first()
+    )
+
+
+def _as_duplicate(row: DatasetVersion, same: DatasetVersion) -> DatasetVersion:
+    row.state, row.duplicate_of, row.files = DatasetVersion.State.DUPLICATE, same, []
+    row.save()
+    return row
+
+
 def publish(version: DatasetVersion, staged: Path, *, content_hash: str, row_counts: dict, stats: dict, files: list):
     """Make a staged export visible in one step, or record it as a duplicate of a ready version
-    with the same content (then the staged copy is removed). Returns the final row."""
-    with transaction.atomic():
-        row = DatasetVersion.objects.select_for_update().get(pk=version.pk)
-        same = (
-            DatasetVersion.objects.filter(content_hash=content_hash, state=DatasetVersion.State.READY)
-            .exclude(pk=row.pk)
-            .order_by("id")
-            .first()
-        )
+    with the same content (then nothing is published and the staged copy is removed). Returns
+    the final row. The row turns ready last: a version's files are read only once it is.
+
+    On a filesystem storage the folder is renamed into place inside the row's transaction. On
+    an object store the folder is uploaded under ``<name>/v<n>/`` first (anything a crashed
+    attempt left there deleted before), then the row turns ready in one transaction; a
+    duplicate found then (another export of the same content won the race) deletes the upload."""
+    datasets = storage.datasets_storage()
+    relative = version_prefix(version)
+
+    def fill(row: DatasetVersion) -> None:
         row.content_hash = content_hash
         row.row_counts, row.stats, row.finished_at = row_counts, stats, timezone.now()
-        if same is not None:
-            row.state, row.duplicate_of, row.files = DatasetVersion.State.DUPLICATE, same, []
+
+    if not storage.is_local(datasets):
+        with transaction.atomic():
+            row = DatasetVersion.objects.select_for_update().get(pk=version.pk)
+            if row.state == DatasetVersion.State.READY:  # another attempt published it meanwhile
+                return row
+            same = _same_content(row, content_hash)
+            if same is not None:  # a duplicate: nothing is uploaded
+                fill(row)
+                return _as_duplicate(row, same)
+        storage.delete_tree(datasets, relative)  # a leftover of a crashed attempt that never became ready
+        try:
+            storage.put_tree(datasets, relative, staged)
+        except BaseException:
+            _forget(datasets, relative)
+            raise
+        with transaction.atomic():
+            row = DatasetVersion.objects.select_for_update().get(pk=version.pk)
+            fill(row)
+            same = _same_content(row, content_hash)
+            if same is not None:
+                transaction.on_commit(lambda: _forget(datasets, relative))
+                return _as_duplicate(row, same)
+            row.path, row.files, row.state = relative, files, DatasetVersion.State.READY
             row.save()
+        return row
+
+    with transaction.atomic():
+        row = DatasetVersion.objects.select_for_update().get(pk=version.pk)
+        fill(row)
+        same = _same_content(row, content_hash)
+        if same is not None:
+            _as_duplicate(row, same)
             transaction.on_commit(lambda: shutil.rmtree(staged, ignore_errors=True))
             return row
-        relative = Path(row.name) / f"v{row.version}"
-        final = datasets_root() / relative
+        final = storage.local_path(datasets, relative)
         final.parent.mkdir(parents=True, exist_ok=True)
         if final.exists():  # a leftover of a crashed attempt that never became ready
             shutil.rmtree(final)
         staged.rename(final)  # one step: the folder appears whole
-        row.path, row.files, row.state = str(relative), files, DatasetVersion.State.READY
+        row.path, row.files, row.state = relative, files, DatasetVersion.State.READY
         try:
             row.save()
         except BaseException:
             final.rename(staged)
             raise
     return row
+
+
+def _forget(datasets, prefix: str) -> None:
+    """Delete an upload that will not be published (best effort: the next attempt deletes a
+    leftover before uploading anyway)."""
+    try:
+        storage.delete_tree(datasets, prefix)
+    except Exception:  # noqa: BLE001 - the store may be what failed; the leftover is harmless
+        pass
 
 
 def fail_version(version_id: int, reason: str) -> None:
@@ -554,8 +652,13 @@ def run_export(job: Job, ctx: JobContext) -> dict:
             progress=progress,
             dataset_name=f"{version.name}-v{version.version}",
             write_jsonl=None if s.get("jsonl", "auto") == "auto" else bool(s["jsonl"]),
+            open_media=media_opener(),
         )
         ctx.check_cancel()
+        if not storage.is_local(storage.datasets_storage()) and ctx.report(
+            progress=0.96, message=f"uploading {len(result.files)} files of {version.label}"
+        ):
+            raise JobCancelled()
         row = publish(
             version,
             staged,
@@ -607,14 +710,20 @@ STAGING_MAX_AGE = 24 * 3600
 
 
 def clean_export_staging(max_age: float = STAGING_MAX_AGE) -> list[str]:
-    """Remove staging folders older than ``max_age`` seconds (left by killed export workers;
-    a running export's folder is younger than its stale-heartbeat limit)."""
+    """Remove staging folders older than ``max_age`` seconds, left by killed export workers
+    (a running export's folder is younger than its stale-heartbeat limit): under ``.staging``
+    of a filesystem datasets storage, else this host's ``export-*`` scratch folders."""
     import time
 
-    root = datasets_root() / ".staging"
+    local = storage.local_path(storage.datasets_storage(), STAGING)
+    if local is not None:
+        root, pattern = local, "*"
+    else:
+        root = Path(getattr(django_settings, "VR_SCRATCH_DIR", "") or tempfile.gettempdir()) / "vr-scratch"
+        pattern = "export-*"
     removed = []
     if root.is_dir():
-        for folder in root.iterdir():
+        for folder in root.glob(pattern):
             if folder.is_dir() and time.time() - folder.stat().st_mtime > max_age:
                 shutil.rmtree(folder, ignore_errors=True)
                 removed.append(folder.name)
@@ -759,7 +868,7 @@ def run_push(job: Job, ctx: JobContext) -> dict:
     from huggingface_hub.errors import HfHubHTTPError
 
     version = DatasetVersion.objects.filter(pk=job.params.get("dataset_version")).first()
-    if version is None or version.state != DatasetVersion.State.READY or version.folder is None:
+    if version is None or version.state != DatasetVersion.State.READY or not version.path:
         raise JobFailed("the dataset version is gone or not ready")
     if constants.is_offline_mode():
         raise JobFailed("HF_HUB_OFFLINE is set for the worker: it cannot reach the Hub")
@@ -767,19 +876,25 @@ def run_push(job: Job, ctx: JobContext) -> dict:
     repo_id, private = job.params["repo_id"], bool(job.params.get("private", True))
     endpoint = hub_endpoint()
     api = HfApi(endpoint=endpoint, token=token)
-    size = sum(p.stat().st_size for p in version.folder.rglob("*") if p.is_file())
-    try:
-        ctx.report(progress=0.05, message=f"creating or reusing {repo_id} on {endpoint}")
-        repo_url = api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
-        ctx.report(progress=0.1, message=f"uploading {len(version.files)} files ({size / 1e6:.1f} MB) to {repo_id}")
-        commit = api.upload_folder(
-            folder_path=str(version.folder),
-            repo_id=repo_id,
-            repo_type="dataset",
-            commit_message=f"{version.label} (content {version.content_hash[:12]})",
-        )
-    except HfHubHTTPError as exc:
-        raise JobFailed(hub_problem(exc, repo_id, token)) from None
+    if not storage.is_local(storage.datasets_storage()):
+        ctx.report(progress=0.02, message=f"copying {version.label}'s {len(version.files)} files to this host")
+    # the folder itself on a filesystem storage; on an object store a scratch copy, removed after
+    with storage.local_tree(storage.datasets_storage(), version.path) as folder:
+        if not (folder / "README.md").is_file():
+            raise JobFailed(f"{version.label} lacks its files: the version's folder was changed or removed")
+        size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+        try:
+            ctx.report(progress=0.05, message=f"creating or reusing {repo_id} on {endpoint}")
+            repo_url = api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+            ctx.report(progress=0.1, message=f"uploading {len(version.files)} files ({size / 1e6:.1f} MB) to {repo_id}")
+            commit = api.upload_folder(
+                folder_path=str(folder),
+                repo_id=repo_id,
+                repo_type="dataset",
+                commit_message=f"{version.label} (content {version.content_hash[:12]})",
+            )
+        except HfHubHTTPError as exc:
+            raise JobFailed(hub_problem(exc, repo_id, token)) from None
     record = {
         "repo_id": repo_id,
         "private": private,
