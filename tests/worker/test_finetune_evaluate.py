@@ -189,6 +189,26 @@ def test_finetune_then_prefill_and_evaluate(
     assert f.api(people["outsider"]).get(f"/api/evaluations/?dataset_version={version.pk}").status_code == 404
 
 
+def test_finetune_and_evaluate_read_a_version_stored_in_a_bucket(
+    s3_storage, version, base_spec, image_project, people, django_capture_on_commit_callbacks
+):
+    """On VR_STORAGE=s3 the jobs read the version (parquet shards, embedded images) from a
+    scratch copy of its objects; nothing is read from or written to VR_DATASETS_ROOT."""
+    assert any(key.startswith(f"datasets/{version.path}/") for key in s3_storage.keys())
+    client = f.api(people["researcher"])
+    capture = django_capture_on_commit_callbacks
+    body = {"dataset_version": version.pk, "model": "tiny-llava", "name": "tiny-ft-s3", "settings": SETTINGS}
+    response = post(client, "/api/finetune/", body, capture)
+    assert response.status_code == 202, response.content
+    job = Job.objects.get(pk=response.json()["id"])
+    assert job.state == "succeeded" and job.result["steps"] == 12, (job.error, job.log)
+    response = post(client, "/api/evaluate/", {"dataset_version": version.pk, "model": "tiny-ft-s3"}, capture)
+    assert response.status_code == 202, response.content
+    ev = Job.objects.get(pk=response.json()["id"])
+    assert ev.state == "succeeded" and ev.result["split"] == "test", (ev.error, ev.log)
+    assert ev.result["model"]["answers"] > 0
+
+
 def test_bad_requests_answer_400_naming_the_field_and_write_nothing(
     version, base_spec, image_project, people, django_capture_on_commit_callbacks, video_project
 ):

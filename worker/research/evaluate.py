@@ -37,8 +37,10 @@ from .finetune import (
     config_splits,
     first_project,
     is_id,
+    on_this_host,
     open_image,
     read_config,
+    ready_version,
 )
 
 EVALUATE_FIELDS = ("dataset_version", "model", "weight_set")
@@ -220,15 +222,13 @@ def _weight_set_metrics(ws, checklist, default_rows, pairs, model_answers) -> di
 
 
 def run_evaluate(job: Job, ctx: JobContext) -> dict:
-    from datasets_app.models import DatasetVersion
-
-    params = job.params or {}
     started = time.perf_counter()
-    version = (
-        DatasetVersion.objects.select_related("checklist_version").filter(pk=params.get("dataset_version")).first()
-    )
-    if version is None or version.state != DatasetVersion.State.READY:
-        raise JobFailed(f"dataset version {params.get('dataset_version')} is missing or not ready")
+    with on_this_host(ready_version(job)) as version:
+        return _evaluate(job, ctx, version, started)
+
+
+def _evaluate(job: Job, ctx: JobContext, version, started: float) -> dict:
+    params = job.params or {}
     checklist = version.checklist_version.checklist
     split, note = choose_split(version)
     spec = None

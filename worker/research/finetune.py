@@ -87,8 +87,10 @@ def config_splits(version, config: str) -> list[tuple[str, str]]:
     """(split, parquet path) of a config of a ready version; [] when it has none."""
     from datasets_app.export.diff import config_files
 
-    folder = version.folder
-    if folder is None or not folder.is_dir():
+    folder = folder_of(version)
+    if folder is None:  # an object store, outside a job: the splits the version recorded
+        return [(split, "") for split in (version.row_counts or {}).get(config) or {}]
+    if not folder.is_dir():
         return []
     try:
         return config_files(folder, config)
@@ -125,8 +127,11 @@ def open_image(version, cell):
     if data:
         image = Image.open(io.BytesIO(data))
     else:
-        path = (version.folder / (cell.get("path") or "")).resolve()
-        if version.folder.resolve() not in path.parents:
+        folder = folder_of(version)
+        if folder is None:
+            raise JobFailed(f"dataset version {version.pk} has no files on this host")
+        path = (folder / (cell.get("path") or "")).resolve()
+        if folder.resolve() not in path.parents:
             raise JobFailed(f"dataset version {version.pk}: image path {cell.get('path')!r} leaves its folder")
         image = Image.open(path)
     return image.convert("RGB")
@@ -158,7 +163,7 @@ def check_version(user, value, errors: dict, *, need: str | None = None):
     if version.state != DatasetVersion.State.READY:
         errors["dataset_version"] = [f"dataset version {version.pk} is {version.state}, not ready"]
         return None
-    if version.folder is None or not version.folder.is_dir():
+    if not version.has_files():
         errors["dataset_version"] = [f"dataset version {version.pk} has no files on this server"]
         return None
     if media_type_of(version) != "image":
@@ -434,21 +439,56 @@ def _register(staging: Path, name: str, base: ModelSpec, notes: dict, user=None)
     return spec
 
 
-def run_finetune(job: Job, ctx: JobContext) -> dict:
-    import torch
-    import torch.nn.functional as F
-
+def ready_version(job: Job):
+    """The job's dataset version, ready, or JobFailed."""
     from datasets_app.models import DatasetVersion
-    from worker.prefill.loading import load_guesser
 
     params = job.params or {}
-    settings = {**DEFAULT_SETTINGS, **(params.get("settings") or {})}
-    name = params.get("name")
     version = (
         DatasetVersion.objects.select_related("checklist_version").filter(pk=params.get("dataset_version")).first()
     )
     if version is None or version.state != DatasetVersion.State.READY:
         raise JobFailed(f"dataset version {params.get('dataset_version')} is missing or not ready")
+    return version
+
+
+def on_this_host(version):
+    """``version.local_folder()`` for a job's length: the folder itself on a filesystem
+    storage, a scratch copy on an object store; :func:`folder_of` finds it meanwhile."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def opened():
+        with version.local_folder() as folder:
+            version.local_copy = folder
+            try:
+                yield version
+            finally:
+                version.local_copy = None
+
+    return opened()
+
+
+def folder_of(version) -> Path | None:
+    """The version's folder on this host: the copy a job opened (:func:`on_this_host`), else
+    its own folder on a filesystem storage, else None."""
+    return getattr(version, "local_copy", None) or version.folder
+
+
+def run_finetune(job: Job, ctx: JobContext) -> dict:
+    with on_this_host(ready_version(job)) as version:
+        return _finetune(job, ctx, version)
+
+
+def _finetune(job: Job, ctx: JobContext, version) -> dict:
+    import torch
+    import torch.nn.functional as F
+
+    from worker.prefill.loading import load_guesser
+
+    params = job.params or {}
+    settings = {**DEFAULT_SETTINGS, **(params.get("settings") or {})}
+    name = params.get("name")
     base = (
         ModelSpec.objects.filter(pk=params.get("model_id")).first()
         or ModelSpec.objects.filter(name=params.get("model", "")).first()
