@@ -15,11 +15,16 @@ REPO = Path(__file__).resolve().parents[2]
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
-def local_config(*, upstream: str, port: int, media_root: Path, datasets_root: Path, scratch: Path) -> str:
+def local_config(
+    *, upstream: str, port: int, media_root: Path, datasets_root: Path, scratch: Path, static_root: Path | None = None
+) -> str:
     """deploy/nginx.conf for a local run: ``upstream`` (host:port of the app), listening on
-    127.0.0.1:``port``, the internal locations aliased to the given roots, pid and temp files
-    under ``scratch``."""
+    127.0.0.1:``port``, the internal locations aliased to the given roots, the collected static
+    files' parent folder (the image's /srv) ``static_root`` or a folder under ``scratch``, pid
+    and temp files under ``scratch``."""
     conf = (REPO / "deploy" / "nginx.conf").read_text()
+    static_root = Path(static_root or scratch / "srv").resolve()
+    conf = conf.replace("root /srv;", f"root {static_root};")
     for old, new in (
         ("server web:8000;", f"server {upstream};"),
         ("listen 8080;", f"listen 127.0.0.1:{port};"),
@@ -35,12 +40,21 @@ def local_config(*, upstream: str, port: int, media_root: Path, datasets_root: P
     return conf
 
 
-def start_nginx(*, upstream: str, port: int, media_root: Path, datasets_root: Path, scratch: Path) -> subprocess.Popen:
+def start_nginx(
+    *, upstream: str, port: int, media_root: Path, datasets_root: Path, scratch: Path, static_root: Path | None = None
+) -> subprocess.Popen:
     """nginx in the foreground on :func:`local_config`, once it accepts connections on ``port``."""
     scratch.mkdir(parents=True, exist_ok=True)
     conf = scratch / "nginx.conf"
     conf.write_text(
-        local_config(upstream=upstream, port=port, media_root=media_root, datasets_root=datasets_root, scratch=scratch)
+        local_config(
+            upstream=upstream,
+            port=port,
+            media_root=media_root,
+            datasets_root=datasets_root,
+            scratch=scratch,
+            static_root=static_root,
+        )
     )
     process = subprocess.Popen(
         [NGINX, "-e", "stderr", "-p", str(scratch), "-c", str(conf), "-g", "daemon off;"],

@@ -38,6 +38,7 @@ def nginx(live_server, tmp_path, settings):
         media_root=Path(settings.MEDIA_ROOT),
         datasets_root=Path(settings.VR_DATASETS_ROOT),
         scratch=tmp_path / "nginx",
+        static_root=tmp_path / "srv",
     )
     try:
         yield f"http://127.0.0.1:{port}"
@@ -80,3 +81,23 @@ def test_nginx_sends_a_members_video_with_range_requests_and_the_app_sends_no_by
     internal = requests.get(f"{nginx}/_protected/media/{asset.files['display']}", auth=("ann", "pw"), timeout=30)
     assert internal.status_code == 404 and internal.content != video
     assert outsider.pk  # (eve exists: the 404 above is the permission check, not an unknown user)
+
+
+def test_nginx_sends_collected_static_files_itself_and_passes_the_rest_to_the_app(nginx, live_server, tmp_path):
+    """The image's /srv/static (the Dockerfile's proxy stage) is sent by nginx, hashed build files
+    cached for good; a static name it lacks, and every page, still reach the app."""
+    assets = tmp_path / "srv" / "static" / "app" / "assets"
+    assets.mkdir(parents=True)
+    (assets / "index-abc123.js").write_text("console.log('built')")
+    (tmp_path / "srv" / "static" / "robots.txt").write_text("User-agent: *")
+    built = requests.get(f"{nginx}/static/app/assets/index-abc123.js", timeout=30)
+    assert built.status_code == 200 and built.text == "console.log('built')"
+    assert "immutable" in built.headers["Cache-Control"] and built.headers["X-Content-Type-Options"] == "nosniff"
+    other = requests.get(f"{nginx}/static/robots.txt", timeout=30)
+    assert (
+        other.status_code == 200 and other.text == "User-agent: *" and "max-age=3600" in other.headers["Cache-Control"]
+    )
+    # not collected here: the app answers (WhiteNoise serves the admin's files from its finders)
+    admin_css = requests.get(f"{nginx}/static/admin/css/base.css", timeout=30)
+    assert admin_css.status_code == 200 and "body" in admin_css.text
+    assert requests.get(f"{nginx}/healthz", timeout=30).status_code == 200
