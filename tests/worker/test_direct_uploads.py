@@ -323,3 +323,28 @@ def test_the_sweep_aborts_abandoned_uploads(manager_api, image_project, s3, big_
 
 def test_the_sweep_does_nothing_on_the_filesystem(db):
     assert uploads.abandon_stale() == []
+
+
+def test_an_upload_the_bucket_no_longer_knows_is_settled_when_read(manager_api, image_project, s3):
+    """A multipart upload aborted by the bucket (a lifecycle rule) reads as aborted; one completed
+    by a request whose answer was lost reads as complete."""
+    data = png_bytes()
+    client = s3.server.client()
+    gone = create(manager_api, image_project, "gone.png", data).json()
+    row = Upload.objects.get(public_id=gone["id"])
+    client.abort_multipart_upload(Bucket=s3.bucket, Key=f"media/{row.object_name}", UploadId=row.s3_upload_id)
+    assert manager_api.get(uploads_url(image_project, gone["id"])).json()["state"] == "aborted"
+
+    whole = create(manager_api, image_project, "whole.png", data).json()
+    put_part(whole, 1, data)
+    row = Upload.objects.get(public_id=whole["id"])
+    etag = client.list_parts(Bucket=s3.bucket, Key=f"media/{row.object_name}", UploadId=row.s3_upload_id)["Parts"][0]
+    client.complete_multipart_upload(
+        Bucket=s3.bucket,
+        Key=f"media/{row.object_name}",
+        UploadId=row.s3_upload_id,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag["ETag"]}]},
+    )
+    body = manager_api.get(uploads_url(image_project, whole["id"])).json()
+    assert body["state"] == "complete" and body["parts"] == []
+    assert manager_api.post(uploads_url(image_project, whole["id"], "complete")).json()["state"] == "complete"

@@ -23,6 +23,7 @@ import endpoint as they always did (``DirectUploadsOff``, a 409).
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import unicodedata
@@ -30,6 +31,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -46,6 +48,8 @@ from .archives import normalize
 from .job import ImportPlan, ImportValidationError, PlannedEntry, Source, is_url, url_source
 from .manifests import parse_manifest
 
+logger = logging.getLogger(__name__)
+
 UPLOADS_DIR = "uploads"
 MIN_PART_BYTES = 5 * 1024 * 1024  # S3's smallest part (all but the last)
 MAX_PARTS = 10_000  # S3's most parts of one upload
@@ -53,6 +57,10 @@ MAX_NAME_CHARS = 500  # Upload.filename, Asset.original_name
 SAFE_NAME_CHARS = 150
 MAX_UPLOADS_PER_IMPORT = 10_000
 OFF_DETAIL = "direct uploads need VR_STORAGE=s3; send the files to /imports/"
+
+
+# What a call to the bucket may raise when the storage is down or refuses (a 503 for the API).
+STORAGE_ERRORS = (BotoCoreError, ClientError)
 
 
 class DirectUploadsOff(Exception):
@@ -199,8 +207,11 @@ def describe(upload: Upload, *, parts_done: list[dict] | None = None, urls: bool
         "completed_at": upload.completed_at,
         "import_job": upload.import_job_id,
     }
+    if upload.state == Upload.State.CREATED and parts_done is None:
+        parts_done = _parts_or_settle(upload)
+        body["state"] = upload.state
     if upload.state == Upload.State.CREATED:
-        done = stored_parts(upload) if parts_done is None else parts_done
+        done = parts_done
         body["parts_done"] = [{"number": p["number"], "size": p["size"]} for p in done]
         have = {p["number"] for p in done}
         body["parts"] = _part_urls(upload, [n for n in range(1, count + 1) if n not in have]) if urls else []
@@ -208,6 +219,23 @@ def describe(upload: Upload, *, parts_done: list[dict] | None = None, urls: bool
         body["parts_done"] = []
         body["parts"] = []
     return body
+
+
+def _parts_or_settle(upload: Upload) -> list[dict]:
+    """The stored parts of a created upload; when the bucket no longer knows its multipart
+    upload (completed by a request whose answer was lost, or aborted by a bucket lifecycle
+    rule) the row is settled: complete when the object is whole, else aborted."""
+    try:
+        return stored_parts(upload)
+    except ClientError as exc:
+        if _code(exc) != "NoSuchUpload":
+            raise
+    settled = Upload.State.COMPLETE if _object_complete(upload) else Upload.State.ABORTED
+    Upload.objects.filter(pk=upload.pk, state=Upload.State.CREATED).update(
+        state=settled, completed_at=timezone.now() if settled == Upload.State.COMPLETE else None
+    )
+    upload.refresh_from_db()
+    return []
 
 
 def _require_direct() -> None:
@@ -302,8 +330,6 @@ def _missing_detail(upload: Upload, parts: list[dict]) -> dict[str, list[str]]:
 def complete_upload(project: Project, upload_id) -> Upload | None:
     """List the stored parts, check them, complete the object. None: no such upload here."""
     _require_direct()
-    from botocore.exceptions import ClientError
-
     with transaction.atomic():
         upload = find_upload(project, upload_id, lock=True)
         if upload is None:
@@ -340,8 +366,6 @@ def _code(exc) -> str:
 
 
 def _object_complete(upload: Upload) -> bool:
-    from botocore.exceptions import ClientError
-
     storage = media_storage()
     try:
         head = _client().head_object(Bucket=storage.bucket_name, Key=_key(upload))
@@ -352,8 +376,6 @@ def _object_complete(upload: Upload) -> bool:
 
 def _remove(upload: Upload) -> None:
     """Abort the multipart upload (its parts are deleted) or delete the completed object."""
-    from botocore.exceptions import ClientError
-
     storage = media_storage()
     client = _client()
     if upload.state == Upload.State.CREATED:
@@ -506,13 +528,17 @@ def abandon_stale(now=None) -> list[str]:
     before = now - timedelta(hours=int(getattr(settings, "VR_UPLOAD_ABANDON_HOURS", 24)))
     removed: list[str] = []
     for upload in Upload.objects.filter(state=Upload.State.CREATED, created_at__lt=before)[:500]:
-        with transaction.atomic():
-            locked = Upload.objects.select_for_update(skip_locked=True).filter(pk=upload.pk).first()
-            if locked is None or locked.state != Upload.State.CREATED:
-                continue
-            _remove(locked)
-            locked.state = Upload.State.ABORTED
-            locked.save(update_fields=["state"])
+        try:
+            with transaction.atomic():
+                locked = Upload.objects.select_for_update(skip_locked=True).filter(pk=upload.pk).first()
+                if locked is None or locked.state != Upload.State.CREATED:
+                    continue
+                _remove(locked)
+                locked.state = Upload.State.ABORTED
+                locked.save(update_fields=["state"])
+        except STORAGE_ERRORS as exc:  # the storage is away: the next sweep tries again
+            logger.warning("could not abort upload %s: %s", upload.public_id, exc)
+            continue
         removed.append(upload.object_name)
     done = Upload.objects.filter(
         state=Upload.State.IMPORTED, import_job__state=Job.State.SUCCEEDED, object_deleted=False
@@ -520,7 +546,11 @@ def abandon_stale(now=None) -> list[str]:
     for upload in done:
         if Asset.objects.filter(project_id=upload.project_id, files__icontains=upload.object_name).exists():
             continue  # an asset refers to the object itself: it is the asset's now
-        _client().delete_object(Bucket=media_storage().bucket_name, Key=_key(upload))
+        try:
+            _client().delete_object(Bucket=media_storage().bucket_name, Key=_key(upload))
+        except STORAGE_ERRORS as exc:
+            logger.warning("could not delete the object of upload %s: %s", upload.public_id, exc)
+            continue
         Upload.objects.filter(pk=upload.pk).update(object_deleted=True)
         removed.append(upload.object_name)
     return removed

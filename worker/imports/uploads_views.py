@@ -4,6 +4,8 @@ import endpoint's ``uploads`` field (``views.ImportView``)."""
 
 from __future__ import annotations
 
+import logging
+
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -17,6 +19,8 @@ from worker.jobs.views import validation_error
 from . import uploads
 from .views import _managed_project
 
+logger = logging.getLogger(__name__)
+
 
 class DirectUploadsOffError(APIException):
     status_code = status.HTTP_409_CONFLICT
@@ -24,11 +28,20 @@ class DirectUploadsOffError(APIException):
     default_code = "direct_uploads_off"
 
 
+class StorageUnavailableError(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "the storage cannot be reached or refused the request; try again"
+    default_code = "storage_unavailable"
+
+
 def _answer(call):
     try:
         return call()
     except uploads.DirectUploadsOff:
         raise DirectUploadsOffError() from None
+    except uploads.STORAGE_ERRORS as exc:
+        logger.warning("direct upload: the storage failed: %s", exc)
+        raise StorageUnavailableError() from None
     except uploads.UploadRefused as exc:
         raise validation_error(exc.detail, exc.errors) from None
 
@@ -97,7 +110,7 @@ class UploadListView(APIView):
     def post(self, request, project_id: int):
         project = _managed_project(request, project_id)
         upload = _answer(lambda: uploads.create_upload(project, request.user, request.data))
-        body = uploads.describe(upload, parts_done=[])
+        body = _answer(lambda: uploads.describe(upload, parts_done=[]))
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -147,4 +160,4 @@ class UploadCompleteView(APIView):
         upload = _answer(lambda: uploads.complete_upload(project, upload_id))
         if upload is None:
             raise Http404
-        return Response(uploads.describe(upload))
+        return Response(_answer(lambda: uploads.describe(upload)))

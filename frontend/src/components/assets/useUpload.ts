@@ -272,6 +272,11 @@ export function useUpload(projectId: number, onImported: () => void, pollMs = PO
       if (!sent.length) return null;
       const batch = sent.map((s) => s.item);
       const ids = new Set(batch.map((i) => i.id));
+      if (cancelled.current || !live.current) {
+        // they stay in the bucket: a retry imports them without sending them again
+        patch(ids, (i) => ({ ...i, state: "cancelled", reason: "the upload was cancelled before its import" }));
+        return null;
+      }
       const form = new FormData();
       for (const { id } of sent) form.append("uploads", id);
       const manifest = batchManifest(plan, batch);
