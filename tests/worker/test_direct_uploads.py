@@ -348,3 +348,12 @@ def test_an_upload_the_bucket_no_longer_knows_is_settled_when_read(manager_api, 
     body = manager_api.get(uploads_url(image_project, whole["id"])).json()
     assert body["state"] == "complete" and body["parts"] == []
     assert manager_api.post(uploads_url(image_project, whole["id"], "complete")).json()["state"] == "complete"
+
+
+def test_another_users_upload_is_imported_only_by_a_manager(people, manager_api, image_project, s3):
+    """Managers import any upload of their project; anyone else (were they let in) only their own."""
+    done = small_complete_upload(manager_api, image_project, "a.png", png_bytes())
+    with pytest.raises(importing.ImportValidationError) as refused:
+        uploads.plan_uploads(image_project, people["researcher"], [done["id"]])
+    assert refused.value.errors["uploads"] == [f"upload `{done['id']}` is another user's upload"]
+    assert len(uploads.plan_uploads(image_project, people["staff"], [done["id"]]).plan.entries) == 1
