@@ -178,6 +178,8 @@ VR_S3_ADDRESSING_STYLE = os.environ.get("VR_S3_ADDRESSING_STYLE", "path" if VR_S
 VR_S3_URL_SECONDS = env_int("VR_S3_URL_SECONDS", 300)  # how long a presigned download URL lives
 VR_S3_UPLOAD_SECONDS = env_int("VR_S3_UPLOAD_SECONDS", 3600)  # ... and a presigned upload part's
 VR_S3_PART_BYTES = env_int("VR_S3_PART_BYTES", 16 * 1024 * 1024)  # multipart upload part size
+# Direct uploads (worker/imports/uploads.py) left unfinished this long are aborted, their parts deleted.
+VR_UPLOAD_ABANDON_HOURS = env_int("VR_UPLOAD_ABANDON_HOURS", 24)
 # Buckets (or bucket/prefix) that s3:// imports may read with the platform's credentials.
 VR_IMPORT_BUCKETS = env_list("VR_IMPORT_BUCKETS")
 

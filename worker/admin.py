@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 
 from . import jobs
-from .models import Job, ModelSpec, ProjectModel, RefitPolicy, RemoteCodeDecision, WeightSet
+from .models import Job, ModelSpec, ProjectModel, RefitPolicy, RemoteCodeDecision, Upload, WeightSet
 from .prefill import remote_code
 
 
@@ -230,3 +230,20 @@ class RefitPolicyAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(Upload)
+class UploadAdmin(admin.ModelAdmin):
+    """Direct uploads to the bucket (read-only: the API and the sweep change them)."""
+
+    list_display = ["created_at", "filename", "project", "user", "size_bytes", "state", "import_job"]
+    list_filter = ["state"]
+    search_fields = ["filename", "public_id", "object_name"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in Upload._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -346,3 +346,38 @@ class RemoteCodeDecision(models.Model):
         what = "allowed" if self.trust_remote_code else "turned off"
         rev = f"@{self.revision}" if self.revision else ""
         return f"remote code {what} for {self.model_name} ({self.source}{rev}) by {self.decided_by_name or '?'}"
+
+
+class Upload(models.Model):
+    """A file a browser sends straight to the bucket as an S3 multipart upload (never through the
+    web tier): created with its presigned part URLs, completed once every part is stored, then
+    imported once (``worker.imports.uploads``). One left ``created`` too long is aborted by the
+    beat sweep, and its parts deleted."""
+
+    class State(models.TextChoices):
+        CREATED = "created"
+        COMPLETE = "complete"
+        ABORTED = "aborted"
+        IMPORTED = "imported"
+
+    public_id = models.UUIDField(unique=True, editable=False)
+    project = models.ForeignKey("annotator.Project", on_delete=models.CASCADE, related_name="uploads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="uploads")
+    filename = models.CharField(max_length=500, help_text="The file's name as the browser sent it.")
+    size_bytes = models.BigIntegerField()
+    content_type = models.CharField(max_length=100, blank=True, default="")
+    object_name = models.CharField(max_length=700, help_text="Its media storage name: uploads/<project>/<uuid>/<name>.")
+    s3_upload_id = models.CharField(max_length=1024)
+    part_bytes = models.BigIntegerField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.CREATED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    import_job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    object_deleted = models.BooleanField(default=False, help_text="Its object was removed after its import.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "created_at"], name="upload_state_created")]
+
+    def __str__(self) -> str:
+        return f"upload {self.public_id} ({self.filename}, {self.state})"

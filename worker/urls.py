@@ -5,7 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from .archives import views as archives
 from .exports import views as exports
-from .imports import dataset_views
+from .imports import dataset_views, uploads_views
 from .imports import views as imports
 from .jobs import views as jobs
 from .prefill import views as prefill
@@ -18,6 +18,18 @@ router.register("jobs", jobs.JobViewSet, basename="job")
 router.register("models", prefill.ModelSpecViewSet, basename="model")
 
 urlpatterns = [
+    path("storage/", uploads_views.StorageView.as_view(), name="storage"),
+    path("projects/<int:project_id>/uploads/", uploads_views.UploadListView.as_view(), name="project-uploads"),
+    path(
+        "projects/<int:project_id>/uploads/<str:upload_id>/",
+        uploads_views.UploadDetailView.as_view(),
+        name="project-upload",
+    ),
+    path(
+        "projects/<int:project_id>/uploads/<str:upload_id>/complete/",
+        uploads_views.UploadCompleteView.as_view(),
+        name="project-upload-complete",
+    ),
     path("projects/<int:project_id>/imports/", imports.ImportView.as_view(), name="project-import"),
     path(
         "projects/<int:project_id>/imports/label-studio/",

@@ -17,6 +17,7 @@ import type {
   DatasetSource,
   DatasetVersion,
   DatasetVersionState,
+  DirectUpload,
   ExportRequest,
   EvaluateRequest,
   ExportStarted,
@@ -51,6 +52,7 @@ import type {
   Role,
   ScoreBreakdown,
   ScorePage,
+  StorageInfo,
   User,
   WeightSet,
 } from "./types";
@@ -380,6 +382,17 @@ export const api = {
   /** Start an import (202: the job to poll); `form` holds files (+ paths), archive, manifest. */
   startImport: (projectId: number, form: FormData, onProgress: (loaded: number, total: number) => void = () => {}) =>
     postForm<Job>(`/api/projects/${projectId}/imports/`, form, onProgress),
+  /** Where files are stored: with `direct_uploads`, large files go straight to the bucket. */
+  storage: () => get<StorageInfo>("/api/storage/"),
+  /** Start a direct upload (201: its part URLs; 409 on the filesystem backend). */
+  createUpload: (projectId: number, filename: string, size: number, contentType: string) =>
+    post<DirectUpload>(`/api/projects/${projectId}/uploads/`, { filename, size_bytes: size, content_type: contentType }),
+  /** A direct upload's state, its stored parts and fresh URLs for the missing ones. */
+  upload: (projectId: number, id: string) => get<DirectUpload>(`/api/projects/${projectId}/uploads/${id}/`),
+  /** Complete a direct upload (400 names the missing parts). */
+  completeUpload: (projectId: number, id: string) => post<DirectUpload>(`/api/projects/${projectId}/uploads/${id}/complete/`),
+  /** Abort a direct upload (its parts are deleted). */
+  abortUpload: (projectId: number, id: string) => request<null>("DELETE", `/api/projects/${projectId}/uploads/${id}/`),
   /** The models the server can run. */
   models: () => get<Page<ModelSpec>>("/api/models/?limit=100"),
   /** Register a model (staff; 400 names the field). */

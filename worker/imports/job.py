@@ -110,6 +110,7 @@ class Source:
     info: zipfile.ZipInfo | None = None
     url: str = ""
     reason: str = ""
+    stored: str = ""  # origin "stored": a media storage name (a completed direct upload, uploads/…)
 
 
 @dataclass

@@ -25,6 +25,13 @@ class ImportRequestSerializer(serializers.Serializer):
         help_text="One .zip of media files. Without a manifest every file entry is one asset "
         "(directories, __MACOSX/ and dotfiles are skipped).",
     )
+    uploads = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        help_text="Ids of completed direct uploads (`/api/projects/:id/uploads/`, VR_STORAGE=s3), sent alone or "
+        "with a manifest (its `file` matches an upload's filename); each upload is imported once. "
+        "JSON bodies may carry this field too.",
+    )
     manifest = serializers.FileField(
         required=False,
         help_text="One .jsonl (objects with file, prompt, metadata) or .csv (columns file, prompt, metadata "

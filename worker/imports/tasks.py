@@ -6,7 +6,14 @@ from annotator.services.pairs import make_project_pairs
 from worker.jobs import JobKind, append_log, follow_up, register
 from worker.models import Job
 
-from . import huggingface, job
+from . import huggingface, job, uploads
+
+
+def sweep_imports() -> list[str]:
+    """The import kind's housekeeping: staging folders no import will use again, and direct
+    uploads abandoned unfinished (or imported, their object no longer needed)."""
+    return job.clean_staging() + uploads.abandon_stale()
+
 
 run_import_job = register(
     JobKind(
@@ -16,7 +23,7 @@ run_import_job = register(
         run=job.run_import,
         retry_problem=job.retry_problem,
         controlled_by="manager",
-        sweep=job.clean_staging,
+        sweep=sweep_imports,
         shown_params=job.shown_params,
         description="Run import job ``job_id``: unpack, check and transcode the media, make assets and tasks.",
     )

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -41,7 +41,7 @@ def _refuse_unknown_uploads(request, allowed: tuple[str, ...]) -> None:
 class ImportView(APIView):
     """Import media into a project as a background job."""
 
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
     serializer_class = ImportRequestSerializer
 
     @extend_schema(
@@ -61,6 +61,8 @@ class ImportView(APIView):
         project = _managed_project(request, project_id)
         try:
             _refuse_unknown_uploads(request, ("files", "archive", "manifest"))
+            if "uploads" in request.data:
+                return self._import_uploads(request, project)
             job = start_import(
                 project,
                 request.user,
@@ -71,6 +73,19 @@ class ImportView(APIView):
             )
         except ImportValidationError as exc:
             raise validation_error(exc.detail, exc.errors)
+        return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
+
+    def _import_uploads(self, request, project):
+        """Completed direct uploads (``worker.imports.uploads``), with an optional manifest."""
+        from .uploads import import_uploads
+
+        if request.FILES.getlist("files") or request.FILES.getlist("archive"):
+            raise ImportValidationError(
+                {"uploads": ["send completed uploads alone (with an optional manifest), not with files or an archive"]}
+            )
+        data = request.data
+        ids = data.getlist("uploads") if hasattr(data, "getlist") else data.get("uploads")
+        job = import_uploads(project, request.user, ids, request.FILES.getlist("manifest"))
         return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
 

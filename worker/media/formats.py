@@ -304,3 +304,23 @@ def _safe_ext(name: str) -> str:
 
 def mime_of(ext: str) -> str:
     return _MIME.get(ext) or mimetypes.guess_type(f"x.{ext}")[0] or "application/octet-stream"
+
+
+# By name, what is surely an image or a video (the same list as the browser's upload queue,
+# frontend/src/components/assets/uploadQueue.ts). Only a check before bytes are sent (a direct
+# upload's name): the import reads the content, never trusting the name.
+IMAGE_EXTENSIONS = frozenset(
+    (
+        "jpg jpeg jpe jfif png apng webp gif bmp tif tiff avif heic heif jxl jp2 qoi "
+        "ppm pgm pbm pnm tga dds psd exr hdr"
+    ).split()
+)
+VIDEO_EXTENSIONS = frozenset(
+    "mp4 m4v mov webm mkv avi wmv flv mpg mpeg mpe ts mts m2ts 3gp 3g2 ogv ogg mxf y4m h264 264 hevc h265".split()
+)
+MEDIA_EXTENSIONS = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
+
+
+def is_media_name(name: str) -> bool:
+    """Whether a file name's extension is one of an image or a video (``MEDIA_EXTENSIONS``)."""
+    return Path(name).suffix.lower().lstrip(".") in MEDIA_EXTENSIONS

@@ -3,6 +3,7 @@ import userEvent from "@testing-library/user-event";
 import axe from "axe-core";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import AssetsPage from "./AssetsPage";
+import { retryTiming } from "../components/assets/directUpload";
 import { renderAt } from "../test/render";
 import type { AssetDetail, JobDetail } from "../types";
 
@@ -79,6 +80,7 @@ interface Sent {
   files: { name: string; size: number }[];
   paths: string[];
   manifest: string | null;
+  uploads: string[];
 }
 
 let project: typeof PROJECT;
@@ -87,6 +89,11 @@ let jobStates: Record<number, JobDetail[]>;
 let sent: Sent[];
 let answers: { status: number; body: unknown }[];
 let fetches: string[];
+// direct uploads (VR_STORAGE=s3): null answers /api/storage/ with 404 (the client then sends every file to /imports/)
+let storageInfo: { backend: string; direct_uploads: boolean; part_bytes: number; max_upload_bytes: number } | null;
+let directUploads: Map<string, { size: number; stored: Map<number, number>; state: string }>;
+let partPuts: number[];
+let partFailures: Map<number, number>; // part -> how many PUTs of it answer 500
 
 const json = (data: unknown, status = 200) =>
   new Response(JSON.stringify(data), { status, headers: { "Content-Type": "application/json" } });
@@ -101,18 +108,23 @@ class FakeXHR {
   onerror: (() => void) | null = null;
   onabort: (() => void) | null = null;
   withCredentials = false;
-  open() {}
   setRequestHeader() {}
+  url = "";
+  open(_method: string, url: string) {
+    this.url = url;
+  }
   abort() {
     this.onabort?.();
   }
-  async send(form: FormData) {
+  async send(form: FormData | Blob) {
+    if (!(form instanceof FormData)) return this.sendPart(form);
     const files = form.getAll("files") as File[];
     const manifest = form.get("manifest") as File | null;
     sent.push({
       files: files.map((f) => ({ name: f.name, size: f.size })),
       paths: form.getAll("paths") as string[],
       manifest: manifest ? await manifest.text() : null,
+      uploads: form.getAll("uploads") as string[],
     });
     const total = files.reduce((s, f) => s + f.size + 200, 0);
     await new Promise((r) => setTimeout(r, 5));
@@ -125,6 +137,39 @@ class FakeXHR {
     this.responseText = JSON.stringify(answer.body);
     this.onload?.();
   }
+  async sendPart(body: Blob) {
+    const url = new URL(this.url);
+    const number = Number(url.searchParams.get("partNumber"));
+    await new Promise((r) => setTimeout(r, 2));
+    this.upload.onprogress?.({ loaded: body.size, total: body.size, lengthComputable: true });
+    partPuts.push(number);
+    const failing = partFailures.get(number) ?? 0;
+    if (failing > 0) {
+      partFailures.set(number, failing - 1);
+      this.status = 500;
+    } else {
+      directUploads.get(url.pathname.slice(1))?.stored.set(number, body.size);
+      this.status = 200;
+    }
+    this.onload?.();
+  }
+}
+
+function directView(id: string) {
+  const u = directUploads.get(id) as { size: number; stored: Map<number, number>; state: string };
+  const part = storageInfo?.part_bytes ?? 1;
+  const count = Math.ceil(u.size / part);
+  const numbers = Array.from({ length: count }, (_, k) => k + 1);
+  return {
+    id,
+    filename: "",
+    size_bytes: u.size,
+    part_bytes: part,
+    part_count: count,
+    state: u.state,
+    parts_done: [...u.stored].map(([number, size]) => ({ number, size })),
+    parts: numbers.filter((n) => !u.stored.has(n)).map((n) => ({ number: n, url: `http://bucket.test/${id}?partNumber=${n}` })),
+  };
 }
 
 beforeEach(() => {
@@ -134,6 +179,10 @@ beforeEach(() => {
   sent = [];
   answers = [];
   fetches = [];
+  storageInfo = null;
+  directUploads = new Map();
+  partPuts = [];
+  partFailures = new Map();
   vi.stubGlobal("XMLHttpRequest", FakeXHR);
   vi.stubGlobal(
     "fetch",
@@ -142,6 +191,18 @@ beforeEach(() => {
       const method = init?.method ?? "GET";
       fetches.push(`${method} ${url}`);
       if (url === "/api/projects/7/") return json(project);
+      if (url === "/api/storage/" && storageInfo) return json(storageInfo);
+      if (url === "/api/projects/7/uploads/" && method === "POST") {
+        const id = `up${directUploads.size + 1}`;
+        directUploads.set(id, { size: JSON.parse(String(init?.body)).size_bytes, stored: new Map(), state: "created" });
+        return json(directView(id), 201);
+      }
+      const direct = url.match(/^\/api\/projects\/7\/uploads\/([^/]+)\/(complete\/)?$/);
+      if (direct && directUploads.has(direct[1])) {
+        const one = directUploads.get(direct[1]);
+        if (direct[2] && one) one.state = "complete";
+        return json(directView(direct[1]));
+      }
       if (url.startsWith("/api/projects/7/assets/?")) {
         const q = new URLSearchParams(url.split("?")[1]);
         let rows = [...assets].reverse();
@@ -169,6 +230,7 @@ beforeEach(() => {
 
 afterEach(() => {
   vi.unstubAllGlobals();
+  retryTiming.baseMs = 500;
 });
 
 const file = (name: string, size = 100, type = "image/jpeg") => new File([new Uint8Array(size)], name, { type });
@@ -313,6 +375,45 @@ describe("AssetsPage", () => {
     expect(await screen.findByText("Finished: 0 imported, 0 failed, 1 cancelled.")).toBeInTheDocument();
     expect(fetches).toContain("POST /api/jobs/50/cancel/");
     expect(screen.getByRole("button", { name: "Retry 1 failed file" })).toBeInTheDocument();
+  });
+
+  it("with direct uploads, a file larger than one part goes to the bucket, resumes on retry and is imported by its upload id", async () => {
+    const user = userEvent.setup();
+    retryTiming.baseMs = 1;
+    storageInfo = { backend: "s3", direct_uploads: true, part_bytes: 100, max_upload_bytes: 10_000 };
+    await renderPage();
+    choose("files-input", [file("big.jpg", 250), file("small.jpg", 60)]);
+    choose("manifest-input", [new File(['{"file": "big.jpg", "prompt": "a whale"}\n{"file": "small.jpg", "prompt": "a crab"}\n'], "m.jsonl")]);
+    await screen.findByRole("heading", { name: /Ready to upload: 2 files/ });
+    partFailures.set(2, 4); // part 2 fails its first send and its 3 retries
+    answers.push({ status: 202, body: job(60, "queued") });
+    jobStates[60] = [job(60, "succeeded", { result: { total: 1, imported: 1, failed: 0, failures: [] } })];
+    await user.click(screen.getByRole("button", { name: "Upload 2 files" }));
+    expect(await screen.findByText(/Finished: 1 imported, 1 failed/)).toBeInTheDocument();
+    // the small file went the usual way; the big one never reached /imports/
+    expect(sent).toHaveLength(1);
+    expect(sent[0].files.map((f) => f.name)).toEqual(["small.jpg"]);
+    expect(screen.getByRole("list", { name: "Failed files" })).toHaveTextContent(
+      "big.jpg: part 2 of 3 could not be sent (the storage answered HTTP 500)",
+    );
+    expect(partPuts.filter((n) => n === 2)).toHaveLength(4);
+    expect([...(directUploads.get("up1")?.stored.keys() ?? [])].sort()).toEqual([1, 3]);
+
+    // Retry: the same upload, only the missing part, then one import naming the upload
+    partPuts = [];
+    answers.push({ status: 202, body: job(61, "queued") });
+    jobStates[61] = [job(61, "succeeded", { result: { total: 1, imported: 1, failed: 0, failures: [] } })];
+    await user.click(screen.getByRole("button", { name: "Retry 1 failed file" }));
+    expect(await screen.findByText(/Finished: 2 imported, 0 failed/)).toBeInTheDocument();
+    expect(partPuts).toEqual([2]);
+    expect(directUploads.size).toBe(1);
+    expect(fetches).toContain("GET /api/projects/7/uploads/up1/");
+    expect(fetches).toContain("POST /api/projects/7/uploads/up1/complete/");
+    expect(sent[1].uploads).toEqual(["up1"]);
+    expect(sent[1].files).toEqual([]);
+    expect(sent[1].manifest).toBe('{"file": "big.jpg", "prompt": "a whale"}\n');
+    const bar = screen.getByRole("progressbar", { name: "Upload of big.jpg" }) as HTMLProgressElement;
+    expect(bar.value).toBe(bar.max);
   });
 
   it("pages and filters the assets; others than managers see no upload", async () => {

@@ -123,3 +123,26 @@ export interface DatasetImportResult {
   failures?: { row: number; file: string; reason: string }[];
   checkpoint?: { next_row: number };
 }
+
+/** GET /api/storage/: where files are stored, and whether browsers upload straight to the bucket. */
+export interface StorageInfo {
+  backend: "filesystem" | "s3";
+  direct_uploads: boolean;
+  /** The part size of a direct upload (a file larger than this goes as several parts). */
+  part_bytes: number;
+  max_upload_bytes: number;
+}
+
+/** A direct upload: an S3 multipart upload from the browser to the bucket (POST/GET /api/projects/:id/uploads/). */
+export interface DirectUpload {
+  id: string;
+  filename: string;
+  size_bytes: number;
+  part_bytes: number;
+  part_count: number;
+  state: "created" | "complete" | "aborted" | "imported";
+  /** The parts the bucket holds (while created). */
+  parts_done: { number: number; size: number }[];
+  /** Presigned URLs of the parts still to send (while created). */
+  parts: { number: number; url: string }[];
+}

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, api, errorMessages } from "../../api";
-import type { JobDetail } from "../../types";
+import type { JobDetail, StorageInfo } from "../../types";
+import { forgetUpload, sendDirect } from "./directUpload";
 import { isTarName, readTar } from "./tar";
 import {
   type Picked,
@@ -20,7 +21,11 @@ import {
 
 // The Assets screen's upload: the chosen files (and their plan), then the queue as it is sent —
 // one import request per batch, one after the other, with XMLHttpRequest's upload progress — and
-// each batch's import job followed until it ends.
+// each batch's import job followed until it ends. When the storage takes direct uploads
+// (VR_STORAGE=s3, GET /api/storage/), each media file larger than one part goes straight to the
+// bucket instead (directUpload.ts: multipart, resumable), and those files are imported together
+// by one call naming their upload ids. Smaller files stay in the batched requests: one request
+// carries up to 50 of them, where a direct upload costs three API calls and a PUT per file.
 
 export const POLL_MS = 1000;
 const PROGRESS_MS = 150;
@@ -73,6 +78,7 @@ export function useUpload(projectId: number, onImported: () => void, pollMs = PO
   const abortCurrent = useRef<(() => void) | null>(null);
   const live = useRef(true);
   const started = useRef(false);
+  const storage = useRef<StorageInfo | null | undefined>(undefined);
 
   useEffect(() => {
     live.current = true;
@@ -209,6 +215,89 @@ export function useUpload(projectId: number, onImported: () => void, pollMs = PO
     [projectId, patch, setItems, setJobs, onImported, pollMs],
   );
 
+  /** Files larger than one part go straight to the bucket, when the storage takes them. */
+  const directOnes = useCallback(async (queue: QueueItem[]) => {
+    if (storage.current === undefined) {
+      try {
+        storage.current = await api.storage();
+      } catch {
+        storage.current = null; // unknown: every file goes through the import request
+      }
+    }
+    const info = storage.current;
+    if (!info?.direct_uploads) return [];
+    return queue.filter((i) => i.role === "media" && i.size > info.part_bytes);
+  }, []);
+
+  /** Send `items` as direct uploads, one file after another (its parts three at a time), then
+   * import the ones that reached the bucket with one call; returns the job's follower. */
+  const sendDirectly = useCallback(
+    async (items: QueueItem[]): Promise<Promise<void> | null> => {
+      if (!plan) return null;
+      const controller = new AbortController();
+      abortCurrent.current = () => controller.abort();
+      const sent: { item: QueueItem; id: string }[] = [];
+      try {
+        for (const item of items) {
+          const one = new Set([item.id]);
+          if (cancelled.current || !live.current) {
+            patch(one, (i) => ({ ...i, state: "cancelled", reason: "the upload was cancelled before it was sent" }));
+            continue;
+          }
+          patch(one, (i) => ({ ...i, state: "uploading", loaded: 0, reason: "" }));
+          let shownAt = 0;
+          try {
+            const id = await sendDirect(projectId, item.file, item.name, {
+              signal: controller.signal,
+              onProgress: (loaded) => {
+                const now = Date.now();
+                if (loaded < item.size && now - shownAt < PROGRESS_MS) return;
+                shownAt = now;
+                patch(one, (i) => ({ ...i, loaded }));
+              },
+            });
+            sent.push({ item, id });
+          } catch (exc) {
+            if (exc instanceof DOMException && exc.name === "AbortError") {
+              patch(one, (i) => ({ ...i, state: "cancelled", reason: "the upload was cancelled" }));
+            } else {
+              const reason = exc instanceof Error ? exc.message : String(exc);
+              patch(one, (i) => ({ ...i, state: "failed", reason }));
+            }
+          }
+        }
+      } finally {
+        abortCurrent.current = null;
+      }
+      if (!sent.length) return null;
+      const batch = sent.map((s) => s.item);
+      const ids = new Set(batch.map((i) => i.id));
+      if (cancelled.current || !live.current) {
+        // they stay in the bucket: a retry imports them without sending them again
+        patch(ids, (i) => ({ ...i, state: "cancelled", reason: "the upload was cancelled before its import" }));
+        return null;
+      }
+      const form = new FormData();
+      for (const { id } of sent) form.append("uploads", id);
+      const manifest = batchManifest(plan, batch);
+      if (manifest) form.append("manifest", new Blob([manifest.text], { type: "text/plain" }), manifest.name);
+      try {
+        const job = await api.startImport(projectId, form).promise;
+        for (const item of batch) forgetUpload(projectId, item.name, item.file);
+        patch(ids, (i) => ({ ...i, state: "uploaded", loaded: i.size, jobId: job.id }));
+        setJobs((all) => [...all, { id: job.id, itemIds: batch.map((i) => i.id), job: null }]);
+        return follow(job.id, batch);
+      } catch (exc) {
+        const lines =
+          exc instanceof ApiError && exc.errors ? errorMessages(exc.errors) : [exc instanceof Error ? exc.message : String(exc)];
+        const reason = remapLines(lines.join("; "), manifest?.lineMap);
+        patch(ids, (i) => ({ ...i, state: "failed", reason }));
+        return null;
+      }
+    },
+    [plan, projectId, patch, setJobs, follow],
+  );
+
   const send = useCallback(
     async (queue: QueueItem[]) => {
       if (!plan || !queue.length) return;
@@ -218,6 +307,8 @@ export function useUpload(projectId: number, onImported: () => void, pollMs = PO
       setSending(true);
       setError("");
       const followers: Promise<void>[] = [];
+      const direct = await directOnes(queue);
+      queue = queue.filter((i) => !direct.includes(i));
       for (const batch of batchesOf(queue)) {
         const ids = new Set(batch.map((i) => i.id));
         if (cancelled.current || !live.current) {
@@ -265,11 +356,15 @@ export function useUpload(projectId: number, onImported: () => void, pollMs = PO
           abortCurrent.current = null;
         }
       }
+      if (direct.length) {
+        const follower = await sendDirectly(direct);
+        if (follower) followers.push(follower);
+      }
       await Promise.all(followers);
       sendingRef.current = false;
       if (live.current) setSending(false);
     },
-    [plan, projectId, patch, setItems, setJobs, follow],
+    [plan, projectId, patch, setItems, setJobs, follow, directOnes, sendDirectly],
   );
 
   const start = useCallback(() => {
