@@ -20,6 +20,11 @@ router.register("models", prefill.ModelSpecViewSet, basename="model")
 urlpatterns = [
     path("projects/<int:project_id>/imports/", imports.ImportView.as_view(), name="project-import"),
     path(
+        "projects/<int:project_id>/imports/bucket/",
+        imports.BucketImportView.as_view(),
+        name="project-import-bucket",
+    ),
+    path(
         "projects/<int:project_id>/imports/label-studio/",
         imports.LabelStudioImportView.as_view(),
         name="project-import-label-studio",
