@@ -374,3 +374,25 @@ def test_only_managers_start_bucket_imports(s3_storage, source_bucket, people, i
         format="json",
     )
     assert response.status_code == 403
+
+
+# --- dataset imports -----------------------------------------------------------------------------------
+
+
+def test_a_dataset_import_publishes_its_assets_to_the_storage(
+    backend, eager, settings, tmp_path, manager_api, image_project, django_capture_on_commit_callbacks
+):
+    from .hf_datasets import image_dataset
+
+    root = tmp_path / "imports"
+    root.mkdir()
+    settings.VR_IMPORT_ROOTS = [root]
+    image_dataset(4, broken={2}).save_to_disk(str(root / "saved"))
+    body = {"source": "saved", "mapping": {"media": "image", "prompt": "caption", "metadata": ["seed", "model"]}}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_api.post(f"/api/projects/{image_project.pk}/imports/huggingface/", body, format="json")
+    assert response.status_code == 202, response.content
+    job = Job.objects.get(pk=response.json()["id"])
+    assert job.state == Job.State.SUCCEEDED, (job.error, job.log)
+    assert job.result["imported"] == 3 and job.result["failed"] == 1
+    assert_storage_matches_rows(image_project, backend)
