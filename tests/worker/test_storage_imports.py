@@ -107,6 +107,25 @@ def test_an_archive_import_unpacks_on_this_host_and_publishes_to_the_storage(
     assert_storage_matches_rows(image_project, backend)
 
 
+def test_an_archive_past_a_limit_fails_the_job_and_leaves_no_staging(
+    backend, eager, settings, manager_api, image_project, django_capture_on_commit_callbacks
+):
+    from .conftest import lie_about_sizes
+
+    settings.VR_MAX_ARCHIVE_BYTES = 1024 * 1024
+    honest = zip_bytes({"a.jpg": jpeg_bytes(), "zeros.bin": b"\0" * (2 * 1024 * 1024)})
+    liar = lie_about_sizes(honest, {"zeros.bin": 20 * 1024})
+    response = post_import(
+        manager_api, image_project, django_capture_on_commit_callbacks, archive=upload("z.zip", liar)
+    )
+    assert response.status_code == 202, response.content
+    job = Job.objects.get(pk=response.json()["id"])
+    assert job.state == Job.State.FAILED and "VR_MAX_ARCHIVE_BYTES" in job.error and job.attempts == 1
+    assert not Asset.objects.filter(import_job_id=job.pk).exists()
+    assert stored_names("staging") == [] and stored_names("projects") == []
+    assert "staged files were removed" in manager_api.post(f"/api/jobs/{job.pk}/retry/").json()["detail"]
+
+
 def test_a_failed_attempt_is_retried_and_its_orphan_folder_removed(
     backend, eager, manager_api, image_project, monkeypatch, django_capture_on_commit_callbacks
 ):
@@ -158,6 +177,30 @@ def test_a_manual_retry_needs_the_staged_files_and_clean_staging_removes_them(ba
     storage.put_bytes(media, "staging/deadbeef/entries/000000.jpg", b"left by a request that died")
     assert importing.clean_staging() == []  # fresh
     assert importing.clean_staging(now=timezone.now() + timedelta(days=2)) == ["staging/deadbeef"]
+
+
+def test_a_url_manifest_with_an_upload_is_fetched_on_this_host(
+    backend, eager, settings, manager_api, image_project, django_capture_on_commit_callbacks
+):
+    from .http_server import MediaServer
+
+    settings.VR_FETCH_ALLOWED_NETWORKS = "127.0.0.1/32"
+    with MediaServer({"a.jpg": jpeg_bytes()}) as server:
+        manifest = "".join(
+            json.dumps(r) + "\n"
+            for r in [{"file": server.url("/files/a.jpg"), "prompt": "fetched"}, {"file": "b.png", "prompt": "sent"}]
+        )
+        response = post_import(
+            manager_api,
+            image_project,
+            django_capture_on_commit_callbacks,
+            manifest=upload("m.jsonl", manifest.encode()),
+            files=[upload("b.png", png_bytes())],
+        )
+        job = finished(response)
+    assert job.result["imported"] == 2, job.result
+    assert sorted(Asset.objects.filter(import_job_id=job.pk).values_list("prompt", flat=True)) == ["fetched", "sent"]
+    assert_storage_matches_rows(image_project, backend)
 
 
 # --- direct uploads: origin "stored" ----------------------------------------------------------------------
