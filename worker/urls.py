@@ -32,6 +32,11 @@ urlpatterns = [
     ),
     path("projects/<int:project_id>/imports/", imports.ImportView.as_view(), name="project-import"),
     path(
+        "projects/<int:project_id>/imports/bucket/",
+        imports.BucketImportView.as_view(),
+        name="project-import-bucket",
+    ),
+    path(
         "projects/<int:project_id>/imports/label-studio/",
         imports.LabelStudioImportView.as_view(),
         name="project-import-label-studio",

@@ -47,7 +47,7 @@ def test_a_manifest_of_urls_alone_imports_each_url_and_fails_each_bad_one_alone(
         {"file": server.url("/files/huge.png")},
         {"file": server.url("/redirect?to=http://169.254.169.254/latest/meta-data/")},
         {"file": "http://10.0.0.9/private.jpg"},
-        {"file": "s3://bucket/key.jpg", "prompt": "later"},
+        {"file": "gs://bucket/key.jpg", "prompt": "later"},
         {"file": "ftp://example.org/c.jpg"},
     )
     response = post(
@@ -73,9 +73,9 @@ def test_a_manifest_of_urls_alone_imports_each_url_and_fails_each_bad_one_alone(
         in reasons[server.url("/redirect?to=http://169.254.169.254/latest/meta-data/")]
     )
     assert "10.0.0.9 is a private address" in reasons["http://10.0.0.9/private.jpg"]
-    assert "`s3://` bucket URLs cannot be imported yet" in reasons["s3://bucket/key.jpg"]
+    assert "`gs://` bucket URLs cannot be imported" in reasons["gs://bucket/key.jpg"]
     assert "only http:// and https:// URLs" in reasons["ftp://example.org/c.jpg"]
-    assert assets["s3://bucket/key.jpg"].prompt == "later"
+    assert assets["gs://bucket/key.jpg"].prompt == "later"
     assert f"{server.url('/files/missing.jpg')}: failed: the server answered 404" in job.log
     assert_disk_matches_rows(_media_root, image_project)
     assert staging_dirs(_media_root) == []

@@ -35,6 +35,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from annotator import storage
 from annotator.asset_fields import FieldLimits, metadata_problems, prompt_problem, shown
 from annotator.models import Asset, Project
 from worker.jobs import JobCancelled, JobContext, JobFailed, create_job
@@ -461,7 +462,12 @@ def run_dataset_import(job: Job, ctx: JobContext) -> dict:
     next_row = int(((job.result or {}).get("checkpoint") or {}).get("next_row", 0))
     removed = remove_orphans(job) if job.attempts > 1 else []
     counts = _Counts(job, mode, next_row)
-    work = Path(settings.MEDIA_ROOT) / STAGING_DIR / f"dataset-import-{job.pk}"
+    # this host's work folder: beside the assets on a filesystem storage (publishing is a rename),
+    # else a scratch folder (the processed files are uploaded from there)
+    media = storage.media_storage()
+    work = storage.local_path(media, f"{STAGING_DIR}/dataset-import-{job.pk}") or storage.scratch_dir(
+        f"dataset-import-{job.pk}"
+    )
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     notes = [f"removed {len(removed)} unfinished folder(s) of an earlier attempt"] if removed else []

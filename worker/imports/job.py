@@ -1,25 +1,37 @@
 """Importing media into a project: request validation, staging, and the import runner.
 
-The request side (``start_import``) validates everything it can before anything is created
-(400 with the field or manifest line and column), streams the uploaded files, and a zip archive
-as it was sent (checked from its central directory only, ``worker.imports.archives``), to
-``MEDIA_ROOT/staging/<id>/`` and writes the import job in one transaction. The runner
-(``run_import``) first unpacks the archive's entries, streaming, within the archive limits
-(an archive past one fails the job with the limit's name, before any asset exists, and its
-staging folder is removed), then turns each staged entry into an Asset with its processed files
-and its task, one entry at a time:
+Every file goes through the media storage (``annotator.storage.media_storage()``: a folder on
+this host, or an S3 bucket). The request side (``start_import``, ``start_plan``) validates
+everything it can before anything is created (400 with the field or manifest line and column),
+streams the uploaded files, and a zip archive as it was sent (checked from its central directory
+only, ``worker.imports.archives``), to the storage as ``staging/<id>/…`` and writes the import
+job in one transaction. Other entries are only named: a URL (fetched by the job through the
+SSRF-safe fetcher), an ``s3://`` object of a bucket in ``VR_IMPORT_BUCKETS`` (downloaded by the
+job, ``worker.imports.buckets``), a direct upload already in the media storage (``stored``:
+``uploads/…``, read by the job and deleted once its entry is recorded; an import that never
+finishes leaves them to ``clean_staging``, which removes them with its staging folder).
+
+The runner (``run_import``) works on this host: on a filesystem storage in the staging folder
+itself, on S3 in a scratch folder (``annotator.storage.scratch_dir``) that gets each entry as a
+local copy. It first unpacks the archive's entries, streaming, within the archive limits (an
+archive past one fails the job with the limit's name, before any asset exists, and its staging
+folder is removed), then turns each entry into an Asset with its processed files and its task,
+one entry at a time:
 
 - Resumable: an entry is recorded at most once (unique ``(import_job_id, import_entry)``), so a
   retried attempt skips what an earlier attempt recorded.
-- No file without its row, no row without its files: the processed folder is renamed into
-  ``asset_media_dir`` inside the transaction that creates the row and is removed if that
-  transaction fails. A folder left by a crash between the rename and the commit carries a
-  marker naming its job and entry; the next attempt of that job removes it.
-- A file that cannot be processed (a damaged archive entry too) becomes a failed Asset with a
-  readable reason; the import goes on. The job fails only on an archive limit (at once) or an
-  unexpected error (after its retries).
-- Unpacking is done once per job: ``unpacked.json`` (sizes and digests of the entries) marks it
-  done, so a later attempt goes straight to the entries not yet recorded.
+- No file without its row, no row without its files: the processed folder is published as
+  ``projects/<p>/assets/<a>/`` inside the transaction that creates the row (a rename on a
+  filesystem storage; uploads after a marker object on S3) and removed if that transaction fails.
+  A folder left by a crash between publishing and the commit carries a marker naming its job and
+  entry; the next attempt of that job removes it.
+- A file that cannot be processed (a damaged archive entry, a missing bucket object too) becomes
+  a failed Asset with a readable reason; the import goes on. The job fails only on an archive
+  limit (at once) or an unexpected error (after its retries).
+- Unpacking: on a filesystem storage done once per job (``unpacked.json``, the sizes and digests
+  of the entries, marks it done, so a later attempt goes straight to the entries not yet
+  recorded); on S3 the staged archive is downloaded to scratch once per attempt and the entries
+  still pending are unpacked there.
 """
 
 from __future__ import annotations
@@ -38,6 +50,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from annotator import storage
 from annotator.asset_fields import shown, string_problem
 from annotator.models import Asset, Project, asset_media_dir
 from annotator.services.tasks import create_task_for_asset
@@ -49,6 +62,8 @@ from .fetch import FetchError, FetchLimits, fetch, parse_networks
 from .manifests import parse_manifest
 
 STAGING_DIR = "staging"
+UPLOADS_DIR = "uploads"  # direct uploads (the browser to the bucket): a stored source's objects
+STAGED_FILE = "staged.json"  # written last by the request: the staging folder exists
 ARCHIVE_FILE = "archive.zip"  # the uploaded archive, as sent, inside the staging folder
 UNPACKED_FILE = "unpacked.json"  # written once the job has unpacked every entry of the archive
 MARKER = ".import-in-progress"
@@ -105,12 +120,13 @@ class Source:
     entry refused before the job (``invalid``: recorded by the job as failed with ``reason``)."""
 
     name: str
-    origin: str  # "upload" | "archive" | "url" | "invalid"
+    origin: str  # "upload" | "archive" | "url" | "s3" | "stored" | "invalid"
     upload: object = None  # a django File for uploads
     info: zipfile.ZipInfo | None = None
     url: str = ""
     reason: str = ""
-    stored: str = ""  # origin "stored": a media storage name (a completed direct upload, uploads/…)
+    s3: str = ""  # "s3://bucket/key": an object of a bucket in VR_IMPORT_BUCKETS, downloaded by the job
+    stored: str = ""  # a media storage name (``uploads/…``, a direct upload): read by the job, then deleted
 
 
 @dataclass
@@ -225,7 +241,7 @@ def validate_import(files: list, archives: list, manifests: list, paths: list[st
         errors.add(
             "files",
             "nothing to import: the manifest names files but does not carry them; send them as `files` "
-            "or in an `archive`, or list http(s) URLs in the manifest's `file` column",
+            "or in an `archive`, or list http(s) URLs or s3:// objects in the manifest's `file` column",
         )
         errors.raise_if_any()
     by_name: dict[str, list[Source]] = {}
@@ -236,7 +252,9 @@ def validate_import(files: list, archives: list, manifests: list, paths: list[st
     used: set[int] = set()
     for row in rows:
         if is_url(row.file):
-            plan.entries.append(PlannedEntry(url_source(row.file), prompt=row.prompt, metadata=row.metadata))
+            source = s3_source(row.file, errors.adder("manifest"), f"manifest line {row.line}: ")
+            if source is not None:
+                plan.entries.append(PlannedEntry(source, prompt=row.prompt, metadata=row.metadata))
             continue
         matches = by_name.get(row.file, []) if row.file in by_name else by_name.get(normalize(row.file), [])
         if not matches:
@@ -264,15 +282,32 @@ def validate_import(files: list, archives: list, manifests: list, paths: list[st
     return plan
 
 
+def s3_source(url: str, add, where: str) -> Source | None:
+    """A manifest's URL as a source: ``s3://`` objects of the buckets in VR_IMPORT_BUCKETS
+    (anything else ``s3://`` is reported through ``add``, prefixed by ``where``, and gives None),
+    other URLs as :func:`url_source` says."""
+    from .buckets import BucketRefused, checked
+
+    if url.split("://", 1)[0].lower() != "s3":
+        return url_source(url)
+    try:
+        location = checked(url)
+    except BucketRefused as exc:
+        add(f"{where}{exc}")
+        return None
+    return Source(name=url, origin="s3", s3=location.url)
+
+
 def url_source(url: str) -> Source:
-    """A manifest's URL: fetched by the job (``http``/``https``); any other scheme fails alone."""
+    """A manifest's URL: fetched by the job (``http``/``https``); any other scheme fails alone
+    (``s3://`` is :func:`s3_source`'s)."""
     scheme = url.split("://", 1)[0].lower()
     if scheme in ("http", "https"):
         return Source(name=url, origin="url", url=url)
-    if scheme in ("s3", "gs", "gcs", "az", "abfs", "abfss"):
+    if scheme in ("gs", "gcs", "az", "abfs", "abfss"):
         reason = (
-            f"`{scheme}://` bucket URLs cannot be imported yet (bucket imports come with the storage "
-            "settings); give an https:// URL (e.g. a presigned one) or upload the file"
+            f"`{scheme}://` bucket URLs cannot be imported (only s3:// buckets listed in VR_IMPORT_BUCKETS); "
+            "give an https:// URL (e.g. a presigned one) or upload the file"
         )
     else:
         reason = f"only http:// and https:// URLs can be imported, not `{shown(scheme, 20)}://`"
@@ -294,29 +329,60 @@ def _safe_suffix(name: str) -> str:
     return suffix if re.fullmatch(r"\.[a-z0-9]{1,10}", suffix) else ""
 
 
-def _copy(upload, target: Path) -> tuple[int, str]:
-    """Stream an upload into ``target``; (bytes, sha256)."""
+def _stage_file(media, name: str, upload) -> tuple[int, str]:
+    """Stream an upload into the stored file ``name`` (built aside, published in one step: a
+    rename on a filesystem storage, one upload on S3); (bytes, sha256)."""
+    built = storage.scratch_file(media, name)
     digest = hashlib.sha256()
     size = 0
-    with open(target, "wb") as out:
-        for chunk in upload.chunks(CHUNK):
-            out.write(chunk)
-            digest.update(chunk)
-            size += len(chunk)
+    try:
+        with open(built, "wb") as out:
+            for chunk in upload.chunks(CHUNK):
+                out.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+        storage.put(media, name, built)
+    finally:
+        built.unlink(missing_ok=True)
     return size, digest.hexdigest()
 
 
+def stored_name(name: str) -> str:
+    """A stored source's media storage name: a direct upload's object (``uploads/…``), nothing
+    else (an import deletes it once recorded, so it must never name an asset's or staged file)."""
+    try:
+        clean = storage.clean_name(name)
+    except ValueError:
+        clean = ""
+    if not clean.startswith(f"{UPLOADS_DIR}/"):
+        raise ImportValidationError(
+            {"stored": [f"`{shown(name, 200)}` is not a direct upload's name ({UPLOADS_DIR}/…)"]}
+        )
+    return clean
+
+
+def staging_exists(media, name: str) -> bool:
+    """Whether the staging folder ``name`` is still there (for a retry)."""
+    path = storage.local_path(media, name)
+    if path is not None:
+        return path.is_dir()
+    return next(iter(storage.walk(media, name)), None) is not None
+
+
 def stage(plan: ImportPlan) -> tuple[str, list[dict]]:
-    """Stream every uploaded file, and the archive as it was sent, into a fresh staging folder
-    (relative path, entry list). Archive entries are unpacked by the job. On any error the
-    folder is removed."""
+    """Stream every uploaded file, and the archive as it was sent, into a fresh staging folder of
+    the media storage (``staging/<id>/``; its name, the entry list). Archive entries are unpacked,
+    URLs and bucket objects downloaded, stored objects read by the job. On any error the folder
+    is removed."""
+    media = storage.media_storage()
     rel = f"{STAGING_DIR}/{uuid.uuid4().hex}"
-    root = Path(settings.MEDIA_ROOT) / rel
-    (root / "entries").mkdir(parents=True)
     entries: list[dict] = []
     try:
+        local = storage.local_path(media, rel)
+        if local is not None:
+            (local / "entries").mkdir(parents=True)
         if plan.archive is not None:
-            _copy(plan.archive, root / ARCHIVE_FILE)
+            _stage_file(media, f"{rel}/{ARCHIVE_FILE}", plan.archive)
         for index, planned in enumerate(plan.entries):
             source = planned.source
             entry = {
@@ -332,13 +398,20 @@ def stage(plan: ImportPlan) -> tuple[str, list[dict]]:
             elif source.origin == "url":
                 entry["url"] = source.url  # fetched by the job
                 entry["file"] = f"entries/{index:06d}{_safe_suffix(source.url.split('?', 1)[0].split('#', 1)[0])}"
+            elif source.origin == "s3":
+                entry["s3"] = source.s3  # downloaded by the job
+                entry["file"] = f"entries/{index:06d}{_safe_suffix(source.s3)}"
+            elif source.origin == "stored":
+                entry["stored"] = stored_name(source.stored)  # read, sized and digested by the job
             elif source.origin == "invalid":
                 entry["reason"] = source.reason  # recorded as failed by the job
             else:
-                entry["size_bytes"], entry["sha256"] = _copy(source.upload, root / entry["file"])
+                entry["size_bytes"], entry["sha256"] = _stage_file(media, f"{rel}/{entry['file']}", source.upload)
             entries.append(entry)
+        # the folder's own mark: a staging of URLs or bucket objects holds no file until the job runs
+        storage.put_bytes(media, f"{rel}/{STAGED_FILE}", json.dumps({"entries": len(entries)}).encode())
     except BaseException:
-        shutil.rmtree(root, ignore_errors=True)
+        storage.delete_tree(media, rel)
         raise
     return rel, entries
 
@@ -384,7 +457,7 @@ def start_plan(project: Project, user, plan: ImportPlan, *, dispatch: bool = Tru
                 + (f", {fetching} to download" if fetching else ""),
             )
     except BaseException:
-        shutil.rmtree(Path(settings.MEDIA_ROOT) / staging_rel, ignore_errors=True)
+        storage.delete_tree(storage.media_storage(), staging_rel)
         raise
     return job
 
@@ -404,7 +477,7 @@ def retry_problem(job: Job) -> str | None:
     total = len(params.get("entries", []))
     recorded = Asset.objects.filter(import_job_id=job.pk).count()
     staging = params.get("staging_dir")
-    if recorded < total and (not staging or not (Path(settings.MEDIA_ROOT) / staging).is_dir()):
+    if recorded < total and (not staging or not staging_exists(storage.media_storage(), staging)):
         return (
             f"job {job.pk} cannot be retried: its staged files were removed and {total - recorded} "
             "file(s) were not imported; start a new import with them"
@@ -416,7 +489,7 @@ def retry_problem(job: Job) -> str | None:
 
 
 def _relocate(files: dict, folder: str) -> dict:
-    """ProcessedMedia.files (relative to its folder) → paths relative to MEDIA_ROOT."""
+    """ProcessedMedia.files (relative to its folder) → media storage names."""
     out: dict = {}
     for key, value in files.items():
         if isinstance(value, str):
@@ -460,29 +533,37 @@ def _record_failure(job: Job, entry: dict, kind: str, reason: str) -> Asset | No
         raise
 
 
+def _create_ready(job: Job, entry: dict, info) -> Asset:
+    return Asset.objects.create(
+        **_base_fields(job, entry),
+        kind=info.kind,
+        status=Asset.Status.READY,
+        mime_type=(info.mime_type or "")[:100],
+        width=info.width,
+        height=info.height,
+        duration_seconds=info.duration,
+        fps=info.fps,
+        frame_count=info.frame_count,
+        probe=info.raw or {},
+    )
+
+
 def _record_ready(job: Job, entry: dict, processed, out: Path) -> Asset | None:
-    """Create the row, move the processed folder into place, link files, create the task —
-    all or nothing."""
-    media_root = Path(settings.MEDIA_ROOT)
-    info = processed.info
+    """Create the row, publish the processed folder ``out`` as the asset's files, link them,
+    create the task — all or nothing. On a filesystem storage the folder is renamed into place
+    (one step); on an object store its files are uploaded under the asset's prefix after a marker
+    object naming the job, inside the row's transaction, and the prefix is deleted if that
+    transaction fails (a crash in between leaves the marker for :func:`remove_orphans`)."""
+    media = storage.media_storage()
+    if not storage.is_local(media):
+        return _record_ready_in_bucket(media, job, entry, processed, out)
     (out / MARKER).write_text(json.dumps({"job": job.pk, "entry": entry["index"]}))
     moved: Path | None = None
     try:
         with transaction.atomic():
-            asset = Asset.objects.create(
-                **_base_fields(job, entry),
-                kind=info.kind,
-                status=Asset.Status.READY,
-                mime_type=(info.mime_type or "")[:100],
-                width=info.width,
-                height=info.height,
-                duration_seconds=info.duration,
-                fps=info.fps,
-                frame_count=info.frame_count,
-                probe=info.raw or {},
-            )
+            asset = _create_ready(job, entry, processed.info)
             folder = asset_media_dir(job.project_id, asset.pk)
-            target = media_root / folder
+            target = storage.local_path(media, folder)
             if target.exists():
                 raise RuntimeError(f"{folder} already exists; refusing to overwrite another asset's files")
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -501,27 +582,81 @@ def _record_ready(job: Job, entry: dict, processed, out: Path) -> Asset | None:
     return asset
 
 
+def _record_ready_in_bucket(media, job: Job, entry: dict, processed, out: Path) -> Asset | None:
+    marker = json.dumps({"job": job.pk, "entry": entry["index"]}).encode()
+    published: str | None = None
+    try:
+        with transaction.atomic():
+            asset = _create_ready(job, entry, processed.info)
+            folder = asset_media_dir(job.project_id, asset.pk)
+            if next(iter(storage.walk(media, folder)), None) is not None:
+                raise RuntimeError(f"{folder} already exists; refusing to overwrite another asset's files")
+            published = folder
+            storage.put_bytes(media, f"{folder}/{MARKER}", marker)
+            storage.put_tree(media, folder, out)
+            asset.files = _relocate(processed.files, folder)
+            asset.save(update_fields=["files"])
+            create_task_for_asset(asset)
+    except BaseException as exc:
+        if published is not None:
+            storage.delete_tree(media, published)
+        if isinstance(exc, IntegrityError) and _already_recorded(job, entry):
+            return None
+        raise
+    media.delete(f"{published}/{MARKER}")
+    return asset
+
+
+def _names_under(media, prefix: str):
+    """Every stored name under ``prefix``: one flat listing on S3 (a thousand names a request,
+    whatever the folders), :func:`storage.walk` elsewhere."""
+    from annotator.storage.s3 import is_s3_storage, key, server_client
+
+    if not is_s3_storage(media):
+        yield from storage.walk(media, prefix)
+        return
+    root = key(media, prefix).rstrip("/") + "/"
+    location = root[: len(root) - len(prefix.strip("/")) - 1]
+    pages = server_client(media).get_paginator("list_objects_v2").paginate(Bucket=media.bucket_name, Prefix=root)
+    for page in pages:
+        for item in page.get("Contents", []) or []:
+            yield item["Key"][len(location) :]
+
+
 def remove_orphans(job: Job) -> list[str]:
-    """Folders a crashed attempt of ``job`` moved into place without committing their row."""
-    base = Path(settings.MEDIA_ROOT) / "projects" / str(job.project_id) / "assets"
+    """Asset folders a crashed attempt of ``job`` published without committing their row (they
+    still hold the marker naming the job)."""
+    media = storage.media_storage()
+    prefix = f"projects/{job.project_id}/assets"
+    base = storage.local_path(media, prefix)
     removed: list[str] = []
-    if not base.is_dir():
-        return removed
-    for child in base.iterdir():
-        marker = child / MARKER
-        if not marker.is_file():
-            continue
+    if base is not None:
+        if not base.is_dir():
+            return removed
+        markers = [(child.name, child / MARKER) for child in base.iterdir() if (child / MARKER).is_file()]
+        read = lambda path: path.read_text()  # noqa: E731
+    else:
+        markers = [(name.split("/")[-2], name) for name in _names_under(media, prefix) if name.endswith(f"/{MARKER}")]
+
+        def read(name):
+            with media.open(name, "rb") as fh:
+                return fh.read().decode()
+
+    for folder, marker in markers:
         try:
-            owner = json.loads(marker.read_text()).get("job")
+            owner = json.loads(read(marker)).get("job")
         except (OSError, ValueError):
             continue
         if owner != job.pk:
             continue
-        if child.name.isdigit() and Asset.objects.filter(pk=int(child.name), import_job_id=job.pk).exists():
-            marker.unlink(missing_ok=True)  # committed; only the marker was left behind
+        if folder.isdigit() and Asset.objects.filter(pk=int(folder), import_job_id=job.pk).exists():
+            if base is not None:
+                marker.unlink(missing_ok=True)  # committed; only the marker was left behind
+            else:
+                media.delete(marker)
             continue
-        shutil.rmtree(child, ignore_errors=True)
-        removed.append(child.name)
+        storage.delete_tree(media, f"{prefix}/{folder}")
+        removed.append(folder)
     return removed
 
 
@@ -543,10 +678,14 @@ def import_result(job: Job) -> dict:
     }
 
 
-def _import_entry(job: Job, entry: dict, staging: Path, work: Path, limits, kind: str) -> tuple[Asset | None, str]:
+def _import_entry(
+    job: Job, entry: dict, staging: Path, work: Path, limits, kind: str, src: Path | None = None
+) -> tuple[Asset | None, str]:
+    """Process the entry's file on this host (``src``, else ``staging / entry["file"]``) into
+    ``work`` and record it, ready or failed."""
     from worker.media import MediaError, process_media
 
-    src = staging / entry["file"]
+    src = src or staging / entry["file"]
     if not src.is_file():
         reason = "the staged file is missing (the staging folder was removed)"
         return _record_failure(job, entry, kind, reason), reason
@@ -570,21 +709,51 @@ def _import_entry(job: Job, entry: dict, staging: Path, work: Path, limits, kind
         shutil.rmtree(out, ignore_errors=True)
 
 
-def _unpack_archive(job: Job, ctx: JobContext, staging: Path, pending: list[dict]) -> dict[int, Unpacked]:
-    """Unpack the archive's entries of ``pending`` into the staging folder before any of them is
-    imported (so that an archive refused by a limit leaves no asset behind). Done once: the
-    result is kept in ``unpacked.json`` for later attempts. An archive past a limit fails the
-    job at once (no retry: it is the data, not the weather) and its staging folder is removed."""
+@dataclass
+class _Staged:
+    """An import's staging folder (``name`` in the media storage) as this host sees it:
+    ``local`` holds the entries' files while they are imported. On a filesystem storage that is
+    the staging folder itself (nothing copied, unpacked entries and downloads kept there for a
+    later attempt); on an object store a scratch folder of this attempt (removed at its end)."""
+
+    media: object
+    name: str
+    local: Path
+    scratch: Path | None
+    exists: bool
+
+    @property
+    def in_place(self) -> bool:
+        return self.scratch is None
+
+    def file(self, entry: dict) -> Path:
+        return self.local / entry["file"]
+
+
+def _unpack_archive(job: Job, ctx: JobContext, staged: _Staged, pending: list[dict]) -> dict[int, Unpacked]:
+    """Unpack the archive's entries of ``pending`` on this host before any of them is imported
+    (so that an archive refused by a limit leaves no asset behind). On a filesystem storage this
+    is done once, into the staging folder: the result is kept in ``unpacked.json`` for later
+    attempts. On an object store the staged archive is downloaded to scratch once per attempt
+    and the entries still pending are unpacked there. An archive past a limit fails the job at
+    once (no retry: it is the data, not the weather) and its staging folder is removed."""
     params = job.params or {}
     pending = [e for e in pending if e.get("source") == "archive" and e.get("member") is not None]
-    done_file = staging / UNPACKED_FILE
-    archive = staging / str(params.get("archive_file") or ARCHIVE_FILE)
     if not pending:
         return {}
-    if done_file.is_file():
-        return {int(k): Unpacked(**v) for k, v in json.loads(done_file.read_text()).items()}
-    if not archive.is_file():
-        return {}  # the entries fail as missing (the staging folder was removed)
+    archive_file = str(params.get("archive_file") or ARCHIVE_FILE)
+    done_file = staged.local / UNPACKED_FILE
+    if staged.in_place:
+        if done_file.is_file():
+            return {int(k): Unpacked(**v) for k, v in json.loads(done_file.read_text()).items()}
+        archive = staged.local / archive_file
+        if not archive.is_file():
+            return {}  # the entries fail as missing (the staging folder was removed)
+    else:
+        stored = f"{staged.name}/{archive_file}"
+        if not staged.exists or not staged.media.exists(stored):
+            return {}
+        archive = storage.download(staged.media, stored, staged.scratch / archive_file)
     name = params.get("archive") or "archive"
     total = len(pending)
     ctx.report(
@@ -600,16 +769,22 @@ def _unpack_archive(job: Job, ctx: JobContext, staging: Path, pending: list[dict
         if ctx.report(message=message):
             raise JobCancelled()
 
-    members = [(e["member"], staging / e["file"]) for e in pending]
+    members = [(e["member"], staged.file(e)) for e in pending]
+    for _member, target in members:
+        target.parent.mkdir(parents=True, exist_ok=True)
     try:
         results = unpack(archive, name, members, ArchiveLimits.from_settings(), on_entry)
     except ArchiveRefused as exc:
-        shutil.rmtree(staging, ignore_errors=True)
+        storage.delete_tree(staged.media, staged.name)
         raise JobFailed(f"{exc}; nothing was imported") from None
+    finally:
+        if not staged.in_place:
+            archive.unlink(missing_ok=True)
     unpacked = {e["index"]: r for e, r in zip(pending, results, strict=True)}
-    partial = done_file.with_suffix(".part")
-    partial.write_text(json.dumps({str(k): asdict(v) for k, v in unpacked.items()}))
-    os.replace(partial, done_file)
+    if staged.in_place:
+        partial = done_file.with_suffix(".part")
+        partial.write_text(json.dumps({str(k): asdict(v) for k, v in unpacked.items()}))
+        os.replace(partial, done_file)
     damaged = sum(1 for r in results if r.error)
     size = sum(r.size_bytes for r in results)
     ctx.report(
@@ -637,25 +812,106 @@ def _fetch_entry(entry: dict, staging: Path, limits: FetchLimits):
         return None, "the staging folder was removed"
     target = staging / entry["file"]
     target.unlink(missing_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
     try:
         return fetch(entry["url"], target.parent, limits=limits, filename=target.name), ""
     except FetchError as exc:
         return None, exc.reason
 
 
+def _digest(path: Path) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
+
+
+def _bring(entry: dict, staged: _Staged, unpacked: dict, fetch_limits: FetchLimits) -> tuple[Path | None, dict, str]:
+    """The entry's file on this host: (its path, the entry with its real size and digest, "") or
+    (None, the entry, why it fails)."""
+    from .buckets import DownloadFailed
+    from .buckets import download as download_object
+
+    origin = entry.get("source")
+    if origin == "invalid":
+        return None, entry, entry.get("reason") or "refused"
+    if origin == "archive":
+        result = unpacked.get(entry["index"])
+        if result is not None and result.error:
+            return None, entry, result.error
+        if result is not None:
+            entry = {**entry, "sha256": result.sha256, "size_bytes": result.size_bytes}
+        return staged.file(entry), entry, ""
+    if origin == "url":
+        fetched, reason = _fetch_entry(entry, staged.local, fetch_limits)
+        if fetched is None:
+            return None, entry, reason
+        return staged.file(entry), {**entry, "sha256": fetched.sha256, "size_bytes": fetched.size}, ""
+    if origin in ("s3", "stored") and not staged.local.is_dir():
+        return None, entry, "the staging folder was removed"
+    if origin == "s3":
+        try:
+            size, sha256 = download_object(entry["s3"], staged.file(entry), settings.VR_MAX_ASSET_BYTES)
+        except DownloadFailed as exc:
+            return None, entry, exc.reason
+        return staged.file(entry), {**entry, "sha256": sha256, "size_bytes": size}, ""
+    if origin == "stored":
+        name = entry["stored"]
+        path = storage.local_path(staged.media, name)
+        try:
+            if path is None:
+                path = storage.download(staged.media, name, staged.file(entry))
+            elif not path.is_file():
+                raise FileNotFoundError(name)
+        except FileNotFoundError:
+            return None, entry, "the uploaded file is missing from the storage (it was removed)"
+        size, sha256 = _digest(path)
+        return path, {**entry, "sha256": sha256, "size_bytes": size}, ""
+    if not staged.in_place:  # an upload staged in the bucket
+        name = f"{staged.name}/{entry['file']}"
+        if staged.exists and staged.media.exists(name):
+            storage.download(staged.media, name, staged.file(entry))
+    return staged.file(entry), entry, ""
+
+
+def _open_staging(media, name: str) -> _Staged:
+    exists = staging_exists(media, name)
+    local = storage.local_path(media, name)
+    if local is not None:
+        return _Staged(media, name, local, None, exists)
+    scratch = storage.scratch_dir("import")
+    local = scratch / "staged"
+    if exists:
+        (local / "entries").mkdir(parents=True)
+    return _Staged(media, name, local, scratch, exists)
+
+
 def run_import(job: Job, ctx: JobContext) -> dict:
     """The import runner (called by ``worker.jobs.execute``); returns the job's result."""
+    params = job.params or {}
+    media = storage.media_storage()
+    staged = _open_staging(media, params.get("staging_dir") or f"{STAGING_DIR}/missing-{job.pk}")
+    try:
+        return _run_import(job, ctx, staged)
+    finally:
+        if staged.scratch is not None:
+            shutil.rmtree(staged.scratch, ignore_errors=True)
+
+
+def _run_import(job: Job, ctx: JobContext, staged: _Staged) -> dict:
     from worker.media import MediaLimits
 
     params = job.params or {}
     entries = params.get("entries", [])
     total = len(entries)
     kind = params.get("expected_kind") or Project.objects.values_list("media_type", flat=True).get(pk=job.project_id)
-    staging = Path(settings.MEDIA_ROOT) / params.get("staging_dir", f"{STAGING_DIR}/missing-{job.pk}")
-    work = staging / "work"
+    work = staged.local / "work" if staged.in_place else staged.scratch / "work"
     shutil.rmtree(work, ignore_errors=True)
-    if staging.is_dir():
-        work.mkdir()
+    if staged.exists:
+        work.mkdir(parents=True)
 
     removed = remove_orphans(job) if job.attempts > 1 else []
     recorded = set(Asset.objects.filter(import_job_id=job.pk).values_list("import_entry", flat=True))
@@ -675,7 +931,7 @@ def run_import(job: Job, ctx: JobContext) -> dict:
     )
     if cancel:
         raise JobCancelled()
-    unpacked = _unpack_archive(job, ctx, staging, [e for e in entries if e["index"] not in recorded])
+    unpacked = _unpack_archive(job, ctx, staged, [e for e in entries if e["index"] not in recorded])
     limits = MediaLimits(
         max_bytes=settings.VR_MAX_ASSET_BYTES,
         max_pixels=settings.VR_MAX_IMAGE_PIXELS,
@@ -690,20 +946,17 @@ def run_import(job: Job, ctx: JobContext) -> dict:
             continue
         if cancel:
             raise JobCancelled()
-        result = unpacked.get(entry["index"])
-        fetched, reason = _fetch_entry(entry, staging, fetch_limits) if entry.get("source") == "url" else (None, "")
-        if entry.get("source") == "invalid" or reason:
-            reason = reason or entry.get("reason") or "refused"
-            asset = _record_failure(job, entry, kind, reason)
-        elif result is not None and result.error:
-            reason = result.error
-            asset = _record_failure(job, entry, kind, reason)
-        else:
-            if fetched is not None:
-                entry = {**entry, "sha256": fetched.sha256, "size_bytes": fetched.size}
-            if result is not None:
-                entry = {**entry, "sha256": result.sha256, "size_bytes": result.size_bytes}
-            asset, reason = _import_entry(job, entry, staging, work, limits, kind)
+        src, entry, reason = _bring(entry, staged, unpacked, fetch_limits)
+        try:
+            if reason:
+                asset = _record_failure(job, entry, kind, reason)
+            else:
+                asset, reason = _import_entry(job, entry, staged.local, work, limits, kind, src=src)
+        finally:
+            if not staged.in_place:
+                staged.file(entry).unlink(missing_ok=True)
+        if entry.get("stored"):
+            staged.media.delete(entry["stored"])  # recorded: the direct upload has served
         done += 1
         if reason:
             failed += 1
@@ -715,7 +968,7 @@ def run_import(job: Job, ctx: JobContext) -> dict:
         cancel = ctx.report(progress=done / total, message=f"{done}/{total} imported, {failed} failed", log=line)
 
     result = import_result(job)
-    shutil.rmtree(staging, ignore_errors=True)
+    _remove_staging(staged.media, staged.name, entries)
     ctx.report(
         progress=1.0,
         message=f"{result['imported']} imported, {result['failed']} failed",
@@ -724,10 +977,50 @@ def run_import(job: Job, ctx: JobContext) -> dict:
     return result
 
 
+def _remove_staging(media, name: str, entries: list[dict]) -> None:
+    """The staging folder, and the direct uploads the entries read (deleting a missing one is
+    nothing)."""
+    storage.delete_tree(media, name)
+    for entry in entries:
+        if entry.get("stored"):
+            media.delete(entry["stored"])
+
+
+def _staging_folders(media, now):
+    """(name, age in seconds or None) of every folder under ``staging/``."""
+    local = storage.local_path(media, STAGING_DIR)
+    if local is not None:
+        if not local.is_dir():
+            return
+        for child in local.iterdir():
+            try:
+                age = now.timestamp() - child.stat().st_mtime
+            except OSError:
+                age = None
+            yield f"{STAGING_DIR}/{child.name}", age
+        return
+    try:
+        folders, _files = media.listdir(STAGING_DIR)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for folder in sorted(folders):
+        name = f"{STAGING_DIR}/{folder}"
+        newest = None
+        for stored in storage.walk(media, name):
+            try:
+                modified = media.get_modified_time(stored).timestamp()
+            except (OSError, NotImplementedError):
+                continue
+            newest = modified if newest is None else max(newest, modified)
+            break  # the first is enough: a staging folder is written in one request
+        yield name, None if newest is None else now.timestamp() - newest
+
+
 def clean_staging(now=None, *, keep_finished=None, orphan_after=None) -> list[str]:
     """Beat housekeeping: remove staging folders nobody will use again — those of finished
     imports (failed or cancelled ones are kept ``keep_finished`` for a retry) and those no job
-    refers to (a request that died between staging and commit) once ``orphan_after`` old."""
+    refers to (a request that died between staging and commit) once ``orphan_after`` old. The
+    direct uploads a removed import's entries name go with its folder."""
     from datetime import timedelta
 
     from django.utils import timezone
@@ -735,17 +1028,16 @@ def clean_staging(now=None, *, keep_finished=None, orphan_after=None) -> list[st
     now = now or timezone.now()
     keep_finished = keep_finished or timedelta(days=7)
     orphan_after = orphan_after or timedelta(days=1)
-    root = Path(settings.MEDIA_ROOT) / STAGING_DIR
+    media = storage.media_storage()
     removed: list[str] = []
-    if not root.is_dir():
-        return removed
-    for child in root.iterdir():
-        rel = f"{STAGING_DIR}/{child.name}"
-        job = Job.objects.filter(kind=Job.Kind.IMPORT, params__staging_dir=rel).only("state", "finished_at").first()
+    for rel, age in _staging_folders(media, now):
+        job = (
+            Job.objects.filter(kind=Job.Kind.IMPORT, params__staging_dir=rel)
+            .only("state", "finished_at", "params")
+            .first()
+        )
         if job is None:
-            try:
-                age = now.timestamp() - child.stat().st_mtime
-            except OSError:
+            if age is None:
                 continue
             stale = age > orphan_after.total_seconds()
         elif job.state == Job.State.SUCCEEDED:
@@ -755,6 +1047,6 @@ def clean_staging(now=None, *, keep_finished=None, orphan_after=None) -> list[st
         else:
             stale = False
         if stale:
-            shutil.rmtree(child, ignore_errors=True)
+            _remove_staging(media, rel, (job.params or {}).get("entries", []) if job else [])
             removed.append(rel)
     return removed

@@ -63,3 +63,19 @@ class LabelStudioImportRequestSerializer(serializers.Serializer):
     preview = serializers.BooleanField(
         required=False, help_text="true: answer what the import would do (keys, first tasks, problems); store nothing."
     )
+
+
+class BucketImportRequestSerializer(serializers.Serializer):
+    """The JSON body of a bucket import (for the schema; validation is in worker.imports.bucket_job)."""
+
+    url = serializers.CharField(
+        help_text="`s3://bucket/prefix/`: every image and video object under it (by extension; dotfiles and "
+        "__MACOSX/ skipped) is one asset. The bucket, or the bucket and a prefix above this one, must be listed "
+        "in VR_IMPORT_BUCKETS; the platform's own media and datasets are never imported."
+    )
+    manifest = serializers.CharField(
+        required=False,
+        help_text="Optional: a manifest object (.jsonl or .csv, as for uploads): its `s3://` URL or its key under "
+        "`url`. Its `file` values are keys under `url`, s3:// URLs of allowed buckets or http(s) URLs; exactly its "
+        "rows are imported.",
+    )

@@ -16,9 +16,10 @@ from annotator.models import Project
 from worker.jobs.serializers import ImportErrorSerializer, JobSerializer
 from worker.jobs.views import validation_error
 
+from .bucket_job import start_bucket_import
 from .job import ImportValidationError, start_import
 from .labelstudio_job import preview_label_studio, start_label_studio_import
-from .serializers import ImportRequestSerializer, LabelStudioImportRequestSerializer
+from .serializers import BucketImportRequestSerializer, ImportRequestSerializer, LabelStudioImportRequestSerializer
 
 
 def _managed_project(request, project_id: int) -> Project:
@@ -124,6 +125,36 @@ class LabelStudioImportView(APIView):
             if preview in ("1", "true"):
                 return Response(preview_label_studio(**request_files))
             job = start_label_studio_import(project, request.user, **request_files)
+        except ImportValidationError as exc:
+            raise validation_error(exc.detail, exc.errors)
+        return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
+
+
+class BucketImportView(APIView):
+    """Import the media under an s3:// prefix (a bucket in VR_IMPORT_BUCKETS) as an import job."""
+
+    parser_classes = [JSONParser]
+    serializer_class = BucketImportRequestSerializer
+
+    @extend_schema(
+        operation_id="projects_imports_bucket_create",
+        summary="Import every media object under an s3:// prefix, or a manifest's rows, as an import job",
+        request=BucketImportRequestSerializer,
+        responses={
+            202: JobSerializer,
+            400: OpenApiResponse(
+                ImportErrorSerializer,
+                description="Nothing was created; `errors` names `url`, or `manifest` and its line "
+                "(a bucket not in VR_IMPORT_BUCKETS, the platform's own media, no media files, too many).",
+            ),
+            403: OpenApiResponse(description="Only the project's managers (or staff) can import."),
+            404: OpenApiResponse(description="No such project, or you are not a member."),
+        },
+    )
+    def post(self, request, project_id: int):
+        project = _managed_project(request, project_id)
+        try:
+            job = start_bucket_import(project, request.user, request.data)
         except ImportValidationError as exc:
             raise validation_error(exc.detail, exc.errors)
         return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
