@@ -15,13 +15,12 @@ from playwright.sync_api import expect
 from annotator.models import Asset, Membership, Project
 from tests.e2e.fixtures import login, make_user, screenshot
 from tests.factories import builtin
-from tests.worker.test_direct_uploads import MiB, needs_stored_imports, noise_png
+from tests.worker.test_direct_uploads import MiB, noise_png
 from worker.models import Job, Upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@needs_stored_imports
 def test_a_large_file_goes_to_the_bucket_resumes_after_a_drop_and_is_imported(
     page, eager_jobs, s3_storage, settings, tmp_path
 ):

@@ -5,7 +5,6 @@ connection, completed, then imported; refusals; the filesystem backend's 409; ab
 from __future__ import annotations
 
 import hashlib
-import inspect
 import io
 import json
 import os
@@ -26,14 +25,6 @@ from .conftest import png_bytes
 pytestmark = pytest.mark.django_db
 
 MiB = 1024 * 1024
-
-# The job side of origin "stored" (reading the object from storage) is built in
-# worker/imports/job.py on another branch; until it is here, the end-to-end import is expected
-# to fail (and the marker turns itself off once job.py handles stored sources).
-STORED_IMPORTS = '"stored"' in inspect.getsource(importing.stage) + inspect.getsource(importing.run_import)
-needs_stored_imports = pytest.mark.xfail(
-    not STORED_IMPORTS, reason="job.py does not import origin 'stored' sources yet (the imports branch)", strict=True
-)
 
 
 @pytest.fixture
@@ -98,7 +89,6 @@ def test_on_the_filesystem_direct_uploads_answer_409(manager_api, image_project)
     assert not Upload.objects.exists()
 
 
-@needs_stored_imports
 def test_a_dropped_upload_resumes_completes_and_imports(
     eager, manager_api, image_project, s3, big_png, django_capture_on_commit_callbacks
 ):

@@ -10,31 +10,15 @@ that cannot be read or processed fails alone in the job, with its reason.
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
-
 from annotator.asset_fields import shown
 from annotator.models import Project
+from worker.media.formats import is_media_name
 from worker.models import Job
 
 from .archives import ArchiveLimits, normalize
 from .buckets import BucketRefused, S3Location, checked, list_media, read_small
 from .job import ImportPlan, ImportValidationError, PlannedEntry, Source, _Errors, is_url, s3_source, start_plan
 from .manifests import parse_manifest
-
-# By name, what may be an image or a video (the browser's upload queue keeps the same list):
-# only a choice of which objects to import; the import reads the content, never trusting it.
-IMAGE_EXTENSIONS = frozenset(
-    "jpg jpeg jpe jfif png apng webp gif bmp tif tiff avif heic heif jxl jp2 qoi ppm pgm pbm pnm tga dds psd "
-    "exr hdr".split()
-)
-VIDEO_EXTENSIONS = frozenset(
-    "mp4 m4v mov webm mkv avi wmv flv mpg mpeg mpe ts mts m2ts 3gp 3g2 ogv ogg mxf y4m h264 264 hevc h265".split()
-)
-MEDIA_EXTENSIONS = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
-
-
-def is_media_name(name: str) -> bool:
-    return PurePosixPath(name).suffix.lower().lstrip(".") in MEDIA_EXTENSIONS
 
 
 def _manifest_location(value, prefix: S3Location) -> S3Location:
