@@ -21,6 +21,13 @@ checks the permission and answers an empty response with ``X-Accel-Redirect`` na
 internal location (``ACCEL_LOCATIONS``); nginx sends the file itself, Range requests included, and
 repeats this response's protective headers (it reads them from ``$upstream_http_*``), so no web
 worker is held while a video streams.
+
+On an S3 storage (``VR_STORAGE=s3``, :func:`stored_file_response`) the app checks the permission
+and answers ``302`` to a presigned URL of the object (``annotator.storage.s3.presigned_get``)
+that names the same type and disposition; the bucket sends the bytes, Range requests included.
+The redirect carries ``Cache-Control: no-store`` (it must not outlive the URL it points to, which
+expires after ``VR_S3_URL_SECONDS``) and no body. The bucket is another origin than the app's, so
+a file opened from it can never run in the app's origin whatever its type.
 """
 
 from __future__ import annotations
@@ -28,11 +35,12 @@ from __future__ import annotations
 import mimetypes
 import os
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from django.conf import settings
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.core.files.storage import Storage
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
 RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -133,6 +141,43 @@ def ranged_file_response(request, path: Path, *, download_name: str = "") -> Htt
     else:
         response = _ranged(request, path, content_type)
     return protect(response, inline=inline, filename=download_name or path.name)
+
+
+def stored_file_response(request, storage: Storage, name: str, *, download_name: str = "") -> HttpResponse:
+    """The stored file ``name`` of ``storage`` for a request whose permission check has passed:
+    on an S3 storage a ``302`` to a presigned URL (typed and disposed by the serving policy,
+    ``Cache-Control: no-store``, no body); on a folder :func:`ranged_file_response` (the app
+    streams it, or nginx on ``X-Accel-Redirect``). Http404 when ``name`` is not a storage name
+    (``clean_name``), leaves the storage's folder (a symlink) or is not stored."""
+    from .storage import clean_name, local_path
+    from .storage.s3 import is_s3_storage, presigned_get
+
+    try:
+        name = clean_name(name)
+    except ValueError:
+        raise Http404 from None
+    if is_s3_storage(storage):
+        if not storage.exists(name):
+            raise Http404
+        content_type, inline = serving_type(name)
+        filename = download_name or PurePosixPath(name).name
+        response = HttpResponseRedirect(
+            presigned_get(storage, name, content_type=content_type, inline=inline, filename=filename)
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+    path = local_path(storage, name)
+    if path is None:  # a storage that is neither a folder nor S3: read through the storage API
+        if not storage.exists(name):
+            raise Http404
+        content_type, inline = serving_type(name)
+        response = FileResponse(storage.open(name, "rb"), content_type=content_type)
+        return protect(response, inline=inline, filename=download_name or PurePosixPath(name).name)
+    root = Path(storage.location).resolve()
+    resolved = path.resolve()
+    if root not in resolved.parents or not resolved.is_file():
+        raise Http404
+    return ranged_file_response(request, resolved, download_name=download_name)
 
 
 def _ranged(request, path: Path, content_type: str) -> HttpResponse:

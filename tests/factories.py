@@ -1,15 +1,13 @@
-"""Small builders for API tests: users, projects, ready assets (with a real file on disk), tasks."""
+"""Small builders for API tests: users, projects, ready assets (with real files in the media storage), tasks."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from annotator.models import Asset, ChecklistVersion, Membership, Project, asset_media_dir
 from annotator.services.tasks import create_task_for_asset
+from annotator.storage import media_storage, put_bytes
 
 User = get_user_model()
 
@@ -68,11 +66,10 @@ def ready_asset(p: Project, *, prompt: str = "a cat", name: str = "a.jpg", conte
         project=p, kind=p.media_type, original_name=name, prompt=prompt, width=64, height=48, size_bytes=len(content)
     )
     folder = asset_media_dir(p.pk, asset.pk)
-    root = Path(settings.MEDIA_ROOT) / folder
-    (root / "frames").mkdir(parents=True)
-    (root / "original.jpg").write_bytes(content)
-    (root / "thumbnail.jpg").write_bytes(content[:4])
-    (root / "frames" / "000.jpg").write_bytes(b"frame0")
+    media = media_storage()  # MEDIA_ROOT, or the test's bucket on VR_STORAGE=s3
+    put_bytes(media, f"{folder}/original.jpg", content)
+    put_bytes(media, f"{folder}/thumbnail.jpg", content[:4])
+    put_bytes(media, f"{folder}/frames/000.jpg", b"frame0")
     asset.files = {
         "original": f"{folder}/original.jpg",
         "display": f"{folder}/original.jpg",

@@ -46,8 +46,9 @@ def test_storage_names_are_never_paths(name):
 def test_presigned_get_reads_the_object_with_the_serving_policy_headers(s3_storage):
     media = storage.media_storage()
     storage.put_bytes(media, "projects/1/page.html", b"<script>alert(1)</script>")
-    url = s3.presigned_get(media, "projects/1/page.html", content_type="application/octet-stream", inline=False,
-                           filename="page.html")
+    url = s3.presigned_get(
+        media, "projects/1/page.html", content_type="application/octet-stream", inline=False, filename="page.html"
+    )
     response = httpx.get(url)
     assert response.status_code == 200 and response.content == b"<script>alert(1)</script>"
     assert response.headers["content-type"] == "application/octet-stream"
