@@ -20,9 +20,8 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from django.core.files.storage import FileSystemStorage, Storage
 from PIL import Image, ImageOps
 
 from .base import GuesserError, MediaInput
@@ -30,27 +29,51 @@ from .base import GuesserError, MediaInput
 __all__ = ["frames_for_model", "load_image", "media_input_from_asset", "media_input_from_files", "select_frames"]
 
 
-def _storage(media: Storage | Path | str | None) -> Storage:
-    """The storage the names are read from: the media storage, or a folder given as a path."""
+class _Folder:
+    """A folder on this host read like a storage (``media_input_from_files(..., "/some/folder")``)."""
+
+    def __init__(self, root: Path | str):
+        self.location = str(root)
+
+    def path(self, name: str) -> str:
+        return str(Path(self.location) / name)
+
+
+def _media(media: Any) -> Any:
+    """What the names are read from: the media storage (``STORAGES["default"]``, as
+    ``annotator.storage.media_storage()``), a storage given (anything with Django's storage
+    ``open`` / ``path``; this module imports no Django model or app), or a folder given as a path."""
     if media is None:
-        from annotator.storage import media_storage
+        from django.core.files.storage import storages
 
-        return media_storage()
-    if isinstance(media, Storage):
-        return media
-    return FileSystemStorage(location=str(media))
+        return storages["default"]
+    if isinstance(media, (str, Path)):
+        return _Folder(media)
+    return media
 
 
-def _image(storage: Storage, name: str, *, upright: bool = True) -> Image.Image:
-    """The stored image ``name``: from its own path on a folder (nothing copied), else read
-    through the storage."""
-    from annotator.storage import clean_name, local_path
+def _storage_name(name: str) -> str:
+    """``name`` as a storage name, by ``annotator.storage.clean_name``'s rules (relative, ``/``
+    parts, no ``..`` or empty parts); GuesserError otherwise: a name is never a path."""
+    text = str(name).replace("\\", "/")
+    parts = text.split("/")
+    if not text or any(p in ("", ".", "..") for p in parts):
+        raise GuesserError(f"media file {name!r} is outside the media storage")
+    return "/".join(parts)
 
+
+def _local_path(storage: Any, name: str) -> Path | None:
     try:
-        name = clean_name(name)
-    except ValueError:
-        raise GuesserError(f"media file {name!r} is outside the media storage") from None
-    path = local_path(storage, name)
+        return Path(storage.path(name))
+    except (NotImplementedError, AttributeError):
+        return None
+
+
+def _image(storage: Any, name: str, *, upright: bool = True) -> Image.Image:
+    """The stored image ``name``: from its own path on a folder (nothing copied; a symlink out of
+    the folder refused), else read through the storage (``storage.open``: the bucket on S3)."""
+    name = _storage_name(name)
+    path = _local_path(storage, name)
     if path is not None:
         root, resolved = Path(storage.location).resolve(), path.resolve()
         if not resolved.is_relative_to(root):
@@ -78,13 +101,11 @@ def load_image(path: Path | BinaryIO, *, upright: bool = True, name: str = "") -
         raise GuesserError(f"cannot read image {name or path}: {exc}") from exc
 
 
-def media_input_from_files(
-    kind: str, files: Mapping, media: Storage | Path | str | None = None, *, fps: float | None = None
-) -> MediaInput:
+def media_input_from_files(kind: str, files: Mapping, media: Any = None, *, fps: float | None = None) -> MediaInput:
     """The MediaInput of an asset of this ``kind`` whose ``files`` (names in ``media``: the media
     storage by default, or a storage or a folder given) are laid out as ``Asset.files`` (see the
     module docstring)."""
-    storage = _storage(media)
+    storage = _media(media)
     if kind == "image":
         name = files.get("display") or files.get("original")
         if not name:
@@ -100,7 +121,7 @@ def media_input_from_files(
     raise GuesserError(f"unknown media kind {kind!r} (expected 'image' or 'video')")
 
 
-def media_input_from_asset(asset, media: Storage | Path | str | None = None) -> MediaInput:
+def media_input_from_asset(asset, media: Any = None) -> MediaInput:
     """The MediaInput of a ready ``annotator.models.Asset`` (its files in the media storage
     unless another storage or folder is given)."""
     if getattr(asset, "status", "ready") != "ready":
