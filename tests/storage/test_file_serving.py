@@ -70,6 +70,11 @@ def test_a_members_asset_file_whole_and_by_range(backend, settings):
         assert ranged.status_code == 206 and ranged.content == CONTENT[100:200]
         assert ranged.headers["content-range"] == f"bytes 100-199/{len(CONTENT)}"
         assert backend.keys() == sorted(f"media/{name}" for name in _names(asset))
+        # the same URL while it has most of its life left: the browser's cache hits the second time
+        again = api(ann).get(url)
+        assert again.status_code == 302 and again["Location"] == whole["Location"]
+        thumbnail = api(ann).get(f"/api/assets/{asset.pk}/files/thumbnail")
+        assert thumbnail["Location"] != whole["Location"]
     # who may not read it gets nothing, not even a URL
     refused = api(stranger).get(url)
     assert refused.status_code == 404 and "Location" not in refused

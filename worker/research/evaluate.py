@@ -37,6 +37,7 @@ from .finetune import (
     config_splits,
     first_project,
     is_id,
+    local_version,
     open_image,
     read_config,
 )
@@ -108,8 +109,8 @@ def start_evaluate(user, data) -> Job:
 # --- the runner -------------------------------------------------------------------------------
 
 
-def choose_split(version) -> tuple[str, str]:
-    splits = list(dict.fromkeys(split for split, _ in config_splits(version, "default")))
+def choose_split(version, *, folder=None) -> tuple[str, str]:
+    splits = list(dict.fromkeys(split for split, _ in config_splits(version, "default", folder=folder)))
     if not splits:
         raise JobFailed(f"dataset version {version.pk} has no default rows")
     if "test" in splits:
@@ -117,7 +118,9 @@ def choose_split(version) -> tuple[str, str]:
     return splits[-1], f"no test split: the last split ({splits[-1]}) of {', '.join(splits)}"
 
 
-def _model_answers(spec: ModelSpec, version, checklist, rows: list[dict], ctx: JobContext) -> dict[int, dict]:
+def _model_answers(
+    spec: ModelSpec, version, checklist, rows: list[dict], ctx: JobContext, *, folder=None
+) -> dict[int, dict]:
     """asset id → P(yes) per question key, for the assets of ``rows`` (one guess per asset)."""
     from worker.prefill.guessers.base import GuessRequest, MediaInput
     from worker.prefill.loading import ModelLoadError, get_guesser
@@ -136,7 +139,7 @@ def _model_answers(spec: ModelSpec, version, checklist, rows: list[dict], ctx: J
         chunk = assets[start : start + per_call]
         requests = [
             GuessRequest(
-                media=MediaInput(kind="image", frames=[open_image(version, first[a].get("image"))]),
+                media=MediaInput(kind="image", frames=[open_image(version, first[a].get("image"), folder=folder)]),
                 prompt=first[a].get("prompt") or "",
                 checklist=checklist,
             )
@@ -230,7 +233,12 @@ def run_evaluate(job: Job, ctx: JobContext) -> dict:
     if version is None or version.state != DatasetVersion.State.READY:
         raise JobFailed(f"dataset version {params.get('dataset_version')} is missing or not ready")
     checklist = version.checklist_version.checklist
-    split, note = choose_split(version)
+    with local_version(version) as folder:  # a scratch copy of it on an object store
+        return _evaluate(version, folder, checklist, params, ctx, started)
+
+
+def _evaluate(version, folder, checklist, params: dict, ctx: JobContext, started: float) -> dict:
+    split, note = choose_split(version, folder=folder)
     spec = None
     if params.get("model"):
         spec = (
@@ -245,7 +253,7 @@ def run_evaluate(job: Job, ctx: JobContext) -> dict:
         if ws is None:
             raise JobFailed(f"weight set {params['weight_set']} no longer exists")
     ctx.report(progress=0.0, message=f"reading the {split} split", log=f"evaluating on {note}")
-    rows = read_config(version, "default", splits={split}, media=spec is not None)
+    rows = read_config(version, "default", splits={split}, media=spec is not None, folder=folder)
     if not rows:
         raise JobFailed(f"the {split} split of dataset version {version.pk} has no default rows")
     result: dict = {
@@ -258,11 +266,11 @@ def run_evaluate(job: Job, ctx: JobContext) -> dict:
     }
     answers = None
     if spec is not None:
-        answers = _model_answers(spec, version, checklist, rows, ctx)
+        answers = _model_answers(spec, version, checklist, rows, ctx, folder=folder)
         result["model"] = {"name": spec.name, **question_metrics(checklist, rows, answers)}
     if ws is not None:
         ctx.report(progress=0.85, message=f"weight set {ws.pk}: preference accuracy")
-        pairs = read_config(version, "pairs", splits={split})
+        pairs = read_config(version, "pairs", splits={split}, folder=folder)
         result["weight_set"] = _weight_set_metrics(ws, checklist, rows, pairs, answers)
     result["seconds"] = round(time.perf_counter() - started, 3)
     ctx.report(progress=1.0, message="done")

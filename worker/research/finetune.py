@@ -37,6 +37,8 @@ import random
 import re
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -83,11 +85,40 @@ def models_root() -> Path:
 # --- reading a dataset version ------------------------------------------------------------------
 
 
-def config_splits(version, config: str) -> list[tuple[str, str]]:
-    """(split, parquet path) of a config of a ready version; [] when it has none."""
+@contextmanager
+def local_version(version) -> Iterator[Path | None]:
+    """The version's folder on this host for the length of the ``with`` (a research job reads it
+    there): the folder itself on a filesystem datasets storage (nothing copied), else a scratch
+    copy of it from the object store (``annotator.storage.local_tree``, removed afterwards); None
+    when nothing is stored under it."""
+    from annotator.storage import datasets_storage, local_tree
+
+    if not version.path:
+        yield None
+        return
+    with local_tree(datasets_storage(), version.path) as folder:
+        yield folder if folder.is_dir() else None
+
+
+def has_files(version) -> bool:
+    """Its folder is stored: a local folder that exists, or its README.md in the object store."""
+    from annotator.storage import datasets_storage, join, local_path
+
+    if not version.path:
+        return False
+    store = datasets_storage()
+    folder = local_path(store, version.path)
+    if folder is not None:
+        return folder.is_dir()
+    return store.exists(join(version.path, "README.md"))
+
+
+def config_splits(version, config: str, *, folder: Path | None = None) -> list[tuple[str, str]]:
+    """(split, parquet path) of a config of a ready version (read in ``folder``, its
+    :func:`local_version`; its own folder by default); [] when it has none."""
     from datasets_app.export.diff import config_files
 
-    folder = version.folder
+    folder = version.folder if folder is None else folder
     if folder is None or not folder.is_dir():
         return []
     try:
@@ -96,13 +127,15 @@ def config_splits(version, config: str) -> list[tuple[str, str]]:
         return []
 
 
-def read_config(version, config: str, *, splits: set[str] | None = None, media: bool = False) -> list[dict]:
+def read_config(
+    version, config: str, *, splits: set[str] | None = None, media: bool = False, folder: Path | None = None
+) -> list[dict]:
     """The rows of one config (``split`` added); with ``media`` the ``image`` column is kept as
     the parquet cell (``{"bytes", "path"}``, opened by :func:`open_image`), else it is dropped."""
     import pyarrow.parquet as pq
 
     rows: list[dict] = []
-    for split, path in config_splits(version, config):
+    for split, path in config_splits(version, config, folder=folder):
         if splits is not None and split not in splits:
             continue
         parquet = pq.ParquetFile(path)
@@ -115,8 +148,9 @@ def read_config(version, config: str, *, splits: set[str] | None = None, media: 
     return rows
 
 
-def open_image(version, cell):
-    """A PIL image from an ``Image`` cell: embedded bytes, else a path relative to the folder."""
+def open_image(version, cell, *, folder: Path | None = None):
+    """A PIL image from an ``Image`` cell: embedded bytes, else a path relative to the folder
+    (``folder``, its :func:`local_version`; its own folder by default)."""
     from PIL import Image
 
     if not cell:
@@ -125,8 +159,9 @@ def open_image(version, cell):
     if data:
         image = Image.open(io.BytesIO(data))
     else:
-        path = (version.folder / (cell.get("path") or "")).resolve()
-        if version.folder.resolve() not in path.parents:
+        folder = version.folder if folder is None else folder
+        path = (folder / (cell.get("path") or "")).resolve()
+        if folder.resolve() not in path.parents:
             raise JobFailed(f"dataset version {version.pk}: image path {cell.get('path')!r} leaves its folder")
         image = Image.open(path)
     return image.convert("RGB")
@@ -158,7 +193,7 @@ def check_version(user, value, errors: dict, *, need: str | None = None):
     if version.state != DatasetVersion.State.READY:
         errors["dataset_version"] = [f"dataset version {version.pk} is {version.state}, not ready"]
         return None
-    if version.folder is None or not version.folder.is_dir():
+    if not has_files(version):
         errors["dataset_version"] = [f"dataset version {version.pk} has no files on this server"]
         return None
     if media_type_of(version) != "image":
@@ -316,7 +351,7 @@ def default_target_modules(model) -> list[str]:
     return names
 
 
-def build_examples(guesser, version, checklist, rows: list[dict]) -> list[dict]:
+def build_examples(guesser, version, checklist, rows: list[dict], *, folder: Path | None = None) -> list[dict]:
     """(text, images, add_special_tokens, target) per row, as the guesser asks the question."""
     from worker.prefill.guessers.base import GuessRequest, MediaInput
 
@@ -333,7 +368,7 @@ def build_examples(guesser, version, checklist, rows: list[dict]) -> list[dict]:
         cache_key = (row.get("asset_id"), row.get("prompt"))
         prompt = prompts.get(cache_key)
         if prompt is None:
-            media = MediaInput(kind="image", frames=[open_image(version, row.get("image"))])
+            media = MediaInput(kind="image", frames=[open_image(version, row.get("image"), folder=folder)])
             prompt = guesser.build_prompt(
                 GuessRequest(media=media, prompt=row.get("prompt") or "", checklist=checklist)
             )
@@ -460,21 +495,22 @@ def run_finetune(job: Job, ctx: JobContext) -> dict:
     checklist = version.checklist_version.checklist
 
     ctx.report(progress=0.0, message="reading the dataset", log=f"reading balanced_qa of {version.label}")
-    rows = read_config(version, "balanced_qa", splits={"train", "validation"}, media=True)
-    train_rows = [r for r in rows if r["split"] == "train"]
-    val_rows = [r for r in rows if r["split"] == "validation"]
-    if not train_rows:
-        raise JobFailed(f"dataset version {version.pk} has no balanced_qa rows in its train split")
+    with local_version(version) as folder:  # the images are read (and decoded) in here
+        rows = read_config(version, "balanced_qa", splits={"train", "validation"}, media=True, folder=folder)
+        train_rows = [r for r in rows if r["split"] == "train"]
+        val_rows = [r for r in rows if r["split"] == "validation"]
+        if not train_rows:
+            raise JobFailed(f"dataset version {version.pk} has no balanced_qa rows in its train split")
 
-    started = time.perf_counter()
-    ctx.report(message=f"loading model {base.name}")
-    try:
-        guesser = load_guesser(base)
-    except Exception as exc:
-        raise JobFailed(f"model {base.name!r} could not be loaded from {base.source!r}: {exc}") from exc
-    ctx.log(f"loaded {base.name} on {guesser.device} ({guesser.dtype}) in {time.perf_counter() - started:.1f}s")
-    train = build_examples(guesser, version, checklist, train_rows)
-    val = build_examples(guesser, version, checklist, val_rows)
+        started = time.perf_counter()
+        ctx.report(message=f"loading model {base.name}")
+        try:
+            guesser = load_guesser(base)
+        except Exception as exc:
+            raise JobFailed(f"model {base.name!r} could not be loaded from {base.source!r}: {exc}") from exc
+        ctx.log(f"loaded {base.name} on {guesser.device} ({guesser.dtype}) in {time.perf_counter() - started:.1f}s")
+        train = build_examples(guesser, version, checklist, train_rows, folder=folder)
+        val = build_examples(guesser, version, checklist, val_rows, folder=folder)
     batch_size = int(settings["batch_size"])
     rng = random.Random(int(settings["seed"]))
     sample = train if len(train) <= TRAIN_SAMPLE else rng.sample(train, TRAIN_SAMPLE)
