@@ -66,7 +66,7 @@ def ready_asset(p: Project, *, prompt: str = "a cat", name: str = "a.jpg", conte
         project=p, kind=p.media_type, original_name=name, prompt=prompt, width=64, height=48, size_bytes=len(content)
     )
     folder = asset_media_dir(p.pk, asset.pk)
-    media = media_storage()  # MEDIA_ROOT, or the test's bucket on VR_STORAGE=s3
+    media = media_storage()  # MEDIA_ROOT, or the bucket on VR_STORAGE=s3
     put_bytes(media, f"{folder}/original.jpg", content)
     put_bytes(media, f"{folder}/thumbnail.jpg", content[:4])
     put_bytes(media, f"{folder}/frames/000.jpg", b"frame0")
