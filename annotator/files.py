@@ -21,6 +21,14 @@ checks the permission and answers an empty response with ``X-Accel-Redirect`` na
 internal location (``ACCEL_LOCATIONS``); nginx sends the file itself, Range requests included, and
 repeats this response's protective headers (it reads them from ``$upstream_http_*``), so no web
 worker is held while a video streams.
+
+On an S3 storage (``VR_STORAGE=s3``, :func:`stored_file_response`) the app checks the permission
+and answers ``302`` to a presigned URL of the object (``annotator.storage.s3.presigned_get``)
+that names the same type and disposition; the bucket sends the bytes, Range requests included.
+The redirect carries ``Cache-Control: no-store`` (it must not outlive the URL it points to, which
+expires after ``VR_S3_URL_SECONDS``) and no body. Within a third of that time the same file
+gets the same URL, so the browser's cache (and fetching ahead) works on S3 too. The bucket is
+another origin than the app's, so a file opened from it never runs in the app's origin.
 """
 
 from __future__ import annotations
@@ -28,11 +36,12 @@ from __future__ import annotations
 import mimetypes
 import os
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from django.conf import settings
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.core.files.storage import Storage
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
 RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -133,6 +142,74 @@ def ranged_file_response(request, path: Path, *, download_name: str = "") -> Htt
     else:
         response = _ranged(request, path, content_type)
     return protect(response, inline=inline, filename=download_name or path.name)
+
+
+def stored_file_response(request, storage: Storage, name: str, *, download_name: str = "") -> HttpResponse:
+    """The stored file ``name`` of ``storage`` for a request whose permission check has passed:
+    on an S3 storage a ``302`` to a presigned URL (typed and disposed by the serving policy,
+    ``Cache-Control: no-store``, no body); on a folder :func:`ranged_file_response` (the app
+    streams it, or nginx on ``X-Accel-Redirect``). Http404 when ``name`` is not a storage name
+    (``clean_name``), leaves the storage's folder (a symlink) or is not stored."""
+    from .storage import clean_name, local_path
+    from .storage.s3 import is_s3_storage
+
+    try:
+        name = clean_name(name)
+    except ValueError:
+        raise Http404 from None
+    if is_s3_storage(storage):
+        response = HttpResponseRedirect(_presigned_url(storage, name, download_name))
+        response["Cache-Control"] = "no-store"
+        return response
+    path = local_path(storage, name)
+    if path is None:  # a storage that is neither a folder nor S3: read through the storage API
+        if not storage.exists(name):
+            raise Http404
+        content_type, inline = serving_type(name)
+        response = FileResponse(storage.open(name, "rb"), content_type=content_type)
+        return protect(response, inline=inline, filename=download_name or PurePosixPath(name).name)
+    root = Path(storage.location).resolve()
+    resolved = path.resolve()
+    if root not in resolved.parents or not resolved.is_file():
+        raise Http404
+    return ranged_file_response(request, resolved, download_name=download_name)
+
+
+def _presigned_url(storage: Storage, name: str, download_name: str) -> str:
+    """A presigned GET of ``name`` (Http404 when it is not stored), the same URL for every request
+    within a third of its life (``VR_S3_URL_SECONDS``; the shared cache holds it): a fresh
+    signature is a new URL, which the browser's cache would miss, so without this an image
+    fetched ahead, or shown twice, would be downloaded again. Every URL handed out still has at
+    least two thirds of its life left. Only a request that passed the permission check gets it."""
+    import hashlib
+
+    from django.core.cache import cache
+
+    from .storage.s3 import key, presigned_get
+
+    content_type, inline = serving_type(name)
+    filename = download_name or PurePosixPath(name).name
+    seconds = int(getattr(settings, "VR_S3_URL_SECONDS", 300))
+    identity = "\0".join(
+        [
+            str(getattr(settings, "VR_S3_PUBLIC_ENDPOINT_URL", "") or storage.endpoint_url or ""),
+            storage.bucket_name,
+            key(storage, name),
+            content_type,
+            str(inline),
+            filename,
+            str(seconds),
+        ]
+    )
+    cache_key = "vr:presigned:" + hashlib.sha256(identity.encode()).hexdigest()
+    url = cache.get(cache_key)
+    if url is None:
+        if not storage.exists(name):
+            raise Http404
+        url = presigned_get(storage, name, content_type=content_type, inline=inline, filename=filename)
+        if seconds >= 3:
+            cache.set(cache_key, url, timeout=seconds // 3)
+    return url
 
 
 def _ranged(request, path: Path, content_type: str) -> HttpResponse:

@@ -6,9 +6,8 @@ existence is not revealed); a member lacking the capability gets 403.
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import PurePosixPath
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
@@ -27,7 +26,7 @@ from rest_framework.views import APIView
 from . import permissions as perms
 from .checklist import ChecklistError, parse_checklist
 from .checklist.lines import locate_problems
-from .files import ranged_file_response
+from .files import stored_file_response
 from .models import Annotation, Asset, Assignment, ChecklistVersion, Membership, Project, Task
 from .serializers import (
     AnnotationDetailSerializer,
@@ -54,6 +53,7 @@ from .services.checklist_change import ChecklistChangeError, change_checklist
 from .services.checklists import checklist_preview, load_checklist_version
 from .services.pairs import PairError, auto_pairs, create_pairs, make_project_pairs
 from .services.payload import AnswerPayload
+from .storage import media_storage
 
 MAX_CHECKLIST_BYTES = 2 * 1024 * 1024
 
@@ -470,7 +470,12 @@ class ProjectAssetViewSet(AssetViewSet):
 class AssetFileView(APIView):
     """One file of an asset (original, display, poster, thumbnail, frames/<n>), with Range support."""
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(description="The file.")})
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(description="The file."),
+            302: OpenApiResponse(description="VR_STORAGE=s3: a short-lived presigned URL of the file in the bucket."),
+        }
+    )
     def get(self, request, pk: int, name: str):
         asset = get_object_or_404(Asset.objects.select_related("project"), pk=pk)
         if not perms.is_member(request.user, asset.project):
@@ -486,18 +491,15 @@ class AssetFileView(APIView):
             relative = None
         if not relative:
             raise Http404
-        root = Path(settings.MEDIA_ROOT).resolve()
-        path = (root / relative).resolve()
-        if root not in path.parents or not path.is_file():
-            raise Http404
         # Raster images and videos inline; anything else (legacy SVG, HTML, ...) only as a download.
-        download_name = _download_name(asset.original_name, path) if name == "original" else ""
-        return ranged_file_response(request, path, download_name=download_name)
+        download_name = _download_name(asset.original_name, str(relative)) if name == "original" else ""
+        return stored_file_response(request, media_storage(), str(relative), download_name=download_name)
 
 
-def _download_name(original_name: str, path: Path) -> str:
+def _download_name(original_name: str, stored: str) -> str:
     """The uploaded file's own name (its last part), with the stored file's extension."""
-    stem = Path(original_name.replace("\\", "/")).stem[:200] if original_name else ""
+    path = PurePosixPath(stored.replace("\\", "/"))
+    stem = PurePosixPath(original_name.replace("\\", "/")).stem[:200] if original_name else ""
     return f"{stem or path.stem}{path.suffix}"
 
 

@@ -1,5 +1,6 @@
 """Benchmark: 50 concurrent viewers seeking in videos, the app streaming the bytes itself against
-nginx sending them on the app's X-Accel-Redirect, in one run.
+nginx sending them on the app's X-Accel-Redirect and against an S3 server sending them on the
+app's presigned redirect, in one run.
 
     .venv/bin/python bench/video_serving.py       # 50 viewers, 20 s per mode and link, 4 workers
     .venv/bin/python bench/video_serving.py --viewers 50 --seconds 30 --workers 4 --viewer-mbit 0 20 100
@@ -21,6 +22,13 @@ Compared, one after the other in the same run, each for ``--seconds``:
   running the shipped ``deploy/nginx.conf`` (only its upstream, port and roots put to this run's,
   ``tests/deploy/nginx.py``); the app checks the session and membership and answers an empty
   response, nginx sends the range from the file.
+* **S3, presigned redirect**: the same gunicorn with ``VR_STORAGE=s3`` on a bucket of a real S3
+  server process (moto in server mode, started as the tests start it: ``tests/s3.py``) holding
+  the same files (``MEDIA_ROOT`` points at a folder that does not exist); the app checks the
+  session and membership and answers ``302`` to a presigned URL, the viewer follows it (two
+  connections each, one to the app and one to the bucket, as a browser keeps) and the S3 server
+  sends the range. moto is a Python stand-in for S3, not a measure of what S3 or MinIO serve: its
+  row is about what the web tier spends, its bytes per second say little about a real bucket.
 
 Each viewer (an ``httpx.AsyncClient`` of its own, one connection, spread over
 ``--client-processes`` processes) loops until the time is up: pick one of the videos, a length
@@ -37,8 +45,8 @@ a real network (what holds a sync worker while a video streams).
 
 Measured per mode over the same window (from the moment every viewer is ready to the end of the
 last request): bytes served per second, request latency p50/p95, and the CPU seconds (user +
-system) of the gunicorn processes (master and workers, ``psutil``) and, separately, of nginx
-(master and workers) and of the client processes. The ratio columns compare against the
+system) of the gunicorn processes (master and workers, ``psutil``) and, separately, of the file
+server (nginx's master and workers, or the S3 server) and of the client processes. The ratio columns compare against the
 baseline measured in this run. The clients run on the same machine and their CPU is reported:
 on a small machine they compete with the servers for the cores.
 """
@@ -67,7 +75,11 @@ DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
 DB_NAME = "vr_bench_serving"
 SAMPLES = REPO / "annotator" / "demo" / "samples"
 SMOKE = {"viewers": 3, "seconds": 1.0, "workers": 2, "client_processes": 1, "viewer_mbit": [0, 50]}
-MODES = (("app", "app streams (gunicorn, baseline)"), ("accel", "nginx, X-Accel-Redirect"))
+MODES = (
+    ("app", "app streams (gunicorn, baseline)"),
+    ("accel", "nginx, X-Accel-Redirect"),
+    ("presigned", "S3 (moto), presigned redirect"),
+)
 RESULT_TIMEOUT_S = 600
 
 
@@ -174,8 +186,15 @@ def _wait_http(url: str, process: subprocess.Popen, log: Path, timeout_s: float 
         time.sleep(0.2)
 
 
-def start_gunicorn(port: int, workers: int, accel: bool, log: Path) -> subprocess.Popen:
-    env = os.environ | {"VR_ACCEL_REDIRECT": "true" if accel else "false"}
+def put_in_bucket(s3, bucket: str, media_root: Path) -> None:
+    """The same files in a bucket of the S3 server, under the media storage's names."""
+    s3.client().create_bucket(Bucket=bucket)
+    for path in sorted(p for p in media_root.rglob("*") if p.is_file()):
+        s3.client().upload_file(str(path), bucket, f"media/{path.relative_to(media_root).as_posix()}")
+
+
+def start_gunicorn(port: int, workers: int, log: Path, env: dict) -> subprocess.Popen:
+    env = os.environ | env
     argv = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}"]
     argv += ["--workers", str(workers), "--timeout", "120"]
     with open(log, "ab") as out:
@@ -232,7 +251,9 @@ async def _viewers(base: str, cookies: list[str], cookie_name: str, videos, args
     rng = random.Random(seed)
     lo, hi = args["min_kib"] * 1024, args["max_kib"] * 1024
     timeout = httpx.Timeout(args["request_timeout"])
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    presigned = args["mode"] == "presigned"
+    # one connection to the app; on a presigned redirect a second one to the bucket, as a browser keeps
+    limits = httpx.Limits(max_connections=2 if presigned else 1, max_keepalive_connections=2 if presigned else 1)
     mbit = args["viewer_mbit"]
     # A viewer on a link of ``mbit``: a small receive buffer, so the server's send waits on the
     # viewer as it would across a network, and the body read no faster than the link.
@@ -240,7 +261,13 @@ async def _viewers(base: str, cookies: list[str], cookie_name: str, videos, args
 
     def make(cookie):
         transport = httpx.AsyncHTTPTransport(limits=limits, socket_options=sockopts)
-        return httpx.AsyncClient(base_url=base, cookies={cookie_name: cookie}, timeout=timeout, transport=transport)
+        return httpx.AsyncClient(
+            base_url=base,
+            cookies={cookie_name: cookie},
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=presigned,
+        )
 
     clients = [make(c) for c in cookies]
 
@@ -254,6 +281,8 @@ async def _viewers(base: str, cookies: list[str], cookie_name: str, videos, args
         url = f"/api/assets/{asset}/files/display"
         headers = {"Range": f"bytes={start}-{start + length - 1}"}
         async with client.stream("GET", url, headers=headers) as response:
+            if presigned and [r.status_code for r in response.history] != [302]:
+                raise RuntimeError(f"expected one presigned redirect, got {response.history} {response.status_code}")
             t0, body = time.perf_counter(), bytearray()
             async for chunk in response.aiter_raw():
                 body += chunk
@@ -314,6 +343,7 @@ def _client_process(job):
 def run_mode(mode: str, base: str, cookies, cookie_name, videos, args, servers: dict) -> dict:
     """Every viewer against ``base`` for ``args['seconds']``; the CPU of ``servers`` (name → pid)
     over the same window."""
+    args = {**args, "mode": mode}
     k = max(1, min(args["client_processes"], len(cookies)))
     groups = [cookies[i::k] for i in range(k)]
     ctx = mp.get_context("spawn")
@@ -347,6 +377,7 @@ def run_mode(mode: str, base: str, cookies, cookie_name, videos, args, servers: 
         "p95_ms": pct(0.95),
         "web_cpu_s": round(web_cpu, 2),
         "nginx_cpu_s": round(cpu1["nginx"] - cpu0["nginx"], 2) if "nginx" in servers else None,
+        "s3_server_cpu_s": round(cpu1["s3"] - cpu0["s3"], 2) if "s3" in servers else None,
         "client_cpu_s": round(sum(r["cpu_s"] for r in results), 2),
         "web_cpu_ms_per_mib": round(web_cpu * 1000 / (total / 2**20), 2) if total else None,
         "web_cpu_ms_per_request": round(web_cpu * 1000 / len(latencies), 2) if latencies else None,
@@ -379,12 +410,14 @@ def main(argv=None):
         vars(args).update(SMOKE)
     from tests.deploy.nginx import NGINX, start_nginx
     from tests.guarantees.processes import free_port
+    from tests.s3 import start_s3_server
 
     if not Path(NGINX).exists():
         parser.error(f"nginx is needed for the X-Accel-Redirect mode ({NGINX} is missing)")
     work = Path(tempfile.mkdtemp(prefix="vr_bench_serving_"))
     media = work / "media"
     media.mkdir()
+    s3 = None
     try:
         _recreate_database(args.server, args.database)
         _setup_django(args.server, args.database, media)
@@ -393,6 +426,8 @@ def main(argv=None):
 
         started = time.perf_counter()
         videos, cookies = build_project(args.viewers, work / "processed")
+        s3, bucket = start_s3_server(), "vr-bench-serving"
+        put_in_bucket(s3, bucket, media)
         connection.close()
         print(
             f"set up in {time.perf_counter() - started:.1f} s (not counted): videos "
@@ -410,8 +445,13 @@ def main(argv=None):
             gunicorn = nginx = None
             try:
                 port = free_port()
-                gunicorn = start_gunicorn(port, args.workers, mode == "accel", work / f"gunicorn-{mode}.log")
+                env = {"VR_ACCEL_REDIRECT": "true" if mode == "accel" else "false"}
+                if mode == "presigned":  # every file from the bucket: no media folder at all
+                    env |= s3.env(bucket) | {"MEDIA_ROOT": str(work / "no-media"), "VR_S3_URL_SECONDS": "300"}
+                gunicorn = start_gunicorn(port, args.workers, work / f"gunicorn-{mode}.log", env)
                 servers, base = {"gunicorn": gunicorn.pid}, f"http://127.0.0.1:{port}"
+                if mode == "presigned":
+                    servers["s3"] = s3.process.pid
                 if mode == "accel":
                     front = free_port()
                     nginx = start_nginx(
@@ -431,7 +471,11 @@ def main(argv=None):
                 stop(nginx)
                 stop(gunicorn, group=True)
         load_after = os.getloadavg()
+        if (work / "no-media").exists():
+            raise RuntimeError("the presigned mode wrote a media folder")
     finally:
+        if s3 is not None:
+            stop(s3.process)
         shutil.rmtree(work, ignore_errors=True)
 
     for row in rows:  # against the app's row of the same viewer link
@@ -459,7 +503,7 @@ def main(argv=None):
     )
     print(
         "\n| mode | viewer link | viewers | requests | failed / timed out | MiB/s | latency p50 / p95 (ms) | web CPU s "
-        "| nginx CPU s | client CPU s | web CPU ms / request | web CPU ms / MiB | MiB/s vs app "
+        "| file server CPU s | client CPU s | web CPU ms / request | web CPU ms / MiB | MiB/s vs app "
         "| web CPU per MiB vs app |"
     )
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -468,10 +512,15 @@ def main(argv=None):
         print(
             f"| {r['label']} | {link} | {r['viewers']} | {r['requests']:,} | {r['failed']} / {r['timed_out']} "
             f"| {r['mib_per_s']} | {r['p50_ms']} / {r['p95_ms']} | {r['web_cpu_s']} "
-            f"| {'' if r['nginx_cpu_s'] is None else r['nginx_cpu_s']} | {r['client_cpu_s']} "
+            f"| {_server_cpu(r)} | {r['client_cpu_s']} "
             f"| {r['web_cpu_ms_per_request']} | {r['web_cpu_ms_per_mib']} | {r['mib_per_s_vs_app']}× "
             f"| {r['web_cpu_per_mib_vs_app']}× |"
         )
+
+
+def _server_cpu(row: dict) -> str:
+    value = row["nginx_cpu_s"] if row["nginx_cpu_s"] is not None else row["s3_server_cpu_s"]
+    return "" if value is None else str(value)
 
 
 if __name__ == "__main__":

@@ -425,6 +425,7 @@ LOGGING = {
 # img-src allows data: (the app's empty favicon, Swagger UI's icons). Operators add sources to
 # a directive with VR_CSP_<DIRECTIVE> (space-separated, e.g. VR_CSP_IMG_SRC="https://cdn.example.org"),
 # send violation reports with VR_CSP_REPORT_URI, or try a policy first with VR_CSP_REPORT_ONLY=1.
+# With VR_STORAGE=s3 the bucket's public origin is added to img-src, media-src and connect-src.
 from csp.constants import NONCE  # noqa: E402
 
 INSTALLED_APPS += ["csp", "drf_spectacular_sidecar"]
@@ -445,6 +446,38 @@ _CSP_DIRECTIVES = {
     "base-uri": ["'self'"],
     "form-action": ["'self'"],
 }
+
+
+def s3_public_origins(endpoint: str | None, buckets: list[str], region: str, style: str) -> list[str]:
+    """The origins browsers fetch presigned URLs from (what boto3 signs them for; the same as
+    ``annotator.storage.s3.public_origin``, which settings cannot import): the public endpoint
+    (with the bucket as a sub-domain on virtual addressing), else AWS S3's own hosts."""
+    from urllib.parse import urlsplit
+
+    buckets = list(dict.fromkeys(b for b in buckets if b))
+    if endpoint:
+        parts = urlsplit(endpoint)
+        if style == "virtual":
+            return [f"{parts.scheme}://{bucket}.{parts.netloc}" for bucket in buckets]
+        return [f"{parts.scheme}://{parts.netloc}"]
+    # us-east-1 is signed for the global host by some botocore versions and the regional by others
+    hosts = [f"s3.{region}.amazonaws.com"] + (["s3.amazonaws.com"] if region == "us-east-1" else [])
+    if style == "path":
+        return [f"https://{host}" for host in hosts]
+    return [f"https://{bucket}.{host}" for bucket in buckets for host in hosts]
+
+
+# VR_STORAGE=s3: browsers load media from the bucket (presigned GETs: <img>, <video>) and PUT
+# upload parts to it (fetch), so its origin is a source of those directives.
+VR_S3_PUBLIC_ORIGINS = (
+    s3_public_origins(
+        VR_S3_PUBLIC_ENDPOINT_URL, [VR_S3_BUCKET, VR_S3_DATASETS_BUCKET], VR_S3_REGION, VR_S3_ADDRESSING_STYLE
+    )
+    if VR_STORAGE == "s3"
+    else []
+)
+for _directive in ("img-src", "media-src", "connect-src"):
+    _CSP_DIRECTIVES[_directive] += VR_S3_PUBLIC_ORIGINS
 for _directive, _sources in _CSP_DIRECTIVES.items():
     _sources += os.environ.get(f"VR_CSP_{_directive.upper().replace('-', '_')}", "").split()
 if os.environ.get("VR_CSP_REPORT_URI"):

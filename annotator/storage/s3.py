@@ -88,14 +88,21 @@ def presigned_part(storage: Storage, object_key: str, upload_id: str, number: in
     )
 
 
-def public_origin() -> str:
-    """The scheme://host[:port] browsers fetch presigned URLs from (for the CSP), or ''."""
+def public_origin(storage: Storage | None = None) -> str:
+    """The scheme://host[:port] browsers fetch this storage's presigned URLs from (the media
+    storage's by default): taken from a URL signed the way :func:`presigned_get` signs them
+    (no request is made). ``config/settings.py`` puts the same origins in the CSP
+    (``VR_S3_PUBLIC_ORIGINS``), computed from the settings alone."""
     from urllib.parse import urlsplit
 
-    endpoint = getattr(settings, "VR_S3_PUBLIC_ENDPOINT_URL", None)
-    if endpoint:
-        parts = urlsplit(endpoint)
-        return f"{parts.scheme}://{parts.netloc}"
-    bucket = getattr(settings, "VR_S3_BUCKET", "")
-    region = getattr(settings, "VR_S3_REGION", "us-east-1")
-    return f"https://{bucket}.s3.{region}.amazonaws.com" if bucket else ""
+    if storage is None:
+        from . import media_storage
+
+        storage = media_storage()
+    if not is_s3_storage(storage):
+        return ""
+    url = signing_client(storage).generate_presigned_url(
+        "get_object", Params={"Bucket": storage.bucket_name, "Key": key(storage, "origin")}, ExpiresIn=1
+    )
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

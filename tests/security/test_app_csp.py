@@ -168,3 +168,67 @@ def test_operators_extend_the_policy_and_can_try_it_report_only():
     assert enforced["DIRECTIVES"]["script-src"] == ["'self'"]
     enforced, report_only = policies(VR_CSP_REPORT_ONLY="1")
     assert enforced is None and report_only["DIRECTIVES"]["default-src"] == ["'self'"]
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        (
+            {"VR_S3_ENDPOINT_URL": "http://minio:9000", "VR_S3_PUBLIC_ENDPOINT_URL": "https://media.example.org"},
+            ["https://media.example.org"],
+        ),
+        (
+            {"VR_S3_ENDPOINT_URL": "http://s3.internal.test:9000", "VR_S3_ADDRESSING_STYLE": "virtual"},
+            ["http://vr-media.s3.internal.test:9000", "http://vr-sets.s3.internal.test:9000"],
+        ),
+        (
+            {"VR_S3_REGION": "eu-west-1"},
+            ["https://vr-media.s3.eu-west-1.amazonaws.com", "https://vr-sets.s3.eu-west-1.amazonaws.com"],
+        ),
+    ],
+    ids=["minio-public-endpoint", "virtual-host-endpoint", "aws"],
+)
+def test_on_s3_the_buckets_origin_may_serve_media_and_take_upload_parts(env, expected):
+    """VR_STORAGE=s3: the page's policy lets <img>/<video> load presigned URLs from the bucket and
+    fetch() PUT upload parts to it, and nothing else is opened up; the origin is the one the
+    presigned URLs are really signed for (boto3's own URL, taken by public_origin())."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.e2e.fixtures import REPO
+
+    script = (
+        "import json, django; django.setup(); from django.test import Client;"
+        "from annotator.storage import media_storage, datasets_storage; from annotator.storage.s3 import public_origin;"
+        "r = Client().get('/login');"
+        "print(json.dumps([r.status_code, r.headers['Content-Security-Policy'],"
+        " [public_origin(media_storage()), public_origin(datasets_storage())]]))"
+    )
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("VR_S3_", "VR_CSP_"))}
+    base |= {"DJANGO_SETTINGS_MODULE": "config.settings", "VR_STORAGE": "s3", "VR_S3_BUCKET": "vr-media"}
+    base |= {"VR_S3_DATASETS_BUCKET": "vr-sets", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, env={**base, **env}, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    status, header, signed = json.loads(out.stdout.strip().splitlines()[-1])
+    policy = directives(header)
+    assert status == 200
+    for name, first in (("img-src", "'self' data:"), ("media-src", "'self'"), ("connect-src", "'self'")):
+        assert policy[name] == " ".join([first, *expected]), (name, policy)
+    assert set(signed) <= set(expected), signed
+    for name, value in REQUIRED.items():
+        assert policy[name] == value
+    assert policy["default-src"] == "'self'" and policy["script-src"] == "'self'"
+
+
+def test_on_the_filesystem_no_other_origin_is_allowed():
+    from django.conf import settings
+
+    if settings.VR_STORAGE != "filesystem":
+        pytest.skip("the suite runs on VR_STORAGE=s3")
+    directives_ = settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]
+    assert settings.VR_S3_PUBLIC_ORIGINS == []
+    assert directives_["media-src"] == ["'self'"] and directives_["connect-src"] == ["'self'"]

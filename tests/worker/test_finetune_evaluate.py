@@ -289,8 +289,42 @@ def test_the_evaluated_split_is_test_else_the_last_one(monkeypatch):
     from worker.research import evaluate as evaluating
 
     splits = [("train", "a"), ("train", "b"), ("validation", "c")]
-    monkeypatch.setattr(evaluating, "config_splits", lambda version, config: splits)
+    monkeypatch.setattr(evaluating, "config_splits", lambda version, config, folder=None: splits)
     split, note = evaluating.choose_split(object())
     assert split == "validation" and "no test split" in note
     splits.append(("test", "d"))
     assert evaluating.choose_split(object()) == ("test", "the test split")
+
+
+def test_an_evaluation_reads_a_version_from_the_bucket(
+    request, version, base_spec, image_project, people, django_capture_on_commit_callbacks
+):
+    """VR_STORAGE=s3: the version's files only in the bucket (as an export publishes them there);
+    the evaluate job works on a scratch copy, and neither VR_DATASETS_ROOT nor MEDIA_ROOT is
+    touched (the s3_storage fixture checks the folders never appear)."""
+    from annotator.storage import datasets_storage, put_tree
+
+    published = version.folder
+    bucket = request.getfixturevalue("s3_storage")
+    assert put_tree(datasets_storage(), version.path, published, keep=True)
+    assert f"datasets/{version.path}/README.md" in bucket.keys("datasets/")
+    ws = WeightSet.objects.create(
+        project=image_project,
+        version=1,
+        checklist_version=image_project.checklist_version,
+        source="uploaded",
+        coefficients=PLANTED,
+    )
+    client = f.api(people["researcher"])
+    body = {"dataset_version": version.pk, "model": base_spec.name, "weight_set": ws.pk}
+    response = post(client, "/api/evaluate/", body, django_capture_on_commit_callbacks)
+    assert response.status_code == 202, response.content
+    ev = Job.objects.get(pk=response.json()["id"])
+    assert ev.state == "succeeded", (ev.error, ev.log)
+    assert ev.result["split"] == "test" and ev.result["model"]["answers"] > 0
+    assert ev.result["weight_set"]["human"]["pairs"] >= 1
+    # a version whose files are gone from the bucket is refused by name
+    for name in bucket.keys(f"datasets/{version.path}/"):
+        bucket.server.client().delete_object(Bucket=bucket.bucket, Key=name)
+    refused = post(client, "/api/evaluate/", body, django_capture_on_commit_callbacks)
+    assert refused.status_code == 400 and "has no files" in str(refused.json())

@@ -568,7 +568,7 @@ def test_media_input_errors(db, tmp_path):
 
     with pytest.raises(GuesserError, match="missing"):
         media_input_from_files("image", {"display": "nope.jpg"}, tmp_path)
-    with pytest.raises(GuesserError, match="outside MEDIA_ROOT"):
+    with pytest.raises(GuesserError, match="outside the media storage"):
         media_input_from_files("image", {"display": "../../etc/passwd"}, tmp_path)
     with pytest.raises(GuesserError, match="no sampled frames"):
         media_input_from_files("video", {"frames": []}, tmp_path)

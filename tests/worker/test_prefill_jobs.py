@@ -724,3 +724,41 @@ def test_a_dataset_import_is_followed_by_pre_fill_and_pair_tasks_like_a_file_imp
     assert again.status_code == 202, again.content
     pairs = Task.objects.filter(project=image_project, kind=Task.Kind.PAIR)
     assert {(t.asset.prompt, t.asset_b.prompt) for t in pairs} == {("prompt 0", "prompt 0"), ("prompt 1", "prompt 1")}
+
+
+@pytest.fixture(params=["filesystem", "s3"])
+def backend(request):
+    if request.param == "s3":
+        return request.getfixturevalue("s3_storage")
+    return None
+
+
+def test_a_prefill_reads_the_assets_media_through_storage(
+    backend, eager, manager_api, image_project, tiny_llava, django_capture_on_commit_callbacks
+):
+    """The worker reads each asset's display file from the media storage (the bucket on
+    VR_STORAGE=s3: nothing under MEDIA_ROOT, which must not even exist afterwards); a file gone
+    from storage and a name that leaves it fail their asset alone, with the reason."""
+    from annotator.storage import media_storage
+
+    ModelSpec.objects.create(
+        name="tiny-llava", source=str(tiny_llava), device="cpu", dtype="float32", batch_size=8, queue="default"
+    )
+    assets = [
+        f.ready_asset(image_project, prompt=f"p{i}", content=jpeg_bytes(width=32, height=32, color=(i * 60, 30, 30)))
+        for i in range(4)
+    ]
+    media_storage().delete(assets[1].files["display"])
+    assets[2].files = {**assets[2].files, "display": "../../../etc/passwd"}
+    assets[2].save(update_fields=["files"])
+    job = run_prefill(manager_api, image_project, django_capture_on_commit_callbacks, {"model": "tiny-llava"})
+    job.refresh_from_db()
+    assert job.state == Job.State.SUCCEEDED, job.log
+    assert job.result["predicted"] == 2
+    failed = {entry["asset"]: entry["reason"] for entry in job.result["failed"]}
+    assert set(failed) == {assets[1].pk, assets[2].pk}
+    assert "is missing" in failed[assets[1].pk] and "outside the media storage" in failed[assets[2].pk]
+    predicted = set(Prediction.objects.filter(job_id=job.pk).values_list("asset_id", flat=True))
+    assert predicted == {assets[0].pk, assets[3].pk}
+    if backend is not None:
+        assert any(key.endswith("/original.jpg") for key in backend.keys("media/"))

@@ -11,15 +11,14 @@
 
 from __future__ import annotations
 
-from django.http import FileResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotator.files import protect, ranged_file_response
-from annotator.storage import datasets_storage, local_path
+from annotator.files import stored_file_response
+from annotator.storage import datasets_storage
 from datasets_app.models import DatasetArchive, DatasetVersion
 from datasets_app.views import ARCHIVES, DatasetArchiveSerializer, visible_versions
 from worker.jobs.serializers import JobSerializer
@@ -67,13 +66,8 @@ def _started(request, version: DatasetVersion, row: DatasetArchive, job, *, url:
 
 
 def _file(request, version: DatasetVersion, row: DatasetArchive):
-    storage, name = datasets_storage(), download_name(version, row.format)
-    path = local_path(storage, row.file)
-    if path is not None:
-        return ranged_file_response(request, path, download_name=name)
-    response = FileResponse(storage.open(row.file, "rb"), content_type="application/octet-stream")
-    response["Content-Length"] = str(storage.size(row.file))
-    return protect(response, filename=name)
+    """The built archive: streamed (or sent by nginx) from a folder, a presigned redirect on S3."""
+    return stored_file_response(request, datasets_storage(), row.file, download_name=download_name(version, row.format))
 
 
 class DownloadView(APIView):
@@ -90,6 +84,7 @@ class DownloadView(APIView):
         ],
         responses={
             (200, "application/octet-stream"): OpenApiResponse(description="The archive file."),
+            302: OpenApiResponse(description="VR_STORAGE=s3: a short-lived presigned URL of the archive."),
             202: ArchiveStartedSerializer,
             400: OpenApiResponse(description="A bad `archive`, or the version is not ready (`state` says why)."),
             404: OpenApiResponse(description="No such version, or you cannot see it."),

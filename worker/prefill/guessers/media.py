@@ -8,15 +8,19 @@ back into a :class:`~worker.guessers.base.MediaInput`.
   one per whole second, the first 24 seconds, as the VisionReward reference samples them), in
   that order, RGB, with their timestamps in ``MediaInput.times`` and the asset's fps.
 
-Paths in ``files`` are relative to MEDIA_ROOT; a path that leaves MEDIA_ROOT or a missing file
-raises :class:`~worker.guessers.base.GuesserError`. :func:`select_frames` thins a video's frames
-to what a model takes (evenly spaced, first and last kept).
+Names in ``files`` are names in the media storage (``annotator.storage.media_storage()``: a folder
+on this host, or the bucket on ``VR_STORAGE=s3``, read with ``storage.open`` so a worker on another
+host needs no shared folder); a name that is not a storage name (``..``, an absolute path, a
+symlink out of the folder) or a missing file raises :class:`~worker.guessers.base.GuesserError`.
+:func:`select_frames` thins a video's frames to what a model takes (evenly spaced, first and last kept).
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from PIL import Image, ImageOps
 
@@ -25,17 +29,67 @@ from .base import GuesserError, MediaInput
 __all__ = ["frames_for_model", "load_image", "media_input_from_asset", "media_input_from_files", "select_frames"]
 
 
-def _resolve(media_root: Path, relative: str) -> Path:
-    root = Path(media_root).resolve()
-    path = (root / relative).resolve()
-    if not path.is_relative_to(root):
-        raise GuesserError(f"media file {relative!r} is outside MEDIA_ROOT")
-    if not path.is_file():
-        raise GuesserError(f"media file {path} is missing")
-    return path
+class _Folder:
+    """A folder on this host read like a storage (``media_input_from_files(..., "/some/folder")``)."""
+
+    def __init__(self, root: Path | str):
+        self.location = str(root)
+
+    def path(self, name: str) -> str:
+        return str(Path(self.location) / name)
 
 
-def load_image(path: Path, *, upright: bool = True) -> Image.Image:
+def _media(media: Any) -> Any:
+    """What the names are read from: the media storage (``STORAGES["default"]``, as
+    ``annotator.storage.media_storage()``), a storage given (anything with Django's storage
+    ``open`` / ``path``; this module imports no Django model or app), or a folder given as a path."""
+    if media is None:
+        from django.core.files.storage import storages
+
+        return storages["default"]
+    if isinstance(media, (str, Path)):
+        return _Folder(media)
+    return media
+
+
+def _storage_name(name: str) -> str:
+    """``name`` as a storage name, by ``annotator.storage.clean_name``'s rules (relative, ``/``
+    parts, no ``..`` or empty parts); GuesserError otherwise: a name is never a path."""
+    text = str(name).replace("\\", "/")
+    parts = text.split("/")
+    if not text or any(p in ("", ".", "..") for p in parts):
+        raise GuesserError(f"media file {name!r} is outside the media storage")
+    return "/".join(parts)
+
+
+def _local_path(storage: Any, name: str) -> Path | None:
+    try:
+        return Path(storage.path(name))
+    except (NotImplementedError, AttributeError):
+        return None
+
+
+def _image(storage: Any, name: str, *, upright: bool = True) -> Image.Image:
+    """The stored image ``name``: from its own path on a folder (nothing copied; a symlink out of
+    the folder refused), else read through the storage (``storage.open``: the bucket on S3)."""
+    name = _storage_name(name)
+    path = _local_path(storage, name)
+    if path is not None:
+        root, resolved = Path(storage.location).resolve(), path.resolve()
+        if not resolved.is_relative_to(root):
+            raise GuesserError(f"media file {name!r} is outside the media storage")
+        if not resolved.is_file():
+            raise GuesserError(f"media file {name} is missing")
+        return load_image(resolved, upright=upright)
+    try:
+        with storage.open(name, "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        raise GuesserError(f"media file {name} is missing") from None
+    return load_image(io.BytesIO(data), upright=upright, name=name)
+
+
+def load_image(path: Path | BinaryIO, *, upright: bool = True, name: str = "") -> Image.Image:
     """An RGB copy of the image file (first frame), EXIF orientation applied when ``upright``."""
     try:
         with Image.open(path) as image:
@@ -44,40 +98,35 @@ def load_image(path: Path, *, upright: bool = True) -> Image.Image:
                 image = ImageOps.exif_transpose(image)
             return image.convert("RGB")
     except (OSError, Image.DecompressionBombError) as exc:
-        raise GuesserError(f"cannot read image {path}: {exc}") from exc
+        raise GuesserError(f"cannot read image {name or path}: {exc}") from exc
 
 
-def media_input_from_files(
-    kind: str, files: Mapping, media_root: Path | str, *, fps: float | None = None
-) -> MediaInput:
-    """The MediaInput of an asset of this ``kind`` whose ``files`` (relative to ``media_root``)
-    are laid out as ``Asset.files`` (see the module docstring)."""
-    media_root = Path(media_root)
+def media_input_from_files(kind: str, files: Mapping, media: Any = None, *, fps: float | None = None) -> MediaInput:
+    """The MediaInput of an asset of this ``kind`` whose ``files`` (names in ``media``: the media
+    storage by default, or a storage or a folder given) are laid out as ``Asset.files`` (see the
+    module docstring)."""
+    storage = _media(media)
     if kind == "image":
         name = files.get("display") or files.get("original")
         if not name:
             raise GuesserError("the image asset has no display or original file")
-        return MediaInput(kind="image", frames=[load_image(_resolve(media_root, name))])
+        return MediaInput(kind="image", frames=[_image(storage, name)])
     if kind == "video":
         frames = list(files.get("frames") or [])
         if not frames:
             raise GuesserError("the video asset has no sampled frames (files['frames'] is empty)")
-        images = [load_image(_resolve(media_root, frame["file"]), upright=False) for frame in frames]
+        images = [_image(storage, frame["file"], upright=False) for frame in frames]
         times = [float(frame.get("time", index)) for index, frame in enumerate(frames)]
         return MediaInput(kind="video", frames=images, fps=fps, times=times)
     raise GuesserError(f"unknown media kind {kind!r} (expected 'image' or 'video')")
 
 
-def media_input_from_asset(asset, media_root: Path | str | None = None) -> MediaInput:
-    """The MediaInput of a ready ``annotator.models.Asset`` (files under ``settings.MEDIA_ROOT``
-    unless ``media_root`` is given)."""
+def media_input_from_asset(asset, media: Any = None) -> MediaInput:
+    """The MediaInput of a ready ``annotator.models.Asset`` (its files in the media storage
+    unless another storage or folder is given)."""
     if getattr(asset, "status", "ready") != "ready":
         raise GuesserError(f"asset {asset.pk} is not ready ({asset.status}): it has no media to look at")
-    if media_root is None:
-        from django.conf import settings
-
-        media_root = settings.MEDIA_ROOT
-    return media_input_from_files(asset.kind, asset.files or {}, media_root, fps=asset.fps)
+    return media_input_from_files(asset.kind, asset.files or {}, media, fps=asset.fps)
 
 
 def select_frames(count: int, max_frames: int) -> list[int]:
