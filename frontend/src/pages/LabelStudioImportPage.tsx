@@ -1,6 +1,7 @@
 import { Fragment, useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { Link, useParams } from "react-router-dom";
 import { api, ApiError, fieldErrors } from "../api";
+import { BucketImportForm } from "../components/imports/BucketImportForm";
 import ImportJobProgress from "../components/imports/ImportJobProgress";
 import type { LabelStudioPreview, Project } from "../types";
 
@@ -376,6 +377,15 @@ export default function LabelStudioImportPage({ pollMs = 1000 }: { pollMs?: numb
           {jobId != null && <ImportJobProgress key={jobId} jobId={jobId} projectId={projectId} pollMs={pollMs} />}
           <LabelStudioForm projectId={projectId} onStarted={setJobId} />
           <UrlManifestForm projectId={projectId} onStarted={setJobId} />
+          <section id="s3-bucket" aria-labelledby="s3-bucket-title" className="card manage-section">
+            <h2 id="s3-bucket-title">Import from an S3 bucket</h2>
+            <p className="muted">
+              Media already in an S3-compatible bucket (AWS S3, MinIO, Ceph, R2) are read from where they are, with the platform&apos;s
+              own credentials, from buckets the administrator allowed (<code>VR_IMPORT_BUCKETS</code>). Each object that cannot be
+              read or is not media fails alone with its reason.
+            </p>
+            <BucketImportForm projectId={projectId} onStarted={(job) => setJobId(job.id)} />
+          </section>
         </>
       )}
     </section>
