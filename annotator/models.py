@@ -206,7 +206,7 @@ class Invitation(models.Model):
 
 
 def asset_media_dir(project_id: int, asset_id: int) -> str:
-    """Folder of an asset's files, relative to MEDIA_ROOT."""
+    """Folder of an asset's files: a name in the media storage (annotator.storage)."""
     return f"projects/{project_id}/assets/{asset_id}"
 
 
@@ -234,7 +234,7 @@ class Asset(models.Model):
     files = models.JSONField(
         default=dict,
         blank=True,
-        help_text="Derived files relative to MEDIA_ROOT: original, display (browser-safe), poster, "
+        help_text="Derived files, names in the media storage (MEDIA_ROOT or the bucket): original, display (browser-safe), poster, "
         "thumbnail, frames (list with their timestamps).",
     )
     import_job_id = models.BigIntegerField(
