@@ -410,7 +410,7 @@ def run_ours(project_id: int, size: int, profile: bool) -> dict:
 
 
 def run_ours_default(project_id: int, size: int, profile: bool = False) -> dict:
-    """``export_dataset`` over ``iter_items`` alone: the default config only (the baseline's rows),
+    """``export_dataset`` over ``iter_item_batches`` alone: the default config only (the baseline's rows),
     no pairs, no ``visionreward`` or ``balanced_qa``; still splits, majority, hash and card."""
     from dataclasses import replace
 
@@ -419,7 +419,7 @@ def run_ours_default(project_id: int, size: int, profile: bool = False) -> dict:
     from datasets_app.export.build import export_dataset
     from datasets_app.export.items import ExportSettings
     from datasets_app.models import DatasetVersion
-    from worker.exports.job import iter_items, staging_folder, start_export
+    from worker.exports.job import iter_item_batches, staging_folder, start_export
 
     user = get_user_model().objects.get(username=EXPORTER)
     DatasetVersion.objects.all().delete()
@@ -439,7 +439,7 @@ def run_ours_default(project_id: int, size: int, profile: bool = False) -> dict:
         folder,
         checklist=version.checklist_version.checklist,
         settings=settings,
-        items=lambda: iter_items(version),
+        item_batches=lambda: iter_item_batches(version),
         include_visionreward=False,
     )
     if profiler:
