@@ -37,10 +37,13 @@ the work, "growth" is peak − before:
   ``visionreward``, ``regression`` or ``balanced_qa`` configs, no content hash, no card, no
   job bookkeeping.
 * **ours, default config only**: the like-for-like row: ``export_dataset`` called directly over
-  ``iter_items`` (server-side cursor, batches) with no pairs, no ``visionreward`` and
-  ``balanced_cap=None``, so it writes the baseline's rows (plus its splits, majority and
-  agreement columns, the content hash and the card); the version row is made before the clock
-  starts and nothing is published.
+  ``iter_item_batches`` (server-side cursors, column-wise batches) with no pairs, no
+  ``visionreward`` and ``balanced_cap=None``, so it writes the baseline's rows (plus its splits,
+  majority and agreement columns, the content hash and the card) by the column-wise path
+  (``datasets_app/export/columnar.py``); the version row is made before the clock starts and
+  nothing is published. Media: every asset here points at the same JPEG, and ours reads each
+  distinct file once per batch (``MediaStore.image_cell``), so it reads the file about N/2000
+  times where the baseline reads it N times; with N distinct files both would read N files.
 
 The ratio columns are baseline / ours (time, and RSS growth). A run that passes
 ``--run-timeout`` seconds or ``--max-rss-mib`` is stopped and marked so in the table (never

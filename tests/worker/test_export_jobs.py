@@ -211,3 +211,17 @@ def test_rows_read_column_wise_from_postgresql_are_the_rows_read_item_by_item(
     rows = list(read_rows(tmp_path / "b", with_media_paths=True))
     assert rows == list(read_rows(tmp_path / "a", with_media_paths=True)) and len(rows) == 9
     assert {r["num_annotations"] for r in rows} == {2}
+
+
+def test_a_reader_left_early_stops_its_prefetching_and_the_connection_goes_on(annotated, image_project, people):
+    from django.db import connection
+
+    version, _ = exporting.start_export(people["researcher"], {"name": "early", "projects": [image_project.pk]})
+    batches = exporting.iter_item_batches(version, batch=2)
+    assert len(next(batches)) == 2
+    batches.close()  # the helper threads are stopped and joined, the cursors closed
+    assert not [t for t in __import__("threading").enumerate() if t.name == "export-prefetch"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
+    assert sum(len(b) for b in exporting.iter_item_batches(version, batch=2)) == 9

@@ -239,8 +239,54 @@ def _rows(queryset, batch: int) -> Iterator[tuple]:
     sql, params = queryset.query.sql_with_params()
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
-        while rows := cursor.fetchmany(batch):
+        yield from _prefetched(cursor.cursor, batch)
+
+
+def _prefetched(cursor, batch: int) -> Iterator[tuple]:
+    """``cursor.fetchmany(batch)`` rows, the next batch fetched by a helper thread while this
+    one is used, so PostgreSQL produces rows while Python writes them (the wait on the socket
+    releases the GIL). The thread only touches this psycopg cursor (same connection, same
+    transaction: psycopg serialises the connection's use) and is stopped and joined before the
+    cursor closes."""
+    import queue
+    import threading
+
+    chunks: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        try:
+            while not stop.is_set():
+                rows = cursor.fetchmany(batch)
+                while not stop.is_set():
+                    try:
+                        chunks.put(rows, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if not rows:
+                    return
+        except BaseException as exc:  # handed to the reading side
+            chunks.put(exc)
+
+    thread = threading.Thread(target=fetch, name="export-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            rows = chunks.get()
+            if isinstance(rows, BaseException):
+                raise rows
+            if not rows:
+                return
             yield from rows
+    finally:
+        stop.set()
+        while thread.is_alive():
+            try:
+                chunks.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        thread.join()
 
 
 def _json(value):
