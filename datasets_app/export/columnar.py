@@ -44,7 +44,8 @@ class ItemBatch:
     """Consecutive items (by asset id) column-wise; see the module docstring.
 
     Per asset (index ``i``): ``asset_id``, ``project_id``, ``prompt``, ``media_type``,
-    ``media_path`` (absolute path or ""), ``media_sha256``, ``metadata`` (dict). Per annotation,
+    ``media_path`` (absolute path or ""), ``media_sha256``, ``metadata`` (a dict, or the JSON
+    text PostgreSQL prints; ``None`` for none). Per annotation,
     in item order: ``annotation_item`` (its item's index), ``annotation_id``, ``annotator``,
     ``answers`` / ``mask`` (JSON text as PostgreSQL prints it, or lists), ``state``, ``late``, ``options`` (dict
     or JSON text) and ``options_checked`` (the reader checked them against the checklist). Per
@@ -59,7 +60,7 @@ class ItemBatch:
     media_type: list[str]
     media_path: list[str]
     media_sha256: list[str]
-    metadata: list[dict]
+    metadata: list[Any]
     annotation_item: list[int] = field(default_factory=list)
     annotation_id: list[int] = field(default_factory=list)
     annotator: list[str] = field(default_factory=list)
@@ -166,7 +167,7 @@ class ItemBatch:
                 media_path=self.media_path[i],
                 media_sha256=self.media_sha256[i] or "",
                 frame_paths=self.frame_paths[i] if self.frame_paths else (),
-                metadata=self.metadata[i],
+                metadata=_json(self.metadata[i]) or {},
                 annotations=tuple(own[i]),
                 gold=gold[i],
                 score=score[0] if score else None,
@@ -214,6 +215,24 @@ def _matrix(vectors: Sequence[Any], n: int) -> np.ndarray | None:
     ):
         return None
     return digits.astype(np.int64) - _ZERO
+
+
+_FLAT_VALUE = r'(?:0|-?[1-9][0-9]*|true|false|null|"[^"\\\x00-\x1f]*")'
+_FLAT_OBJECT = re.compile(r'\{(?:"[^"\\\x00-\x1f]*": ' + _FLAT_VALUE + r'(?:, (?=")|(?=\})))*\}')
+_FLAT_PAIR = re.compile(r'("[^"\\\x00-\x1f]*"): (' + _FLAT_VALUE + ")")
+
+
+def _metadata_text(metadata: Any) -> str:
+    """``metadata_json`` of a metadata value, dict or JSON text. Text as PostgreSQL prints a
+    flat object (escape-free string keys, already in code-point order; integer, true / false /
+    null or escape-free string values) only loses the spaces after ``:`` and ``,``, which is
+    what decoding and ``metadata_json`` would give; anything else is decoded first."""
+    if isinstance(metadata, str) and _FLAT_OBJECT.fullmatch(metadata):
+        pairs = _FLAT_PAIR.findall(metadata)
+        keys = [key[1:-1] for key, _ in pairs]
+        if keys == sorted(keys):
+            return "{" + ",".join(f"{key}:{value}" for key, value in pairs) + "}"
+    return metadata_json(_json(metadata) or {})
 
 
 def options_checker(checklist: Checklist) -> Callable[[Any], bool]:
@@ -413,7 +432,7 @@ def _record(
         "state": pa.nulls(m, pa.string()),
         "score": pa.nulls(m, pa.float64()),
         "dimension_scores": pa.nulls(m, fields["dimension_scores"].type),
-        "metadata": pa.array([metadata_json(batch.metadata[i]) for i in take], pa.string()),
+        "metadata": pa.array([_metadata_text(batch.metadata[i]) for i in take], pa.string()),
         "media_sha256": pa.array([batch.media_sha256[i] or "" for i in take], pa.string()),
     }
     return pa.RecordBatch.from_arrays([arrays[f.name] for f in schema], schema=schema)

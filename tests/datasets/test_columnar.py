@@ -119,3 +119,29 @@ def test_bad_answers_fail_as_item_by_item(tmp_path, checklist, items):
 
 def test_items_of_a_batch_are_the_items(checklist, items):
     assert list(ItemBatch.from_items(items, checklist).items()) == items
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{}",
+        '{"bench": true, "index": 5}',
+        '{"a": -3, "b": "x, \\"y"}',
+        '{"a!": 1, "a": 2}',
+        '{"a": 1.50}',
+        '{"a": -0}',
+        '{"z": {"b": 1, "a": 2}}',
+        '{"é": "ü", "e": null}',
+        '{"k": "a: b, c", "l": ""}',
+        '{"n": 123456789012345678901234567890}',
+    ],
+)
+def test_metadata_text_is_metadata_json(text):
+    """Metadata as PostgreSQL prints it becomes the canonical JSON (fast for flat objects)."""
+    import json
+
+    from datasets_app.export.columnar import _metadata_text
+    from datasets_app.export.combine import metadata_json
+
+    assert _metadata_text(text) == metadata_json(json.loads(text))
+    assert _metadata_text(json.loads(text)) == metadata_json(json.loads(text))

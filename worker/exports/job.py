@@ -373,7 +373,6 @@ def iter_item_batches(version: DatasetVersion, *, batch: int = 2000) -> Iterator
             if next_gold[0] in index:
                 gold.append(next_gold)
             next_gold = next(golds, None)
-        metadata = [_json(m) or {} for m in metadata]
         media_paths = []
         for rel in media:
             path = paths.get(rel)
@@ -416,7 +415,9 @@ def iter_item_batches(version: DatasetVersion, *, batch: int = 2000) -> Iterator
             gold_mask=list(g[4]),
             gold_options_checked=[options_ok(o) for o in g[2]],
             frame_paths=frame_paths,
-            scores=_scores(version, ids, dict(zip(ids, metadata, strict=True))) if version.weights else None,
+            scores=_scores(version, ids, {i: _json(m) or {} for i, m in zip(ids, metadata, strict=True)})
+            if version.weights
+            else None,
         )
 
 
