@@ -37,10 +37,13 @@ the work, "growth" is peak − before:
   ``visionreward``, ``regression`` or ``balanced_qa`` configs, no content hash, no card, no
   job bookkeeping.
 * **ours, default config only**: the like-for-like row: ``export_dataset`` called directly over
-  ``iter_items`` (server-side cursor, batches) with no pairs, no ``visionreward`` and
-  ``balanced_cap=None``, so it writes the baseline's rows (plus its splits, majority and
-  agreement columns, the content hash and the card); the version row is made before the clock
-  starts and nothing is published.
+  ``iter_item_batches`` (server-side cursors, column-wise batches) with no pairs, no
+  ``visionreward`` and ``balanced_cap=None``, so it writes the baseline's rows (plus its splits,
+  majority and agreement columns, the content hash and the card) by the column-wise path
+  (``datasets_app/export/columnar.py``); the version row is made before the clock starts and
+  nothing is published. Media: every asset here points at the same JPEG, and ours reads each
+  distinct file once per batch (``MediaStore.image_cell``), so it reads the file about N/2000
+  times where the baseline reads it N times; with N distinct files both would read N files.
 
 The ratio columns are baseline / ours (time, and RSS growth). A run that passes
 ``--run-timeout`` seconds or ``--max-rss-mib`` is stopped and marked so in the table (never
@@ -410,7 +413,7 @@ def run_ours(project_id: int, size: int, profile: bool) -> dict:
 
 
 def run_ours_default(project_id: int, size: int, profile: bool = False) -> dict:
-    """``export_dataset`` over ``iter_items`` alone: the default config only (the baseline's rows),
+    """``export_dataset`` over ``iter_item_batches`` alone: the default config only (the baseline's rows),
     no pairs, no ``visionreward`` or ``balanced_qa``; still splits, majority, hash and card."""
     from dataclasses import replace
 
@@ -419,7 +422,7 @@ def run_ours_default(project_id: int, size: int, profile: bool = False) -> dict:
     from datasets_app.export.build import export_dataset
     from datasets_app.export.items import ExportSettings
     from datasets_app.models import DatasetVersion
-    from worker.exports.job import iter_items, staging_folder, start_export
+    from worker.exports.job import iter_item_batches, staging_folder, start_export
 
     user = get_user_model().objects.get(username=EXPORTER)
     DatasetVersion.objects.all().delete()
@@ -439,7 +442,7 @@ def run_ours_default(project_id: int, size: int, profile: bool = False) -> dict:
         folder,
         checklist=version.checklist_version.checklist,
         settings=settings,
-        items=lambda: iter_items(version),
+        item_batches=lambda: iter_item_batches(version),
         include_visionreward=False,
     )
     if profiler:

@@ -26,12 +26,12 @@ from .schema import balanced_features, features_for, pair_features
 from .splits import split_of
 from .visionreward import regression_features, regression_row, visionreward_features, visionreward_row
 from .writers import (
+    ContentHasher,
     FileDigests,
     JsonlWriter,
     MediaOpener,
     MediaStore,
     ParquetSplitWriter,
-    RowHasher,
     WrittenConfig,
     WrittenSplit,
 )
@@ -52,7 +52,7 @@ __all__ = [
     "MediaStore",
     "PairItem",
     "ParquetSplitWriter",
-    "RowHasher",
+    "ContentHasher",
     "Vote",
     "WrittenConfig",
     "WrittenSplit",

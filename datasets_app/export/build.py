@@ -17,9 +17,14 @@ Folder layout::
     media/<sha[:2]>/<sha256><ext>                 path-mode images, videos
 
 The content hash covers the checklist's content hash, the weight set, every row of the primary
-configs (``default`` and ``pairs``, with config and split) in writing order, media by sha256,
-and the settings the derived configs (``visionreward``, ``regression``, ``balanced_qa``) are
-computed from (see :class:`~datasets_app.export.writers.RowHasher`).
+configs (``default`` and ``pairs``, per split in row order), media by the sha256 of their
+content, and the settings the derived configs (``visionreward``, ``regression``,
+``balanced_qa``) are computed from (see :class:`~datasets_app.export.writers.ContentHasher`).
+
+Items come either one by one (``items``) or column-wise in batches (``item_batches``, see
+:mod:`datasets_app.export.columnar`): then a batch that the vectorised majority rules cover, in
+an export with no item-by-item consumer (``visionreward``, ``balanced_qa``, JSON lines), is
+written as whole columns; any other batch goes item by item. Both give the same rows.
 """
 
 from __future__ import annotations
@@ -30,10 +35,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from annotator.checklist import Checklist
 
 from .balanced import BalancedPlanner, balanced_rows, qa_source_row
 from .card import dataset_card, write_card_files
+from .columnar import ItemBatch, majority_batches, majority_columns, summarize_batch
 from .combine import AgreementSummary, counted, counted_pair, pair_row, rows_of
 from .items import ExportError, ExportSettings, Item, PairItem
 from .schema import BALANCED_CONFIG, DEFAULT_CONFIG, PAIRS_CONFIG, balanced_features, features_for, pair_features
@@ -48,12 +56,12 @@ from .visionreward import (
 )
 from .writers import (
     DEFAULT_BATCH_ROWS,
+    ContentHasher,
     FileDigests,
     JsonlWriter,
     MediaOpener,
     MediaStore,
     ParquetSplitWriter,
-    RowHasher,
     WrittenConfig,
 )
 
@@ -109,7 +117,7 @@ def export_dataset(
     *,
     checklist: Checklist,
     settings: ExportSettings,
-    items: Callable[[], Iterable[Item]],
+    items: Callable[[], Iterable[Item]] | None = None,
     pairs: Callable[[], Iterable[PairItem]] | None = None,
     weights: Mapping[str, Any] | None = None,
     provenance: Mapping[str, Any] | None = None,
@@ -119,12 +127,15 @@ def export_dataset(
     batch_rows: int = DEFAULT_BATCH_ROWS,
     dataset_name: str | None = None,
     open_media: MediaOpener | None = None,
+    item_batches: Callable[[], Iterable[ItemBatch]] | None = None,
 ) -> ExportResult:
     """Write a complete dataset folder (layout in the module docstring) and return what was
     written. ``folder`` must be new or empty (publish it atomically afterwards).
 
     ``items`` / ``pairs``: callables returning the items / pairs in a deterministic order (by
     asset id / task id); ``items`` is called twice when the balanced subset is on.
+    ``item_batches``: instead of ``items``, a callable returning the same items as
+    :class:`~datasets_app.export.columnar.ItemBatch` values (see the module docstring).
     ``weights``: the weight set dict behind the scores (``weights.json``), or ``None``.
     ``write_jsonl``: write ``annotations.jsonl``; ``None`` (default) writes it only when it costs
     no extra media copies (videos, or images not embedded). ``progress(stage, n)`` is called
@@ -135,6 +146,8 @@ def export_dataset(
     reading; by default it is a path on this host (an object store's caller passes a reader).
     """
     settings.validate()
+    if (items is None) == (item_batches is None):
+        raise TypeError("pass exactly one of items and item_batches")
     if checklist.media_type not in ("image", "video"):
         raise ExportError(f"unknown media type {checklist.media_type!r}", "media_type")
     media_type = checklist.media_type
@@ -145,7 +158,7 @@ def export_dataset(
 
     digests = FileDigests(open_media)
     media = MediaStore(folder, embed=settings.embed_media, digests=digests)
-    hasher = RowHasher(digests)
+    hasher = ContentHasher()
     hasher.update_meta("checklist", checklist.content_hash())
     hasher.update_meta("weights", dict(weights) if weights is not None else None)
     order = list(settings.split_ratios)
@@ -153,7 +166,14 @@ def export_dataset(
 
     def writer(name: str, features) -> ParquetSplitWriter:
         return ParquetSplitWriter(
-            folder, name, features, settings.shard_rows, media=media, split_order=order, batch_rows=batch_rows
+            folder,
+            name,
+            features,
+            settings.shard_rows,
+            media=media,
+            split_order=order,
+            batch_rows=batch_rows,
+            hasher=hasher if name in HASHED_CONFIGS else None,
         )
 
     writers: dict[str, ParquetSplitWriter] = {
@@ -190,6 +210,10 @@ def export_dataset(
 
     # late extras count only when the settings say so (pure: datasets_app.export.combine.counted)
     source_items, source_pairs = items, pairs
+    if source_items is None:
+
+        def source_items() -> Iterable[Item]:
+            return (item for batch in item_batches() for item in batch.items())
 
     def items() -> Iterable[Item]:
         return (counted(item, settings) for item in source_items())
@@ -200,28 +224,62 @@ def export_dataset(
             return (counted_pair(pair, settings) for pair in source_pairs())
 
     def emit(config: str, split: str, row: dict) -> None:
-        writers[config].add(split, row)  # first: reading the media records their sha256 for the hasher
-        if config in HASHED_CONFIGS:
-            hasher.update(row, config=config, split=split)
+        writers[config].add(split, row)  # hashed as written (primary configs)
+
+    def one_item(item: Item) -> None:
+        stats.add(item)
+        rows = rows_of(item, checklist, settings)
+        if rows:
+            split = split_of(item.prompt)
+            for row in rows:
+                emit(DEFAULT_CONFIG, split, row)
+                if jsonl is not None:
+                    jsonl.add(row, split)
+                if include_visionreward:
+                    emit(VISIONREWARD_CONFIG, split, visionreward_row(item, row, checklist))
+            if planner is not None:
+                source = qa_source_row(item, checklist, settings, rows)
+                if source is not None:
+                    planner.observe(item.asset_id, source["answers"], source["mask"])
+
+    column_wise = not include_visionreward and planner is None and jsonl is None
+
+    def one_batch(batch: ItemBatch) -> None:
+        columns = majority_columns(batch, checklist, settings) if column_wise else None
+        if columns is None:
+            for item in batch.items():
+                one_item(counted(item, settings))
+            return
+        summarize_batch(stats, batch, columns)
+        if not columns.rows.size:
+            return
+        default = writers[DEFAULT_CONFIG]
+        splits = [split_of(batch.prompt[i] or "") for i in columns.rows.tolist()]
+        names = list(dict.fromkeys(splits))
+        code_of = {name: k for k, name in enumerate(names)}
+        codes = np.fromiter((code_of[name] for name in splits), dtype=np.int64, count=len(splits))
+        order = np.argsort(codes, kind="stable")  # rows of one split together, in their order
+        for part, record in majority_batches(
+            batch, columns, checklist, default.schema, media, default.batch_bytes, order=order
+        ):
+            part_codes = codes[part]
+            bounds = [0, *(np.flatnonzero(np.diff(part_codes)) + 1).tolist(), len(part)]
+            for start, end in zip(bounds, bounds[1:], strict=False):
+                default.add_batch(names[part_codes[start]], record.slice(start, end - start))
 
     try:
-        for count, item in enumerate(items(), start=1):
-            stats.add(item)
-            rows = rows_of(item, checklist, settings)
-            if rows:
-                split = split_of(item.prompt)
-                for row in rows:
-                    emit(DEFAULT_CONFIG, split, row)
-                    if jsonl is not None:
-                        jsonl.add(row, split)
-                    if include_visionreward:
-                        emit(VISIONREWARD_CONFIG, split, visionreward_row(item, row, checklist))
-                if planner is not None:
-                    source = qa_source_row(item, checklist, settings, rows)
-                    if source is not None:
-                        planner.observe(item.asset_id, source["answers"], source["mask"])
-            if progress is not None and count % 1000 == 0:
-                progress("items", count)
+        if item_batches is not None:
+            count = 0
+            for batch in item_batches():
+                one_batch(batch)
+                before, count = count, count + len(batch)
+                if progress is not None and count // 1000 > before // 1000:
+                    progress("items", count)
+        else:
+            for count, item in enumerate(items(), start=1):
+                one_item(item)
+                if progress is not None and count % 1000 == 0:
+                    progress("items", count)
         if pairs is not None:
             for count, pair in enumerate(pairs(), start=1):
                 row = pair_row(pair, media_type)

@@ -50,6 +50,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from annotator.agreement import AgreementAccumulator
 from annotator.checklist import Checklist
 
@@ -318,6 +320,46 @@ class OptionCollapser:
             results.append(found)
             options[spec.key] = found[3]
         return {key: options[key] for key in self._order}
+
+    def columns(self, values: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """The same for many rows at once: ``values`` is rows × questions (1 / 0, -1 for
+        ``None``); returns sub-dimension key → (option codes, valid), ``valid`` False where the
+        option is ``None``. Each distinct (gate, answers) combination is worked out once."""
+        rows = values.shape[0]
+        results: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        options: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for spec in self._subs:
+            if spec.source is None:
+                gate = np.zeros(rows, dtype=np.int64)
+            else:
+                state, lo, hi = results[spec.source]
+                closed = (state != _STATE_CODES["inconsistent"]) & (lo == spec.source_worst)
+                opened = ~closed & (state == _STATE_CODES["ok"]) & (hi < spec.source_worst)
+                gate = np.where(closed, 1, np.where(opened, 0, 2))
+            key = gate.copy()
+            for position, index in enumerate(spec.indices):
+                key += (values[:, index] + 1) * 3 ** (position + 1)
+            distinct, inverse = np.unique(key, return_inverse=True)
+            table = []
+            for code in distinct.tolist():
+                found = spec.result(
+                    _GATES[code % 3],
+                    tuple((None, 0, 1)[(code // 3 ** (p + 1)) % 3] for p in range(len(spec.indices))),
+                )
+                table.append((_STATE_CODES[found[0]], found[1], found[2], found[3]))
+            state_of = np.array([t[0] for t in table], dtype=np.int64)
+            lo_of = np.array([t[1] for t in table], dtype=np.int64)
+            hi_of = np.array([t[2] for t in table], dtype=np.int64)
+            code_of = np.array([0 if t[3] is None else t[3] for t in table], dtype=np.int64)
+            valid_of = np.array([t[3] is not None for t in table], dtype=bool)
+            inverse = inverse.reshape(-1)
+            results.append((state_of[inverse], lo_of[inverse], hi_of[inverse]))
+            options[spec.key] = (code_of[inverse], valid_of[inverse])
+        return {key: options[key] for key in self._order}
+
+
+_GATES = ("open", "closed", "unknown")
+_STATE_CODES = {"closed": 0, "ok": 1, "gate unknown": 2, "inconsistent": 3}
 
 
 def collapsed_options(checklist: Checklist, values: Sequence[int | None]) -> dict[str, int | None]:

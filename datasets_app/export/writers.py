@@ -23,12 +23,14 @@ import json
 import math
 import os
 import shutil
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from datasets import Features, Image, List, Value
 
@@ -268,6 +270,8 @@ class WrittenConfig:
 @dataclass
 class _SplitState:
     buffer: list[dict] = field(default_factory=list)
+    pending: list[pa.RecordBatch] = field(default_factory=list)  # from add_batch, not yet written
+    pending_rows: int = 0
     buffered_bytes: int = 0
     writer: pq.ParquetWriter | None = None
     shard_rows: int = 0
@@ -281,8 +285,10 @@ class ParquetSplitWriter:
     ``add(split, row)`` encodes the row's media (with ``media``) and buffers it; full batches
     go to the split's current shard as a record batch (one parquet row group) with the
     features' arrow schema, whose ``huggingface`` metadata makes the features round-trip.
-    ``close()`` renames the shards ``<split>-0000N-of-0000M.parquet`` and returns the
+    ``add_batch(split, batch)`` appends a record batch built column-wise (media already
+    encoded). ``close()`` renames the shards ``<split>-0000N-of-0000M.parquet`` and returns the
     :class:`WrittenConfig`; splits appear in ``split_order`` first, then in order of first row.
+    With ``hasher`` (a :class:`ContentHasher`) every batch written is also hashed.
     """
 
     def __init__(
@@ -295,6 +301,7 @@ class ParquetSplitWriter:
         split_order: Sequence[str] = (),
         batch_rows: int = DEFAULT_BATCH_ROWS,
         batch_bytes: int = DEFAULT_BATCH_BYTES,
+        hasher: ContentHasher | None = None,
     ):
         if shard_rows < 1:
             raise ExportError("must be a positive integer", "shard_rows")
@@ -303,6 +310,7 @@ class ParquetSplitWriter:
         self.features = features
         self.schema = features.arrow_schema
         self.shard_rows = shard_rows
+        self.hasher = hasher
         self.batch_rows = max(1, batch_rows)
         self.batch_bytes = batch_bytes
         self.data_dir = config_dir(config_name)
@@ -335,29 +343,94 @@ class ParquetSplitWriter:
         if self._media_columns:
             state.buffered_bytes += _embedded_bytes(encoded, self._media_columns)
         if (
-            len(state.buffer) >= self.batch_rows
+            len(state.buffer) + state.pending_rows >= self.batch_rows
             or state.buffered_bytes >= self.batch_bytes
-            or state.shard_rows + len(state.buffer) >= self.shard_rows
+            or state.shard_rows + len(state.buffer) + state.pending_rows >= self.shard_rows
         ):
             self._flush(split, state)
 
+    def add_batch(self, split: str, batch: pa.RecordBatch) -> None:
+        """Append a record batch already in this config's arrow schema (media encoded) to
+        ``split``: the column-wise way in. Row groups end where ``add`` would end them (every
+        ``batch_rows`` rows, ``batch_bytes`` of embedded media, a shard's end), so the files
+        come out the same either way."""
+        if self._closed:
+            raise RuntimeError("writer is closed")
+        if not SPLIT_NAME_RE.match(split):
+            raise ExportError(f"split name {split!r} must match [a-z0-9_]+", "split_ratios")
+        if batch.schema != self.schema:
+            batch = pa.RecordBatch.from_arrays(batch.columns, schema=self.schema)
+        state = self._splits.get(split)
+        if state is None:
+            state = self._splits[split] = _SplitState()
+        if state.buffer:  # rows added one by one before this batch stay before it
+            state.pending.append(pa.RecordBatch.from_pylist(state.buffer, schema=self.schema))
+            state.pending_rows += len(state.buffer)
+            state.buffer = []
+        sizes = self._row_bytes(batch)
+        start, total = 0, batch.num_rows
+        while start < total:
+            limit = min(self.batch_rows, self.shard_rows - state.shard_rows)
+            rows = max(1, limit - state.pending_rows)
+            reached = np.flatnonzero(np.cumsum(sizes[start : start + rows]) + state.buffered_bytes >= self.batch_bytes)
+            if reached.size:
+                rows, full = int(reached[0]) + 1, True
+            else:
+                full = start + rows <= total
+                rows = min(rows, total - start)
+            state.pending.append(batch.slice(start, rows))
+            state.pending_rows += rows
+            state.buffered_bytes += int(sizes[start : start + rows].sum())
+            start += rows
+            if full:
+                self._flush(split, state)
+
+    def _row_bytes(self, batch: pa.RecordBatch) -> np.ndarray:
+        """Embedded media bytes per row (what ``add`` counts toward ``batch_bytes``)."""
+        sizes = np.zeros(batch.num_rows, dtype=np.int64)
+        for name in self._media_columns:
+            column = batch.column(name)
+            if isinstance(self.features[name], Image):
+                data = column.flatten()[0]
+                sizes += pc.fill_null(pc.binary_length(data), 0).to_numpy(zero_copy_only=False)
+            else:  # a list of images: per row, the sum over its cells
+                cells = column.flatten()
+                lengths = pc.fill_null(pc.binary_length(cells.flatten()[0]), 0).to_numpy(zero_copy_only=False)
+                parents = pc.list_parent_indices(column).to_numpy(zero_copy_only=False)
+                sizes += np.bincount(parents, weights=lengths, minlength=batch.num_rows).astype(np.int64)
+        return sizes
+
     def _flush(self, split: str, state: _SplitState) -> None:
-        while state.buffer:
+        batches = state.pending
+        if state.buffer:
+            batches.append(pa.RecordBatch.from_pylist(state.buffer, schema=self.schema))
+            state.buffer = []
+        state.pending, state.pending_rows, state.buffered_bytes = [], 0, 0
+        if len(batches) == 1:
+            self._write(split, state, batches[0])
+        elif batches:
+            table = pa.Table.from_batches(batches, schema=self.schema).combine_chunks()
+            self._write(split, state, table.to_batches()[0])
+
+    def _write(self, split: str, state: _SplitState, batch: pa.RecordBatch) -> None:
+        if self.hasher is not None:
+            self.hasher.update_batch(self.config_name, split, self.features, batch)
+        start = 0
+        while start < batch.num_rows:
             room = self.shard_rows - state.shard_rows
-            chunk, state.buffer = state.buffer[:room], state.buffer[room:]
+            chunk = batch.slice(start, room)
             if state.writer is None:
                 part = self.folder / self.data_dir / f".{split}.part{len(state.parts):05d}.parquet.tmp"
                 part.parent.mkdir(parents=True, exist_ok=True)
                 state.parts.append(part)
                 state.writer = pq.ParquetWriter(part, self.schema)
-            batch = pa.RecordBatch.from_pylist(chunk, schema=self.schema)
-            state.writer.write_batch(batch)
-            state.shard_rows += len(chunk)
-            state.rows += len(chunk)
+            state.writer.write_batch(chunk)
+            start += chunk.num_rows
+            state.shard_rows += chunk.num_rows
+            state.rows += chunk.num_rows
             if state.shard_rows >= self.shard_rows:
                 state.writer.close()
                 state.writer, state.shard_rows = None, 0
-        state.buffered_bytes = 0
 
     def close(self) -> WrittenConfig:
         """Flush, close and rename every shard; returns what was written."""
@@ -395,6 +468,7 @@ class ParquetSplitWriter:
             for part in state.parts:
                 part.unlink(missing_ok=True)
             state.buffer.clear()
+            state.pending.clear()
 
     def __enter__(self) -> ParquetSplitWriter:
         return self
@@ -514,33 +588,82 @@ def canonical_json(value: Any, digests: FileDigests | None = None) -> str:
     )
 
 
-class RowHasher:
-    """sha256 over the canonical JSON of every row, one line each, in the order given.
+HASH_FORMAT = "vr-export-content-hash/2"
 
-    Feed rows *before* media encoding (media as :class:`MediaRef`, hashed by content sha256),
-    so the hash does not depend on ``embed_media``, shard size or output format; ``context``
-    (e.g. ``config`` and ``split``) is hashed with the row. ``update_meta`` adds non-row
-    content (checklist hash, weight set)."""
 
-    def __init__(self, digests: FileDigests | None = None):
-        self.digests = digests or FileDigests()
-        self._sha = hashlib.sha256()
-        self.count = 0
+class ContentHasher:
+    """The content hash of an export (format ``vr-export-content-hash/2``), column-wise.
 
-    def update(self, row: Mapping[str, Any], **context: Any) -> None:
-        line = canonical_json({"row": row, **context}, self.digests)
-        self._sha.update(line.encode("utf-8"))
-        self._sha.update(b"\n")
-        self.count += 1
+    Per (config, split), every column of the rows *as written* is fed, in row order, into a
+    few running sha256 streams: each leaf's validity bytes, list lengths, string lengths and
+    bytes, fixed-width values (int64 / float64 little-endian, nulls as 0). Media columns
+    count by file name only, ``<sha256><ext>`` of the file's content (the ``path`` of an
+    Image cell without its folder; never the bytes), so the hash does not depend on
+    ``embed_media``. Streams are concatenations, so how the rows were batched, sharded or
+    built (row by row or column-wise) does not matter; equal content gives an equal hash.
+    ``update_meta`` adds non-row content (checklist hash, weight set, settings) as canonical
+    JSON lines, in call order. :meth:`hexdigest` combines the format name, the meta lines
+    and, per (config, split) in sorted order, the arrow schema, the row count and every
+    stream's digest."""
+
+    def __init__(self) -> None:
+        self._meta = hashlib.sha256(HASH_FORMAT.encode() + b"\n")
+        self._tables: dict[tuple[str, str], dict[str, Any]] = {}
 
     def update_meta(self, name: str, value: Any) -> None:
-        line = canonical_json({"meta": name, "value": value}, self.digests)
-        self._sha.update(line.encode("utf-8"))
-        self._sha.update(b"\n")
+        line = canonical_json({"meta": name, "value": value})
+        self._meta.update(line.encode("utf-8"))
+        self._meta.update(b"\n")
 
-    def update_many(self, rows: Iterable[Mapping[str, Any]], **context: Any) -> None:
-        for row in rows:
-            self.update(row, **context)
+    def update_batch(self, config: str, split: str, features: Features, batch: pa.RecordBatch) -> None:
+        table = self._tables.get((config, split))
+        if table is None:
+            schema = features.arrow_schema.remove_metadata()
+            table = self._tables[(config, split)] = {"schema": schema.to_string(), "rows": 0, "streams": {}}
+        table["rows"] += batch.num_rows
+        streams = table["streams"]
+        for name, feature in features.items():
+            self._column(streams, name, feature, batch.column(name))
+
+    @staticmethod
+    def _feed(streams: dict, key: str, data: Any) -> None:
+        sha = streams.get(key)
+        if sha is None:
+            sha = streams[key] = hashlib.sha256()
+        sha.update(data)
+
+    def _column(self, streams: dict, key: str, feature: Any, array: pa.Array) -> None:
+        self._feed(streams, key + ":valid", array.is_valid().to_numpy(zero_copy_only=False).tobytes())
+        if isinstance(feature, Image):
+            paths = array.flatten()[1]  # (bytes, path), with this array's offset and nulls
+            names = pc.replace_substring_regex(paths, pattern=r"^.*/", replacement="")
+            self._strings(streams, key + ".name", names)
+        elif isinstance(feature, List):
+            lengths = pc.fill_null(pc.list_value_length(array), 0)
+            self._feed(streams, key + ":len", lengths.to_numpy(zero_copy_only=False).astype("<i8").tobytes())
+            self._column(streams, key + "[]", feature.feature, array.flatten())
+        elif isinstance(feature, dict):
+            for (name, sub), child in zip(feature.items(), array.flatten(), strict=True):
+                self._column(streams, f"{key}.{name}", sub, child)
+        elif pa.types.is_string(array.type) or pa.types.is_binary(array.type):
+            self._strings(streams, key, array)
+        else:
+            values = pc.fill_null(array, 0) if array.null_count else array
+            self._feed(streams, key + ":values", values.to_numpy(zero_copy_only=False).tobytes())
+
+    def _strings(self, streams: dict, key: str, array: pa.Array) -> None:
+        lengths = pc.fill_null(pc.binary_length(array), 0).to_numpy(zero_copy_only=False).astype("<i8")
+        self._feed(streams, key + ":len", lengths.tobytes())
+        buffers = array.buffers()
+        if len(array) and buffers[2] is not None:
+            offsets = np.frombuffer(buffers[1], dtype=np.int32, count=len(array) + 1, offset=array.offset * 4)
+            self._feed(streams, key + ":data", memoryview(buffers[2])[offsets[0] : offsets[-1]])
 
     def hexdigest(self) -> str:
-        return self._sha.hexdigest()
+        out = hashlib.sha256(self._meta.digest())
+        for (config, split), table in sorted(self._tables.items()):
+            out.update(canonical_json({"config": config, "split": split, "rows": table["rows"]}).encode())
+            out.update(table["schema"].encode())
+            for key, sha in sorted(table["streams"].items()):
+                out.update(f"\n{key}={sha.hexdigest()}".encode())
+        return out.hexdigest()

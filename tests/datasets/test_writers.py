@@ -6,18 +6,19 @@ import json
 import tracemalloc
 from dataclasses import replace
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from datasets import Features, Image, List, Value, load_dataset
 
 from annotator.checklist import load_builtin
 from datasets_app.export import (
+    ContentHasher,
     ExportError,
     JsonlWriter,
     MediaRef,
     MediaStore,
     ParquetSplitWriter,
-    RowHasher,
     export_dataset,
     read_rows,
 )
@@ -95,14 +96,43 @@ def test_media_named_by_content_not_by_the_recorded_sha(tmp_path, checklist, ite
     assert result.content_hash != export(tmp_path / "b", checklist, items, embed_media=False).content_hash
 
 
-def test_row_hasher_canonical_form():
-    a, b = RowHasher(), RowHasher()
-    a.update({"x": 0.1 + 0.2, "y": [1, 2], "m": MediaRef("/nowhere.jpg", "ab" * 32)}, config="default")
-    b.update({"m": MediaRef("/elsewhere.png", "ab" * 32), "y": [1, 2], "x": 0.3}, config="default")
-    assert a.hexdigest() == b.hexdigest()  # key order, 12 significant digits, media by sha256
-    c = RowHasher()
-    c.update({"x": 0.3001, "y": [1, 2], "m": MediaRef("/nowhere.jpg", "ab" * 32)}, config="default")
-    assert c.hexdigest() != a.hexdigest()
+def test_content_hasher_column_wise():
+    """Format vr-export-content-hash/2: the columns as written, per config and split, in row
+    order; batches do not matter, media count by file name (<sha256><ext>), never bytes."""
+    features = Features({"id": Value("string"), "x": Value("float64"), "ys": List(Value("int64")), "image": Image()})
+    rows = [
+        {"id": "1", "x": 0.5, "ys": [1, 2], "image": {"bytes": b"a", "path": "ab.jpg"}},
+        {"id": "22", "x": None, "ys": None, "image": {"bytes": None, "path": "media/ab/ab.jpg"}},
+        {"id": "", "x": 1.0, "ys": [], "image": None},
+    ]
+    schema = features.arrow_schema
+
+    def digest(*batches, config="default", split="train"):
+        hasher = ContentHasher()
+        hasher.update_meta("checklist", "c" * 64)
+        for batch in batches:
+            hasher.update_batch(config, split, features, pa.RecordBatch.from_pylist(batch, schema=schema))
+        return hasher.hexdigest()
+
+    whole = digest(rows)
+    assert whole == digest(rows[:1], rows[1:]) == digest(rows[:2], [], rows[2:])
+    assert len(whole) == 64
+    # sliced batches (what shard roll-over writes) hash like their rows
+    hasher = ContentHasher()
+    hasher.update_meta("checklist", "c" * 64)
+    full = pa.RecordBatch.from_pylist(rows, schema=schema)
+    hasher.update_batch("default", "train", features, full.slice(0, 2))
+    hasher.update_batch("default", "train", features, full.slice(2))
+    assert hasher.hexdigest() == whole
+    by_name = [dict(rows[0]), dict(rows[1], image={"bytes": b"zz", "path": "ab.jpg"}), rows[2]]
+    assert digest(by_name) == whole
+    assert digest(rows[::-1]) != whole  # row order
+    assert digest(rows, split="test") != whole
+    assert digest(rows, config="pairs") != whole
+    assert digest([dict(rows[0], x=0.5000001), *rows[1:]]) != whole
+    assert digest([dict(rows[0], id="12"), dict(rows[1], id="2"), rows[2]]) != whole  # string boundaries
+    assert digest([dict(rows[0], ys=[1]), dict(rows[1], ys=[2]), rows[2]]) != whole  # list boundaries
+    assert digest([dict(rows[1], x=0.0), *rows[1:]]) != digest([dict(rows[1], x=None), *rows[1:]])  # null ≠ 0
     assert canonical_json({"f": -0.0, "n": float("nan"), "b": b"xy"}) == (
         '{"b":{"sha256":"' + __import__("hashlib").sha256(b"xy").hexdigest() + '"},"f":0.0,"n":"NaN"}'
     )

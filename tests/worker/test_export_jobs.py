@@ -187,3 +187,41 @@ def test_jsonl_on_request_even_with_embedded_images(
         "/api/exports/", {"name": "x", "projects": [image_project.pk], "settings": {"jsonl": "yes"}}, format="json"
     )
     assert bad.status_code == 400 and "settings.jsonl" in bad.json()["errors"]
+
+
+def test_rows_read_column_wise_from_postgresql_are_the_rows_read_item_by_item(
+    annotated, image_project, people, tmp_path
+):
+    """The reader's batches (JSON as PostgreSQL prints it) take the column-wise path, and it
+    writes what the item-by-item path writes from the same database rows."""
+    from dataclasses import replace
+
+    from datasets_app.export import ExportSettings, export_dataset, read_rows
+    from datasets_app.export.columnar import majority_columns
+
+    version, _ = exporting.start_export(people["researcher"], {"name": "columns", "projects": [image_project.pk]})
+    checklist = version.checklist_version.checklist
+    settings = replace(ExportSettings(), balanced_cap=None)
+    batches = list(exporting.iter_item_batches(version, batch=4))
+    assert len(batches) == 3 and all(majority_columns(b, checklist, settings) is not None for b in batches)
+    common = {"checklist": checklist, "settings": settings, "include_visionreward": False, "write_jsonl": False}
+    by_item = export_dataset(tmp_path / "a", items=lambda: exporting.iter_items(version), **common)
+    by_column = export_dataset(tmp_path / "b", item_batches=lambda: exporting.iter_item_batches(version), **common)
+    assert by_item.content_hash == by_column.content_hash and by_item.stats == by_column.stats
+    rows = list(read_rows(tmp_path / "b", with_media_paths=True))
+    assert rows == list(read_rows(tmp_path / "a", with_media_paths=True)) and len(rows) == 9
+    assert {r["num_annotations"] for r in rows} == {2}
+
+
+def test_a_reader_left_early_stops_its_prefetching_and_the_connection_goes_on(annotated, image_project, people):
+    from django.db import connection
+
+    version, _ = exporting.start_export(people["researcher"], {"name": "early", "projects": [image_project.pk]})
+    batches = exporting.iter_item_batches(version, batch=2)
+    assert len(next(batches)) == 2
+    batches.close()  # the helper threads are stopped and joined, the cursors closed
+    assert not [t for t in __import__("threading").enumerate() if t.name == "export-prefetch"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
+    assert sum(len(b) for b in exporting.iter_item_batches(version, batch=2)) == 9

@@ -267,8 +267,54 @@ def _rows(queryset, batch: int) -> Iterator[tuple]:
     sql, params = queryset.query.sql_with_params()
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
-        while rows := cursor.fetchmany(batch):
+        yield from _prefetched(cursor.cursor, batch)
+
+
+def _prefetched(cursor, batch: int) -> Iterator[tuple]:
+    """``cursor.fetchmany(batch)`` rows, the next batch fetched by a helper thread while this
+    one is used, so PostgreSQL produces rows while Python writes them (the wait on the socket
+    releases the GIL). The thread only touches this psycopg cursor (same connection, same
+    transaction: psycopg serialises the connection's use) and is stopped and joined before the
+    cursor closes."""
+    import queue
+    import threading
+
+    chunks: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        try:
+            while not stop.is_set():
+                rows = cursor.fetchmany(batch)
+                while not stop.is_set():
+                    try:
+                        chunks.put(rows, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if not rows:
+                    return
+        except BaseException as exc:  # handed to the reading side
+            chunks.put(exc)
+
+    thread = threading.Thread(target=fetch, name="export-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            rows = chunks.get()
+            if isinstance(rows, BaseException):
+                raise rows
+            if not rows:
+                return
             yield from rows
+    finally:
+        stop.set()
+        while thread.is_alive():
+            try:
+                chunks.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        thread.join()
 
 
 def _json(value):
@@ -277,21 +323,41 @@ def _json(value):
 
 
 def iter_items(version: DatasetVersion, *, batch: int = BATCH) -> Iterator:
-    """The version's items in asset order: every ready asset of its projects with its
-    annotations (the chosen states) and gold answer.
+    """The version's items in asset order (see :func:`iter_item_batches`), one by one."""
+    for item_batch in iter_item_batches(version, batch=batch):
+        yield from item_batch.items()
+
+
+def iter_item_batches(version: DatasetVersion, *, batch: int = 2000) -> Iterator:
+    """The version's items in asset order, ``batch`` assets at a time, as column-wise
+    :class:`~datasets_app.export.columnar.ItemBatch` values: every ready asset of its projects
+    with its annotations (the chosen states) and gold answer.
 
     Three ordered streams, each one query on a server-side cursor read in batches (assets by
     id; annotations by asset id then id; gold answers by asset id), merged in one pass, so the
-    whole export costs three queries (plus the scores' per batch with a weight set) and no ORM
-    object or per-value converter per row."""
-    from datasets_app.export.items import Answers, Item
+    whole export costs three queries (plus the scores' per batch with a weight set). JSON
+    columns stay text (the column-wise path checks and reads the answer vectors and the options
+    objects as PostgreSQL prints them, with no JSON decoder per annotation)."""
+    from django.db.models.expressions import RawSQL
 
+    from datasets_app.export.columnar import ItemBatch, options_checker
+
+    checklist = version.checklist_version.checklist
     states = version.export_settings.get("states", DEFAULTS["states"])
     projects = version.projects.all()
+    asset_table = Asset._meta.db_table
     assets = (
         Asset.objects.filter(project__in=projects, status=Asset.Status.READY)
         .order_by("id")
-        .values_list("id", "project_id", "prompt", "kind", "files", "sha256", "metadata")
+        .annotate(
+            media_rel=RawSQL(
+                f"COALESCE(NULLIF({asset_table}.files ->> 'display', ''), "
+                f"NULLIF({asset_table}.files ->> 'original', ''))",
+                (),
+            ),
+            frames_json=RawSQL(f"CASE WHEN {asset_table}.kind = 'video' THEN {asset_table}.files -> 'frames' END", ()),
+        )
+        .values_list("id", "project_id", "prompt", "kind", "media_rel", "sha256", "metadata", "frames_json")
     )
     single = {
         "task__asset__project__in": projects,
@@ -299,6 +365,7 @@ def iter_items(version: DatasetVersion, *, batch: int = BATCH) -> Iterator:
         "task__kind": Task.Kind.SINGLE,
         "checklist_version": version.checklist_version,
     }
+
     annotations = _rows(
         Annotation.objects.filter(state__in=states, **single)
         .order_by("task__asset_id", "id")
@@ -311,72 +378,74 @@ def iter_items(version: DatasetVersion, *, batch: int = BATCH) -> Iterator:
         .values_list("task__asset_id", "reviewed_by__username", "options", "answers", "mask"),
         batch,
     )
+    options_ok = options_checker(checklist)
     root = media_root()
+    paths: dict = {}
     next_annotation = next(annotations, None)
     next_gold = next(golds, None)
-    chunk: list = []
-    for row in _rows(assets, batch):
-        asset_id = row[0]
+    asset_rows = _rows(assets, batch)
+    while True:
+        chunk = [row for _, row in zip(range(batch), asset_rows, strict=False)]
+        if not chunk:
+            return
+        ids, project_ids, prompts, kinds, media, shas, metadata, frames = (list(c) for c in zip(*chunk, strict=True))
+        index = {asset_id: i for i, asset_id in enumerate(ids)}
+        last = ids[-1]
         own: list = []
-        while next_annotation is not None and next_annotation[0] <= asset_id:
-            if next_annotation[0] == asset_id:
-                _, annotation_id, username, options, answers, mask, state, late = next_annotation
-                own.append(
-                    Answers(
-                        annotation_id,
-                        username,
-                        _json(options),
-                        tuple(_json(answers)),
-                        tuple(_json(mask)),
-                        state,
-                        late=late,
-                    )
-                )
+        while next_annotation is not None and next_annotation[0] <= last:
+            if next_annotation[0] in index:
+                own.append(next_annotation)
             next_annotation = next(annotations, None)
-        gold = None
-        while next_gold is not None and next_gold[0] <= asset_id:
-            if next_gold[0] == asset_id:
-                _, reviewer, options, answers, mask = next_gold
-                gold = Answers(None, reviewer or "", _json(options), tuple(_json(answers)), tuple(_json(mask)), "gold")
+        gold: list = []
+        while next_gold is not None and next_gold[0] <= last:
+            if next_gold[0] in index:
+                gold.append(next_gold)
             next_gold = next(golds, None)
-        chunk.append((row, tuple(own), gold))
-        if len(chunk) >= batch:
-            yield from _items_of(chunk, version, root, Item)
-            chunk = []
-    if chunk:
-        yield from _items_of(chunk, version, root, Item)
-
-
-def _items_of(chunk, version, media_root: Path | None, Item):
-    metadatas = [_json(row[6]) or {} for row, _, _ in chunk]
-    scores = _scores(
-        version, [row[0] for row, _, _ in chunk], {row[0]: m for (row, _, _), m in zip(chunk, metadatas, strict=True)}
-    )
-    for ((asset_id, project_id, prompt, kind, files, sha256, _), answered, gold), metadata in zip(
-        chunk, metadatas, strict=True
-    ):
-        files = _json(files) or {}
-        media = files.get("display") or files.get("original")
-        frames = (
-            tuple(_source(media_root, f["file"]) for f in files.get("frames") or [] if f.get("file"))
-            if kind == "video"
-            else ()
-        )
-        score = scores.get(asset_id)
-        yield Item(
-            asset_id=asset_id,
-            project_id=project_id,
-            prompt=prompt or "",
-            media_type=kind,
-            media_path=_source(media_root, media) if media else "",
-            media_sha256=sha256 or "",
-            frame_paths=frames,
-            url="",
+        media_paths = []
+        for rel in media:
+            path = paths.get(rel)
+            if path is None:
+                if len(paths) > 10000:
+                    paths.clear()
+                path = paths[rel] = _source(root, rel) if rel else ""
+            media_paths.append(path)
+        frame_paths = None
+        if "video" in kinds:
+            frame_paths = [
+                tuple(_source(root, f["file"]) for f in (_json(fs) or []) if f.get("file"))
+                if kind == "video"
+                else ()
+                for kind, fs in zip(kinds, frames, strict=True)
+            ]
+        a = list(zip(*own, strict=True)) if own else [[]] * 8
+        g = list(zip(*gold, strict=True)) if gold else [[]] * 5
+        yield ItemBatch(
+            asset_id=ids,
+            project_id=project_ids,
+            prompt=prompts,
+            media_type=kinds,
+            media_path=media_paths,
+            media_sha256=shas,
             metadata=metadata,
-            annotations=answered,
-            gold=gold,
-            score=score[0] if score else None,
-            dimension_scores=score[1] if score else None,
+            annotation_item=[index[x] for x in a[0]],
+            annotation_id=list(a[1]),
+            annotator=list(a[2]),
+            options=list(a[3]),
+            answers=list(a[4]),
+            mask=list(a[5]),
+            state=list(a[6]),
+            late=list(a[7]),
+            options_checked=[options_ok(o) for o in a[3]],
+            gold_item=[index[x] for x in g[0]],
+            gold_annotator=list(g[1]),
+            gold_options=list(g[2]),
+            gold_answers=list(g[3]),
+            gold_mask=list(g[4]),
+            gold_options_checked=[options_ok(o) for o in g[2]],
+            frame_paths=frame_paths,
+            scores=_scores(version, ids, {i: _json(m) or {} for i, m in zip(ids, metadata, strict=True)})
+            if version.weights
+            else None,
         )
 
 
@@ -645,7 +714,7 @@ def run_export(job: Job, ctx: JobContext) -> dict:
             staged,
             checklist=version.checklist_version.checklist,
             settings=settings,
-            items=lambda: iter_items(version),
+            item_batches=lambda: iter_item_batches(version),
             pairs=lambda: iter_pairs(version),
             weights=version.weights or None,
             provenance=provenance,

@@ -1,0 +1,459 @@
+"""Items column-wise: a batch of assets with their answers as numpy matrices, and the default
+config's majority rows built from them in whole columns (no Python object per row).
+
+:class:`ItemBatch` is what a database reader hands over: per asset, per annotation and per
+gold answer one list entry; answer and mask vectors as the JSON text PostgreSQL prints
+(``[0, 1, 1]``), turned into matrices by checking the characters in bulk, without a JSON
+decoder per vector. :meth:`ItemBatch.items` gives the same batch as :class:`~.items.Item` values, for
+every consumer that works item by item.
+
+:func:`majority_batch` is the default config under ``combine="majority"`` for a whole batch:
+the same rules as :func:`~.combine.majority_vote` and :func:`~.combine.rows_of`, vectorised
+(sums of the raters' masks and *yes* per question, ties to the gold answer, the checklist's
+gates walked once per sub-dimension over all rows, options collapsed by memoised lookup of
+each distinct (gate, answers) combination). It returns ``None`` when the batch holds anything
+the vectorised rules do not cover (other combine rules, videos, scores, a gold answer standing
+in for missing annotations, vectors or options the reader could not vouch for): the caller then
+takes the batch item by item through :func:`~.combine.rows_of`, which also raises the errors.
+Both ways write the same rows (tests/datasets/test_columnar.py holds them to it).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from annotator.checklist import Checklist
+
+from .combine import AgreementSummary, OptionCollapser, _gate_plan, _per_checklist, metadata_json
+from .items import Answers, ExportSettings, Item, MediaRef
+from .writers import DEFAULT_BATCH_BYTES, MediaStore
+
+_ZERO, _ONE = ord("0"), ord("1")
+
+
+@dataclass
+class ItemBatch:
+    """Consecutive items (by asset id) column-wise; see the module docstring.
+
+    Per asset (index ``i``): ``asset_id``, ``project_id``, ``prompt``, ``media_type``,
+    ``media_path`` (absolute path or ""), ``media_sha256``, ``metadata`` (a dict, or the JSON
+    text PostgreSQL prints; ``None`` for none). Per annotation,
+    in item order: ``annotation_item`` (its item's index), ``annotation_id``, ``annotator``,
+    ``answers`` / ``mask`` (JSON text as PostgreSQL prints it, or lists), ``state``, ``late``, ``options`` (dict
+    or JSON text) and ``options_checked`` (the reader checked them against the checklist). Per
+    gold answer: ``gold_item``, ``gold_annotator``, ``gold_answers``, ``gold_mask``,
+    ``gold_options``, ``gold_options_checked``. ``frame_paths``: per asset, a video's sampled
+    frames (absolute paths; ``None``: none anywhere). ``scores``: asset id → (total, per dimension),
+    or ``None`` without a weight set."""
+
+    asset_id: list[int]
+    project_id: list[int]
+    prompt: list[str]
+    media_type: list[str]
+    media_path: list[str]
+    media_sha256: list[str]
+    metadata: list[Any]
+    annotation_item: list[int] = field(default_factory=list)
+    annotation_id: list[int] = field(default_factory=list)
+    annotator: list[str] = field(default_factory=list)
+    answers: list[str] = field(default_factory=list)
+    mask: list[str] = field(default_factory=list)
+    state: list[str] = field(default_factory=list)
+    late: list[bool] = field(default_factory=list)
+    options: list[Any] = field(default_factory=list)
+    options_checked: list[bool] = field(default_factory=list)
+    gold_item: list[int] = field(default_factory=list)
+    gold_annotator: list[str] = field(default_factory=list)
+    gold_answers: list[str] = field(default_factory=list)
+    gold_mask: list[str] = field(default_factory=list)
+    gold_options: list[Any] = field(default_factory=list)
+    gold_options_checked: list[bool] = field(default_factory=list)
+    frame_paths: list[tuple[str, ...]] | None = None
+    scores: dict | None = None
+
+    def __len__(self) -> int:
+        return len(self.asset_id)
+
+    @classmethod
+    def from_items(cls, items: Sequence[Item], checklist: Checklist) -> ItemBatch:
+        """The items column-wise, as a reader would hand them over (``url`` is not carried):
+        vectors as JSON text, options checked with ``check_answers``."""
+        from .combine import check_answers
+        from .items import ExportError
+
+        def digits(vector: Sequence) -> str:
+            return json.dumps(list(vector))  # as PostgreSQL prints a jsonb array: [0, 1, 1]
+
+        def checked(answers: Answers) -> bool:
+            try:
+                check_answers(answers, checklist, "options")
+            except (ExportError, TypeError, ValueError):
+                return False
+            return True
+
+        out = cls(
+            asset_id=[i.asset_id for i in items],
+            project_id=[i.project_id for i in items],
+            prompt=[i.prompt for i in items],
+            media_type=[i.media_type for i in items],
+            media_path=[i.media_path for i in items],
+            media_sha256=[i.media_sha256 for i in items],
+            metadata=[i.metadata for i in items],
+            frame_paths=[tuple(i.frame_paths) for i in items],
+        )
+        scores = {i.asset_id: (i.score, i.dimension_scores) for i in items if i.score is not None}
+        out.scores = scores or None
+        for index, item in enumerate(items):
+            for a in item.annotations:
+                out.annotation_item.append(index)
+                out.annotation_id.append(a.annotation_id)
+                out.annotator.append(a.annotator)
+                out.answers.append(digits(a.answers))
+                out.mask.append(digits(a.mask))
+                out.state.append(a.state)
+                out.late.append(a.late)
+                out.options.append(dict(a.options))
+                out.options_checked.append(checked(a))
+            if item.gold is not None:
+                out.gold_item.append(index)
+                out.gold_annotator.append(item.gold.annotator)
+                out.gold_answers.append(digits(item.gold.answers))
+                out.gold_mask.append(digits(item.gold.mask))
+                out.gold_options.append(dict(item.gold.options))
+                out.gold_options_checked.append(checked(item.gold))
+        return out
+
+    def items(self) -> Iterator[Item]:
+        """The batch as :class:`Item` values (what ``iter_items`` yields)."""
+        own: list[list[Answers]] = [[] for _ in self.asset_id]
+        for k, index in enumerate(self.annotation_item):
+            own[index].append(
+                Answers(
+                    self.annotation_id[k],
+                    self.annotator[k],
+                    _json(self.options[k]),
+                    _vector(self.answers[k]),
+                    _vector(self.mask[k]),
+                    self.state[k],
+                    late=bool(self.late[k]),
+                )
+            )
+        gold: list[Answers | None] = [None] * len(self.asset_id)
+        for k, index in enumerate(self.gold_item):  # one per asset; the last one wins
+            gold[index] = Answers(
+                None,
+                self.gold_annotator[k] or "",
+                _json(self.gold_options[k]),
+                _vector(self.gold_answers[k]),
+                _vector(self.gold_mask[k]),
+                "gold",
+            )
+        scores = self.scores or {}
+        for i, asset_id in enumerate(self.asset_id):
+            score = scores.get(asset_id)
+            yield Item(
+                asset_id=asset_id,
+                project_id=self.project_id[i],
+                prompt=self.prompt[i] or "",
+                media_type=self.media_type[i],
+                media_path=self.media_path[i],
+                media_sha256=self.media_sha256[i] or "",
+                frame_paths=self.frame_paths[i] if self.frame_paths else (),
+                metadata=_json(self.metadata[i]) or {},
+                annotations=tuple(own[i]),
+                gold=gold[i],
+                score=score[0] if score else None,
+                dimension_scores=score[1] if score else None,
+            )
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+_BITS = str.maketrans("01", "\x00\x01")
+
+
+def _vector(text: Any) -> tuple:
+    """A vector as the reader gave it (JSON text as PostgreSQL prints it, ``[0, 1, 1]``, or a
+    list), as a tuple; the common 0 / 1 text without a JSON decoder."""
+    if isinstance(text, str):
+        digits = text[1::3]
+        if len(text) == 3 * len(digits) and text == "[" + ", ".join(digits) + "]" and set(digits) <= {"0", "1"}:
+            return tuple(digits.translate(_BITS).encode())
+    value = _json(text)
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
+def _matrix(vectors: Sequence[Any], n: int) -> np.ndarray | None:
+    """``len(vectors) × n`` int64 matrix of vectors printed ``[0, 1, …]`` (``n`` values, each
+    0 or 1), checked character by character in bulk; ``None`` if any is anything else."""
+    width = 3 * n if n else 2
+    if not all(v.__class__ is str and len(v) == width for v in vectors):
+        return None
+    if not n:
+        return np.zeros((len(vectors), 0), dtype=np.int64) if all(v == "[]" for v in vectors) else None
+    text = np.frombuffer("".join(vectors).encode("utf-8"), dtype=np.uint8)
+    if text.size != width * len(vectors):
+        return None  # non-ASCII characters
+    chars = text.reshape(len(vectors), width)
+    digits = chars[:, 1::3]
+    if not (
+        np.all(chars[:, 0] == ord("["))
+        and np.all(chars[:, -1] == ord("]"))
+        and np.all(chars[:, 2:-1:3] == ord(","))
+        and np.all(chars[:, 3::3] == ord(" "))
+        and np.all((digits == _ZERO) | (digits == _ONE))
+    ):
+        return None
+    return digits.astype(np.int64) - _ZERO
+
+
+_FLAT_VALUE = r'(?:0|-?[1-9][0-9]*|true|false|null|"[^"\\\x00-\x1f]*")'
+_FLAT_OBJECT = re.compile(r'\{(?:"[^"\\\x00-\x1f]*": ' + _FLAT_VALUE + r'(?:, (?=")|(?=\})))*\}')
+_FLAT_PAIR = re.compile(r'("[^"\\\x00-\x1f]*"): (' + _FLAT_VALUE + ")")
+
+
+def _metadata_text(metadata: Any) -> str:
+    """``metadata_json`` of a metadata value, dict or JSON text. Text as PostgreSQL prints a
+    flat object (escape-free string keys, already in code-point order; integer, true / false /
+    null or escape-free string values) only loses the spaces after ``:`` and ``,``, which is
+    what decoding and ``metadata_json`` would give; anything else is decoded first."""
+    if isinstance(metadata, str) and _FLAT_OBJECT.fullmatch(metadata):
+        pairs = _FLAT_PAIR.findall(metadata)
+        keys = [key[1:-1] for key, _ in pairs]
+        if keys == sorted(keys):
+            return "{" + ",".join(f"{key}:{value}" for key, value in pairs) + "}"
+    return metadata_json(_json(metadata) or {})
+
+
+def options_checker(checklist: Checklist) -> Callable[[Any], bool]:
+    """Whether an options object, as PostgreSQL prints a jsonb object (keys by length, then
+    bytes; ``"key": value`` joined by ``, ``), holds only known sub-dimension keys with known
+    codes or null: a text match for what ``check_answers`` lets through. Anything else
+    (another spelling, a decoded dict) is checked with ``check_answers`` itself."""
+    from .combine import check_answers
+    from .items import ExportError
+
+    subs = sorted(checklist.sub_dimensions, key=lambda sub: (len(sub.key.encode()), sub.key.encode()))
+    parts = []
+    for sub in subs:
+        codes = "|".join(re.escape(str(code)) for code in sub.codes)
+        parts.append(f"(?:{re.escape(json.dumps(sub.key, ensure_ascii=False))}: (?:{codes}|null)(?:, |(?=\\}})))?")
+    pattern = re.compile("\\{" + "".join(parts) + "\\}")
+    n = len(checklist.questions)
+
+    def check(options: Any) -> bool:
+        if isinstance(options, str) and pattern.fullmatch(options):
+            return True
+        try:
+            check_answers(Answers(None, "", _json(options), (0,) * n, (0,) * n, "submitted"), checklist, "options")
+        except (ExportError, TypeError, ValueError, AttributeError):
+            return False
+        return True
+
+    return check
+
+
+@dataclass
+class MajorityColumns:
+    """A batch's majority rows column-wise: ``rows`` (item indices that get a row), answers /
+    mask (rows × questions), agreement (float, NaN where null), options (sub-dimension key →
+    (codes, valid)), per-item annotation counts, and what the summary needs."""
+
+    rows: np.ndarray
+    answers: np.ndarray
+    mask: np.ndarray
+    agreement: np.ndarray
+    options: dict[str, tuple[np.ndarray, np.ndarray]]
+    counts: np.ndarray
+    counted: np.ndarray  # annotation indices that count (late extras dropped unless included)
+    answers_all: np.ndarray  # counted annotations × questions
+    mask_all: np.ndarray
+    has_gold: np.ndarray
+
+
+def majority_columns(batch: ItemBatch, checklist: Checklist, settings: ExportSettings) -> MajorityColumns | None:
+    """The vectorised majority vote of a batch, or ``None`` where it does not apply (see the
+    module docstring)."""
+    if settings.combine != "majority" or checklist.media_type != "image" or batch.scores is not None:
+        return None
+    b, n = len(batch), len(checklist.questions)
+    if any(kind != "image" for kind in batch.media_type) or not all(batch.media_path):
+        return None
+    if not all(batch.options_checked) or not all(batch.gold_options_checked):
+        return None
+    late = np.asarray(batch.late, dtype=bool) if batch.late else np.zeros(0, dtype=bool)
+    counted = np.arange(len(batch.annotation_item)) if settings.include_late else np.flatnonzero(~late)
+    owner = np.asarray(batch.annotation_item, dtype=np.int64)[counted]
+    answers_all = _matrix([batch.answers[k] for k in counted], n)
+    mask_all = _matrix([batch.mask[k] for k in counted], n)
+    gold_answers = _matrix(batch.gold_answers, n)
+    gold_mask = _matrix(batch.gold_mask, n)
+    if answers_all is None or mask_all is None or gold_answers is None or gold_mask is None:
+        return None
+    counts = np.bincount(owner, minlength=b) if owner.size else np.zeros(b, dtype=np.int64)
+    has_gold = np.zeros(b, dtype=bool)
+    g_answers = np.zeros((b, n), dtype=np.int64)
+    g_mask = np.zeros((b, n), dtype=np.int64)
+    if batch.gold_item:
+        gold_index = np.asarray(batch.gold_item, dtype=np.int64)
+        has_gold[gold_index] = True
+        g_answers[gold_index] = gold_answers  # repeated indices: the last one wins, as item by item
+        g_mask[gold_index] = gold_mask
+    if np.any(has_gold & (counts == 0)):
+        return None  # the gold answer stands in for the annotations: item by item
+    rows = np.flatnonzero(counts > 0)
+    applied = np.zeros((b, n), dtype=np.int64)
+    yes = np.zeros((b, n), dtype=np.int64)
+    if owner.size:
+        if np.any(np.diff(owner) < 0):
+            return None  # annotations not in item order: item by item
+        starts = np.searchsorted(owner, rows)
+        applied[rows] = np.add.reduceat(mask_all, starts, axis=0)
+        yes[rows] = np.add.reduceat(answers_all * mask_all, starts, axis=0)
+    applied, yes = applied[rows], yes[rows]
+    g_answers, g_mask, row_gold = g_answers[rows], g_mask[rows], has_gold[rows]
+    # per question: the majority answer among the raters it applied to (-1: applied to nobody)
+    tie_break = np.where(row_gold[:, None] & (g_mask == 1), g_answers, 0)
+    raw = np.where(2 * yes > applied, 1, np.where(2 * yes < applied, 0, tie_break))
+    raw = np.where(applied == 0, -1, raw)
+    m = rows.size
+    answers = np.zeros((m, n), dtype=np.int64)
+    mask = np.zeros((m, n), dtype=np.int64)
+    for gate, presence, others in _per_checklist(checklist, "gates", _gate_plan):
+        open_ = np.ones(m, dtype=bool) if gate is None else (mask[:, gate] == 1) & (answers[:, gate] == 1)
+        if presence is not None:
+            value = raw[:, presence]
+            known = open_ & (value >= 0)
+            answers[known, presence] = value[known]
+            mask[known, presence] = 1
+            open_ = known & (value == 1)
+        if others:
+            idx = list(others)
+            values = raw[:, idx]
+            chosen = open_[:, None] & (values >= 0)
+            answers[:, idx] = np.where(chosen, values, 0)
+            mask[:, idx] = chosen
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(answers == 1, yes, applied - yes) / applied
+    agreement = np.where((mask == 1) & (applied > 0), share, np.nan)
+    collapser = _per_checklist(checklist, "collapser", OptionCollapser)
+    options = collapser.columns(np.where(mask == 1, answers, -1))
+    return MajorityColumns(rows, answers, mask, agreement, options, counts, counted, answers_all, mask_all, has_gold)
+
+
+def _list_array(matrix: np.ndarray, arrow_type: pa.DataType, valid: np.ndarray | None = None) -> pa.Array:
+    rows, n = matrix.shape
+    offsets = pa.array(np.arange(0, (rows + 1) * n, n, dtype=np.int32) if n else np.zeros(rows + 1, np.int32))
+    values = pa.array(matrix.reshape(-1), mask=None if valid is None else ~valid.reshape(-1))
+    return pa.ListArray.from_arrays(offsets, values, type=arrow_type)
+
+
+def majority_batches(
+    batch: ItemBatch,
+    columns: MajorityColumns,
+    checklist: Checklist,
+    schema: pa.Schema,
+    media: MediaStore,
+    max_bytes: int = DEFAULT_BATCH_BYTES,
+    order: np.ndarray | None = None,
+) -> Iterator[tuple[np.ndarray, pa.RecordBatch]]:
+    """The default config's rows of the batch (one per item with annotations), in ``schema``
+    (``features_for(...).arrow_schema``), images encoded by ``media``, in ``order`` (positions
+    in ``columns.rows``; as they are by default): (positions, record batch) pairs, each holding
+    at most ``max_bytes`` of embedded image bytes (at least one row)."""
+    positions = np.arange(columns.rows.size) if order is None else order
+    rows = columns.rows[positions].tolist()
+    start, held = 0, 0
+    cells: dict[str, dict] = {}
+    for end, i in enumerate(rows, start=1):
+        source = batch.media_path[i]
+        cell = cells.get(source)
+        if cell is None:
+            cell = cells[source] = media.image_cell(MediaRef(source))
+        held += len(cell["bytes"] or b"")
+        if held >= max_bytes or end == len(rows):
+            part = positions[start:end]
+            yield part, _record(batch, columns, part, schema, cells)
+            start, held = end, 0
+            cells = {}
+
+
+def _record(
+    batch: ItemBatch, columns: MajorityColumns, part: np.ndarray, schema: pa.Schema, cells: dict
+) -> pa.RecordBatch:
+    rows = columns.rows[part]
+    m = rows.size
+    take = rows.tolist()
+    asset_ids = [batch.asset_id[i] for i in take]
+    image_cells = [cells[batch.media_path[i]] for i in take]
+    fields = {f.name: f for f in schema}
+    image_type = fields["image"].type
+    image = pa.StructArray.from_arrays(
+        [
+            pa.array([c["bytes"] for c in image_cells], image_type.field("bytes").type),
+            pa.array([c["path"] for c in image_cells], image_type.field("path").type),
+        ],
+        fields=list(image_type),
+    )
+    options_type = fields["options"].type
+    options = pa.StructArray.from_arrays(
+        [
+            pa.array(columns.options[f.name][0][part], f.type, mask=~columns.options[f.name][1][part])
+            for f in options_type
+        ],
+        fields=list(options_type),
+    )
+    agreement = columns.agreement[part]
+    agreement_valid = ~np.isnan(agreement)
+    arrays = {
+        "id": pa.array([str(a) for a in asset_ids], pa.string()),
+        "asset_id": pa.array(asset_ids, pa.int64()),
+        "project_id": pa.array([batch.project_id[i] for i in take], pa.int64()),
+        "prompt": pa.array([batch.prompt[i] or "" for i in take], pa.string()),
+        "media_type": pa.array([batch.media_type[i] for i in take], pa.string()),
+        "image": image,
+        "options": options,
+        "answers": _list_array(columns.answers[part], fields["answers"].type),
+        "mask": _list_array(columns.mask[part], fields["mask"].type),
+        "agreement": _list_array(np.where(agreement_valid, agreement, 0.0), fields["agreement"].type, agreement_valid),
+        "num_annotations": pa.array(columns.counts[rows], pa.int64()),
+        "annotator": pa.nulls(m, pa.string()),
+        "source": pa.array(["majority"] * m, pa.string()),
+        "state": pa.nulls(m, pa.string()),
+        "score": pa.nulls(m, pa.float64()),
+        "dimension_scores": pa.nulls(m, fields["dimension_scores"].type),
+        "metadata": pa.array([_metadata_text(batch.metadata[i]) for i in take], pa.string()),
+        "media_sha256": pa.array([batch.media_sha256[i] or "" for i in take], pa.string()),
+    }
+    return pa.RecordBatch.from_arrays([arrays[f.name] for f in schema], schema=schema)
+
+
+def summarize_batch(summary: AgreementSummary, batch: ItemBatch, columns: MajorityColumns) -> None:
+    """``summary.add(item)`` for every item of the batch, from the columns."""
+    counts = columns.counts
+    summary.items += len(batch)
+    summary.annotations += int(counts.sum())
+    summary.items_with_annotations += int((counts > 0).sum())
+    summary.gold += int(columns.has_gold.sum())
+    counted = columns.counted.tolist()
+    summary.annotators.update(batch.annotator[k] for k in counted)
+    summary.states.update(Counter(batch.state[k] for k in counted))
+    several = np.flatnonzero(counts >= 2)
+    if not several.size:
+        return
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    values = np.where(columns.mask_all == 1, columns.answers_all, -1)
+    for i in several.tolist():
+        block = values[starts[i] : starts[i] + counts[i]]
+        for q, accumulator in enumerate(summary._accumulators):
+            accumulator.add(None if v < 0 else v for v in block[:, q].tolist())

@@ -1,0 +1,147 @@
+"""The column-wise way in (datasets_app.export.columnar): the same rows, hash and summary as
+item by item, and item by item wherever the vectorised rules do not apply."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pyarrow.parquet as pq
+import pytest
+
+from annotator.checklist import load_builtin
+from datasets_app.export import ExportError, export_dataset, read_rows
+from datasets_app.export.columnar import ItemBatch, majority_columns
+from tests.datasets import make_image_items, settings
+
+
+@pytest.fixture(scope="module")
+def checklist():
+    return load_builtin("visionreward-image")
+
+
+def plain(items):
+    """Without scores (a weight set's export goes item by item)."""
+    return [dataclasses.replace(i, score=None, dimension_scores=None, url="") for i in items]
+
+
+@pytest.fixture(scope="module")
+def items(tmp_path_factory, checklist):
+    made = make_image_items(tmp_path_factory.mktemp("src"), checklist, 60, seed=5, max_annotations=4, gold_every=3)
+    # gold only where there are annotations (a gold answer standing in goes item by item)
+    return plain([i if i.annotations or i.gold is None else dataclasses.replace(i, gold=None) for i in made])
+
+
+def batches_of(items, checklist, size):
+    return [ItemBatch.from_items(items[k : k + size], checklist) for k in range(0, len(items), size)]
+
+
+def export_both(tmp_path, checklist, items, size=7, **changes):
+    s = settings(balanced_cap=None, **changes)
+    common = {"checklist": checklist, "settings": s, "include_visionreward": False, "write_jsonl": False}
+    one = export_dataset(tmp_path / "items", items=lambda: iter(items), **common)
+    batches = batches_of(items, checklist, size)
+    other = export_dataset(tmp_path / "batches", item_batches=lambda: iter(batches), **common)
+    return one, other, batches, s
+
+
+def rows(folder):
+    return list(read_rows(folder, with_media_paths=True))
+
+
+def test_majority_batches_write_the_same_rows_hash_and_summary(tmp_path, checklist, items):
+    one, other, batches, s = export_both(tmp_path, checklist, items)
+    assert all(majority_columns(b, checklist, s) is not None for b in batches)  # column-wise, really
+    assert any(n >= 2 for i in items for n in [len(i.annotations)])  # votes, ties to the gold answer
+    assert rows(tmp_path / "items") == rows(tmp_path / "batches")
+    assert one.content_hash == other.content_hash
+    assert one.stats == other.stats and one.num_rows == other.num_rows
+    assert one.stats["questions"] and one.stats["mean_kappa"] is not None
+    # the embedded bytes too, and the features the card declares
+    for a, b in zip(
+        sorted((tmp_path / "items" / "data").glob("*.parquet")),
+        sorted((tmp_path / "batches" / "data").glob("*.parquet")),
+        strict=True,
+    ):
+        assert pq.read_table(a).equals(pq.read_table(b))
+    assert (tmp_path / "items" / "README.md").read_text() == (tmp_path / "batches" / "README.md").read_text()
+
+
+def test_late_extras_and_path_mode(tmp_path, checklist, items):
+    late = [
+        dataclasses.replace(
+            i, annotations=tuple(dataclasses.replace(a, late=k == 1) for k, a in enumerate(i.annotations))
+        )
+        for i in items
+    ]
+    for include_late in (False, True):
+        folder = tmp_path / str(include_late)
+        one, other, _, _ = export_both(folder, checklist, late, size=11, include_late=include_late, embed_media=False)
+        assert rows(folder / "items") == rows(folder / "batches")
+        assert one.content_hash == other.content_hash and one.stats == other.stats
+
+
+def test_batches_outside_the_vectorised_rules_go_item_by_item(tmp_path, checklist, items):
+    gold_only = [dataclasses.replace(items[0], annotations=(), gold=items[1].annotations[0]), *items[1:]]
+    one, other, batches, s = export_both(tmp_path / "gold-only", checklist, gold_only)
+    assert majority_columns(batches[0], checklist, s) is None and majority_columns(batches[1], checklist, s)
+    assert rows(tmp_path / "gold-only" / "items") == rows(tmp_path / "gold-only" / "batches")
+    assert one.content_hash == other.content_hash
+    for combine in ("all", "gold"):
+        one, other, batches, s = export_both(tmp_path / combine, checklist, items, combine=combine)
+        assert majority_columns(batches[0], checklist, s) is None
+        assert one.content_hash == other.content_hash
+        assert rows(tmp_path / combine / "items") == rows(tmp_path / combine / "batches")
+
+
+def test_bad_answers_fail_as_item_by_item(tmp_path, checklist, items):
+    first = items[0]
+    bad_option = dataclasses.replace(
+        first.annotations[0], options={**first.annotations[0].options, checklist.sub_dimensions[0].key: 99}
+    )
+    short = dataclasses.replace(first.annotations[0], answers=first.annotations[0].answers[:-1])
+    for bad in (bad_option, short):
+        broken = [dataclasses.replace(first, annotations=(bad,)), *items[1:]]
+        batch = ItemBatch.from_items(broken, checklist)
+        assert majority_columns(batch, checklist, settings(balanced_cap=None)) is None
+        with pytest.raises(ExportError) as item_error:
+            export_dataset(tmp_path / "a", checklist=checklist, settings=settings(), items=lambda b=broken: iter(b))
+        with pytest.raises(ExportError) as batch_error:
+            export_dataset(
+                tmp_path / "b", checklist=checklist, settings=settings(), item_batches=lambda b=batch: iter([b])
+            )
+        assert str(batch_error.value) == str(item_error.value)
+        assert batch_error.value.field == item_error.value.field
+        for folder in ("a", "b"):
+            import shutil
+
+            shutil.rmtree(tmp_path / folder, ignore_errors=True)
+
+
+def test_items_of_a_batch_are_the_items(checklist, items):
+    assert list(ItemBatch.from_items(items, checklist).items()) == items
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{}",
+        '{"bench": true, "index": 5}',
+        '{"a": -3, "b": "x, \\"y"}',
+        '{"a!": 1, "a": 2}',
+        '{"a": 1.50}',
+        '{"a": -0}',
+        '{"z": {"b": 1, "a": 2}}',
+        '{"é": "ü", "e": null}',
+        '{"k": "a: b, c", "l": ""}',
+        '{"n": 123456789012345678901234567890}',
+    ],
+)
+def test_metadata_text_is_metadata_json(text):
+    """Metadata as PostgreSQL prints it becomes the canonical JSON (fast for flat objects)."""
+    import json
+
+    from datasets_app.export.columnar import _metadata_text
+    from datasets_app.export.combine import metadata_json
+
+    assert _metadata_text(text) == metadata_json(json.loads(text))
+    assert _metadata_text(json.loads(text)) == metadata_json(json.loads(text))
