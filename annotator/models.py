@@ -234,7 +234,8 @@ class Asset(models.Model):
     files = models.JSONField(
         default=dict,
         blank=True,
-        help_text="Derived files, names in the media storage (MEDIA_ROOT or the bucket): original, display (browser-safe), poster, "
+        help_text="Derived files, names in the media storage (MEDIA_ROOT or the bucket): "
+        "original, display (browser-safe), poster, "
         "thumbnail, frames (list with their timestamps).",
     )
     import_job_id = models.BigIntegerField(

@@ -59,7 +59,11 @@ class DatasetVersion(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
     content_hash = models.CharField(max_length=64, blank=True, db_index=True)
     duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    path = models.CharField(max_length=500, blank=True, help_text="The folder, a name in the datasets storage (VR_DATASETS_ROOT or the bucket).")
+    path = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="The folder, a name in the datasets storage (VR_DATASETS_ROOT or the bucket).",
+    )
     row_counts = models.JSONField(default=dict, blank=True, help_text="config → split → rows")
     stats = models.JSONField(default=dict, blank=True)
     files = models.JSONField(default=list, blank=True)
