@@ -412,9 +412,7 @@ def iter_item_batches(version: DatasetVersion, *, batch: int = 2000) -> Iterator
         frame_paths = None
         if "video" in kinds:
             frame_paths = [
-                tuple(_source(root, f["file"]) for f in (_json(fs) or []) if f.get("file"))
-                if kind == "video"
-                else ()
+                tuple(_source(root, f["file"]) for f in (_json(fs) or []) if f.get("file")) if kind == "video" else ()
                 for kind, fs in zip(kinds, frames, strict=True)
             ]
         a = list(zip(*own, strict=True)) if own else [[]] * 8
