@@ -32,6 +32,8 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, Storage, storages
 
+from .names import clean_name, join  # noqa: F401 - the name rules (pure), also used from here
+
 COPY_CHUNK = 1024 * 1024
 
 
@@ -51,20 +53,6 @@ def datasets_storage() -> Storage:
     if "datasets" in (getattr(settings, "STORAGES", None) or {}):
         return storages["datasets"]
     return FileSystemStorage(location=str(settings.VR_DATASETS_ROOT))
-
-
-def clean_name(name: str) -> str:
-    """``name`` as a storage name: relative, ``/``-separated, no ``..`` or empty parts. Raises
-    ValueError for anything else (a name from a row or a request is never trusted as a path)."""
-    text = str(name).replace("\\", "/")
-    parts = text.split("/")
-    if not text or any(p in ("", ".", "..") for p in parts):
-        raise ValueError(f"not a storage name: {name!r}")
-    return "/".join(parts)
-
-
-def join(*parts: str) -> str:
-    return clean_name("/".join(str(p).strip("/") for p in parts if str(p).strip("/")))
 
 
 def local_path(storage: Storage, name: str) -> Path | None:
@@ -102,8 +90,10 @@ def download(storage: Storage, name: str, destination: Path) -> Path:
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
     part = destination.with_name(f".{destination.name}.{uuid.uuid4().hex[:8]}.part")
+    from .reading import open_reader  # the object's body streamed, never whole in memory
+
     try:
-        with storage.open(name, "rb") as src, open(part, "wb") as out:
+        with open_reader(storage, name) as src, open(part, "wb") as out:
             shutil.copyfileobj(src, out, COPY_CHUNK)
         os.replace(part, destination)
     finally:
@@ -164,8 +154,8 @@ def put(storage: Storage, name: str, built: Path, *, keep: bool = False) -> str:
         else:
             os.replace(built, target)
         return name
-    if storage.exists(name):
-        storage.delete(name)
+    if not getattr(storage, "file_overwrite", False) and storage.exists(name):
+        storage.delete(name)  # a storage that would save under another name otherwise
     with open(built, "rb") as fh:
         saved = storage.save(name, File(fh, name=PurePosixPath(name).name))
     if not keep:
@@ -177,7 +167,7 @@ def put_bytes(storage: Storage, name: str, data: bytes) -> str:
     from django.core.files.base import ContentFile
 
     name = clean_name(name)
-    if storage.exists(name):
+    if not getattr(storage, "file_overwrite", False) and storage.exists(name):
         storage.delete(name)
     return storage.save(name, ContentFile(data, name=PurePosixPath(name).name))
 

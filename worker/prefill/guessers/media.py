@@ -24,6 +24,8 @@ from typing import Any, BinaryIO
 
 from PIL import Image, ImageOps
 
+from annotator.storage.names import clean_name
+
 from .base import GuesserError, MediaInput
 
 __all__ = ["frames_for_model", "load_image", "media_input_from_asset", "media_input_from_files", "select_frames"]
@@ -53,13 +55,12 @@ def _media(media: Any) -> Any:
 
 
 def _storage_name(name: str) -> str:
-    """``name`` as a storage name, by ``annotator.storage.clean_name``'s rules (relative, ``/``
-    parts, no ``..`` or empty parts); GuesserError otherwise: a name is never a path."""
-    text = str(name).replace("\\", "/")
-    parts = text.split("/")
-    if not text or any(p in ("", ".", "..") for p in parts):
-        raise GuesserError(f"media file {name!r} is outside the media storage")
-    return "/".join(parts)
+    """``name`` as a storage name (``annotator.storage.names``' rules); GuesserError otherwise:
+    a name is never a path."""
+    try:
+        return clean_name(name)
+    except ValueError:
+        raise GuesserError(f"media file {name!r} is outside the media storage") from None
 
 
 def _local_path(storage: Any, name: str) -> Path | None:
