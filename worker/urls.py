@@ -86,6 +86,11 @@ urlpatterns = [
     ),
     path("projects/<int:project_id>/compare/", weights.CompareView.as_view(), name="project-compare"),
     path("exports/", exports.ExportView.as_view(), name="exports"),
+    path(
+        "projects/<int:project_id>/datasets/dominance-stats/",
+        exports.DominanceStatsView.as_view(),
+        name="project-dominance-stats",
+    ),
     path("dataset-versions/<int:pk>/push/", exports.PushView.as_view(), name="dataset-version-push"),
     path("dataset-versions/<int:pk>/download/", archives.DownloadView.as_view(), name="dataset-version-download"),
     path("dataset-versions/<int:pk>/archives/", archives.ArchiveView.as_view(), name="dataset-version-archive"),

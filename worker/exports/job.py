@@ -52,7 +52,12 @@ DEFAULTS: dict = {
     "jsonl": "auto",  # annotations.jsonl: auto = when it needs no extra media copies (videos, images by path)
     # late extras (submitted after the lease lapsed and the slot went to someone else, beyond k): left out
     "include_late": False,
+    # what the version holds: "annotations" (the configs above) or "dominance_pairs" (MPO pairs:
+    # ``dominance`` is the rule, see datasets_app.export.dominance and docs/datasets.md)
+    "kind": "annotations",
+    "dominance": None,
 }
+KINDS = ("annotations", "dominance_pairs")
 BATCH = 500
 
 
@@ -108,6 +113,18 @@ def export_settings(data) -> dict:
         elif key == "jsonl":
             if value not in ("auto", True, False):
                 errors[key] = [f"Must be auto, true or false (got {value!r})."]
+            else:
+                out[key] = value
+        elif key == "kind":
+            if value not in KINDS:
+                errors[key] = [f"Must be {' or '.join(KINDS)} (got {value!r:.50})."]
+            else:
+                out[key] = value
+        elif key == "dominance":
+            if value is not None and not isinstance(value, dict):
+                errors[key] = [
+                    "An object: source, margins (dimension → margin), pairs_per_prompt, max_uses, tolerance."
+                ]
             else:
                 out[key] = value
         elif key == "license":
@@ -171,6 +188,8 @@ def start_export(user, data: dict) -> tuple[DatasetVersion, Job]:
             settings = export_settings(data.get("settings"))
         except ExportRequestError as exc:
             errors.update({f"settings.{k}": v for k, v in exc.errors.items()})
+    if projects and "settings" not in {k.split(".")[0] for k in errors}:
+        errors.update(dominance_problems(settings, projects[0].checklist_version.checklist))
     weight_set = None
     if data.get("weight_set") is not None and projects:
         ws_id = data["weight_set"]
@@ -185,6 +204,14 @@ def start_export(user, data: dict) -> tuple[DatasetVersion, Job]:
         raise ExportRequestError(errors)
     if weight_set is None:  # the active set of the first project, when there is one
         weight_set = WeightSet.objects.filter(project=projects[0], status=WeightSet.Status.ACTIVE).first()
+    if weight_set is None and settings["kind"] == "dominance_pairs":
+        raise ExportRequestError(
+            {
+                "weight_set": [
+                    "Dominance pairs compare per-dimension scores: give a weight set (the project has no active one)."
+                ]
+            }
+        )
     with transaction.atomic():
         latest = DatasetVersion.objects.select_for_update().filter(name=name).aggregate(v=Max("version"))["v"] or 0
         version = DatasetVersion.objects.create(
@@ -208,6 +235,25 @@ def start_export(user, data: dict) -> tuple[DatasetVersion, Job]:
         version.job_id = job.pk
         version.save(update_fields=["job_id"])
     return version, job
+
+
+def dominance_problems(settings: dict, checklist) -> dict:
+    """For ``kind: dominance_pairs``: check the rule against the checklist's dimensions and store
+    it complete (defaults filled in) in ``settings``; the problems as ``settings.dominance.<field>``."""
+    from datasets_app.export.dominance import rule_from_dict
+    from datasets_app.export.items import ExportError
+
+    if settings.get("kind") != "dominance_pairs":
+        if settings.get("dominance") is not None:
+            return {"settings.dominance": ["Only for kind dominance_pairs."]}
+        return {}
+    try:
+        rule = rule_from_dict(settings.get("dominance") or {}, [d.key for d in checklist.dimensions])
+    except ExportError as exc:
+        where = f"settings.dominance.{exc.field}" if exc.field else "settings.dominance"
+        return {where: [f"{str(exc)[:1].upper()}{str(exc)[1:]}."]}
+    settings["dominance"] = rule.to_dict()
+    return {}
 
 
 def _weights_snapshot(ws: WeightSet | None) -> dict:
@@ -660,7 +706,6 @@ def run_export(job: Job, ctx: JobContext) -> dict:
     then publish it in one step, or record it as a duplicate of a ready version with the same
     content. Bad data fails at once; a cancel or a last failed attempt marks the version failed
     and removes what was staged."""
-    from datasets_app.export.build import export_dataset
     from datasets_app.export.items import ExportError, ExportSettings
 
     version = (
@@ -708,19 +753,12 @@ def run_export(job: Job, ctx: JobContext) -> dict:
     staged = staging / f"{version.name}-v{version.version}"
     ctx.report(progress=0.0, message=f"writing {version.label}: {total} assets")
     try:
-        result = export_dataset(
-            staged,
-            checklist=version.checklist_version.checklist,
-            settings=settings,
-            item_batches=lambda: iter_item_batches(version),
-            pairs=lambda: iter_pairs(version),
-            weights=version.weights or None,
-            provenance=provenance,
-            progress=progress,
-            dataset_name=f"{version.name}-v{version.version}",
-            write_jsonl=None if s.get("jsonl", "auto") == "auto" else bool(s["jsonl"]),
-            open_media=media_opener(),
-        )
+        if s.get("kind") == "dominance_pairs":
+            result = _export_dominance(version, staged, settings, provenance, progress)
+            stats = result.stats
+        else:
+            result = _export_annotations(version, staged, settings, provenance, progress)
+            stats = {**result.stats, "balanced": result.balanced, "jsonl_rows": result.jsonl_rows}
         ctx.check_cancel()
         if not storage.is_local(storage.datasets_storage()) and ctx.report(
             progress=0.96, message=f"uploading {len(result.files)} files of {version.label}"
@@ -731,7 +769,7 @@ def run_export(job: Job, ctx: JobContext) -> dict:
             staged,
             content_hash=result.content_hash,
             row_counts=_row_counts(result),
-            stats={**result.stats, "balanced": result.balanced, "jsonl_rows": result.jsonl_rows},
+            stats=stats,
             files=result.files,
         )
     except ExportError as exc:
@@ -750,6 +788,54 @@ def run_export(job: Job, ctx: JobContext) -> dict:
         else:
             DatasetVersion.objects.filter(pk=version.pk).update(state=DatasetVersion.State.QUEUED)
         raise
+    return _finish(version, row, staging, ctx)
+
+
+def _export_dominance(version: DatasetVersion, staged: Path, settings, provenance: dict, progress):
+    from datasets_app.export.dominance import export_dominance, rule_from_dict
+
+    from .dominance import scored_assets
+
+    checklist = version.checklist_version.checklist
+    rule = rule_from_dict(version.export_settings["dominance"], [d.key for d in checklist.dimensions])
+    assets, unscored = scored_assets(
+        list(version.projects.order_by("id")), version.checklist_version, version.weights, rule
+    )
+    return export_dominance(
+        staged,
+        checklist=checklist,
+        settings=settings,
+        rule=rule,
+        assets=assets,
+        unscored=unscored,
+        weights=version.weights or None,
+        provenance={**provenance, "kind": "dominance_pairs", "source": rule.source},
+        dataset_name=f"{version.name}-v{version.version}",
+        open_media=media_opener(),
+        progress=progress,
+    )
+
+
+def _export_annotations(version: DatasetVersion, staged: Path, settings, provenance: dict, progress):
+    from datasets_app.export.build import export_dataset
+
+    s = version.export_settings
+    return export_dataset(
+        staged,
+        checklist=version.checklist_version.checklist,
+        settings=settings,
+        item_batches=lambda: iter_item_batches(version),
+        pairs=lambda: iter_pairs(version),
+        weights=version.weights or None,
+        provenance=provenance,
+        progress=progress,
+        dataset_name=f"{version.name}-v{version.version}",
+        write_jsonl=None if s.get("jsonl", "auto") == "auto" else bool(s["jsonl"]),
+        open_media=media_opener(),
+    )
+
+
+def _finish(version: DatasetVersion, row: DatasetVersion, staging: Path, ctx: JobContext) -> dict:
     shutil.rmtree(staging, ignore_errors=True)
     if row.state == DatasetVersion.State.DUPLICATE:
         message = f"{version.label} has the same content as {row.duplicate_of.label}; no second copy was kept"

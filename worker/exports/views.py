@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -47,6 +47,47 @@ class ExportView(APIView):
             {"dataset_version": DatasetVersionSerializer(version).data, "job": JobSerializer(job).data},
             status=status.HTTP_202_ACCEPTED,
         )
+
+
+class DominanceStatsRequestSerializer(serializers.Serializer):
+    """A dominance rule to preview (validated in ``worker.exports.dominance``; docs/datasets.md)."""
+
+    dominance = serializers.DictField(
+        help_text="The rule: source (human, model, human_else_model), margins (dimension → margin > 0), "
+        "pairs_per_prompt, max_uses (or null), tolerance."
+    )
+    weight_set = serializers.IntegerField(required=False, help_text="Default: the project's active set.")
+
+
+class DominanceStatsView(APIView):
+    """How many dominance pairs a rule yields on a project, per dimension, before exporting."""
+
+    serializer_class = DominanceStatsRequestSerializer
+
+    @extend_schema(
+        operation_id="projects_dominance_stats",
+        summary="Preview a dominance-pair rule: candidate pairs per dimension, under the full rule, after the cap",
+        request=DominanceStatsRequestSerializer,
+        responses={
+            200: OpenApiResponse(description="assets, prompts, per_dimension {alone, in_rule}, candidates, selected"),
+            400: OpenApiResponse(description="`errors` names each bad field."),
+        },
+    )
+    def post(self, request, project_id: int):
+        from annotator import permissions as perms
+        from annotator.models import Project
+
+        from .dominance import preview
+
+        project = Project.objects.select_related("checklist_version").filter(pk=project_id).first()
+        if project is None or not perms.is_member(request.user, project):
+            raise NotFound(f"Project {project_id} does not exist or you are not a member.")
+        if not perms.can_research(request.user, project):
+            raise PermissionDenied("Only managers and researchers can preview dataset versions.")
+        try:
+            return Response(preview(request.user, project, request.data))
+        except ExportRequestError as exc:
+            raise ValidationError(exc.errors)
 
 
 class PushRequestSerializer(serializers.Serializer):
