@@ -16,6 +16,7 @@ from tests import factories as f
 from tests.worker.conftest import jpeg_bytes
 from tests.worker.preference_data import answer, random_options
 from worker.exports.dominance import dimension_scores, scored_assets
+from worker.exports.job import media_root
 from worker.models import Job, WeightSet
 from worker.weights.features import features_from_annotation
 from worker.weights.public import public_weight_vector
@@ -109,7 +110,9 @@ def test_statistics_preview(annotated, image_project, people, weight_set):
     assert response.status_code == 200, response.content
     body = response.json()
     rule = rule_from_dict(RULE, [d.key for d in image_project.checklist_version.checklist.dimensions])
-    assets, unscored = scored_assets([image_project], image_project.checklist_version, _snapshot(weight_set), rule)
+    assets, unscored = scored_assets(
+        [image_project], image_project.checklist_version, _snapshot(weight_set), rule, media_root()
+    )
     assert (body["assets"], body["unscored"], body["prompts"]) == (16, 1, 4)
     assert body["candidates"] == len(brute_candidates(assets, rule))
     assert body["selected"] <= 3 * 4 and body["selected"] == min(body["candidates"], body["selected"])
@@ -192,7 +195,7 @@ def test_export_job_writes_a_version_datasets_loads_and_every_row_satisfies_the_
     rows = [row for split in ds.values() for row in split]
     assert len(rows) == version.stats["selected"] == sum(version.row_counts["default"].values()) > 0
     rule = rule_from_dict(RULE, [d.key for d in image_project.checklist_version.checklist.dimensions])
-    assets, _ = scored_assets([image_project], image_project.checklist_version, version.weights, rule)
+    assets, _ = scored_assets([image_project], image_project.checklist_version, version.weights, rule, media_root())
     by_id = {a.asset_id: a for a in assets}
     candidates = brute_candidates(assets, rule)
     per_prompt: dict[str, int] = {}

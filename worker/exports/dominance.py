@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from annotator.checklist import Checklist
@@ -48,19 +49,18 @@ def dimension_scores(
 
 
 def scored_assets(
-    projects, checklist_version, weights: Mapping[str, Any], rule: DominanceRule
+    projects, checklist_version, weights: Mapping[str, Any], rule: DominanceRule, root: Path | None = None
 ) -> tuple[list[ScoredAsset], int]:
     """Every ready asset of ``projects`` with its per-dimension scores under ``weights`` from the
-    rule's source, and how many ready assets had no scores (no answers / no prediction)."""
+    rule's source, and how many ready assets had no scores (no answers / no prediction).
+    ``root``: the media storage's folder on this host (media sources are then paths under it),
+    or None (storage names, on an object store)."""
     from worker.weights.answers import human_features, model_features, with_asset_extra
-
-    from .job import _source, media_root
 
     checklist = checklist_version.checklist
     vector = vector_of(weights, checklist)
     extra_names = list((weights.get("extra") or {}).keys())
     all_dimensions = [d.key for d in checklist.dimensions]
-    root = media_root()
     out: list[ScoredAsset] = []
     unscored = 0
     for project in projects:
@@ -92,56 +92,10 @@ def scored_assets(
                         prompt=prompt or "",
                         scores=scores,
                         project_id=project.pk,
-                        media_path=_source(root, rel) if rel else "",
+                        media_path=(str(root / rel) if root is not None else rel) if rel else "",
                         media_sha256=sha256 or None,
                         total=total,
                         source=source,
                     )
                 )
     return out, unscored
-
-
-def preview(user, project, data) -> dict:
-    """``POST /api/projects/<id>/datasets/dominance-stats/``: what a rule would yield on the
-    project now (:func:`datasets_app.export.dominance.dominance_stats`), nothing written.
-    ``data``: ``{"dominance": rule, "weight_set": id (default: the active one)}``. Raises
-    :class:`~worker.exports.job.ExportRequestError` naming the field."""
-    from datasets_app.export.dominance import dominance_stats, rule_from_dict
-    from datasets_app.export.items import ExportError
-    from worker.models import WeightSet
-
-    from .job import ExportRequestError, _weights_snapshot
-
-    if not isinstance(data, dict):
-        raise ExportRequestError({"detail": ["Expected a JSON object."]})
-    errors: dict = {}
-    for key in sorted(set(data) - {"dominance", "weight_set"}):
-        errors[key] = [f"Unknown field `{key:.50}`; the fields are dominance and weight_set."]
-    checklist_version = project.checklist_version
-    rule = None
-    try:
-        rule = rule_from_dict(data.get("dominance"), [d.key for d in checklist_version.checklist.dimensions])
-    except ExportError as exc:
-        errors[f"dominance.{exc.field}" if exc.field else "dominance"] = [f"{str(exc)[:1].upper()}{str(exc)[1:]}."]
-    ws_id = data.get("weight_set")
-    if ws_id is None:
-        weight_set = WeightSet.objects.filter(project=project, status=WeightSet.Status.ACTIVE).first()
-        if weight_set is None:
-            errors["weight_set"] = ["The project has no active weight set: choose one."]
-    else:
-        weight_set = (
-            WeightSet.objects.filter(pk=ws_id, project=project).first()
-            if isinstance(ws_id, int) and not isinstance(ws_id, bool)
-            else None
-        )
-        if weight_set is None:
-            errors["weight_set"] = [f"Weight set {ws_id!r:.50} is not a weight set of this project."]
-        elif weight_set.checklist_version_id != checklist_version.pk:
-            errors["weight_set"] = [f"Weight set {ws_id} was made for another checklist version."]
-    if errors:
-        raise ExportRequestError(errors)
-    assets, unscored = scored_assets([project], checklist_version, _weights_snapshot(weight_set), rule)
-    return {
-        **dominance_stats(assets, rule, unscored=unscored),
-        "weight_set": {"id": weight_set.pk, "label": weight_set.label},
-    }

@@ -256,6 +256,51 @@ def dominance_problems(settings: dict, checklist) -> dict:
     return {}
 
 
+def preview_dominance(project, data) -> dict:
+    """``POST /api/projects/<id>/datasets/dominance-stats/``: what a rule would yield on the
+    project now (:func:`datasets_app.export.dominance.dominance_stats`), nothing written.
+    ``data``: ``{"dominance": rule, "weight_set": id (default: the active one)}``. Raises
+    :class:`~worker.exports.job.ExportRequestError` naming the field."""
+    from datasets_app.export.dominance import dominance_stats, rule_from_dict
+    from datasets_app.export.items import ExportError
+
+    from .dominance import scored_assets
+
+    if not isinstance(data, dict):
+        raise ExportRequestError({"detail": ["Expected a JSON object."]})
+    errors: dict = {}
+    for key in sorted(set(data) - {"dominance", "weight_set"}):
+        errors[key] = [f"Unknown field `{key:.50}`; the fields are dominance and weight_set."]
+    checklist_version = project.checklist_version
+    rule = None
+    try:
+        rule = rule_from_dict(data.get("dominance"), [d.key for d in checklist_version.checklist.dimensions])
+    except ExportError as exc:
+        errors[f"dominance.{exc.field}" if exc.field else "dominance"] = [f"{str(exc)[:1].upper()}{str(exc)[1:]}."]
+    ws_id = data.get("weight_set")
+    if ws_id is None:
+        weight_set = WeightSet.objects.filter(project=project, status=WeightSet.Status.ACTIVE).first()
+        if weight_set is None:
+            errors["weight_set"] = ["The project has no active weight set: choose one."]
+    else:
+        weight_set = (
+            WeightSet.objects.filter(pk=ws_id, project=project).first()
+            if isinstance(ws_id, int) and not isinstance(ws_id, bool)
+            else None
+        )
+        if weight_set is None:
+            errors["weight_set"] = [f"Weight set {ws_id!r:.50} is not a weight set of this project."]
+        elif weight_set.checklist_version_id != checklist_version.pk:
+            errors["weight_set"] = [f"Weight set {ws_id} was made for another checklist version."]
+    if errors:
+        raise ExportRequestError(errors)
+    assets, unscored = scored_assets([project], checklist_version, _weights_snapshot(weight_set), rule, media_root())
+    return {
+        **dominance_stats(assets, rule, unscored=unscored),
+        "weight_set": {"id": weight_set.pk, "label": weight_set.label},
+    }
+
+
 def _weights_snapshot(ws: WeightSet | None) -> dict:
     if ws is None:
         return {}
@@ -799,7 +844,7 @@ def _export_dominance(version: DatasetVersion, staged: Path, settings, provenanc
     checklist = version.checklist_version.checklist
     rule = rule_from_dict(version.export_settings["dominance"], [d.key for d in checklist.dimensions])
     assets, unscored = scored_assets(
-        list(version.projects.order_by("id")), version.checklist_version, version.weights, rule
+        list(version.projects.order_by("id")), version.checklist_version, version.weights, rule, media_root()
     )
     return export_dominance(
         staged,

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from datasets_app.views import DatasetVersionSerializer, visible_versions
 from worker.jobs.serializers import JobSerializer
 
-from .job import ExportRequestError, push_options, start_export, start_push
+from .job import ExportRequestError, preview_dominance, push_options, start_export, start_push
 
 
 class ExportRequestSerializer(serializers.Serializer):
@@ -77,15 +77,13 @@ class DominanceStatsView(APIView):
         from annotator import permissions as perms
         from annotator.models import Project
 
-        from .dominance import preview
-
         project = Project.objects.select_related("checklist_version").filter(pk=project_id).first()
         if project is None or not perms.is_member(request.user, project):
             raise NotFound(f"Project {project_id} does not exist or you are not a member.")
         if not perms.can_research(request.user, project):
             raise PermissionDenied("Only managers and researchers can preview dataset versions.")
         try:
-            return Response(preview(request.user, project, request.data))
+            return Response(preview_dominance(project, request.data))
         except ExportRequestError as exc:
             raise ValidationError(exc.errors)
 
