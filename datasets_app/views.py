@@ -144,6 +144,11 @@ class DatasetVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
             raise NotFound(f"Dataset version {against} does not exist or you cannot see it.")
         if other.state != DatasetVersion.State.READY or not other.path:
             raise ValidationError({"against": [f"{other.label} is {other.state}; only ready versions compare."]})
+        for row, field in ((version, "kind"), (other, "against")):
+            if (row.export_settings or {}).get("kind", "annotations") != "annotations":
+                raise ValidationError(
+                    {field: [f"{row.label} holds dominance pairs; diffs compare annotation versions."]}
+                )
         with other.local_folder(only=_default_config) as a, version.local_folder(only=_default_config) as b:
             result = diff_versions(read_rows(a), read_rows(b))
         return Response({"from": other.pk, "to": version.pk, **result})

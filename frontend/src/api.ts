@@ -19,6 +19,8 @@ import type {
   DatasetVersionState,
   DirectUpload,
   ExportRequest,
+  DominanceStats,
+  DominanceStatsRequest,
   EvaluateRequest,
   ExportStarted,
   FinetuneRequest,
@@ -312,6 +314,9 @@ export const api = {
   datasetVersion: (id: number) => get<DatasetVersion>(`/api/dataset-versions/${id}/`),
   /** Start exporting a new dataset version (202: the queued version and the job to poll). */
   exportDataset: (body: ExportRequest) => post<ExportStarted>("/api/exports/", body),
+  /** What a dominance-pair rule would yield on a project now (nothing is written). */
+  dominanceStats: (projectId: number, body: DominanceStatsRequest) =>
+    post<DominanceStats>(`/api/projects/${projectId}/datasets/dominance-stats/`, body),
   /** What changed from version `against` (A) to version `id` (B); both must be ready. */
   datasetDiff: (id: number, against: number, signal?: AbortSignal) =>
     get<DatasetDiff>(`/api/dataset-versions/${id}/diff/?against=${against}`, signal),

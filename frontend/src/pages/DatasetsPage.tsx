@@ -3,6 +3,7 @@ import { useSearchParams } from "react-router-dom";
 import { api } from "../api";
 import { archiveKey } from "../components/datasets/ArchiveLinks";
 import DiffPanel from "../components/datasets/DiffPanel";
+import DominanceForm from "../components/datasets/DominanceForm";
 import ExportForm from "../components/datasets/ExportForm";
 import PublishDialog from "../components/datasets/PublishDialog";
 import { useJobs } from "../components/datasets/useJobs";
@@ -42,6 +43,7 @@ export default function DatasetsPage({ pollMs = 1000 }: { pollMs?: number }) {
   const [projects, setProjects] = useState<Project[] | null>(null);
   const [projectsError, setProjectsError] = useState("");
   const [formOpen, setFormOpen] = useState(initialProject != null);
+  const [dominanceOpen, setDominanceOpen] = useState(false);
   const [selectedId, setSelectedId] = useState<number | null>(null);
   const [comparison, setComparison] = useState<Comparison | null>(null);
   const [status, setStatus] = useState("");
@@ -215,7 +217,8 @@ export default function DatasetsPage({ pollMs = 1000 }: { pollMs?: number }) {
     listHeading.current?.focus();
   };
 
-  const comparable = versions.filter((v) => v.state === "ready");
+  // diffs compare annotation versions (not dominance pairs)
+  const comparable = versions.filter((v) => v.state === "ready" && (v.settings?.kind ?? "annotations") === "annotations");
   const selected = versions.find((v) => v.id === selectedId) ?? null;
   const filtered = !!(filter.name || filter.state);
   const first = offset + 1;
@@ -264,6 +267,32 @@ export default function DatasetsPage({ pollMs = 1000 }: { pollMs?: number }) {
             <p role="status">Loading projects…</p>
           ) : (
             <ExportForm projects={exportable} initialProjects={initialProject != null ? [initialProject] : []} onStarted={onStarted} />
+          )}
+        </div>
+      </section>
+
+      <section aria-labelledby="dominance-title" className="card manage-section">
+        <h2 id="dominance-title" className="disclosure-heading">
+          <button
+            type="button"
+            className="disclosure"
+            aria-expanded={dominanceOpen}
+            aria-controls="dominance-panel"
+            onClick={() => setDominanceOpen((o) => !o)}
+          >
+            <span aria-hidden="true" className="disclosure-arrow">
+              {dominanceOpen ? "▾" : "▸"}
+            </span>{" "}
+            Dominance pairs
+          </button>
+        </h2>
+        <div id="dominance-panel" hidden={!dominanceOpen}>
+          {dominanceOpen && projects && (
+            exportable.length ? (
+              <DominanceForm projects={exportable} onStarted={onStarted} />
+            ) : (
+              <p className="muted">You manage or research no project, so there is nothing you can export.</p>
+            )
           )}
         </div>
       </section>

@@ -27,6 +27,54 @@ export interface ExportSettings {
   license: string;
   /** Whether late extras (beyond a task's k) count; false by default. */
   include_late?: boolean;
+  /** What the version holds: the annotations (default) or dominance pairs for MPO. */
+  kind?: DatasetKind;
+  /** For `kind: "dominance_pairs"`: the rule (stored complete). */
+  dominance?: DominanceRule | null;
+}
+
+export type DatasetKind = "annotations" | "dominance_pairs";
+/** Where a dominance version's per-dimension scores come from. */
+export type DominanceSource = "human" | "model" | "human_else_model";
+
+/**
+ * Which pairs a dominance version keeps: A over B when A is at least as good on every chosen
+ * dimension (≥ −tolerance) and better by at least its margin on one (docs/datasets.md).
+ */
+export interface DominanceRule {
+  source: DominanceSource;
+  /** Dimension key → margin (> 0); the keys are the chosen dimensions. */
+  margins: Record<string, number>;
+  pairs_per_prompt: number;
+  /** Each asset in at most this many of a prompt's pairs; null: no limit. */
+  max_uses?: number | null;
+  tolerance?: number;
+}
+
+/** POST /api/projects/:id/datasets/dominance-stats/. */
+export interface DominanceStatsRequest {
+  dominance: DominanceRule;
+  /** Default: the project's active weight set. */
+  weight_set?: number;
+}
+
+/** What a dominance rule yields before export (also a dominance version's `stats`). */
+export interface DominanceStats {
+  assets: number;
+  /** Assets left out for want of answers or predictions. */
+  unscored: number;
+  prompts: number;
+  prompts_with_several: number;
+  ordered_pairs: number;
+  /** Per chosen dimension: pairs it alone allows (difference ≥ margin) and candidates of the full rule where it does. */
+  per_dimension: Record<string, { margin: number; alone: number; in_rule: number }>;
+  /** Pairs the full rule yields. */
+  candidates: number;
+  /** After the per-prompt cap: what is exported. */
+  selected: number;
+  prompts_with_pairs: number;
+  rule: DominanceRule;
+  weight_set?: { id: number; label: string };
 }
 
 export interface DatasetVersion {

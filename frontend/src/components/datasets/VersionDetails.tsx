@@ -1,4 +1,4 @@
-import type { DatasetVersion } from "../../types";
+import type { DatasetVersion, DominanceStats } from "../../types";
 import { count, percent1, settingValue, when } from "../weights/format";
 import { humanBytes } from "../assets/uploadQueue";
 import { ARCHIVE_FORMATS } from "./ArchiveLinks";
@@ -52,6 +52,22 @@ export default function VersionDetails({ version: v, projectName, labelOf, onPub
     ["Finished", when(v.finished_at)],
     ["Content hash", v.content_hash || "—"],
   ];
+  const rule = s.kind === "dominance_pairs" ? s.dominance : null;
+  if (rule) {
+    // a dominance version: its rule instead of the annotation settings it does not use
+    const skip = new Set(["Combine", "Annotations", "Late extras", "Balanced subset cap", "Embed video frames"]);
+    facts.splice(0, facts.length, ...facts.filter(([term]) => !skip.has(term)));
+    facts.splice(
+      3,
+      0,
+      ["Kind", "dominance pairs"],
+      ["Scores from", rule.source],
+      ["Dimensions (margin)", Object.entries(rule.margins).map(([d, m]) => `${d} (${m})`).join(", ")],
+      ["Pairs per prompt", String(rule.pairs_per_prompt)],
+      ["Pairs per sample", rule.max_uses == null ? "no limit" : String(rule.max_uses)],
+    );
+  }
+  const dominance = rule ? (stats as Partial<DominanceStats>) : null;
 
   return (
     <div className="selected-set version-details" data-testid="version-details">
@@ -77,6 +93,27 @@ export default function VersionDetails({ version: v, projectName, labelOf, onPub
             ))}
           </dl>
         </div>
+        {dominance?.per_dimension && (
+          <div className="weight-facts" data-testid="version-dominance-stats">
+            <h4>Pairs per rule</h4>
+            <dl>
+              {Object.entries(dominance.per_dimension).map(([d, x]) => (
+                <div key={d}>
+                  <dt>{d} alone</dt>
+                  <dd>{x.alone.toLocaleString("en-US")}</dd>
+                </div>
+              ))}
+              <div>
+                <dt>The full rule</dt>
+                <dd>{(dominance.candidates ?? 0).toLocaleString("en-US")}</dd>
+              </div>
+              <div>
+                <dt>Exported (after the cap)</dt>
+                <dd>{(dominance.selected ?? 0).toLocaleString("en-US")}</dd>
+              </div>
+            </dl>
+          </div>
+        )}
         {known.length > 0 && (
           <div className="weight-facts" data-testid="version-stats">
             <h4>Statistics</h4>

@@ -110,6 +110,7 @@ export default function VersionTable({
                   {configs.length ? (
                     <>
                       <strong>{count(rowsOf(v.row_counts.default))}</strong>
+                      {v.settings?.kind === "dominance_pairs" && <span className="muted"> dominance pairs</span>}
                       <ul className="config-rows">
                         {configs
                           .filter(([name]) => name !== "default")
@@ -141,7 +142,7 @@ export default function VersionTable({
                   )}
                 </td>
                 <td>
-                  {v.state === "ready" && others.length > 0 ? (
+                  {v.state === "ready" && others.length > 0 && (v.settings?.kind ?? "annotations") === "annotations" ? (
                     <select
                       aria-label={`Compare ${v.label} with`}
                       value={comparedWith == null ? "" : String(comparedWith)}
