@@ -107,7 +107,12 @@ export default function VersionTable({
                   {v.created_by && <span className="muted"> by {v.created_by}</span>}
                 </td>
                 <td className="num" data-testid="rows">
-                  {configs.length ? (
+                  {v.settings?.kind === "dominance_pairs" && v.state === "ready" && !configs.length ? (
+                    <>
+                      <strong>0</strong>
+                      <span className="muted"> dominance pairs</span>
+                    </>
+                  ) : configs.length ? (
                     <>
                       <strong>{count(rowsOf(v.row_counts.default))}</strong>
                       {v.settings?.kind === "dominance_pairs" && <span className="muted"> dominance pairs</span>}
