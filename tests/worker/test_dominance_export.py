@@ -217,6 +217,9 @@ def test_export_job_writes_a_version_datasets_loads_and_every_row_satisfies_the_
     detail = client.get(f"/api/dataset-versions/{version.pk}/").json()
     assert detail["settings"]["kind"] == "dominance_pairs" and detail["stats"]["selected"] == len(rows)
 
+    diff = client.get(f"/api/dataset-versions/{version.pk}/diff/?against={version.pk}")
+    assert diff.status_code == 400 and "kind" in diff.json()["errors"]  # diffs compare annotation versions
+
     # the same rule again: the same content, recorded as a duplicate
     with django_capture_on_commit_callbacks(execute=True):
         again = create(client, image_project, {"kind": "dominance_pairs", "dominance": RULE}, weight_set)
