@@ -142,6 +142,8 @@ def test_observability_services_and_probes():
     assert services["web"]["healthcheck"]["test"][-1] == "http://127.0.0.1:8000/healthz/live"
     assert "/healthz/live" in services["nginx"]["healthcheck"]["test"][-1]
     assert "python:config.gunicorn" in services["web"]["command"]
+    assert services["web"]["environment"]["PROMETHEUS_MULTIPROC_DIR"] == "/scratch/prometheus"
+    assert "PROMETHEUS_MULTIPROC_DIR" not in services["flower"]["environment"]  # Flower's own registry
     for name in ("worker-default", "worker-media", "worker-gpu"):
         assert services[name]["environment"]["VR_WORKER_METRICS_PORT"] == "9808", name
         assert services[name]["environment"]["PROMETHEUS_MULTIPROC_DIR"] == "/scratch/prometheus", name

@@ -86,3 +86,13 @@ def test_ready_with_a_real_worker_answering_for_its_queues(settings, monkeypatch
             "default": "ok",
             "gpu": "unavailable",
         }
+
+
+def test_ready_on_s3_asks_the_bucket(settings, s3_storage):
+    settings.VR_READINESS_QUEUES = []
+    ready = get("/healthz/ready")
+    assert ready.status_code == 200 and ready.json()["checks"]["storage"] == "ok"
+    # the bucket gone (or its credentials wrong): not ready, and nothing written to a folder instead
+    s3_storage.server.client().delete_bucket(Bucket=s3_storage.bucket)
+    gone = get("/healthz/ready")
+    assert gone.status_code == 503 and gone.json()["checks"]["storage"] == "unavailable"
