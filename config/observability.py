@@ -21,7 +21,7 @@ import logging
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404, HttpResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
@@ -91,8 +91,8 @@ class QueueDepthCollector:
         if self.broker_url.startswith(("redis://", "rediss://", "unix://")):
             import redis
 
+            client = redis.Redis.from_url(self.broker_url, socket_timeout=2, socket_connect_timeout=2)
             try:
-                client = redis.Redis.from_url(self.broker_url, socket_timeout=2, socket_connect_timeout=2)
                 with client.pipeline(transaction=False) as pipe:
                     for queue in self.queues:
                         pipe.llen(queue)
@@ -102,6 +102,8 @@ class QueueDepthCollector:
             except redis.RedisError:
                 logger.warning("metrics: the broker's queue lengths could not be read", exc_info=True)
                 return
+            finally:
+                client.close()
             per_queue = len(REDIS_PRIORITY_STEPS) + 1
             for index, queue in enumerate(self.queues):
                 family.add_metric([queue], sum(lengths[index * per_queue : (index + 1) * per_queue]))
@@ -112,19 +114,9 @@ def exposition() -> bytes:
     """The /metrics body: this process's (or every process's) metrics and the queue depths."""
     from config.celery import queue_names
 
-    registry = process_registry()
-    depth = QueueDepthCollector(settings.CELERY_BROKER_URL, queue_names())
-    return generate_latest(registry) + generate_latest(_Only(depth))
-
-
-class _Only:
-    """A registry-like holder of one collector (generate_latest asks only for collect())."""
-
-    def __init__(self, collector):
-        self.collector = collector
-
-    def collect(self):
-        return self.collector.collect()
+    depth = CollectorRegistry()  # read at scrape time, in this process only
+    depth.register(QueueDepthCollector(settings.CELERY_BROKER_URL, queue_names()))
+    return generate_latest(process_registry()) + generate_latest(depth)
 
 
 def metrics_response() -> HttpResponse:

@@ -94,6 +94,13 @@ def test_queue_depth_counts_the_messages_waiting_in_redis():
     assert value(scrape(Client()), "vr_queue_depth", queue="media") == 0
 
 
+def test_a_broker_that_does_not_answer_leaves_out_the_queue_depths_only(settings):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    scraped = scrape(Client())
+    assert not [key for key in scraped if key[0] == "vr_queue_depth"]
+    assert ("vr_claims_total", ()) in scraped
+
+
 def test_only_allowed_networks_and_staff_see_the_metrics(settings):
     staff, annotator = f.user("admin", staff=True), f.user("ann")
     outside = {"REMOTE_ADDR": "203.0.113.9"}
