@@ -5,6 +5,7 @@ local filesystem (no server). Set ``DATABASE_URL`` and ``REDIS_URL`` to run on P
 Redis, which is what the test suite and docker-compose use.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -491,3 +492,46 @@ else:
 SPECTACULAR_SETTINGS.update(
     {"SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR"}
 )
+
+# --- observability (docs/observability.md) ---------------------------------------------
+# Prometheus metrics at /metrics (config/observability.py): django-prometheus' request metrics
+# (its middleware first and last) and the platform's own (annotator/metrics.py). Scrapers from
+# VR_METRICS_ALLOWED_NETWORKS (comma-separated CIDRs; loopback only by default) and staff users
+# (session or personal API token) get them; everyone else a 404. Several processes (gunicorn
+# workers, prefork Celery children): set PROMETHEUS_MULTIPROC_DIR to a folder of their own.
+INSTALLED_APPS += ["django_prometheus"]
+MIDDLEWARE.insert(0, "django_prometheus.middleware.PrometheusBeforeMiddleware")
+MIDDLEWARE.append("django_prometheus.middleware.PrometheusAfterMiddleware")
+VR_METRICS_ALLOWED_NETWORKS = os.environ.get("VR_METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
+for _network in env_list("VR_METRICS_ALLOWED_NETWORKS"):  # a typo stops the start, not every scrape
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"VR_METRICS_ALLOWED_NETWORKS: {_network!r} is not an address or network (e.g. 10.0.0.0/8)"
+        ) from None
+# A Celery worker serves its metrics on this port (0: none), see config/celery.py.
+VR_WORKER_METRICS_PORT = env_int("VR_WORKER_METRICS_PORT", 0)
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+# /healthz/ready (config/health.py): the queues at least one worker must answer for (blank: none
+# asked), and how long to wait for their answers.
+VR_READINESS_QUEUES = env_list("VR_READINESS_QUEUES", "default,media,gpu" if REDIS_URL else "")
+VR_READINESS_TIMEOUT_SECONDS = float(os.environ.get("VR_READINESS_TIMEOUT_SECONDS", "1.0") or 1.0)
+
+# Errors to Sentry (or a compatible service) only when SENTRY_DSN is set: web requests and Celery
+# tasks, no personal data (send_default_pii off: no user names, addresses, cookies or bodies).
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "").strip()
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+        environment=os.environ.get("SENTRY_ENVIRONMENT", "production" if not DEBUG else "development"),
+        release=os.environ.get("SENTRY_RELEASE") or None,
+        send_default_pii=False,
+        traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0") or 0),
+    )

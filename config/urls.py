@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from . import views
+from . import observability, views
 
 # Redoc injects <style> elements and starts its search worker from a blob: URL; its footer logo
 # comes from cdn.redoc.ly (hidden when unreachable). Only this page relaxes the app's CSP so.
@@ -21,6 +21,8 @@ urlpatterns = [
         name="app",
     ),
     path("admin/", admin.site.urls),
+    path("metrics", observability.metrics, name="metrics"),
+    path("_auth/staff", views.staff_auth, name="staff-auth"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file (no inline script: see the CSP).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -1,12 +1,8 @@
 import functools
-import logging
 
 from django.conf import settings
-from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.views.decorators.csrf import ensure_csrf_cookie
-
-logger = logging.getLogger(__name__)
 
 NOT_BUILT = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>VisionReward Annotator</title></head>
 <body><h1>The browser app is not built yet</h1>
@@ -34,14 +30,13 @@ def app(request, path: str = ""):
     return response
 
 
-def healthz(request):
-    """Liveness and database readiness, for load balancers and docker-compose (answered by
-    ``config.middleware.HealthCheckMiddleware``). The reason of a failure goes to the log, not
-    to the (anonymous) caller: it names database hosts."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except Exception:
-        logger.exception("health check: the database is unavailable")
-        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
-    return HttpResponse("ok", content_type="text/plain")
+def staff_auth(request):
+    """nginx's ``auth_request`` for staff-only tools behind it (Flower at /flower/, deploy/nginx.conf):
+    204 for a logged-in staff user (the session cookie), 401 for anyone not logged in, 403 for a
+    user who is not staff. No body: nginx passes only the status on."""
+    user = request.user
+    if not user.is_authenticated:
+        return HttpResponse(status=401)
+    if not (user.is_active and user.is_staff):
+        return HttpResponse(status=403)
+    return HttpResponse(status=204)

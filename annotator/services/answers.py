@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from .. import metrics
 from ..models import Annotation, AnnotationRevision, Assignment, Task
 from .claims import free_slot, lease_end, reactivate
 from .errors import AssignmentError
@@ -124,6 +125,7 @@ def submit(assignment: Assignment, payload: AnswerPayload, client_id: uuid.UUID,
                 late=late,
             )
             _record_revision(annotation, locked.user_id)
+            transaction.on_commit(metrics.submitted)
             locked.state = Assignment.State.SUBMITTED
             locked.finished_at = now
             locked.draft = {}

@@ -33,6 +33,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from .. import metrics
 from ..models import UNCERTAINTY_ORDER, Assignment, GoldCheck, Project, Task
 from .errors import AssignmentError
 from .quality import is_gold_check
@@ -218,6 +219,7 @@ def claim_next(user, project: Project, now=None, exclude=()) -> Assignment | Non
                 lapsed.expires_at = lease_end(project, now)
                 lapsed.finished_at = None
                 lapsed.save(update_fields=["state", "leased_at", "expires_at", "finished_at"])
+                transaction.on_commit(metrics.claimed)
                 return lapsed
 
         had_it = Assignment.objects.filter(task=OuterRef("pk"), user=user)
@@ -242,6 +244,7 @@ def claim_next(user, project: Project, now=None, exclude=()) -> Assignment | Non
         if task is None:
             return None
         _take_slot(task, gold=gold)
+        transaction.on_commit(metrics.claimed)
         return Assignment.objects.create(
             task=task, user=user, project=project, leased_at=now, expires_at=lease_end(project, now)
         )

@@ -16,17 +16,25 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
 def local_config(
-    *, upstream: str, port: int, media_root: Path, datasets_root: Path, scratch: Path, static_root: Path | None = None
+    *,
+    upstream: str,
+    port: int,
+    media_root: Path,
+    datasets_root: Path,
+    scratch: Path,
+    static_root: Path | None = None,
+    flower: str | None = None,
 ) -> str:
     """deploy/nginx.conf for a local run: ``upstream`` (host:port of the app), listening on
     127.0.0.1:``port``, the internal locations aliased to the given roots, the collected static
     files' parent folder (the image's /srv) ``static_root`` or a folder under ``scratch``, pid
-    and temp files under ``scratch``."""
+    and temp files under ``scratch``; Flower at ``flower`` (host:port; default: the app's)."""
     conf = (REPO / "deploy" / "nginx.conf").read_text()
     static_root = Path(static_root or scratch / "srv").resolve()
     conf = conf.replace("root /srv;", f"root {static_root};")
     for old, new in (
         ("server web:8000;", f"server {upstream};"),
+        ("server flower:5555;", f"server {flower or upstream};"),
         ("listen 8080;", f"listen 127.0.0.1:{port};"),
         ("alias /data/media/;", f"alias {Path(media_root).resolve()}/;"),
         ("alias /data/datasets/;", f"alias {Path(datasets_root).resolve()}/;"),
@@ -41,7 +49,14 @@ def local_config(
 
 
 def start_nginx(
-    *, upstream: str, port: int, media_root: Path, datasets_root: Path, scratch: Path, static_root: Path | None = None
+    *,
+    upstream: str,
+    port: int,
+    media_root: Path,
+    datasets_root: Path,
+    scratch: Path,
+    static_root: Path | None = None,
+    flower: str | None = None,
 ) -> subprocess.Popen:
     """nginx in the foreground on :func:`local_config`, once it accepts connections on ``port``."""
     scratch.mkdir(parents=True, exist_ok=True)
@@ -54,6 +69,7 @@ def start_nginx(
             datasets_root=datasets_root,
             scratch=scratch,
             static_root=static_root,
+            flower=flower,
         )
     )
     process = subprocess.Popen(

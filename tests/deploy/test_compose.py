@@ -93,7 +93,8 @@ def test_the_filesystem_override_shares_one_media_volume_that_nginx_sends_files_
         assert services[name]["volumes"] == ["media:/data"], name
     assert services["nginx"]["volumes"] == ["media:/data:ro"]
     conf = (REPO / "deploy" / "nginx.conf").read_text()
-    assert "alias /data/media/;" in conf and "alias /data/datasets/;" in conf and conf.count("internal;") == 2
+    assert "alias /data/media/;" in conf and "alias /data/datasets/;" in conf
+    assert conf.count("internal;") == 3  # the two stored-file locations and the staff check
 
 
 def _compose_command() -> list[str]:
@@ -127,3 +128,22 @@ def test_compose_refuses_to_start_without_the_production_secrets(missing, tmp_pa
     result = subprocess.run(_compose_command(), cwd=REPO, env=env, capture_output=True, text=True)
     assert result.returncode != 0
     assert f"set {missing}" in result.stderr, result.stderr
+
+
+def test_observability_services_and_probes():
+    """Flower runs on the broker and is reached only through nginx's staff check; the containers'
+    probes ask liveness (readiness asks the workers too: it is for load balancers)."""
+    services = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
+    flower = services["flower"]
+    assert flower["command"][:4] == ["celery", "-A", "config", "flower"] and "--url_prefix=flower" in flower["command"]
+    assert "ports" not in flower and services["nginx"]["depends_on"]["flower"]
+    conf = (REPO / "deploy" / "nginx.conf").read_text()
+    assert "auth_request /_auth/staff;" in conf and "server flower:5555;" in conf
+    assert services["web"]["healthcheck"]["test"][-1] == "http://127.0.0.1:8000/healthz/live"
+    assert "/healthz/live" in services["nginx"]["healthcheck"]["test"][-1]
+    assert "python:config.gunicorn" in services["web"]["command"]
+    assert services["web"]["environment"]["PROMETHEUS_MULTIPROC_DIR"] == "/scratch/prometheus"
+    assert "PROMETHEUS_MULTIPROC_DIR" not in services["flower"]["environment"]  # Flower's own registry
+    for name in ("worker-default", "worker-media", "worker-gpu"):
+        assert services[name]["environment"]["VR_WORKER_METRICS_PORT"] == "9808", name
+        assert services[name]["environment"]["PROMETHEUS_MULTIPROC_DIR"] == "/scratch/prometheus", name

@@ -72,7 +72,9 @@ def test_export_publishes_a_dataset_that_datasets_loads(
     eager, annotated, image_project, people, django_capture_on_commit_callbacks
 ):
     import datasets
+    from prometheus_client import REGISTRY
 
+    rows_before = REGISTRY.get_sample_value("vr_export_rows_total")
     client = f.api(people["researcher"])
     version = export(
         client,
@@ -83,6 +85,9 @@ def test_export_publishes_a_dataset_that_datasets_loads(
     version.refresh_from_db()
     job = Job.objects.get(pk=version.job_id)
     assert job.state == Job.State.SUCCEEDED, (job.error, job.log)
+    # the export rows metric counts every config's rows (docs/observability.md)
+    written = sum(n for splits in version.row_counts.values() for n in splits.values())
+    assert written > 0 and REGISTRY.get_sample_value("vr_export_rows_total") - rows_before == written
     assert version.state == "ready" and len(version.content_hash) == 64
     folder = version.folder
     assert folder == datasets_root() / "hpd-image" / "v1" and (folder / "README.md").is_file()

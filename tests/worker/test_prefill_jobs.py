@@ -117,11 +117,20 @@ def run_prefill(client, project, capture, body=None) -> Job:
 def test_prefill_records_predictions_with_model_version_options_and_uncertainty(
     eager, manager_api, image_project, spec, fake, django_capture_on_commit_callbacks
 ):
+    from prometheus_client import REGISTRY
+
     assets = import_images(manager_api, image_project, django_capture_on_commit_callbacks)
+    questions_before = REGISTRY.get_sample_value("vr_prefill_questions_total")
+    finished = ("vr_jobs_finished_total", {"kind": "prefill", "state": "succeeded"})
+    finished_before = REGISTRY.get_sample_value(*finished) or 0
     job = run_prefill(manager_api, image_project, django_capture_on_commit_callbacks, {"model": "fake-vlm"})
     job.refresh_from_db()
     assert job.state == Job.State.SUCCEEDED, job.log
     assert job.queue == "gpu" and job.progress == 1.0 and job.attempts == 1
+    # the metrics (docs/observability.md): every asset's questions, one finished pre-fill job
+    questions = len(image_project.checklist_version.checklist.question_keys)
+    assert REGISTRY.get_sample_value("vr_prefill_questions_total") - questions_before == 3 * questions
+    assert REGISTRY.get_sample_value(*finished) - finished_before == 1
     assert job.result["predicted"] == 3 and job.result["skipped"] == 0 and job.result["failed"] == []
     assert job.result["model"] == "fake-vlm" and job.result["model_version"] == "fake-1"
     assert job.message == "3 predicted, 0 skipped, 0 failed"

@@ -28,8 +28,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from annotator import metrics, storage
 from annotator import permissions as perms
-from annotator import storage
 from annotator.models import Annotation, Asset, GoldAnswer, Project, Task
 from annotator.storage.reading import open_reader
 from datasets_app.models import NAME_RE, DatasetVersion
@@ -817,6 +817,7 @@ def run_export(job: Job, ctx: JobContext) -> dict:
             stats=stats,
             files=result.files,
         )
+        metrics.export_rows(sum(n for splits in row.row_counts.values() for n in splits.values()))
     except ExportError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         fail_version(version.pk, f"{exc.field}: {exc}" if getattr(exc, "field", None) else str(exc))

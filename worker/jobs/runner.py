@@ -31,6 +31,7 @@ from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
+from annotator import metrics
 from worker.models import FINISHED_STATES, Job, tail
 
 from .registry import follow_ups, is_known, kind_of
@@ -312,6 +313,9 @@ def _finish(job: Job, state: str, *, now=None, message: str | None = None, error
     if state in (State.FAILED, State.CANCELLED):
         _give_up(job)
     job.save()
+    # Counted once the finish commits (docs/observability.md); never started: no duration.
+    kind, seconds = job.kind, job.duration_seconds
+    transaction.on_commit(lambda: metrics.job_finished(kind, state, seconds))
 
 
 def _give_up(job: Job) -> None:

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 
 from django.db import transaction
 
+from annotator import metrics
 from annotator.api_errors import summarize
 from annotator.models import Asset, Prediction, Project
 from annotator.services.predictions import PredictionError, record_prediction
@@ -333,6 +334,7 @@ def _record(asset: Asset, result, spec: ModelSpec, checklist_version, job: Job, 
         )
     except PredictionError as exc:
         return f"the model's answer is invalid: {summarize(exc.errors)}"
+    metrics.prefill_questions(len(result.p_yes))
     for stage, seconds in (result.timings or {}).items():
         if isinstance(seconds, (int, float)):
             timings[stage] = timings.get(stage, 0.0) + float(seconds)
