@@ -52,7 +52,8 @@ export default function QualitySection({ quality }: { quality: QualityStats }) {
       </p>
       {rows.length ? (
         <>
-          <div className="table-scroll">
+          {/* Focusable, so that keyboard users can scroll the wide table sideways. */}
+          <div className="table-scroll" tabIndex={0} role="region" aria-label="Quality figures per annotator">
             <table className="quality-table">
               <caption className="visually-hidden">
                 Annotator quality: accuracy on gold checks and agreement with peers (and with the gold preference
