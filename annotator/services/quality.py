@@ -12,7 +12,11 @@ submits do after their assignment), then its gold check.
 
 from __future__ import annotations
 
+from itertools import groupby
+from operator import itemgetter
+
 from django.db import transaction
+from django.db.models import Q
 
 from ..agreement import preference_disagreement, task_disagreement
 from ..checklist.diff import carried_answers, carried_positions
@@ -26,7 +30,7 @@ def is_gold_check(task: Task) -> bool:
     return GoldCheck.objects.filter(task_id=task.pk).exists()
 
 
-def _exactly_one(task: Task, answer: str, answer_help: str, given: bool, from_gold_answer: bool) -> None:
+def _exactly_one(answer: str, answer_help: str, given: bool, from_gold_answer: bool) -> None:
     if given == from_gold_answer:
         raise AssignmentError(
             f"Send either `{answer}` ({answer_help}) or `from_gold_answer`: true, exactly one of them.",
@@ -41,7 +45,7 @@ def _not_for(kind: str, **fields) -> None:
 
 
 def _expected_single(task: Task, options, from_gold_answer: bool, version_id: int) -> dict:
-    _exactly_one(task, "options", "the expected answers", options is not None, from_gold_answer)
+    _exactly_one("options", "the expected answers", options is not None, from_gold_answer)
     if from_gold_answer:
         gold = GoldAnswer.objects.filter(task=task).first()
         if gold is None:
@@ -63,7 +67,7 @@ def _expected_pair(task: Task, preference, dimension_preferences, from_gold_answ
     """The gold preference of a pair: sent, or copied from its gold answer (a reviewer's, or a
     rating imported from a preference dataset); per-dimension preferences of dimensions the
     current checklist lacks are left out of a copy."""
-    _exactly_one(task, "preference", "the gold preference, 1..5, 3 = tie", preference is not None, from_gold_answer)
+    _exactly_one("preference", "the gold preference, 1..5, 3 = tie", preference is not None, from_gold_answer)
     if from_gold_answer:
         if dimension_preferences:
             raise AssignmentError(
@@ -164,25 +168,28 @@ def remove_gold_check(task: Task) -> bool:
 # --- disagreement routing ---------------------------------------------------------------
 
 
-def _vectors_under(task_id: int, version: ChecklistVersion, diffs: dict | None = None) -> list[tuple[list, list]]:
-    """The (answers, mask) of a single task's submitted annotations in ``version``'s question
-    order: those made under another version carried over question by question
+def _in_version(version: ChecklistVersion, diffs: dict, made_with: int, answers, mask) -> tuple[list, list] | None:
+    """One annotation's (answers, mask) in ``version``'s question order, or None when malformed:
+    one made under another version carried over question by question
     (:func:`annotator.checklist.diff.carried_answers`; a question that did not carry over is not
     comparable). ``diffs`` caches the carried positions per old version id."""
-    diffs = {} if diffs is None else diffs
-    vectors = []
+    if not (isinstance(answers, list) and isinstance(mask, list)):
+        return None
+    if made_with != version.pk:
+        if made_with not in diffs:
+            old = ChecklistVersion.objects.get(pk=made_with)
+            diffs[made_with] = carried_positions(old.checklist, version.checklist)
+        answers, mask = carried_answers(diffs[made_with], answers, mask)
+    return (answers, mask) if len(answers) == len(mask) == version.question_count else None
+
+
+def _vectors_under(task_id: int, version: ChecklistVersion) -> list[tuple[list, list]]:
+    """The (answers, mask) of a single task's submitted annotations in ``version``'s question
+    order (see :func:`_in_version`)."""
+    diffs: dict = {}
     rows = Annotation.objects.filter(task_id=task_id).order_by("id")
-    for version_id, answers, mask in rows.values_list("checklist_version_id", "answers", "mask"):
-        if not (isinstance(answers, list) and isinstance(mask, list)):
-            continue
-        if version_id != version.pk:
-            if version_id not in diffs:
-                old = ChecklistVersion.objects.get(pk=version_id)
-                diffs[version_id] = carried_positions(old.checklist, version.checklist)
-            answers, mask = carried_answers(diffs[version_id], answers, mask)
-        if len(answers) == len(mask) == version.question_count:
-            vectors.append((answers, mask))
-    return vectors
+    vectors = (_in_version(version, diffs, *row) for row in rows.values_list("checklist_version_id", "answers", "mask"))
+    return [vector for vector in vectors if vector is not None]
 
 
 def disagreement_of(
@@ -226,41 +233,70 @@ def route_disagreement(task: Task, project: Project) -> bool:
 
 
 def reroute_for_version(project: Project, version: ChecklistVersion, *, apply: bool) -> dict:
-    """Disagreement routing judged again under checklist ``version`` (a checklist change): the
-    project's single tasks with two or more annotations, not gold checks nor disabled, get the
-    decision :func:`route_disagreement` would make with the annotations compared under the new
-    version (answers to questions that did not carry over no longer count):
+    """Disagreement routing judged again under checklist ``version`` (a checklist change from
+    ``project.checklist_version``): the project's single tasks with two or more annotations, not
+    gold checks nor disabled, get the decision :func:`route_disagreement` would make with the
+    annotations compared under the new version (answers to questions that did not carry over no
+    longer count):
 
     - a finished task that now disagrees beyond the threshold gets one more annotator (within
       ``max_extra_annotators``), like at its completion;
     - a task that was given extra annotators and no longer disagrees beyond the threshold gives
       back the extra slots nobody has taken yet (taken ones stay: that work is under way).
 
-    Pair tasks are judged by their preferences, which a checklist change does not touch. With
-    ``apply`` (in the caller's transaction, project row locked) the tasks are locked and saved;
-    otherwise only counted. Returns ``{"routed": [task ids], "unrouted": [task ids]}``.
+    Nothing changes when every question of the current version carries over (only questions
+    were added). Pair tasks are judged by their preferences, which a checklist change does not
+    touch. The annotations are read in one stream; with ``apply`` (in the caller's transaction,
+    project row locked) the tasks to change are then locked, judged again on their locked
+    counters and saved; otherwise only counted. Returns ``{"routed": [task ids], "unrouted":
+    [task ids]}``.
     """
     routed: list[int] = []
     unrouted: list[int] = []
     threshold = project.disagreement_threshold
-    if threshold is None:
+    current = project.checklist_version
+    if threshold is None or (
+        current.pk != version.pk
+        and set(carried_positions(current.checklist, version.checklist)) >= set(range(current.question_count))
+    ):
         return {"routed": routed, "unrouted": unrouted}
-    tasks = (
-        Task.objects.filter(project=project, kind=Task.Kind.SINGLE, gold_check__isnull=True, submitted_count__gte=2)
-        .exclude(status=Task.Status.DISABLED)
-        .order_by("id")
+    tasks = Task.objects.filter(
+        project=project, kind=Task.Kind.SINGLE, gold_check__isnull=True, submitted_count__gte=2
+    ).exclude(status=Task.Status.DISABLED)
+    rows = (
+        Annotation.objects.filter(task__in=tasks)
+        .order_by("task_id", "id")
+        .values_list("task_id", "checklist_version_id", "answers", "mask")
+        .iterator(chunk_size=2000)
     )
-    if apply:
-        tasks = tasks.select_for_update(of=("self",))
     diffs: dict = {}
-    for task in tasks.iterator(chunk_size=500):
-        disagreement = task_disagreement(_vectors_under(task.pk, version, diffs))
-        disagrees = disagreement is not None and disagreement > threshold
+    disagreeing: dict[int, bool] = {}
+    for task_id, group in groupby(rows, key=itemgetter(0)):
+        vectors = [v for v in (_in_version(version, diffs, *row[1:]) for row in group) if v is not None]
+        disagreement = task_disagreement(vectors)
+        disagreeing[task_id] = disagreement is not None and disagreement > threshold
+
+    def decide(task: Task) -> str | None:
+        disagrees = disagreeing.get(task.pk, False)
         if disagrees and task.status == Task.Status.DONE and task.extra_annotators < project.max_extra_annotators:
+            return "route"
+        if not disagrees and task.extra_annotators and task.required > task.assigned_count:
+            return "unroute"
+        return None
+
+    # finished tasks that now disagree (few), and every task that was given extra annotators
+    disagree_ids = [task_id for task_id, disagrees in disagreeing.items() if disagrees]
+    candidates = tasks.filter(Q(pk__in=disagree_ids, status=Task.Status.DONE) | Q(extra_annotators__gt=0))
+    candidates = candidates.order_by("id")
+    if apply:
+        candidates = candidates.select_for_update(of=("self",))
+    for task in candidates.only("id", "status", "required", "assigned_count", "submitted_count", "extra_annotators"):
+        decision = decide(task)
+        if decision == "route":
             routed.append(task.pk)
             task.required += 1
             task.extra_annotators += 1
-        elif not disagrees and task.extra_annotators and task.required > task.assigned_count:
+        elif decision == "unroute":
             unrouted.append(task.pk)
             give_back = min(task.extra_annotators, task.required - task.assigned_count)
             task.required -= give_back

@@ -400,3 +400,13 @@ def test_pair_gold_checks_carry_over_a_checklist_change_without_the_dropped_dime
     p.refresh_from_db()
     assert check.checklist_version_id == p.checklist_version_id
     assert claim(people["b"], p)["task"]["id"] == pairs[0]
+
+
+def test_a_change_that_only_adds_questions_leaves_routing_as_it_was():
+    p, people, task = routed_team(threshold=0.3)
+    assert counters(task) == (3, 1, "open")
+    plan = change(people["boss"], p, WITH_STYLE, confirm=True)
+    assert plan["routing"] == {"routed": 0, "unrouted": 0}
+    assert not any("routing" in line for line in plan["consequences"])
+    assert counters(task) == (3, 1, "open")
+    assert claim(people["c"], p)["task"]["id"] == task.pk  # still open for its extra annotator
