@@ -418,19 +418,26 @@ class GoldAccuracyAccumulator:
         expected_answers: Sequence,
         expected_mask: Sequence,
         expected_options: Mapping,
+        comparable_options: Iterable[str] | None = None,
     ) -> None:
-        """One annotation of a gold-check task against that check's expected answers."""
+        """One annotation of a gold-check task against that check's expected answers.
+
+        An annotation made under another checklist version comes in that check's question order
+        (:func:`annotator.checklist.diff.carried_answers`): a question that did not carry over
+        has ``None`` in ``mask`` and is not compared; ``comparable_options`` then names the
+        sub-dimensions whose options carried over (the others are not compared either)."""
         self._checks[who] += 1
         if len(answers) == len(mask) == len(expected_answers) == len(expected_mask):
             for answer, applies, expected, expected_applies in zip(
                 answers, mask, expected_answers, expected_mask, strict=True
             ):
-                if not expected_applies:
+                if not expected_applies or applies is None:
                     continue
                 self._binary_n[who] += 1
                 self._binary_hits[who] += bool(applies) and int(bool(answer)) == int(bool(expected))
+        comparable = None if comparable_options is None else set(comparable_options)
         for key, expected in expected_options.items():
-            if expected is None:
+            if expected is None or (comparable is not None and key not in comparable):
                 continue
             hit = _comparable(options.get(key)) == _comparable(expected)
             self._option_n[who] += 1
@@ -452,3 +459,65 @@ class GoldAccuracyAccumulator:
 
     def sub_dimension(self, who, key: str) -> Rate:
         return Rate(self._sub_n[(who, key)], self._sub_hits[(who, key)])
+
+
+# --- pair gold checks: agreement with a gold preference ------------------------------------
+
+
+def preference_side(preference) -> str | None:
+    """Which side a 1..5 preference takes: ``"A"`` (1, 2), ``"tie"`` (3, no preference) or
+    ``"B"`` (4, 5); ``None`` for anything else (missing or not a preference)."""
+    if isinstance(preference, bool) or not isinstance(preference, int) or not 1 <= preference <= 5:
+        return None
+    return "A" if preference < 3 else "tie" if preference == 3 else "B"
+
+
+class PairGoldAccumulator:
+    """Per annotator, agreement with the gold preference of pair gold checks.
+
+    An annotation agrees when its preference takes the same side as the gold one
+    (:func:`preference_side`): the strength (1 vs 2, 4 vs 5) does not count, and a tie is a
+    side of its own, so a gold tie agrees only with "no preference" (3) and a gold "A better"
+    disagrees with a tie. Per-dimension preferences are compared the same way, for each
+    dimension the gold check gives one for; one the annotator left out counts as not agreeing.
+    """
+
+    def __init__(self) -> None:
+        self._checks: Counter = Counter()
+        self._n: Counter = Counter()
+        self._hits: Counter = Counter()
+        self._dim_n: Counter = Counter()
+        self._dim_hits: Counter = Counter()
+
+    def add(
+        self,
+        who: Hashable,
+        preference,
+        dimension_preferences: Mapping,
+        expected_preference,
+        expected_dimensions: Mapping,
+    ) -> None:
+        """One annotation of a pair gold check against that check's gold preference."""
+        self._checks[who] += 1
+        expected = preference_side(expected_preference)
+        if expected is not None:
+            self._n[who] += 1
+            self._hits[who] += preference_side(preference) == expected
+        for key, gold in expected_dimensions.items():
+            side = preference_side(gold)
+            if side is None:
+                continue
+            self._dim_n[who] += 1
+            self._dim_hits[who] += preference_side(dimension_preferences.get(key)) == side
+
+    def annotators(self) -> set:
+        return set(self._checks)
+
+    def checks(self, who) -> int:
+        return self._checks[who]
+
+    def preference(self, who) -> Rate:
+        return Rate(self._n[who], self._hits[who])
+
+    def dimensions(self, who) -> Rate:
+        return Rate(self._dim_n[who], self._dim_hits[who])

@@ -535,13 +535,16 @@ class GoldAnswer(models.Model):
 
 
 class GoldCheck(models.Model):
-    """A known-answer check: a single task whose expected answers a manager set in advance.
+    """A known-answer check: a task whose expected answer a manager set in advance: for a single
+    task the expected options (``options``, ``answers``, ``mask``), for a pair task the gold
+    preference (``preference``, 1..5, 3 = tie) and optionally per-dimension preferences.
 
     The task leaves the normal queue and is served, mixed in with normal tasks and looking like
     one, to every annotator who has not had it (at the project's ``gold_check_rate``); each serve
     adds its own slot (``required`` and ``assigned_count`` grow together), so it never takes one
     of the k normal slots. The annotations of the task are compared with ``answers`` / ``options``
-    for each annotator's accuracy (``annotator.services.stats``). Never shown to annotators.
+    (or, for a pair, with ``preference`` / ``dimension_preferences``) for each annotator's accuracy
+    (``annotator.services.stats``). Never shown to annotators.
     """
 
     task = models.OneToOneField(Task, on_delete=models.CASCADE, related_name="gold_check")
@@ -550,6 +553,14 @@ class GoldCheck(models.Model):
     options = models.JSONField(default=dict, blank=True, help_text="The expected option per sub-dimension.")
     answers = models.JSONField(default=list, blank=True)
     mask = models.JSONField(default=list, blank=True)
+    preference = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Pairs: the gold preference, 1 = A much better … 3 = tie (no preference) … 5 = B much better.",
+    )
+    dimension_preferences = models.JSONField(
+        default=dict, blank=True, help_text="Pairs: the gold preference per dimension key (1..5), optional."
+    )
     comment = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -559,6 +570,12 @@ class GoldCheck(models.Model):
 
     class Meta:
         ordering = ["task_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(preference__isnull=True) | (Q(preference__gte=1) & Q(preference__lte=5)),
+                name="gold_check_preference_1_5",
+            ),
+        ]
 
     def __str__(self):
         return f"gold check of task {self.task_id}"

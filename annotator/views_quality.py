@@ -41,7 +41,9 @@ class GoldCheckView(APIView):
 
     @extend_schema(request=GoldCheckInputSerializer, responses={201: GoldCheckSerializer, 200: GoldCheckSerializer})
     def post(self, request, project_pk: int, task_pk: int):
-        """Make the task a gold check with these expected answers (201), or replace them (200).
+        """Make the task a gold check with these expected answers (201), or replace them (200):
+        ``options`` for a single task, the gold ``preference`` (1..5, 3 = tie) and optional
+        ``dimension_preferences`` for a pair, or ``from_gold_answer`` for either.
 
         The task leaves the normal queue and is served to annotators who never had it, at the
         project's ``gold_check_rate``, looking like any task. Managers only."""
@@ -56,6 +58,8 @@ class GoldCheckView(APIView):
             task,
             request.user,
             options=data.get("options"),
+            preference=data.get("preference"),
+            dimension_preferences=data.get("dimension_preferences"),
             from_gold_answer=data["from_gold_answer"],
             comment=data["comment"],
         )

@@ -69,3 +69,31 @@ def carried_options(diff: ChecklistDiff, options: dict) -> dict:
     """The chosen options (sub-dimension key → code) that mean the same under the new checklist."""
     kept = set(diff.sub_dimensions.kept)
     return {key: code for key, code in (options or {}).items() if key in kept}
+
+
+def carried_positions(old: Checklist, new: Checklist, diff: ChecklistDiff | None = None) -> tuple[int | None, ...]:
+    """For each question of ``new`` (in position order), the 0-based index in ``old``'s answer
+    vector of the same question, or ``None`` when it does not carry over: a question carries
+    over when it is kept (same key, text, sub-dimension, threshold and presence flag) and so is
+    its sub-dimension (same options and gate), so its old answer means the same."""
+    diff = diff or compare(old, new)
+    kept = set(diff.questions.kept)
+    subs = set(diff.sub_dimensions.kept)
+    return tuple(
+        old.question(q.key).index if q.key in kept and q.sub_dimension in subs else None for q in new.questions
+    )
+
+
+def carried_answers(
+    positions: tuple[int | None, ...], answers: list, mask: list
+) -> tuple[list[int | None], list[int | None]]:
+    """One annotation's binary ``answers`` and ``mask`` made under an old checklist, in the new
+    checklist's question order (``positions`` from :func:`carried_positions`): ``None`` in both
+    where the question does not carry over (not comparable, neither right nor wrong)."""
+    width = len(answers)
+    if len(mask) != width or any(i is not None and i >= width for i in positions):
+        return [None] * len(positions), [None] * len(positions)
+    return (
+        [None if i is None else answers[i] for i in positions],
+        [None if i is None else mask[i] for i in positions],
+    )

@@ -10,7 +10,14 @@ The rule (``docs/checklist-format.md``, "Changing a project's checklist"):
   options and gate) and lose the others.
 - Gold checks carry over when every sub-dimension of the new version carries over (their
   expected answers are re-expanded); otherwise they stay with the old version and are no longer
-  served until they are set again.
+  served until they are set again. Annotations made under the old version are scored against a
+  carried-over check on the questions that carried over (the others no longer count). Pair gold
+  checks always carry over: the gold preference does not depend on the checklist; their
+  per-dimension preferences of dimensions the new version lacks are dropped.
+- Disagreement routing is judged again under the new version
+  (:func:`annotator.services.quality.reroute_for_version`): a finished task whose answers now
+  disagree beyond the threshold gets one more annotator; one given extra annotators that no
+  longer disagrees gives back the extra slots nobody took.
 - Weight sets are fitted for one version (``worker.weights``): they keep their scores, and a
   refit is needed for the new version.
 
@@ -25,6 +32,7 @@ from django.db import transaction
 from ..checklist import expand
 from ..checklist.diff import ChecklistDiff, carried_options, compare
 from ..models import Annotation, Assignment, ChecklistVersion, GoldAnswer, GoldCheck, Prediction, Project, Task
+from .quality import reroute_for_version
 
 OPEN_WORK = (Assignment.State.ACTIVE, Assignment.State.EXPIRED)
 
@@ -79,8 +87,11 @@ def _consequences(project: Project, old: ChecklistVersion, new: ChecklistVersion
         drafts += 1
         if _loses_answers(draft, diff, dimensions):
             losing += 1
-    gold_checks = GoldCheck.objects.filter(project=project, checklist_version=old).count()
+    old_checks = GoldCheck.objects.filter(project=project, checklist_version=old)
+    pair_checks = old_checks.filter(task__kind=Task.Kind.PAIR).count()
+    gold_checks = old_checks.count() - pair_checks
     carried_gold = gold_checks if diff.same_answers else 0
+    routing = reroute_for_version(project, new, apply=False)
     gold_answers = GoldAnswer.objects.filter(project=project, checklist_version=old).count()
     predictions = Prediction.objects.filter(asset__project=project, checklist_version=old).count()
     subs, questions = diff.sub_dimensions, diff.questions
@@ -126,6 +137,21 @@ def _consequences(project: Project, old: ChecklistVersion, new: ChecklistVersion
             f"kept for the accuracy of the old answers but no longer served; set them again for {new_name} from "
             f"the review screen."
         )
+    if pair_checks:
+        said.append(
+            f"{_plural(pair_checks, 'pair gold check')} {_verb(pair_checks, 'carries', 'carry')} over (a gold "
+            f"preference does not depend on the checklist); per-dimension preferences of dimensions {new_name} "
+            f"lacks are dropped."
+        )
+    routed, unrouted = len(routing["routed"]), len(routing["unrouted"])
+    if routed or unrouted:
+        said.append(
+            f"Disagreement routing judged again with {new_name}'s questions: "
+            f"{_plural(routed, 'finished task')} now {_verb(routed, 'disagrees', 'disagree')} beyond the threshold "
+            f"and {_verb(routed, 'gets', 'get')} one more annotator; {_plural(unrouted, 'task')} no longer "
+            f"{_verb(unrouted, 'disagrees', 'disagree')} and {_verb(unrouted, 'gives', 'give')} back the extra "
+            f"slots nobody took."
+        )
     if gold_answers:
         said.append(
             f"{_plural(gold_answers, 'reviewed gold answer')} {_verb(gold_answers, 'keeps', 'keep')} {old_name}."
@@ -147,7 +173,13 @@ def _consequences(project: Project, old: ChecklistVersion, new: ChecklistVersion
         "sub_dimensions": subs.as_dict(),
         "questions": questions.as_dict(),
         "tasks": {"done": done, "unfinished": unfinished, "drafts": drafts, "drafts_losing_answers": losing},
-        "gold_checks": {"total": gold_checks, "carried_over": carried_gold, "paused": gold_checks - carried_gold},
+        "gold_checks": {
+            "total": gold_checks,
+            "carried_over": carried_gold,
+            "paused": gold_checks - carried_gold,
+            "pairs_carried_over": pair_checks,
+        },
+        "routing": {"routed": routed, "unrouted": unrouted},
         "gold_answers": gold_answers,
         "predictions": predictions,
         "consequences": said,
@@ -187,8 +219,25 @@ def change_checklist(project: Project, new: ChecklistVersion, *, confirm: bool) 
                 assignment.draft = _draft_after(assignment.draft, diff, dimensions)
                 changed_drafts.append(assignment)
         Assignment.objects.bulk_update(changed_drafts, ["draft"], batch_size=500)
+        # lock order as everywhere: assignments (drafts, above), then tasks, then gold checks
+        reroute_for_version(locked, new, apply=True)
+        pair_checks = list(
+            GoldCheck.objects.select_for_update(of=("self",)).filter(
+                project=locked, checklist_version=old, task__kind=Task.Kind.PAIR
+            )
+        )
+        for check in pair_checks:
+            check.dimension_preferences = {
+                key: value for key, value in (check.dimension_preferences or {}).items() if key in dimensions
+            }
+            check.checklist_version = new
+        GoldCheck.objects.bulk_update(pair_checks, ["dimension_preferences", "checklist_version"], batch_size=500)
         if diff.same_answers:
-            checks = list(GoldCheck.objects.select_for_update().filter(project=locked, checklist_version=old))
+            checks = list(
+                GoldCheck.objects.select_for_update(of=("self",)).filter(
+                    project=locked, checklist_version=old, task__kind=Task.Kind.SINGLE
+                )
+            )
             for check in checks:
                 expansion = expand(new.checklist, carried_options(diff, check.options))
                 check.options = {k: v for k, v in expansion.options.items() if v is not None}

@@ -108,10 +108,11 @@ def unseen_gold_checks(project, user):
 
 
 def _gold_candidate(project: Project, had_it) -> Task | None:
-    """The oldest gold check of the project that the claimer never had, locked (skip locked)."""
+    """The oldest gold check of the project that the claimer never had, single or pair, locked
+    (skip locked)."""
     return (
         Task.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(project=project, kind=Task.Kind.SINGLE, gold_check__isnull=False)
+        .filter(project=project, gold_check__isnull=False)
         .filter(SERVED_GOLD_CHECK)
         .exclude(status=Task.Status.DISABLED)
         .filter(~Exists(had_it))

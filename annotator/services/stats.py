@@ -15,7 +15,7 @@ from itertools import groupby
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Aggregate, Count, F, FloatField, Max, Q
+from django.db.models import Aggregate, Count, FloatField, Max, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -23,9 +23,22 @@ from ..agreement import (
     AgreementAccumulator,
     GoldAccuracyAccumulator,
     ModelAgreementAccumulator,
+    PairGoldAccumulator,
     PeerAgreementAccumulator,
 )
-from ..models import Annotation, Asset, Assignment, GoldAnswer, GoldCheck, Membership, Prediction, Project, Task
+from ..checklist.diff import carried_answers, carried_positions, compare
+from ..models import (
+    Annotation,
+    Asset,
+    Assignment,
+    ChecklistVersion,
+    GoldAnswer,
+    GoldCheck,
+    Membership,
+    Prediction,
+    Project,
+    Task,
+)
 
 MAX_DAYS = 365
 FAILED_ASSETS = 50
@@ -318,51 +331,120 @@ def _model_agreement(project: Project, checklist) -> dict:
     }
 
 
-def _quality(project: Project, checklist, peers: PeerAgreementAccumulator) -> dict:
-    """Quality control: the project's settings and, per annotator (everyone with a submitted
-    annotation), accuracy on gold checks and agreement with peers.
+class _CarriedOver:
+    """How answers made under one checklist version compare with a gold check set under another
+    (cached per pair of versions; one query per version read)."""
 
-    Accuracy counts every annotation of a gold-check task made under the check's checklist
-    version (see :class:`annotator.agreement.GoldAccuracyAccumulator`); peer agreement every
-    single task with two or more annotations (:class:`annotator.agreement.PeerAgreementAccumulator`).
-    """
+    def __init__(self) -> None:
+        self._versions: dict[int, ChecklistVersion] = {}
+        self._pairs: dict[tuple[int, int], tuple] = {}
+
+    def _version(self, pk: int) -> ChecklistVersion:
+        if pk not in self._versions:
+            self._versions[pk] = ChecklistVersion.objects.get(pk=pk)
+        return self._versions[pk]
+
+    def __call__(self, made_with: int, check_version: int) -> tuple:
+        """(question positions, sub-dimension keys whose options carried over)."""
+        key = (made_with, check_version)
+        if key not in self._pairs:
+            old, new = self._version(made_with).checklist, self._version(check_version).checklist
+            diff = compare(old, new)
+            self._pairs[key] = (carried_positions(old, new, diff), set(diff.sub_dimensions.kept))
+        return self._pairs[key]
+
+
+def _single_gold(project: Project) -> GoldAccuracyAccumulator:
+    """Accuracy on single gold checks: every annotation of a single gold-check task, compared in
+    the check's checklist version; one made under another version (before a checklist change
+    the check carried over) on the questions and sub-dimensions that carried over only."""
     gold = GoldAccuracyAccumulator()
+    carried = _CarriedOver()
     rows = (
-        Annotation.objects.filter(
-            project=project,
-            task__gold_check__isnull=False,
-            checklist_version_id=F("task__gold_check__checklist_version_id"),
-        )
+        Annotation.objects.filter(project=project, task__kind=Task.Kind.SINGLE, task__gold_check__isnull=False)
         .order_by("id")
         .values_list(
             "user_id",
+            "checklist_version_id",
             "answers",
             "mask",
             "options",
+            "task__gold_check__checklist_version_id",
             "task__gold_check__answers",
             "task__gold_check__mask",
             "task__gold_check__options",
         )
         .iterator(chunk_size=STREAM_CHUNK)
     )
-    for user_id, answers, mask, options, expected_answers, expected_mask, expected_options in rows:
+    for user_id, made_with, answers, mask, options, check_version, exp_answers, exp_mask, exp_options in rows:
+        answers = answers if isinstance(answers, list) else []
+        mask = mask if isinstance(mask, list) else []
+        options = options if isinstance(options, dict) else {}
+        comparable = None
+        if made_with != check_version:
+            positions, comparable = carried(made_with, check_version)
+            answers, mask = carried_answers(positions, answers, mask)
         gold.add(
             user_id,
-            answers if isinstance(answers, list) else [],
-            mask if isinstance(mask, list) else [],
-            options if isinstance(options, dict) else {},
-            expected_answers if isinstance(expected_answers, list) else [],
-            expected_mask if isinstance(expected_mask, list) else [],
-            expected_options if isinstance(expected_options, dict) else {},
+            answers,
+            mask,
+            options,
+            exp_answers if isinstance(exp_answers, list) else [],
+            exp_mask if isinstance(exp_mask, list) else [],
+            exp_options if isinstance(exp_options, dict) else {},
+            comparable,
         )
+    return gold
+
+
+def _pair_gold(project: Project) -> PairGoldAccumulator:
+    """Agreement with the gold preference of pair gold checks (see
+    :class:`annotator.agreement.PairGoldAccumulator`), every annotation of such a task."""
+    pairs = PairGoldAccumulator()
+    rows = (
+        Annotation.objects.filter(project=project, task__kind=Task.Kind.PAIR, task__gold_check__isnull=False)
+        .order_by("id")
+        .values_list(
+            "user_id",
+            "preference",
+            "dimension_preferences",
+            "task__gold_check__preference",
+            "task__gold_check__dimension_preferences",
+        )
+        .iterator(chunk_size=STREAM_CHUNK)
+    )
+    for user_id, preference, dimensions, expected, expected_dimensions in rows:
+        pairs.add(
+            user_id,
+            preference,
+            dimensions if isinstance(dimensions, dict) else {},
+            expected,
+            expected_dimensions if isinstance(expected_dimensions, dict) else {},
+        )
+    return pairs
+
+
+def _quality(project: Project, checklist, peers: PeerAgreementAccumulator) -> dict:
+    """Quality control: the project's settings and, per annotator (everyone with a submitted
+    annotation), accuracy on single gold checks, agreement with the gold preference of pair gold
+    checks and agreement with peers.
+
+    Accuracy counts every annotation of a gold-check task (:func:`_single_gold`,
+    :class:`annotator.agreement.GoldAccuracyAccumulator`; pairs: :func:`_pair_gold`); peer
+    agreement every single task with two or more annotations
+    (:class:`annotator.agreement.PeerAgreementAccumulator`).
+    """
+    gold = _single_gold(project)
+    pairs = _pair_gold(project)
     user_ids = set(Annotation.objects.filter(project=project).values_list("user_id", flat=True).distinct())
-    user_ids |= gold.annotators() | peers.annotators()
+    user_ids |= gold.annotators() | pairs.annotators() | peers.annotators()
     names = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
     subs = checklist.sub_dimensions
     annotators = []
     for user_id in sorted(user_ids, key=lambda pk: (names.get(pk, ""), pk)):
         binary, options, peer = gold.binary(user_id), gold.options(user_id), peers.result(user_id)
         per_sub = [(sub, gold.sub_dimension(user_id, sub.key)) for sub in subs]
+        pair_rate, pair_dims = pairs.preference(user_id), pairs.dimensions(user_id)
         annotators.append(
             {
                 "username": names.get(user_id, ""),
@@ -376,6 +458,11 @@ def _quality(project: Project, checklist, peers: PeerAgreementAccumulator) -> di
                     for sub, rate in per_sub
                     if rate.n
                 ],
+                "pair_gold_checks": pairs.checks(user_id),
+                "pair_gold_preferences": pair_rate.n,
+                "pair_gold_agreement": pair_rate.value,
+                "pair_gold_dimensions": pair_dims.n,
+                "pair_gold_dimension_agreement": pair_dims.value,
                 "peer_answers": peer.n,
                 "peer_agreement": peer.value,
             }
@@ -384,7 +471,8 @@ def _quality(project: Project, checklist, peers: PeerAgreementAccumulator) -> di
         "gold_check_rate": project.gold_check_rate,
         "disagreement_threshold": project.disagreement_threshold,
         "max_extra_annotators": project.max_extra_annotators,
-        "gold_checks": GoldCheck.objects.filter(project=project).count(),
+        "gold_checks": GoldCheck.objects.filter(project=project, task__kind=Task.Kind.SINGLE).count(),
+        "pair_gold_checks": GoldCheck.objects.filter(project=project, task__kind=Task.Kind.PAIR).count(),
         "routed_tasks": Task.objects.filter(project=project, extra_annotators__gt=0).count(),
         "annotators": annotators,
     }

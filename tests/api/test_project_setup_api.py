@@ -261,7 +261,7 @@ def test_gold_checks_carry_over_only_when_their_answers_mean_the_same(answered):
     # a copy of v1 with a new question text only: every sub-dimension carries over
     retitled, _ = load_checklist_version(parse_checklist(V1.replace("Is the image clear?", "Is it sharp?")))
     plan = manager.post(f"/api/projects/{p.pk}/checklist/", {"checklist_version": retitled.pk}, format="json").json()
-    assert plan["gold_checks"] == {"total": 1, "carried_over": 1, "paused": 0}
+    assert plan["gold_checks"] == {"total": 1, "carried_over": 1, "paused": 0, "pairs_carried_over": 0}
     assert plan["questions"]["changed"] == ["clear"]
     manager.post(f"/api/projects/{p.pk}/checklist/", {"checklist_version": retitled.pk, "confirm": True}, format="json")
     assert GoldCheck.objects.get(task=task).checklist_version_id == retitled.pk

@@ -326,7 +326,7 @@ def test_bad_gold_checks_answer_400_naming_the_field():
     assert no_gold.status_code == 400 and "from_gold_answer" in no_gold.json()["errors"]
     pair = Task.objects.create(project=p, kind="pair", asset=first.asset, asset_b=second.asset, required=1)
     refused = boss.post(gold_url(p, pair.pk), clarity(2), format="json")
-    assert refused.status_code == 400 and "task" in refused.json()["errors"]
+    assert refused.status_code == 400 and "options" in refused.json()["errors"]  # a pair takes a preference
     Task.objects.filter(pk=second.pk).update(status="disabled")
     disabled = boss.post(gold_url(p, second.pk), clarity(2), format="json")
     assert disabled.status_code == 400 and "task" in disabled.json()["errors"]
@@ -382,6 +382,7 @@ def test_accuracy_on_gold_and_agreement_with_peers_on_a_hand_computed_case():
         "disagreement_threshold": None,
         "max_extra_annotators": 1,
         "gold_checks": 2,
+        "pair_gold_checks": 0,
         "routed_tasks": 0,
     }
     rows = {row["username"]: row for row in quality["annotators"]}
@@ -421,6 +422,11 @@ def test_an_annotator_without_gold_checks_or_peers_has_no_figures():
         "gold_options": 0,
         "gold_option_accuracy": None,
         "gold_sub_dimensions": [],
+        "pair_gold_checks": 0,
+        "pair_gold_preferences": 0,
+        "pair_gold_agreement": None,
+        "pair_gold_dimensions": 0,
+        "pair_gold_dimension_agreement": None,
         "peer_answers": 0,
         "peer_agreement": None,
     }

@@ -4,8 +4,10 @@ import pytest
 
 from annotator.agreement import (
     GoldAccuracyAccumulator,
+    PairGoldAccumulator,
     PeerAgreementAccumulator,
     preference_disagreement,
+    preference_side,
     task_disagreement,
 )
 
@@ -51,3 +53,23 @@ def test_gold_accuracy_counts_expected_questions_and_options():
     gold.add("b", [1], [1], {"x": 2, "y": 1}, expected["answers"], expected["mask"], expected["options"])
     assert gold.binary("b").n == 0 and gold.options("b").value == 1.0
     assert gold.annotators() == {"a", "b"}
+
+
+# --- pair gold checks -------------------------------------------------------------------
+
+
+def test_a_preference_takes_a_side_and_a_tie_is_a_side_of_its_own():
+    assert [preference_side(p) for p in (1, 2, 3, 4, 5)] == ["A", "A", "tie", "B", "B"]
+    assert [preference_side(p) for p in (None, 0, 6, True, "2", 2.0)] == [None] * 6
+
+
+def test_pair_gold_agreement_counts_sides_not_strength():
+    acc = PairGoldAccumulator()
+    acc.add("a", 1, {"quality": 5}, 2, {"quality": 4})  # A vs A: agrees; B vs B on quality
+    acc.add("a", 3, {}, 3, {"quality": 1})  # tie vs tie: agrees; quality left out: does not
+    acc.add("b", 3, {}, 2, {})  # a tie does not agree with "A better"
+    acc.add("b", 4, {}, None, {})  # no gold preference: nothing compared
+    assert (acc.checks("a"), acc.preference("a").n, acc.preference("a").value) == (2, 2, 1.0)
+    assert (acc.dimensions("a").n, acc.dimensions("a").value) == (2, 0.5)
+    assert (acc.checks("b"), acc.preference("b").n, acc.preference("b").value) == (2, 1, 0.0)
+    assert acc.dimensions("b").value is None and acc.annotators() == {"a", "b"}

@@ -83,6 +83,7 @@ const QUALITY: QualityStats = {
   disagreement_threshold: 0.25,
   max_extra_annotators: 1,
   gold_checks: 5,
+  pair_gold_checks: 2,
   routed_tasks: 2,
   annotators: [
     {
@@ -96,6 +97,11 @@ const QUALITY: QualityStats = {
         { key: "clarity", title: "Clarity", n: 4, accuracy: 1 },
         { key: "lighting", title: "Lighting", n: 4, accuracy: 0.5 },
       ],
+      pair_gold_checks: 2,
+      pair_gold_preferences: 2,
+      pair_gold_agreement: 0.5,
+      pair_gold_dimensions: 0,
+      pair_gold_dimension_agreement: null,
       peer_answers: 120,
       peer_agreement: 0.8,
     },
@@ -278,21 +284,28 @@ describe("ManagePage", () => {
     await ready();
     const section = screen.getByRole("region", { name: "Annotator quality" });
     expect(within(section).getByTestId("quality-summary")).toHaveTextContent(
-      "5 gold checks (tasks with known answers), served unseen in 10% of the claims. Tasks whose annotations " +
+      "5 gold checks (tasks with known answers) and 2 pair gold checks (pairs with a gold preference), served " +
+        "unseen in 10% of the claims. Tasks whose annotations " +
         "disagree on more than 25% of the compared answers get up to 1 more annotator (2 so far).",
     );
     const table = within(section).getByRole("table", { name: /accuracy on gold checks and agreement with peers/ });
     const rows = within(table).getAllByRole("row").slice(1);
     expect(rows.map((r) => r.getAttribute("data-annotator"))).toEqual(["bob", "alice", "carol"]);
     const cells = (row: HTMLElement) => within(row).getAllByRole("cell").map((c) => c.textContent);
-    expect(cells(rows[0])).toEqual(["3", "60%", "53%", "Clarity 33% (3)", "70%", "90"]);
-    expect(cells(rows[1])).toEqual(["4", "90%", "85%", "Lighting 50% (4)", "80%", "120"]);
-    expect(cells(rows[2])).toEqual(["0", "—", "—", "—", "95%", "10"]); // no gold check answered yet
+    expect(cells(rows[0])).toEqual(["3", "60%", "53%", "Clarity 33% (3)", "0", "—", "70%", "90"]);
+    expect(cells(rows[1])).toEqual(["4", "90%", "85%", "Lighting 50% (4)", "2", "50%", "80%", "120"]);
+    expect(cells(rows[2])).toEqual(["0", "—", "—", "—", "0", "—", "95%", "10"]); // no gold check answered yet
+    expect(within(rows[1]).getByTestId("pair-gold-agreement")).toHaveAttribute("title", "2 preferences compared");
     expect(within(rows[0]).getAllByRole("cell")[1]).toHaveAttribute("title", "30 answers compared");
 
     // Charts: carol has no gold accuracy, so two bars there and three for peers.
     expect(
       within(section).getByRole("img", { name: /Answer accuracy on gold checks per annotator: 2 bars, highest 90% \(alice\), lowest 60%/ }),
+    ).toBeInTheDocument();
+    expect(
+      within(section).getByRole("img", {
+        name: /Agreement with the gold preference of pair gold checks per annotator: 1 bar, highest 50% \(alice\)/,
+      }),
     ).toBeInTheDocument();
     expect(
       within(section).getByRole("img", { name: /Agreement with peers per annotator: 3 bars, highest 95% \(carol\), lowest 70%/ }),
@@ -309,11 +322,19 @@ describe("ManagePage", () => {
   });
 
   it("says when routing is off and nobody has submitted", async () => {
-    quality = { ...QUALITY, disagreement_threshold: null, gold_checks: 1, gold_check_rate: 0.25, annotators: [] };
+    quality = {
+      ...QUALITY,
+      disagreement_threshold: null,
+      gold_checks: 1,
+      pair_gold_checks: 1,
+      gold_check_rate: 0.25,
+      annotators: [],
+    };
     await ready();
     const section = screen.getByRole("region", { name: "Annotator quality" });
     expect(within(section).getByTestId("quality-summary")).toHaveTextContent(
-      "1 gold check (tasks with known answers), served unseen in 25% of the claims. Routing disagreements is off.",
+      "1 gold check (tasks with known answers) and 1 pair gold check (pairs with a gold preference), served " +
+        "unseen in 25% of the claims. Routing disagreements is off.",
     );
     expect(within(section).getByText("No annotator has submitted yet.")).toBeInTheDocument();
     expect(within(section).queryByRole("table")).toBeNull();

@@ -522,7 +522,26 @@ describe("ReviewPage", () => {
       expect(within(controls).getByRole("button", { name: "Stop using as gold check" })).toBeInTheDocument();
     });
 
-    it("pairs cannot be gold checks", async () => {
+    it("a pair with a gold preference can become a pair gold check; one without cannot", async () => {
+      manager();
+      const gold = { ...ITEM_2.gold!, options: {}, answers: [], mask: [], preference: 2, dimension_preferences: {} };
+      items = [{ ...PAIR_ITEM, gold }];
+      const user = userEvent.setup();
+      renderPage();
+      await screen.findByRole("table", { name: /task 201/ });
+      const use = await screen.findByRole("button", { name: "Use as gold check" });
+      expect(screen.getByText(/The gold preference becomes the expected one/)).toBeInTheDocument();
+      await user.click(use);
+      await waitFor(() => expect(goldCalls()).toHaveLength(1));
+      expect(goldCalls()[0]).toEqual({
+        method: "POST",
+        url: "/api/projects/7/tasks/201/gold-check/",
+        body: { from_gold_answer: true },
+      });
+      await screen.findByRole("button", { name: "Stop using as gold check" });
+    });
+
+    it("a pair whose gold answer has no preference cannot be a gold check", async () => {
       manager();
       items = [{ ...PAIR_ITEM, gold: ITEM_2.gold }];
       renderPage();

@@ -109,7 +109,10 @@ export interface ChecklistChange {
   sub_dimensions: KeyChanges;
   questions: KeyChanges;
   tasks: { done: number; unfinished: number; drafts: number; drafts_losing_answers: number };
-  gold_checks: { total: number; carried_over: number; paused: number };
+  /** Single-task gold checks (total, carried over, paused) and pair gold checks (always carried over). */
+  gold_checks: { total: number; carried_over: number; paused: number; pairs_carried_over?: number };
+  /** Disagreement routing judged again under the new version: tasks given one more annotator / their extra slots back. */
+  routing?: { routed: number; unrouted: number };
   gold_answers: number;
   predictions: number;
   /** The same, in sentences, to show as they are. */

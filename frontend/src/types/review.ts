@@ -4,7 +4,7 @@
 import type { Annotation, Task } from "./tasks";
 
 export interface GoldAnswer {
-  source: "accepted" | "corrected";
+  source: "accepted" | "corrected" | "imported";
   source_annotation: number | null;
   options: Record<string, number>;
   answers: (boolean | null)[];
@@ -45,6 +45,16 @@ export interface AnnotatorQuality {
   /** Share of the expected sub-dimension options chosen (0..1). */
   gold_option_accuracy: number | null;
   gold_sub_dimensions: GoldSubDimensionAccuracy[];
+  /** Annotations of pair gold-check tasks (absent from older servers). */
+  pair_gold_checks?: number;
+  /** Pair preferences compared with a gold preference. */
+  pair_gold_preferences?: number;
+  /** Share of those on the gold side (A better, tie, B better; strength does not count) (0..1). */
+  pair_gold_agreement?: number | null;
+  /** Per-dimension pair preferences compared. */
+  pair_gold_dimensions?: number;
+  /** Share of those on the gold side (0..1). */
+  pair_gold_dimension_agreement?: number | null;
   /** Comparisons with the other annotators of the same tasks. */
   peer_answers: number;
   /** Share of those with the same answer (0..1). */
@@ -55,8 +65,10 @@ export interface QualityStats {
   gold_check_rate: number;
   disagreement_threshold: number | null;
   max_extra_annotators: number;
-  /** Tasks used as gold checks. */
+  /** Single tasks used as gold checks. */
   gold_checks: number;
+  /** Pair tasks used as gold checks (absent from older servers). */
+  pair_gold_checks?: number;
   /** Tasks that got an extra annotator because their annotations disagreed. */
   routed_tasks: number;
   annotators: AnnotatorQuality[];
@@ -65,11 +77,17 @@ export interface QualityStats {
 /** A task whose expected answers are known, served unseen among normal tasks. */
 export interface GoldCheck {
   task: number;
+  /** single or pair */
+  kind?: "single" | "pair";
   asset: number;
+  asset_b?: number | null;
   checklist_version: number;
   options: Record<string, number>;
   answers: number[];
   mask: number[];
+  /** Pairs: the gold preference, 1 (A much better) … 3 (tie) … 5 (B much better). */
+  preference?: number | null;
+  dimension_preferences?: Record<string, number>;
   comment: string;
   created_by: string | null;
   created_at: string;
@@ -88,7 +106,9 @@ export interface QualitySettings {
   max_extra_annotators: number;
 }
 
-/** Expected answers of a gold check: the options, or a copy of the task's reviewed gold answer. */
+/** Expected answers of a gold check: the options (single tasks), the gold preference (pairs),
+ * or a copy of the task's reviewed (or imported) gold answer. */
 export type GoldCheckRequest =
   | { options: Record<string, number>; comment?: string }
+  | { preference: number; dimension_preferences?: Record<string, number>; comment?: string }
   | { from_gold_answer: true; comment?: string };

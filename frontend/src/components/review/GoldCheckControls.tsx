@@ -1,9 +1,10 @@
 import { useId } from "react";
 import type { ReviewItem } from "../../types";
 
-// For managers on the review screen: make a reviewed single task a gold check (its gold answer
-// becomes the expected answer, served unseen to annotators who never had it), or stop using it
-// as one. The outcome goes to the page's status region; a refusal shows here as an alert.
+// For managers on the review screen: make a reviewed task a gold check (its gold answer becomes
+// the expected answer, or for a pair the gold preference, served unseen to annotators who never
+// had it), or stop using it as one. The outcome goes to the page's status region; a refusal
+// shows here as an alert.
 
 interface Props {
   item: ReviewItem;
@@ -27,8 +28,10 @@ export default function GoldCheckControls({ item, isGoldCheck, busy, error, load
     );
   }
   if (isGoldCheck == null) return null;
-  // Only single tasks with a gold answer can become one (a pair or an unreviewed task answers 400).
-  const canUse = item.task.kind === "single" && !!item.gold;
+  // Only tasks with a gold answer can become one (an unreviewed task answers 400); a pair's gold
+  // answer needs its preference (reviewed, or a rating imported from a preference dataset).
+  const pair = item.task.kind === "pair";
+  const canUse = !!item.gold && (!pair || item.gold.preference != null);
   if (!isGoldCheck && !canUse) return null;
   return (
     <div className="gold-check" data-testid="gold-check">
@@ -39,8 +42,12 @@ export default function GoldCheckControls({ item, isGoldCheck, busy, error, load
         </button>
         <span id={hintId} className="muted hint">
           {isGoldCheck
-            ? "Annotators who never had this task get it unseen and are scored against its expected answer."
-            : "The gold answer becomes the expected answer; annotators who never had the task get it unseen."}
+            ? pair
+              ? "Annotators who never had this pair get it unseen and are scored on agreeing with its gold preference."
+              : "Annotators who never had this task get it unseen and are scored against its expected answer."
+            : pair
+              ? "The gold preference becomes the expected one; annotators who never had the pair get it unseen."
+              : "The gold answer becomes the expected answer; annotators who never had the task get it unseen."}
         </span>
       </div>
       {error && (
