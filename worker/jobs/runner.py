@@ -34,6 +34,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from worker.models import FINISHED_STATES, Job, tail
 
 from .registry import follow_ups, is_known, kind_of
+from .webhooks import emit_failed
 
 logger = logging.getLogger(__name__)
 
@@ -312,6 +313,8 @@ def _finish(job: Job, state: str, *, now=None, message: str | None = None, error
     if state in (State.FAILED, State.CANCELLED):
         _give_up(job)
     job.save()
+    if state == State.FAILED:
+        emit_failed(job)  # the job.failed webhook event, in this transaction
 
 
 def _give_up(job: Job) -> None:
