@@ -113,19 +113,22 @@ def post(
         )
         request.extensions["timeout"] = httpx.Timeout(timeout, connect=min(timeout, connect_timeout)).as_dict()
         try:
-            with client.send(request, stream=True) as response:
+            response = client.send(request, stream=True)
+            try:
                 read = b""
                 for chunk in response.iter_raw():
                     read += chunk
                     if len(read) >= max_body or time.monotonic() - started > timeout:
                         break  # enough of an answer: the rest is not read
-                latency = int((time.monotonic() - started) * 1000)
-                error = ""
-                if not 200 <= response.status_code < 300:
-                    error = f"the receiver answered {response.status_code} {response.reason_phrase or ''}".rstrip()
-                    if 300 <= response.status_code < 400:
-                        error += " (redirects are not followed)"
-                return Outcome(response.status_code, latency, excerpt(read, max_body), error)
+            finally:
+                response.close()
+            latency = int((time.monotonic() - started) * 1000)
+            error = ""
+            if not 200 <= response.status_code < 300:
+                error = f"the receiver answered {response.status_code} {response.reason_phrase or ''}".rstrip()
+                if 300 <= response.status_code < 400:
+                    error += " (redirects are not followed)"
+            return Outcome(response.status_code, latency, excerpt(read, max_body), error)
         except httpx.TimeoutException:
             latency = int((time.monotonic() - started) * 1000)
             return Outcome(None, latency, error=f"`{parsed.host}` did not answer within {timeout:g} s")

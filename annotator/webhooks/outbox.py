@@ -232,14 +232,18 @@ def deliver(delivery_id: int) -> str:
     if row is None:
         return "skipped"
     body = body_of(row)
-    outcome = http.post(
-        row.webhook.url,
-        body,
-        signing.headers(row.webhook.secret, row.event, str(row.event_id), body),
-        allowed=allowed_networks(),
-        timeout=float(settings.VR_WEBHOOK_TIMEOUT_SECONDS),
-        max_body=EXCERPT_BYTES,
-    )
+    try:
+        outcome = http.post(
+            row.webhook.url,
+            body,
+            signing.headers(row.webhook.secret, row.event, str(row.event_id), body),
+            allowed=allowed_networks(),
+            timeout=float(settings.VR_WEBHOOK_TIMEOUT_SECONDS),
+            max_body=EXCERPT_BYTES,
+        )
+    except Exception as exc:  # a bug or a bad setting: a failed attempt, retried on the schedule
+        logger.exception("webhook delivery %s: the attempt raised", delivery_id)
+        outcome = http.Outcome(None, None, error=f"{type(exc).__name__}: {str(exc)[:300]}")
     return _record(row, outcome)
 
 

@@ -67,7 +67,9 @@ def test_the_secret_is_shown_at_creation_and_rotation_only(people, project, webh
         ({"url": "http://127.0.0.1/", "events": ["task.completed"], "description": "x" * 300}, "description", ""),
     ],
 )
-def test_hostile_input_is_a_400_naming_the_field_and_saves_nothing(people, project, webhook_settings, body, field, said):
+def test_hostile_input_is_a_400_naming_the_field_and_saves_nothing(
+    people, project, webhook_settings, body, field, said
+):
     response = f.api(people["manager"]).post(hooks_url(project), body, format="json")
     assert response.status_code == 400, response.content
     errors = response.json().get("errors", response.json())

@@ -19,7 +19,11 @@ def test_the_signature_is_hmac_sha256_of_timestamp_dot_body():
     assert signing.signature("whsec_x", 1700000000, body) == f"sha256={expected}"
     headers = signing.headers("whsec_x", "ping", "0b1c", body, timestamp=1700000000)
     assert headers["X-VR-Signature"] == f"sha256={expected}"
-    assert (headers["X-VR-Event"], headers["X-VR-Delivery"], headers["X-VR-Timestamp"]) == ("ping", "0b1c", "1700000000")
+    assert (headers["X-VR-Event"], headers["X-VR-Delivery"], headers["X-VR-Timestamp"]) == (
+        "ping",
+        "0b1c",
+        "1700000000",
+    )
 
 
 def test_verify_accepts_the_signature_and_refuses_tampering_other_secrets_and_old_timestamps():
