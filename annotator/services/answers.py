@@ -86,7 +86,7 @@ def submit(assignment: Assignment, payload: AnswerPayload, client_id: uuid.UUID,
             locked = (
                 Assignment.objects.select_for_update(of=("self", "task"))
                 .select_related("task__project__checklist_version")
-                .annotate(client_id_used=Exists(used))
+                .annotate(client_id_used=Exists(used), has_webhooks=outbox.has_webhooks(OuterRef("task__project_id")))
                 .get(pk=assignment.pk)
             )
             if locked.client_id_used or locked.state == Assignment.State.SUBMITTED:
@@ -131,7 +131,8 @@ def submit(assignment: Assignment, payload: AnswerPayload, client_id: uuid.UUID,
             locked.finished_at = now
             locked.draft = {}
             locked.save(update_fields=["state", "finished_at", "draft"])
-            _emit_submitted(annotation, task, late)
+            hooks = outbox.active_webhooks(task.project_id) if locked.has_webhooks else []
+            _emit_submitted(annotation, task, late, hooks)
             if late:
                 # Its slot went to someone else: kept and marked late, but not one of the task's k
                 # (required, assigned_count and submitted_count stay as they are).
@@ -142,7 +143,7 @@ def submit(assignment: Assignment, payload: AnswerPayload, client_id: uuid.UUID,
             route_disagreement(task, task.project)
             task.save(update_fields=["submitted_count", "assigned_count", "required", "extra_annotators", "status"])
             if task.status == Task.Status.DONE and not was_done:
-                _emit_completed(task)
+                _emit_completed(task, hooks)
             return annotation, True
     except IntegrityError:
         existing = Annotation.objects.filter(user_id=assignment.user_id, client_id=client_id).first()
@@ -159,8 +160,11 @@ def _task_ref(task: Task) -> dict:
     }
 
 
-def _emit_submitted(annotation: Annotation, task: Task, late: bool) -> None:
-    """``annotation.submitted`` to the project's webhooks, in the submit's transaction."""
+def _emit_submitted(annotation: Annotation, task: Task, late: bool, hooks: list) -> None:
+    """``annotation.submitted`` to the project's webhooks, in the submit's transaction (``hooks``:
+    its active webhooks, looked up once per submit and only when it has any)."""
+    if not hooks:
+        return
     outbox.emit(
         task.project,
         events.ANNOTATION_SUBMITTED,
@@ -175,15 +179,19 @@ def _emit_submitted(annotation: Annotation, task: Task, late: bool) -> None:
             "task": _task_ref(task),
             "asset": {"id": task.asset_id, "url": outbox.api_url(f"/api/assets/{task.asset_id}/")},
         },
+        hooks,
     )
 
 
-def _emit_completed(task: Task) -> None:
+def _emit_completed(task: Task, hooks: list) -> None:
     """``task.completed``: the task has all the annotations it needs (after disagreement routing)."""
+    if not hooks:
+        return
     outbox.emit(
         task.project,
         events.TASK_COMPLETED,
         {"task": {**_task_ref(task), "required": task.required, "submitted": task.submitted_count}},
+        hooks,
     )
 
 

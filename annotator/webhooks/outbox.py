@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, Q
 from django.utils import timezone
 
 from annotator import netpolicy
@@ -119,16 +119,29 @@ def _new_delivery(webhook: Webhook, event: str, project: Project, data: dict, no
     )
 
 
-def emit(project: Project | int | None, event: str, data: dict) -> list[WebhookDelivery]:
+def has_webhooks(project_ref) -> Exists:
+    """An expression for a query that already runs (e.g. the submit's lock): whether the
+    project ``project_ref`` (an ``OuterRef``) has an active webhook. Lets a hot path skip the
+    look-up of webhooks when there are none, without a query of its own."""
+    return Exists(Webhook.objects.filter(project_id=project_ref, active=True))
+
+
+def active_webhooks(project_id: int) -> list[Webhook]:
+    return list(Webhook.objects.filter(project_id=project_id, active=True))
+
+
+def emit(project: Project | int | None, event: str, data: dict, hooks: list[Webhook] | None = None) -> list:
     """Write one pending delivery per active webhook of ``project`` subscribed to ``event``, in
-    the current transaction; their messages are sent when it commits. Cheap when the project has
-    no webhooks (one indexed query)."""
+    the current transaction; their messages are sent when it commits. One indexed query, or
+    none when the caller passes the project's active ``hooks`` (looked up once for two events)."""
     if project is None:
         return []
     if event not in events.EVENTS:
         raise ValueError(f"unknown webhook event {event!r}")
     project_id = project if isinstance(project, int) else project.pk
-    hooks = [h for h in Webhook.objects.filter(project_id=project_id, active=True) if event in (h.events or [])]
+    if hooks is None:
+        hooks = active_webhooks(project_id)
+    hooks = [h for h in hooks if event in (h.events or [])]
     if not hooks:
         return []
     if isinstance(project, int):
