@@ -140,3 +140,20 @@ def test_a_post_to_a_refused_address_is_an_outcome_not_an_exception():
     outcome = http.post("http://10.1.1.1/hook", b"{}", {})
     assert outcome.status_code is None and not outcome.ok
     assert outcome.error.startswith("refused: 10.1.1.1 is a private address")
+
+
+def test_the_verification_snippet_in_the_docs_accepts_a_real_signature():
+    """docs/webhooks.md's Python snippet, run as a receiver would: it accepts what we send and
+    refuses a changed body."""
+    import re
+    import time
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "webhooks.md").read_text()
+    snippet = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    namespace: dict = {}
+    exec(compile(snippet, "docs/webhooks.md", "exec"), namespace)  # noqa: S102 (our own docs)
+    body = b'{"event":"ping"}'
+    headers = signing.headers("whsec_doc", "ping", "e1", body, timestamp=int(time.time()))
+    assert namespace["verify"]("whsec_doc", body, headers["X-VR-Timestamp"], headers["X-VR-Signature"])
+    assert not namespace["verify"]("whsec_doc", body + b" ", headers["X-VR-Timestamp"], headers["X-VR-Signature"])
