@@ -351,6 +351,16 @@ VR_WEBHOOK_ALLOWED_NETWORKS = os.environ.get("VR_WEBHOOK_ALLOWED_NETWORKS", "")
 VR_WEBHOOK_RETRY_SCHEDULE = os.environ.get("VR_WEBHOOK_RETRY_SCHEDULE", "")
 VR_WEBHOOK_TIMEOUT_SECONDS = env_int("VR_WEBHOOK_TIMEOUT_SECONDS", 10)
 VR_WEBHOOK_SWEEP_SECONDS = env_int("VR_WEBHOOK_SWEEP_SECONDS", 15)
+try:  # a typo fails the start, not every delivery later (both modules are pure: no Django)
+    from annotator.netpolicy import parse_networks as _parse_networks
+    from annotator.webhooks.events import parse_schedule as _parse_schedule
+
+    _parse_networks(VR_WEBHOOK_ALLOWED_NETWORKS, "VR_WEBHOOK_ALLOWED_NETWORKS")
+    _parse_schedule(VR_WEBHOOK_RETRY_SCHEDULE)
+except ValueError as _exc:
+    raise ImproperlyConfigured(str(_exc)) from None
+if VR_WEBHOOK_TIMEOUT_SECONDS < 1:
+    raise ImproperlyConfigured("VR_WEBHOOK_TIMEOUT_SECONDS must be at least 1")
 CELERY_BEAT_SCHEDULE = {
     "expire-leases": {"task": "annotator.tasks.expire_leases", "schedule": timedelta(minutes=1)},
     "sweep-webhooks": {

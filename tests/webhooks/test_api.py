@@ -113,3 +113,22 @@ def test_redeliver_of_a_pending_delivery_is_a_409_and_the_log_is_paged(people, p
     conflict = client.post(f"{base}{rows[0].pk}/redeliver/")
     assert conflict.status_code == 409, conflict.content
     assert client.post(f"{base}999999/redeliver/").status_code == 404
+
+
+def test_the_admin_lists_webhooks_and_deliveries_without_the_secret(people, project, client):
+    hook = Webhook.objects.create(
+        project=project, url="https://example.org/h", events=["job.failed"], secret="whsec_NOT-IN-THE-ADMIN"
+    )
+    delivery = WebhookDelivery.objects.create(webhook=hook, event="job.failed", payload={"a": 1})
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.create_superuser("root", password="pw"))
+    for url in (
+        "/admin/annotator/webhook/",
+        f"/admin/annotator/webhook/{hook.pk}/change/",
+        "/admin/annotator/webhookdelivery/",
+        f"/admin/annotator/webhookdelivery/{delivery.pk}/change/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert b"whsec_NOT-IN-THE-ADMIN" not in response.content, url
