@@ -9,6 +9,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from annotator.models import Webhook, WebhookDelivery
@@ -215,3 +216,40 @@ def test_a_delivery_stuck_in_delivering_goes_back_to_pending(eager, webhook_sett
     row.refresh_from_db()
     assert row.attempts == 2 and row.state == State.PENDING and row.started_at is None
     assert "could not connect" in row.error and row.next_attempt_at > timezone.now() - timedelta(seconds=1)
+
+
+def _purge(app, queues):
+    with app.connection_for_write() as conn:
+        for queue in queues:
+            try:
+                conn.default_channel.queue_purge(queue)
+            except Exception:  # the queue may not exist yet
+                pass
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL (the suite runs on Redis)")
+def test_a_real_worker_retries_with_countdowns_until_the_receiver_recovers(
+    webhook_settings, people, project, monkeypatch
+):
+    """No eager mode, no sweep: the message on commit, then one countdown message per retry."""
+    from celery.contrib.testing.worker import start_worker
+    from django.db import connection
+
+    from config.celery import app
+
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
+    assert not app.conf.task_always_eager
+    manager = f.api(people["manager"])
+    _purge(app, ["default"])
+    with (
+        Receiver(fail_first=5) as receiver,
+        start_worker(app, perform_ping_check=False, queues=["default"], pool="solo", shutdown_timeout=20),
+    ):
+        subscribe(manager, project, receiver, ["job.failed"])
+        fail_a_job(project)
+        assert wait_for(lambda: WebhookDelivery.objects.get().state == State.DELIVERED, timeout=60, every=0.2)
+    _purge(app, ["default"])
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.attempts == 6 and len(receiver.received) == 6
+    assert {r.headers["x-vr-delivery"] for r in receiver.received} == {str(delivery.event_id)}
+    assert all(r.verified for r in receiver.received)
