@@ -17,7 +17,7 @@ from .models import Project, Webhook, WebhookDelivery
 from .pagination import Pagination
 from .views import get_visible_project
 from .webhooks import events as webhook_events
-from .webhooks import outbox
+from .webhooks import outbox, signing
 
 
 class WebhookSerializer(serializers.ModelSerializer):
@@ -142,7 +142,7 @@ class WebhookViewSet(viewsets.ModelViewSet):
             events=data["events"],
             description=data.get("description", ""),
             active=data.get("active", True),
-            secret=outbox.signing.new_secret(),
+            secret=signing.new_secret(),
             created_by=request.user,
         )
         return Response(WebhookWithSecretSerializer(webhook).data, status=status.HTTP_201_CREATED)

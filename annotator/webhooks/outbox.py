@@ -81,17 +81,6 @@ def check_events(names) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def create_webhook(project: Project, url: str, names, user=None, description: str = "") -> Webhook:
-    return Webhook.objects.create(
-        project=project,
-        url=check_url(url),
-        events=check_events(names),
-        secret=signing.new_secret(),
-        description=description,
-        created_by=user if user is not None and getattr(user, "is_authenticated", False) else None,
-    )
-
-
 def rotate_secret(webhook: Webhook) -> Webhook:
     webhook.secret = signing.new_secret()
     webhook.save(update_fields=["secret"])
