@@ -14,6 +14,8 @@ from .models import (
     Prediction,
     Project,
     Task,
+    Webhook,
+    WebhookDelivery,
 )
 
 
@@ -196,3 +198,32 @@ class PredictionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # a new model run writes a new prediction; options are derived from p_yes
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    """Webhooks, to look into and turn off; made in the app (the secret is never shown here).
+    Which networks deliveries may reach is the setting VR_WEBHOOK_ALLOWED_NETWORKS."""
+
+    list_display = ["id", "project", "url", "active", "created_by", "created_at"]
+    list_filter = ["active"]
+    search_fields = ["url", "project__name"]
+    fields = ["project", "url", "events", "description", "active", "disabled_reason", "created_by", "created_at"]
+    readonly_fields = ["project", "url", "events", "created_by", "created_at"]
+
+    def has_add_permission(self, request):
+        return False  # made through the API, whose checks refuse private addresses
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["id", "webhook", "event", "state", "attempts", "status_code", "created_at"]
+    list_filter = ["state", "event"]
+    search_fields = ["event_id"]
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

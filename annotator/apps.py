@@ -6,4 +6,7 @@ class AnnotatorConfig(AppConfig):
     verbose_name = "Annotation"
 
     def ready(self):
-        from . import signals  # noqa: F401  (registers the built-in checklist sync)
+        from . import (
+            signals,  # noqa: F401  (registers the built-in checklist sync)
+            tasks,  # noqa: F401  (the webhook delivery task, sent by name from any process)
+        )

@@ -613,3 +613,66 @@ class PersonalToken(models.Model):
         if self.expires_at is not None and self.expires_at <= now:
             return "expired"
         return "active"
+
+
+class Webhook(models.Model):
+    """A project's subscription of one URL to some of its events (docs/webhooks.md).
+
+    The secret is stored as it is (it must sign every delivery); the API shows it once, when the
+    webhook is made and when it is rotated."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(max_length=2000)
+    events = models.JSONField(default=list, help_text="The event names delivered, e.g. ['task.completed'].")
+    secret = models.CharField(max_length=100, help_text="The HMAC-SHA256 key deliveries are signed with.")
+    active = models.BooleanField(default=True)
+    description = models.CharField(max_length=200, blank=True)
+    disabled_reason = models.CharField(max_length=300, blank=True, help_text="Why it was turned off (410 Gone).")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"webhook {self.pk} of project {self.project_id} → {self.url}"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one webhook: the outbox row a Celery task sends, retried on a schedule.
+
+    ``event_id`` stays the same over every attempt and every "send again", so a receiver can
+    drop duplicates."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        DELIVERING = "delivering"
+        DELIVERED = "delivered"
+        FAILED = "failed"
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=50)
+    event_id = models.UUIDField(default=uuid.uuid4, db_index=True)
+    payload = models.JSONField(default=dict)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0, help_text="Every attempt so far, 'send again' included.")
+    round_attempts = models.PositiveIntegerField(
+        default=0, help_text="Attempts since it was queued (or sent again): where it is in the retry schedule."
+    )
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True, help_text="When its message was last sent.")
+    started_at = models.DateTimeField(null=True, blank=True, help_text="When the attempt under way began.")
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    response_excerpt = models.TextField(blank=True, help_text="The start of the last response body, as text.")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="webhook_delivery_due")]
+
+    def __str__(self):
+        return f"{self.event} {self.event_id} → webhook {self.webhook_id} ({self.state})"

@@ -1,10 +1,11 @@
-"""The core's periodic task (found by Celery's autodiscovery): lapsed assignment leases return
-their slots to the pool."""
+"""The core's Celery tasks (found by Celery's autodiscovery): lapsed assignment leases return
+their slots to the pool (beat); webhook deliveries are sent, and the beat sweeps their outbox."""
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from annotator.services.claims import expire_leases as expire
+from annotator.webhooks import outbox
 
 
 @shared_task(
@@ -19,3 +20,31 @@ from annotator.services.claims import expire_leases as expire
 def expire_leases(self) -> int:
     """Beat: return the slots of lapsed assignment leases to the pool."""
     return expire()
+
+
+@shared_task(
+    bind=True,
+    name="annotator.tasks.deliver_webhook",
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def deliver_webhook(self, delivery_id: int) -> str:
+    """One attempt of a webhook delivery (annotator/webhooks/outbox.py)."""
+    return outbox.deliver(delivery_id)
+
+
+@shared_task(
+    bind=True,
+    name="annotator.tasks.sweep_webhooks",
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def sweep_webhooks(self) -> dict:
+    """Beat: send the webhook deliveries that are due (retries) or whose message was lost."""
+    return outbox.sweep()

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from . import views, views_invitations, views_predictions, views_tokens
+from . import views, views_invitations, views_predictions, views_tokens, views_webhooks
 
 router = DefaultRouter()
 router.register("checklists", views.ChecklistViewSet, basename="checklist")
@@ -18,12 +18,18 @@ project_router.register("members", views.MembershipViewSet, basename="project-me
 project_router.register("assets", views.ProjectAssetViewSet, basename="project-asset")
 project_router.register("tasks", views.TaskViewSet, basename="project-task")
 project_router.register("predictions", views_predictions.PredictionViewSet, basename="project-prediction")
+project_router.register("webhooks", views_webhooks.WebhookViewSet, basename="project-webhook")
+
+webhook_router = DefaultRouter()
+webhook_router.include_root_view = False
+webhook_router.register("deliveries", views_webhooks.WebhookDeliveryViewSet, basename="webhook-delivery")
 
 urlpatterns = [
     path("auth/", include("annotator.auth_urls")),
     path("", include("annotator.review_urls")),
     path("", include("annotator.quality_urls")),
     path("assets/<int:pk>/files/<path:name>", views.AssetFileView.as_view(), name="asset-file"),
+    path("projects/<int:project_pk>/webhooks/<int:webhook_pk>/", include(webhook_router.urls)),
     path("projects/<int:project_pk>/", include(project_router.urls)),
     path("", include(router.urls)),
 ]

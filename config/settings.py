@@ -343,8 +343,31 @@ if VR_JOB_HEARTBEAT_SECONDS < 1 or VR_JOB_STALE_SECONDS < 3 * VR_JOB_HEARTBEAT_S
         f"({VR_JOB_HEARTBEAT_SECONDS}), so that one late heartbeat does not requeue a live job; "
         "VR_JOB_HEARTBEAT_SECONDS and VR_JOB_SWEEP_SECONDS must be at least 1"
     )
+# Webhooks (annotator/webhooks/, docs/webhooks.md): deliveries never reach private, loopback or
+# link-local addresses unless a network is named here (comma-separated CIDRs, e.g. an internal
+# receiver's "10.1.2.0/24"); checked when a webhook is saved and again at every attempt. Retries
+# wait VR_WEBHOOK_RETRY_SCHEDULE seconds (comma-separated; default 30 s … 12 h, about a day),
+# then the delivery fails; the sweep sends what is due every VR_WEBHOOK_SWEEP_SECONDS.
+VR_WEBHOOK_ALLOWED_NETWORKS = os.environ.get("VR_WEBHOOK_ALLOWED_NETWORKS", "")
+VR_WEBHOOK_RETRY_SCHEDULE = os.environ.get("VR_WEBHOOK_RETRY_SCHEDULE", "")
+VR_WEBHOOK_TIMEOUT_SECONDS = env_int("VR_WEBHOOK_TIMEOUT_SECONDS", 10)
+VR_WEBHOOK_SWEEP_SECONDS = env_int("VR_WEBHOOK_SWEEP_SECONDS", 15)
+try:  # a typo fails the start, not every delivery later (both modules are pure: no Django)
+    from annotator.netpolicy import parse_networks as _parse_networks
+    from annotator.webhooks.events import parse_schedule as _parse_schedule
+
+    _parse_networks(VR_WEBHOOK_ALLOWED_NETWORKS, "VR_WEBHOOK_ALLOWED_NETWORKS")
+    _parse_schedule(VR_WEBHOOK_RETRY_SCHEDULE)
+except ValueError as _exc:
+    raise ImproperlyConfigured(str(_exc)) from None
+if VR_WEBHOOK_TIMEOUT_SECONDS < 1:
+    raise ImproperlyConfigured("VR_WEBHOOK_TIMEOUT_SECONDS must be at least 1")
 CELERY_BEAT_SCHEDULE = {
     "expire-leases": {"task": "annotator.tasks.expire_leases", "schedule": timedelta(minutes=1)},
+    "sweep-webhooks": {
+        "task": "annotator.tasks.sweep_webhooks",
+        "schedule": timedelta(seconds=max(1, VR_WEBHOOK_SWEEP_SECONDS)),
+    },
     "redispatch-lost-jobs": {
         "task": "worker.tasks.redispatch_lost_jobs",
         "schedule": timedelta(seconds=VR_JOB_SWEEP_SECONDS),

@@ -2,7 +2,9 @@
 
 Lock order as in :mod:`annotator.services.claims`: the assignment (or annotation) row first,
 then its task. A submit is idempotent by its ``client_id``. A submit that completes a task may
-ask for one more annotator (disagreement routing, :mod:`annotator.services.quality`).
+ask for one more annotator (disagreement routing, :mod:`annotator.services.quality`). A submit
+emits ``annotation.submitted``, and ``task.completed`` when it completes its task (webhooks, in
+the submit's transaction).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.utils import timezone
 
 from .. import metrics
 from ..models import Annotation, AnnotationRevision, Assignment, Task
+from ..webhooks import events, outbox
 from .claims import free_slot, lease_end, reactivate
 from .errors import AssignmentError
 from .payload import AnswerPayload, derive_answers, draft_errors
@@ -84,7 +87,7 @@ def submit(assignment: Assignment, payload: AnswerPayload, client_id: uuid.UUID,
             locked = (
                 Assignment.objects.select_for_update(of=("self", "task"))
                 .select_related("task__project__checklist_version")
-                .annotate(client_id_used=Exists(used))
+                .annotate(client_id_used=Exists(used), has_webhooks=outbox.has_webhooks(OuterRef("task__project_id")))
                 .get(pk=assignment.pk)
             )
             if locked.client_id_used or locked.state == Assignment.State.SUBMITTED:
@@ -130,20 +133,68 @@ def submit(assignment: Assignment, payload: AnswerPayload, client_id: uuid.UUID,
             locked.finished_at = now
             locked.draft = {}
             locked.save(update_fields=["state", "finished_at", "draft"])
+            hooks = outbox.active_webhooks(task.project_id) if locked.has_webhooks else []
+            _emit_submitted(annotation, task, late, hooks)
             if late:
                 # Its slot went to someone else: kept and marked late, but not one of the task's k
                 # (required, assigned_count and submitted_count stay as they are).
                 return annotation, True
+            was_done = task.status == Task.Status.DONE
             task.submitted_count += 1
             task.refresh_status()
             route_disagreement(task, task.project)
             task.save(update_fields=["submitted_count", "assigned_count", "required", "extra_annotators", "status"])
+            if task.status == Task.Status.DONE and not was_done:
+                _emit_completed(task, hooks)
             return annotation, True
     except IntegrityError:
         existing = Annotation.objects.filter(user_id=assignment.user_id, client_id=client_id).first()
         if existing is None:
             raise
         return _same_submit(existing, assignment)
+
+
+def _task_ref(task: Task) -> dict:
+    return {
+        "id": task.pk,
+        "kind": task.kind,
+        "url": outbox.api_url(f"/api/projects/{task.project_id}/tasks/{task.pk}/"),
+    }
+
+
+def _emit_submitted(annotation: Annotation, task: Task, late: bool, hooks: list) -> None:
+    """``annotation.submitted`` to the project's webhooks, in the submit's transaction (``hooks``:
+    its active webhooks, looked up once per submit and only when it has any)."""
+    if not hooks:
+        return
+    outbox.emit(
+        task.project,
+        events.ANNOTATION_SUBMITTED,
+        {
+            "annotation": {
+                "id": annotation.pk,
+                "url": outbox.api_url(f"/api/annotations/{annotation.pk}/"),
+                "user": annotation.user_id,
+                "submitted_at": annotation.submitted_at.isoformat(),
+                "late": late,
+            },
+            "task": _task_ref(task),
+            "asset": {"id": task.asset_id, "url": outbox.api_url(f"/api/assets/{task.asset_id}/")},
+        },
+        hooks,
+    )
+
+
+def _emit_completed(task: Task, hooks: list) -> None:
+    """``task.completed``: the task has all the annotations it needs (after disagreement routing)."""
+    if not hooks:
+        return
+    outbox.emit(
+        task.project,
+        events.TASK_COMPLETED,
+        {"task": {**_task_ref(task), "required": task.required, "submitted": task.submitted_count}},
+        hooks,
+    )
 
 
 def _same_submit(existing: Annotation, assignment: Assignment) -> tuple[Annotation, bool]:

@@ -56,6 +56,10 @@ import type {
   ScorePage,
   StorageInfo,
   User,
+  Webhook,
+  WebhookDelivery,
+  WebhookInput,
+  WebhookWithSecret,
   WeightSet,
 } from "./types";
 
@@ -243,6 +247,23 @@ export const api = {
   createToken: (name: string, expiresAt: string | null) =>
     post<IssuedToken>("/api/tokens/", { name, expires_at: expiresAt }),
   revokeToken: (id: number) => request<null>("DELETE", `/api/tokens/${id}/`),
+
+  /** A project's webhooks (managers); secrets only in the answers of create and rotate. */
+  webhooks: (projectId: number) => get<Page<Webhook>>(`/api/projects/${projectId}/webhooks/?limit=100`),
+  createWebhook: (projectId: number, body: WebhookInput) =>
+    post<WebhookWithSecret>(`/api/projects/${projectId}/webhooks/`, body),
+  updateWebhook: (projectId: number, id: number, body: Partial<WebhookInput>) =>
+    request<Webhook>("PATCH", `/api/projects/${projectId}/webhooks/${id}/`, body),
+  deleteWebhook: (projectId: number, id: number) =>
+    request<null>("DELETE", `/api/projects/${projectId}/webhooks/${id}/`),
+  rotateWebhookSecret: (projectId: number, id: number) =>
+    post<WebhookWithSecret>(`/api/projects/${projectId}/webhooks/${id}/rotate/`),
+  pingWebhook: (projectId: number, id: number) =>
+    post<WebhookDelivery>(`/api/projects/${projectId}/webhooks/${id}/ping/`),
+  webhookDeliveries: (projectId: number, id: number) =>
+    get<Page<WebhookDelivery>>(`/api/projects/${projectId}/webhooks/${id}/deliveries/?limit=50`),
+  redeliverWebhook: (projectId: number, id: number, deliveryId: number) =>
+    post<WebhookDelivery>(`/api/projects/${projectId}/webhooks/${id}/deliveries/${deliveryId}/redeliver/`),
 
   projects: () => get<Page<Project>>("/api/projects/?limit=200"),
   project: (id: number) => get<Project>(`/api/projects/${id}/`),

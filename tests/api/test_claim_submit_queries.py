@@ -108,3 +108,18 @@ def test_simultaneous_first_claims_of_one_user_lease_one_task():
     live = list(Assignment.objects.filter(user=ann, state="active").values_list("pk", flat=True))
     assert len(live) == 1 and results == live * 5
     assert sum(Task.objects.values_list("assigned_count", flat=True)) == 1
+
+
+def test_a_submit_in_a_project_with_webhooks_adds_a_look_up_and_its_deliveries(django_assert_num_queries, settings):
+    """No webhooks: no query (the lock asks). With one subscribed to both events: one look-up of
+    the project's webhooks and one insert per event (annotation.submitted, task.completed)."""
+    from annotator.models import Webhook, WebhookDelivery
+
+    ann, p, payload = _setup(gold_check_rate=0)
+    Webhook.objects.create(
+        project=p, url="https://example.org/h", events=["annotation.submitted", "task.completed"], secret="s"
+    )
+    assignment = claim_next(ann, p)
+    with django_assert_num_queries(SUBMIT_QUERIES + 3):
+        submit(assignment, payload, uuid.uuid4())
+    assert sorted(WebhookDelivery.objects.values_list("event", flat=True)) == ["annotation.submitted", "task.completed"]

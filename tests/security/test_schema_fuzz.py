@@ -42,12 +42,13 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from schemathesis.generation import GenerationMode
 
-from annotator.models import Membership
+from annotator.models import Membership, Webhook, WebhookDelivery
 from annotator.services.answers import submit
 from annotator.services.claims import claim_next
 from annotator.services.pairs import create_pairs
 from annotator.services.payload import AnswerPayload
 from annotator.services.predictions import record_prediction
+from annotator.webhooks import outbox as webhook_outbox
 from config.wsgi import application
 from tests import factories as f
 from tests.worker.conftest import jpeg_bytes
@@ -111,6 +112,10 @@ def _world(n: int) -> dict:
     version, export_job = start_export(manager, {"name": f"fuzzed-{n}", "projects": [project.pk]})
     model = ModelSpec.objects.create(name=f"fuzz-vlm-{n}", source="/nonexistent/model")
     ProjectModel.objects.create(project=project, model=model, updated_by=manager)
+    hook = Webhook.objects.create(
+        project=project, url="https://example.org/hook", events=["task.completed"], secret="whsec_fuzz"
+    )
+    delivery = WebhookDelivery.objects.create(webhook=hook, event="task.completed", state="failed", payload={})
     return {
         "users": {"staff": staff.username, "annotator": annotator.username},
         "projects": [project.pk],
@@ -126,6 +131,8 @@ def _world(n: int) -> dict:
         "models": [model.name],
         "checklists": [project.checklist_version_id],
         "files": ["original", "thumbnail", "frames/0"],
+        "webhooks": [hook.pk],
+        "deliveries": [delivery.pk],
     }
 
 
@@ -217,6 +224,8 @@ def test_the_schema_has_every_endpoint_family():
         "POST /api/exports/",
         "GET /api/dataset-versions/{id}/diff/",
         "POST /api/jobs/{id}/retry/",
+        "POST /api/projects/{project_pk}/webhooks/",
+        "POST /api/projects/{project_pk}/webhooks/{webhook_pk}/deliveries/{id}/redeliver/",
     } <= set(OPERATIONS)
 
 
@@ -226,6 +235,7 @@ def world(transactional_db, monkeypatch, settings):
     commits; a failed statement fails only its request). Jobs are written but never sent to a
     worker: nothing runs a model, an import or an export."""
     monkeypatch.setattr(jobs.runner, "dispatch", lambda job_id, countdown=None: False)
+    monkeypatch.setattr(webhook_outbox, "dispatch", lambda delivery_id, countdown=None: False)
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return _world(next(COUNTER))
 

@@ -20,10 +20,8 @@ An administrator may allow named networks (``FetchLimits.allowed_networks``, fro
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import os
 import re
-import socket
 import ssl
 import time
 import uuid
@@ -34,12 +32,9 @@ from urllib.parse import unquote
 
 import httpx
 
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+from annotator import netpolicy
+from annotator.netpolicy import Address, Network, address_kind, address_problem, is_allowed_network  # noqa: F401
 
-CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
-NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
 REDIRECTS = (301, 302, 303, 307, 308)
 ALLOW_SETTING = "VR_FETCH_ALLOWED_NETWORKS"
 
@@ -71,85 +66,12 @@ class FetchedFile:
     sha256: str = ""
 
 
-# --- the address policy (pure) -------------------------------------------------------------
+# --- the address policy: annotator/netpolicy.py (shared with webhook deliveries) ------------
 
 
 def parse_networks(text: str | Iterable[str]) -> tuple[Network, ...]:
     """``"10.1.2.0/24, 127.0.0.1/32"`` (or a list) → networks; ValueError naming a bad one."""
-    items = text.replace(";", ",").split(",") if isinstance(text, str) else list(text)
-    networks = []
-    for item in (i.strip() for i in items):
-        if not item:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(item, strict=False))
-        except ValueError:
-            raise ValueError(f"{ALLOW_SETTING}: `{item}` is not a network (write e.g. 10.1.2.0/24)") from None
-    return tuple(networks)
-
-
-def _embedded(ip: Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 address carries (IPv4-mapped, 6to4, Teredo client, NAT64)."""
-    if ip.version != 6:
-        return None
-    if ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    if ip.sixtofour is not None:
-        return ip.sixtofour
-    if ip.teredo is not None:
-        return ip.teredo[1]
-    if ip in NAT64 or ip in NAT64_LOCAL:
-        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    return None
-
-
-def address_kind(ip: Address) -> str | None:
-    """What makes ``ip`` unfit to fetch from ("loopback", "private", …), or None for a public
-    address. An IPv6 address embedding an IPv4 one is judged by the embedded one too."""
-    inner = _embedded(ip)
-    if inner is not None and (kind := address_kind(inner)):
-        return kind
-    if ip.is_unspecified:
-        return "unspecified"
-    if ip.is_loopback:
-        return "loopback"
-    if ip.is_link_local:
-        return "link-local"
-    if ip.is_multicast:
-        return "multicast"
-    if ip.version == 4 and ip in CGNAT:
-        return "shared (CGNAT)"
-    if ip.is_private:
-        return "private"
-    if ip.is_reserved:
-        return "reserved"
-    if not ip.is_global:
-        return "not globally routable"
-    return None
-
-
-def is_allowed_network(ip: Address, allowed: Iterable[Network]) -> bool:
-    candidates = [ip] + ([inner] if (inner := _embedded(ip)) is not None else [])
-    return any(c.version == n.version and c in n for c in candidates for n in allowed)
-
-
-def _a(word: str) -> str:
-    return "an" if word[:1] in "aeiou" else "a"
-
-
-def address_problem(ip: Address | str, allowed: Iterable[Network] = ()) -> str | None:
-    """Why ``ip`` may not be fetched from ("a loopback address", "an IPv6 address embedding
-    10.0.0.1, a private address"), or None. ``allowed`` networks pass whatever their kind."""
-    ip = ipaddress.ip_address(ip) if isinstance(ip, str) else ip
-    if is_allowed_network(ip, tuple(allowed)):
-        return None
-    kind = address_kind(ip)
-    if kind is None:
-        return None
-    inner = _embedded(ip)
-    if inner is not None and address_kind(inner) == kind:
-        return f"an IPv6 address embedding {inner}, {_a(kind)} {kind} address"
-    return f"{_a(kind)} {kind} address"
+    return netpolicy.parse_networks(text, ALLOW_SETTING)
 
 
 def url_problem(url: httpx.URL) -> str | None:
@@ -189,25 +111,9 @@ def parse_url(url: str) -> httpx.URL:
 def resolve(host: str, port: int, allowed: Iterable[Network] = ()) -> Address:
     """Every address ``host`` resolves to must pass the policy; returns the one to connect to."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise FetchError(f"the host `{host}` could not be resolved ({exc})") from None
-    addresses: list[Address] = []
-    for info in infos:
-        ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if ip not in addresses:
-            addresses.append(ip)
-    if not addresses:
-        raise FetchError(f"the host `{host}` has no address")
-    for ip in addresses:
-        problem = address_problem(ip, allowed)
-        if problem:
-            said = f"{ip} is {problem}" if host == str(ip) else f"`{host}` resolves to {ip}, {problem}"
-            raise FetchError(
-                f"{said}; fetching from private networks is refused "
-                f"(an administrator can allow a network with {ALLOW_SETTING})"
-            )
-    return addresses[0]
+        return netpolicy.resolve_checked(host, port, allowed, setting=ALLOW_SETTING, what="fetching from")
+    except netpolicy.AddressRefused as exc:
+        raise FetchError(exc.reason) from None
 
 
 def _default_port(url: httpx.URL) -> int:

@@ -1,9 +1,12 @@
 """The import job kind, declared to the runner (media work: the ``media`` queue), and its
-follow-up for projects with pair tasks on: the new assets' pairs."""
+follow-up for projects with pair tasks on: the new assets' pairs; the ``import.finished`` webhook
+event."""
 
 from annotator.models import Project
 from annotator.services.pairs import make_project_pairs
+from annotator.webhooks import events
 from worker.jobs import JobKind, append_log, follow_up, register
+from worker.jobs.webhooks import emit_succeeded
 from worker.models import Job
 
 from . import huggingface, job, uploads
@@ -55,3 +58,5 @@ def pairs_after_import(import_job: Job) -> None:
 
 follow_up(Job.Kind.IMPORT, pairs_after_import)
 follow_up(Job.Kind.DATASET_IMPORT, pairs_after_import)
+follow_up(Job.Kind.IMPORT, emit_succeeded(events.IMPORT_FINISHED))
+follow_up(Job.Kind.DATASET_IMPORT, emit_succeeded(events.IMPORT_FINISHED))

@@ -35,6 +35,7 @@ from annotator import metrics
 from worker.models import FINISHED_STATES, Job, tail
 
 from .registry import follow_ups, is_known, kind_of
+from .webhooks import emit_failed
 
 logger = logging.getLogger(__name__)
 
@@ -316,6 +317,8 @@ def _finish(job: Job, state: str, *, now=None, message: str | None = None, error
     # Counted once the finish commits (docs/observability.md); never started: no duration.
     kind, seconds = job.kind, job.duration_seconds
     transaction.on_commit(lambda: metrics.job_finished(kind, state, seconds))
+    if state == State.FAILED:
+        emit_failed(job)  # the job.failed webhook event, in this transaction
 
 
 def _give_up(job: Job) -> None:

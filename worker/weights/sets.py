@@ -8,6 +8,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from annotator.models import Asset, Project
+from annotator.webhooks import events, outbox
 from worker.jobs import create_job
 from worker.models import Job, WeightSet
 
@@ -123,6 +124,20 @@ def promote(ws: WeightSet, user=None, reason: str = "") -> tuple[WeightSet, Job]
             row.decision = reason
         row.save(update_fields=["status", "promoted_at", "promoted_by", "decision"])
         job = create_job(Job.Kind.SCORE, {"weight_set": row.pk}, project=row.project, user=user)
+        outbox.emit(
+            row.project,
+            events.WEIGHT_SET_PROMOTED,
+            {
+                "weight_set": {
+                    "id": row.pk,
+                    "version": row.version,
+                    "promoted_at": row.promoted_at.isoformat(),
+                    "promoted_by": row.promoted_by_id,
+                    "url": outbox.api_url(f"/api/projects/{row.project_id}/weight-sets/{row.pk}/"),
+                },
+                "score_job": {"id": job.pk, "url": outbox.api_url(f"/api/jobs/{job.pk}/")},
+            },
+        )
     return row, job
 
 

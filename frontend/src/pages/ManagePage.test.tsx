@@ -170,6 +170,7 @@ beforeEach(() => {
       }
       if (url === "/api/projects/7/") return json(project);
       if (url === "/api/jobs/?project=7&limit=50") return json({ count: 2, next: null, previous: null, results: JOBS });
+      if (url === "/api/projects/7/webhooks/?limit=100") return json({ count: 0, next: null, previous: null, results: [] });
       const m = url.match(/^\/api\/projects\/7\/stats\/\?days=(\d+)$/);
       if (m) {
         return statsStatus === 200

@@ -11,11 +11,12 @@ import ProgressSection from "../components/manage/ProgressSection";
 import ProjectLinks from "../components/manage/ProjectLinks";
 import QualitySection from "../components/manage/QualitySection";
 import QualitySettingsForm from "../components/manage/QualitySettingsForm";
+import WebhooksSection from "../components/manage/WebhooksSection";
 import type { Job, Project, ProjectStats } from "../types";
 
 // Project statistics for managers, reviewers and researchers: progress, daily throughput,
 // per-annotator throughput, per-question agreement, model vs human, annotator quality (accuracy
-// on gold checks, agreement with peers) and the state of imports. Each section is a component in
+// on gold checks, agreement with peers), the state of imports and, for managers, the webhooks. Each section is a component in
 // components/manage/; this page loads the project, its statistics for the chosen period and its
 // jobs, and lays the sections out: the progress cards as a strip of key numbers at the top, then
 // the sections in a responsive grid (two columns on a laptop screen), long tables scrolling in
@@ -139,6 +140,8 @@ export default function ManagePage() {
         )}
 
         <ImportsSection jobs={jobs} jobsError={jobsError} stats={stats} />
+
+        {project && ["manager", "admin"].includes(project.my_role ?? "") && <WebhooksSection projectId={projectId} />}
       </div>
     </section>
   );
