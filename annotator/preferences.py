@@ -122,7 +122,7 @@ def default_keymap() -> dict[str, list[str]]:
             "accept": ["KeyA"],
             "submit": ["Enter", "NumpadEnter"],
             "skip": ["KeyS"],
-            "help": ["Shift+Slash"],
+            "help": ["Shift+Slash", "Slash"],
             "instructions": ["KeyI"],
             "play": ["Space"],
             "frame-previous": ["Comma"],

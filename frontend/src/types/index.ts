@@ -14,3 +14,4 @@ export type * from "./datasets";
 export type * from "./jobs";
 export type * from "./assets";
 export type * from "./imports";
+export type * from "./preferences";
