@@ -2,7 +2,7 @@
 // language must give every message, which TypeScript checks), `{name}` placeholders, and the
 // language in use (from the account's preferences, else the browser's). Checklist texts come
 // translated in the checklist file itself (see localized() in checklist.ts).
-import { createContext, useContext } from "react";
+import { createContext, useContext, useMemo } from "react";
 
 export const LANGUAGES = ["en", "zh-CN"] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -288,5 +288,6 @@ export const LanguageContext = createContext<Language>("en");
 export const useLanguage = (): Language => useContext(LanguageContext);
 
 export function useT(): Translate {
-  return translator(useLanguage());
+  const language = useLanguage();
+  return useMemo(() => translator(language), [language]);
 }

@@ -70,10 +70,21 @@ export function PreferencesProvider({ signedIn, children }: { signedIn: boolean;
     }
   }, [preferences, language]);
 
+  // Shown at once (a checkbox must change when clicked), put back if the server refuses it.
   const save = useCallback(async (change: Partial<Preferences>) => {
-    const saved = await api.savePreferences(change);
-    setPreferences(saved);
-    return saved;
+    let before: Preferences = DEFAULT_PREFERENCES;
+    setPreferences((p) => {
+      before = p;
+      return { ...p, ...change };
+    });
+    try {
+      const saved = await api.savePreferences(change);
+      setPreferences(saved);
+      return saved;
+    } catch (exc) {
+      setPreferences(before);
+      throw exc;
+    }
   }, []);
 
   const keymap = useMemo(() => withOverrides(preferences.keymap as Overrides), [preferences.keymap]);

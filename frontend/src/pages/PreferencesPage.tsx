@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { ApiError } from "../api";
 import PageMessages from "../components/PageMessages";
 import { LANGUAGE_NAMES, LANGUAGES, useT, type MessageKey } from "../i18n";
@@ -55,26 +55,37 @@ export default function PreferencesPage() {
     }
   }
 
+  // One listener for the page's life, reading the latest state through a ref: a key pressed right
+  // after the click is caught even before React re-renders.
+  const live = useRef({ capturing, overrides, singleKey, layout, change, actionName });
+  live.current = { capturing, overrides, singleKey, layout, change, actionName };
+  const capturingRef = useRef<Action | null>(null);
+  const startCapture = (action: Action) => {
+    capturingRef.current = action;
+    setCapturing(action);
+  };
+
   useEffect(() => {
-    if (!capturing) return;
     const onKey = (event: KeyboardEvent) => {
-      if (MODIFIER_CODES.test(event.code) || !event.code) return;
+      const action = capturingRef.current;
+      if (!action || MODIFIER_CODES.test(event.code) || !event.code) return;
       event.preventDefault();
       event.stopPropagation();
-      const action = capturing;
+      capturingRef.current = null;
       setCapturing(null);
       if (event.code === "Escape") return;
-      const result = remap(overrides, action, bindingOf(event), singleKey);
+      const { overrides: current, singleKey: single, layout: map, change: save, actionName: name } = live.current;
+      const result = remap(current, action, bindingOf(event), single);
       if (result.conflict) {
         setNotice("");
-        setError(t("prefs.conflict", { key: bindingLabel(bindingOf(event), layout), action: actionName(result.conflict) }));
+        setError(t("prefs.conflict", { key: bindingLabel(bindingOf(event), map), action: name(result.conflict) }));
         return;
       }
-      void change({ keymap: result.overrides as Record<string, string[]> });
+      void save({ keymap: result.overrides as Record<string, string[]> });
     };
     window.addEventListener("keydown", onKey, true);
     return () => window.removeEventListener("keydown", onKey, true);
-  });
+  }, [t]);
 
   return (
     <section className="settings-form" aria-labelledby="prefs-title" data-testid="preferences">
@@ -156,7 +167,7 @@ export default function PreferencesPage() {
                   <button
                     type="button"
                     className="link"
-                    onClick={() => setCapturing(action)}
+                    onClick={() => startCapture(action)}
                     aria-label={t("prefs.changeFor", { action: actionName(action) })}
                     data-testid={`remap-${action}`}
                   >
