@@ -2,7 +2,7 @@
 checklist annotated with an AZERTY layout (keys matched by their physical code, hints labelled as
 the layout types them), with remapped keys (set on the preferences screen, a conflict refused),
 and with single-key shortcuts turned off (Alt + key, and the mouse); and no serious axe violation
-on the annotate and preferences screens in the light, dark and high-contrast themes, in English
+on the projects, annotate and preferences screens in the light, dark and high-contrast themes, in English
 and in Simplified Chinese. Answers and preferences are checked in the database."""
 
 from __future__ import annotations
@@ -193,9 +193,12 @@ def test_axe_in_every_theme_and_both_languages(page, add_asset):
     p = new_project("image", ann)
     add_asset(p, "test1.jpg", "a red fox in the snow")
     login(page, "ann")
-    for language, heading in (("en", "Preferences"), ("zh-CN", "偏好设置")):
+    for language, heading, projects in (("en", "Preferences", "Your projects"), ("zh-CN", "偏好设置", "你的项目")):
         for theme in ("light", "dark", "high-contrast"):
             UserPreferences.objects.update_or_create(user=ann, defaults={"language": language, "theme": theme})
+            page.goto("/projects")
+            expect(page.get_by_role("heading", name=projects)).to_be_visible()
+            check_accessibility(page, f"the projects screen ({theme}, {language})")
             page.goto("/account/preferences")
             expect(page.get_by_role("heading", name=heading)).to_be_visible()
             expect(page.locator("html")).to_have_attribute("lang", language)
