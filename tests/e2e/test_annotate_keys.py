@@ -209,5 +209,8 @@ def test_axe_in_every_theme_and_both_languages(page, add_asset):
             expect(page.locator("html")).to_have_attribute("data-theme", theme)
             if language == "zh-CN":
                 expect(page.get_by_test_id("submit")).to_contain_text("提交")
+                # the built-in image checklist's own zh-CN texts (translations: in its file)
+                expect(page.get_by_role("radiogroup", name="对称性")).to_be_visible()
+                expect(page.get_by_role("radio", name="对称", exact=True)).to_be_visible()
             check_accessibility(page, f"the annotate screen ({theme}, {language})")
             screenshot(page, f"keys-03-annotate-{theme}-{language}")
