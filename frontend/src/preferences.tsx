@@ -1,7 +1,7 @@
 // The account's preferences in the app: loaded at start, applied to <html> (lang, data-theme), and
 // given to every screen (the language, the keymap). Until they are loaded (and on the login page)
 // the copy last seen on this device is used, so the page does not flash another theme.
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { api } from "./api";
 import { LanguageContext, resolveLanguage, type Language } from "./i18n";
 import { withOverrides, type Keymap, type Overrides } from "./keymap";
@@ -46,6 +46,13 @@ export function applyToDocument(prefs: Preferences, language: Language) {
 export function PreferencesProvider({ signedIn, children }: { signedIn: boolean; children: ReactNode }) {
   const [preferences, setPreferences] = useState<Preferences>(cached);
   const language = resolveLanguage(preferences.language, typeof navigator !== "undefined" ? navigator.languages ?? [] : []);
+
+  // Signing out forgets the account's choices on this device (the next person gets the defaults).
+  const wasSignedIn = useRef(false);
+  useEffect(() => {
+    if (wasSignedIn.current && !signedIn) setPreferences(DEFAULT_PREFERENCES);
+    wasSignedIn.current = signedIn;
+  }, [signedIn]);
 
   useEffect(() => {
     if (!signedIn) return;

@@ -88,6 +88,15 @@ def test_full_image_checklist_with_an_azerty_layout(page, context, add_asset):
     press_azerty(page, "Slash", shift=True)
     expect(page.get_by_test_id("help")).to_have_count(0)
 
+    # the skip dialog's reasons by the same physical digit keys: "é" (Digit2) picks reason 2
+    press_azerty(page, "KeyS")
+    dialog = page.get_by_test_id("skip-dialog")
+    expect(dialog).to_be_visible()
+    press_azerty(page, "Digit2")
+    expect(dialog.get_by_role("radio").nth(1)).to_be_checked()
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+
     # the unshifted "é" key (Digit2) chooses option 2; ↑ goes back; "&" (Digit1) chooses option 1
     press_azerty(page, "Digit2")
     assert chosen(page, subs[0].key) == str(subs[0].options[1].code)

@@ -39,7 +39,9 @@ export default function SkipDialog({ onSkip, onCancel }: { onSkip: (reason: stri
       onKeyDown={(e) => {
         const target = e.target as HTMLElement;
         if (target.tagName === "TEXTAREA") return;
-        const n = Number(e.key);
+        // by the physical key, as the annotate screen's keys (AZERTY's digit row types & é " …)
+        const digit = /^(?:Digit|Numpad)([1-9])$/.exec(e.code)?.[1] ?? (/^[1-9]$/.test(e.key) ? e.key : "");
+        const n = Number(digit);
         if (n >= 1 && n <= SKIP_REASONS.length + 1) {
           e.preventDefault();
           setReason(n <= SKIP_REASONS.length ? SKIP_REASONS[n - 1] : "other");
