@@ -13,6 +13,15 @@ import { actionFor, optionIndex, type Keymap } from "../../keymap";
 // every viewer on screen (both of a pair). Keys typed into a field, a combination the keymap does
 // not name (Ctrl+C…), or keys while the skip dialog is open are left alone.
 
+const pick = (e: KeyboardEvent) => ({
+  code: e.code,
+  key: e.key,
+  altKey: e.altKey,
+  ctrlKey: e.ctrlKey,
+  shiftKey: e.shiftKey,
+  metaKey: e.metaKey,
+});
+
 function isTyping(target: EventTarget | null) {
   const el = target as HTMLElement | null;
   if (!el) return false;
@@ -96,7 +105,14 @@ export default function useAnnotateKeys({
         event.preventDefault();
         return;
       }
-      const action = actionFor(keymap, event, singleKey);
+      let action = actionFor(keymap, event, singleKey);
+      // Shift + a digit is option 11–20 only where a row has that many: elsewhere it is the digit
+      // itself (AZERTY types digits with Shift, and its users are used to it).
+      const shifted = action ? optionIndex(action) : null;
+      if (event.shiftKey && shifted !== null && row && shifted >= row.options.length) {
+        const plain = actionFor(keymap, { ...pick(event), shiftKey: false }, singleKey);
+        if (plain && optionIndex(plain) !== null) action = plain;
+      }
       if (!action) return;
       const option = optionIndex(action);
       if (option !== null) {
