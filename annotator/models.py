@@ -676,3 +676,25 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.event} {self.event_id} → webhook {self.webhook_id} ({self.state})"
+
+
+class UserPreferences(models.Model):
+    """An account's choices for the app: language, theme, single-key shortcuts, key remaps.
+
+    The rules are in the pure ``annotator.preferences``; ``keymap`` holds only the remapped
+    actions (action → list of ``KeyboardEvent.code`` bindings), the defaults are the app's."""
+
+    LANGUAGES = [("", "the browser's"), ("en", "English"), ("zh-CN", "简体中文")]
+    THEMES = [("system", "system"), ("light", "light"), ("dark", "dark"), ("high-contrast", "high contrast")]
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences")
+    language = models.CharField(max_length=10, blank=True, default="", choices=LANGUAGES)
+    theme = models.CharField(max_length=20, default="system", choices=THEMES)
+    single_key_shortcuts = models.BooleanField(
+        default=True, help_text="Off: letter, digit and symbol keys act only with Alt (WCAG 2.1.4)."
+    )
+    keymap = models.JSONField(default=dict, blank=True, help_text="Remapped actions only: action → key codes.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"preferences of {self.user}"

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from . import views, views_invitations, views_predictions, views_tokens, views_webhooks
+from . import views, views_invitations, views_predictions, views_preferences, views_tokens, views_webhooks
 
 router = DefaultRouter()
 router.register("checklists", views.ChecklistViewSet, basename="checklist")
@@ -26,6 +26,7 @@ webhook_router.register("deliveries", views_webhooks.WebhookDeliveryViewSet, bas
 
 urlpatterns = [
     path("auth/", include("annotator.auth_urls")),
+    path("me/preferences/", views_preferences.PreferencesView.as_view(), name="my-preferences"),
     path("", include("annotator.review_urls")),
     path("", include("annotator.quality_urls")),
     path("assets/<int:pk>/files/<path:name>", views.AssetFileView.as_view(), name="asset-file"),

@@ -19,7 +19,10 @@ Conversion (see docs/checklist-format.md):
   question 56) are not-present options with their presence questions, as in the paper;
   nothing is gated;
 * the reference scorer's weights, alignment feature and extra masks are not part of the
-  checklist (they belong to weight sets and the scorer).
+  checklist (they belong to weight sets and the scorer);
+* texts in other languages come from ``scripts/builtin_translations/visionreward_<media
+  type>.<language>.yaml`` (checklist texts, dimension and sub-dimension titles, option labels in
+  order, question texts by qid) and become ``translations:`` (docs/checklist-format.md).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = REPO.parent / "shared" / "data" / "visionreward"
 BUILTIN_DIR = REPO / "annotator" / "checklist" / "builtin"
+TRANSLATIONS_DIR = REPO / "scripts" / "builtin_translations"
 
 # Per media type: sub-dimension key -> qid of its presence question (threshold just above its
 # last, not-present option).
@@ -140,6 +144,41 @@ def convert(source: dict) -> dict:
     }
 
 
+def add_translations(data: dict, language: str, texts: dict) -> dict:
+    """Merge one language's texts into a converted checklist (each must name a known object)."""
+
+    def put(node: dict, **fields) -> None:
+        fields = {name: text for name, text in fields.items() if text}
+        if fields:
+            node.setdefault("translations", {})[language] = fields
+
+    questions = dict(texts.get("questions", {}))
+    put(data, **texts.get("checklist", {}))
+    dimensions, subs = dict(texts.get("dimensions", {})), dict(texts.get("sub_dimensions", {}))
+    for dimension in data["dimensions"]:
+        put(dimension, title=dimensions.pop(dimension["key"], None))
+        for sub in dimension["sub_dimensions"]:
+            own = subs.pop(sub["key"], {})
+            put(sub, title=own.get("title"))
+            labels = own.get("options", [])
+            if labels and len(labels) != len(sub["options"]):
+                raise ValueError(f"{language}: {sub['key']} has {len(sub['options'])} options, not {len(labels)}")
+            for option, label in zip(sub["options"], labels, strict=False):
+                put(option, label=label)
+            for question in sub["questions"]:
+                put(question, text=questions.pop(question["position"], None))
+    if dimensions or subs or questions:
+        raise ValueError(f"{language}: unknown keys {sorted(map(str, [*dimensions, *subs, *questions]))}")
+    return data
+
+
+def translated(data: dict) -> dict:
+    for path in sorted(TRANSLATIONS_DIR.glob(f"visionreward_{data['media_type']}.*.yaml")):
+        language = path.name.split(".")[1]
+        add_translations(data, language, yaml.safe_load(path.read_text(encoding="utf-8")))
+    return data
+
+
 class _Flow(dict):
     """A mapping written on one line (options)."""
 
@@ -152,7 +191,7 @@ _Dumper.add_representer(_Flow, lambda dumper, data: dumper.represent_mapping("ta
 
 
 def render(source: dict, source_name: str) -> str:
-    data = convert(source)
+    data = translated(convert(source))
     for dimension in data["dimensions"]:
         for sub in dimension["sub_dimensions"]:
             sub["options"] = [_Flow(option) for option in sub["options"]]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .model import Checklist, Dimension, Option, Question, SubDimension
+from .model import Checklist, Dimension, Option, Question, SubDimension, Translations
 
 
 @dataclass(eq=False)
@@ -16,6 +16,7 @@ class OptionDraft:
     label: str | None
     description: str
     not_present: bool
+    translations: Translations = ()
 
 
 @dataclass(eq=False)
@@ -28,6 +29,7 @@ class QuestionDraft:
     position: int | None
     position_given: bool
     accuracy: float | None
+    translations: Translations = ()
     sub: SubDimensionDraft | None = None
     order: int = 0
 
@@ -44,6 +46,7 @@ class SubDimensionDraft:
     questions: list[QuestionDraft] | None
     options_ok: bool = True
     dim: DimensionDraft | None = None
+    translations: Translations = ()
 
 
 @dataclass(eq=False)
@@ -53,10 +56,18 @@ class DimensionDraft:
     title: str | None
     description: str
     subs: list[SubDimensionDraft] = field(default_factory=list)
+    translations: Translations = ()
 
 
 def build_checklist(
-    key, title, media_type, description, instructions, dims: list[DimensionDraft], questions: list[QuestionDraft]
+    key,
+    title,
+    media_type,
+    description,
+    instructions,
+    dims: list[DimensionDraft],
+    questions: list[QuestionDraft],
+    translations: Translations = (),
 ) -> Checklist:
     explicit = any(q.position_given for q in questions)
     dimensions = []
@@ -74,6 +85,7 @@ def build_checklist(
                     yes_if_at_least=q.threshold,
                     presence=q.presence,
                     paper_accuracy_percent=q.accuracy,
+                    translations=q.translations,
                 )
                 for q in sorted(sub.questions, key=lambda q: rank[q.threshold])
             )
@@ -83,14 +95,23 @@ def build_checklist(
                     title=sub.title,
                     description=sub.description,
                     hf_field=sub.hf_field,
-                    options=tuple(Option(o.code, o.label, o.description, o.not_present) for o in sub.options),
+                    options=tuple(
+                        Option(o.code, o.label, o.description, o.not_present, o.translations) for o in sub.options
+                    ),
                     questions=built_questions,
                     gated_by=sub.gated_by,
                     dimension=dim.key,
+                    translations=sub.translations,
                 )
             )
         dimensions.append(
-            Dimension(key=dim.key, title=dim.title, description=dim.description, sub_dimensions=tuple(subs))
+            Dimension(
+                key=dim.key,
+                title=dim.title,
+                description=dim.description,
+                sub_dimensions=tuple(subs),
+                translations=dim.translations,
+            )
         )
     return Checklist(
         key=key,
@@ -99,4 +120,5 @@ def build_checklist(
         description=description or "",
         instructions=instructions or "",
         dimensions=tuple(dimensions),
+        translations=translations,
     )

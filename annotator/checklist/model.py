@@ -15,6 +15,22 @@ from dataclasses import dataclass
 from functools import cached_property
 
 PROMPT_PLACEHOLDER = "[[prompt]]"
+
+# Texts in other languages: ((language, ((field, text), ...)), ...), sorted; docs/checklist-format.md.
+Translations = tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+
+
+def translations_dict(translations: Translations) -> dict[str, dict[str, str]]:
+    return {language: dict(texts) for language, texts in translations}
+
+
+def _with_translations(out: dict, translations: Translations) -> dict:
+    """The canonical form carries translations only where there are some (hashes of files without stay)."""
+    if translations:
+        out["translations"] = translations_dict(translations)
+    return out
+
+
 PLACEHOLDER_RE = re.compile(r"\[\[(.*?)\]\]")
 
 
@@ -26,14 +42,16 @@ class Option:
     label: str
     description: str = ""
     not_present: bool = False
+    translations: Translations = ()
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "code": self.code,
             "label": self.label,
             "description": self.description,
             "not_present": self.not_present,
         }
+        return _with_translations(out, self.translations)
 
 
 @dataclass(frozen=True)
@@ -49,6 +67,7 @@ class Question:
     yes_if_at_least: int
     presence: bool = False
     paper_accuracy_percent: float | None = None
+    translations: Translations = ()
 
     @property
     def index(self) -> int:
@@ -58,8 +77,14 @@ class Question:
     def render(self, prompt: str) -> str:
         return self.text.replace(PROMPT_PLACEHOLDER, prompt)
 
+    def render_in(self, prompt: str, language: str) -> str:
+        """The text in ``language`` (the file's own where it has no translation), prompt filled in."""
+        return (
+            dict(dict(self.translations).get(language, ())).get("text", self.text).replace(PROMPT_PLACEHOLDER, prompt)
+        )
+
     def to_dict(self) -> dict:
-        return {
+        out = {
             "key": self.key,
             "text": self.text,
             "yes_if_at_least": self.yes_if_at_least,
@@ -67,6 +92,7 @@ class Question:
             "position": self.position,
             "paper_accuracy_percent": self.paper_accuracy_percent,
         }
+        return _with_translations(out, self.translations)
 
 
 @dataclass(frozen=True)
@@ -86,6 +112,7 @@ class SubDimension:
     questions: tuple[Question, ...]
     gated_by: str | None
     dimension: str
+    translations: Translations = ()
 
     @cached_property
     def _rank(self) -> dict[int, int]:
@@ -126,7 +153,7 @@ class SubDimension:
         return next((question for question in self.questions if question.presence), None)
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "key": self.key,
             "title": self.title,
             "description": self.description,
@@ -135,6 +162,7 @@ class SubDimension:
             "options": [option.to_dict() for option in self.options],
             "questions": [question.to_dict() for question in self.questions],
         }
+        return _with_translations(out, self.translations)
 
 
 @dataclass(frozen=True)
@@ -143,6 +171,7 @@ class Dimension:
     title: str
     description: str
     sub_dimensions: tuple[SubDimension, ...]
+    translations: Translations = ()
 
     @property
     def questions(self) -> tuple[Question, ...]:
@@ -150,12 +179,13 @@ class Dimension:
         return tuple(sorted((q for sub in self.sub_dimensions for q in sub.questions), key=lambda q: q.position))
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "key": self.key,
             "title": self.title,
             "description": self.description,
             "sub_dimensions": [sub.to_dict() for sub in self.sub_dimensions],
         }
+        return _with_translations(out, self.translations)
 
 
 @dataclass(frozen=True)
@@ -166,6 +196,7 @@ class Checklist:
     description: str
     instructions: str
     dimensions: tuple[Dimension, ...]
+    translations: Translations = ()
 
     # --- navigation -------------------------------------------------------------------
 
@@ -258,7 +289,7 @@ class Checklist:
         """The canonical, normalized definition: every field explicit, explicit positions,
         questions of a sub-dimension ordered by threshold (best first). ``checklist_from_dict``
         accepts it back and gives an equal checklist."""
-        return {
+        out = {
             "key": self.key,
             "title": self.title,
             "media_type": self.media_type,
@@ -266,6 +297,7 @@ class Checklist:
             "instructions": self.instructions,
             "dimensions": [dimension.to_dict() for dimension in self.dimensions],
         }
+        return _with_translations(out, self.translations)
 
     def canonical_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)

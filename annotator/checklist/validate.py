@@ -31,8 +31,9 @@ FIELDS: dict[str, dict[str, bool]] = {
         "description": False,
         "instructions": False,
         "dimensions": True,
+        "translations": False,
     },
-    "dimension": {"key": True, "title": True, "description": False, "sub_dimensions": True},
+    "dimension": {"key": True, "title": True, "description": False, "sub_dimensions": True, "translations": False},
     "sub_dimension": {
         "key": True,
         "title": True,
@@ -41,8 +42,9 @@ FIELDS: dict[str, dict[str, bool]] = {
         "gated_by": False,
         "options": True,
         "questions": True,
+        "translations": False,
     },
-    "option": {"code": True, "label": True, "description": False, "not_present": False},
+    "option": {"code": True, "label": True, "description": False, "not_present": False, "translations": False},
     "question": {
         "key": True,
         "text": True,
@@ -50,8 +52,19 @@ FIELDS: dict[str, dict[str, bool]] = {
         "presence": False,
         "position": False,
         "paper_accuracy_percent": False,
+        "translations": False,
     },
 }
+
+# The texts a translation may give, per object kind (the other fields are the same in every language).
+TRANSLATABLE: dict[str, tuple[str, ...]] = {
+    "checklist": ("title", "description", "instructions"),
+    "dimension": ("title", "description"),
+    "sub_dimension": ("title", "description"),
+    "option": ("label", "description"),
+    "question": ("text",),
+}
+LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 
 _MISSING = object()
 
@@ -176,6 +189,39 @@ class _Validator:
             return None
         return value
 
+    def translations(self, data: dict, path: str, kind: str) -> tuple:
+        """``translations: {zh-CN: {title: …}}``: language tags, translatable fields, non-empty texts."""
+        value = self._get(data, "translations", path, False)
+        if value is _MISSING:
+            return ()
+        path = join_path(path, "translations")
+        if not self.mapping(value, path, "translations"):
+            return ()
+        allowed = TRANSLATABLE[kind]
+        out = []
+        for language, texts in value.items():
+            lpath = f"{path}.{language}"
+            if not isinstance(language, str) or not LANGUAGE_RE.match(language):
+                self.add(lpath, f"{_shown(language)} is not a language tag: write it as zh-CN, en, ja, pt-BR")
+                continue
+            if not self.mapping(texts, lpath, "a translation"):
+                continue
+            clean = []
+            for name, text in texts.items():
+                tpath = f"{lpath}.{name}"
+                if name not in allowed:
+                    hint = suggestion(str(name), allowed) or f"; translatable here: {', '.join(allowed)}"
+                    self.add(tpath, f"{_shown(name)} is not a translatable field{hint}")
+                elif not isinstance(text, str) or not text.strip():
+                    self.add(tpath, f"must be a non-empty string (got {_type_name(text)} {_shown(text)})")
+                else:
+                    if name == "text":
+                        self.check_placeholders(text.strip(), tpath)
+                    clean.append((name, text.strip()))
+            if clean:
+                out.append((language, tuple(sorted(clean))))
+        return tuple(sorted(out))
+
     # --- objects ---------------------------------------------------------------------
 
     def checklist(self, data: Any) -> Checklist | None:
@@ -194,6 +240,7 @@ class _Validator:
             )
         description = self.text(data, "description", "", required=False)
         instructions = self.text(data, "instructions", "", required=False)
+        translations = self.translations(data, "", "checklist")
         raw_dims = self.sequence(data, "dimensions", "")
         dims: list[DimensionDraft] = []
         if raw_dims is not None:
@@ -215,7 +262,7 @@ class _Validator:
         self.check_positions(questions)
         if self.problems:
             return None
-        return build_checklist(key, title, media_type, description, instructions, dims, questions)
+        return build_checklist(key, title, media_type, description, instructions, dims, questions, translations)
 
     def dimension(self, raw: Any, path: str) -> DimensionDraft | None:
         if not self.mapping(raw, path, "a dimension"):
@@ -226,6 +273,7 @@ class _Validator:
             key=self.slug(raw, "key", path),
             title=self.text(raw, "title", path, required=True),
             description=self.text(raw, "description", path, required=False) or "",
+            translations=self.translations(raw, path, "dimension"),
         )
         raw_subs = self.sequence(raw, "sub_dimensions", path)
         if raw_subs is not None:
@@ -264,6 +312,7 @@ class _Validator:
             gated_by=gated_by,
             options=None,
             questions=None,
+            translations=self.translations(raw, path, "sub_dimension"),
         )
         raw_options = self.sequence(raw, "options", path)
         if raw_options is not None:
@@ -303,6 +352,7 @@ class _Validator:
             label=self.text(raw, "label", path, required=True),
             description=self.text(raw, "description", path, required=False) or "",
             not_present=self.boolean(raw, "not_present", path),
+            translations=self.translations(raw, path, "option"),
         )
 
     def question(self, raw: Any, path: str) -> QuestionDraft | None:
@@ -339,6 +389,7 @@ class _Validator:
             position=position,
             position_given=raw.get("position") is not None,
             accuracy=accuracy,
+            translations=self.translations(raw, path, "question"),
         )
 
     # --- cross checks ----------------------------------------------------------------

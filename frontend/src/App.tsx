@@ -2,6 +2,9 @@ import { useCallback, useEffect, useState, type ReactElement } from "react";
 import { Link, NavLink, Navigate, Route, Routes, useLocation } from "react-router-dom";
 import { api } from "./api";
 import { SessionContext } from "./session";
+import { useT } from "./i18n";
+import { PreferencesProvider } from "./preferences";
+import PreferencesPage from "./pages/PreferencesPage";
 import type { User } from "./types";
 import LoginPage from "./pages/LoginPage";
 import ProjectsPage from "./pages/ProjectsPage";
@@ -28,8 +31,13 @@ import { canUse, useMyProjects, type Screen } from "./roles";
 /** The main navigation: Datasets only for staff and those who manage or research a project. */
 function MainNav({ user }: { user: User }) {
   const projects = useMyProjects();
+  const t = useT();
   const datasets = user.is_staff || (projects ?? []).some((p) => canUse(p.my_role, "datasets"));
-  return <nav aria-label="Main" className="main-nav">{datasets && <NavLink to="/datasets">Datasets</NavLink>}</nav>;
+  return (
+    <nav aria-label={t("nav.main")} className="main-nav">
+      {datasets && <NavLink to="/datasets">{t("nav.datasets")}</NavLink>}
+    </nav>
+  );
 }
 
 const gated = (screen: Screen, element: ReactElement) => (
@@ -38,6 +46,16 @@ const gated = (screen: Screen, element: ReactElement) => (
 import DatasetImportPage from "./pages/DatasetImportPage";
 
 export default function App() {
+  const [signedIn, setSignedIn] = useState(false);
+  return (
+    <PreferencesProvider signedIn={signedIn}>
+      <Screens onSignedIn={setSignedIn} />
+    </PreferencesProvider>
+  );
+}
+
+function Screens({ onSignedIn }: { onSignedIn: (signedIn: boolean) => void }) {
+  const t = useT();
   const [user, setUser] = useState<User | null | undefined>(undefined);
   const [error, setError] = useState("");
   const location = useLocation();
@@ -52,11 +70,18 @@ export default function App() {
       });
   }, []);
 
+  useEffect(() => onSignedIn(!!user), [user, onSignedIn]);
+
   const logout = useCallback(() => {
     api.logout().finally(() => setUser(null));
   }, []);
 
-  if (user === undefined) return <p className="loading" role="status">Loading…</p>;
+  if (user === undefined)
+    return (
+      <p className="loading" role="status">
+        {t("loading")}
+      </p>
+    );
   if (user === null) {
     return (
       <Routes>
@@ -71,19 +96,22 @@ export default function App() {
   return (
     <SessionContext.Provider value={{ user, logout }}>
       <a className="skip-link" href="#main">
-        Skip to content
+        {t("nav.skip")}
       </a>
       <header className="topbar">
         <Link to="/projects" className="brand">
-          VisionReward Annotator
+          {t("nav.brand")}
         </Link>
         <MainNav user={user} />
-        <nav aria-label="Account">
-          <Link to="/account" className="who" aria-label={`Your account: ${user.username}`}>
+        <nav aria-label={t("nav.account")}>
+          <Link to="/account/preferences" className="who">
+            {t("nav.preferences")}
+          </Link>
+          <Link to="/account" className="who" aria-label={t("nav.yourAccount", { name: user.username })}>
             {user.username}
           </Link>
           <button type="button" className="link" onClick={logout}>
-            Log out
+            {t("nav.logout")}
           </button>
         </nav>
       </header>
@@ -126,6 +154,7 @@ export default function App() {
             }
           />
           <Route path="/account" element={<AccountPage />} />
+          <Route path="/account/preferences" element={<PreferencesPage />} />
           <Route path="*" element={<p className="empty">No such page. <Link to="/projects">Your projects</Link></p>} />
         </Routes>
       </main>

@@ -41,6 +41,7 @@ import type {
   Page,
   PrefillRequest,
   PersonalToken,
+  Preferences,
   Project,
   ProjectModel,
   ProjectStats,
@@ -203,6 +204,10 @@ export const api = {
   login: (username: string, password: string) =>
     post<{ user: User }>("/api/auth/session/", { username, password }),
   logout: () => request<null>("DELETE", "/api/auth/session/"),
+  /** Your preferences (language, theme, shortcuts, key remaps), the defaults until changed. */
+  preferences: () => get<Preferences>("/api/me/preferences/"),
+  /** Change some of them (400 names each field with a problem; nothing is saved then). */
+  savePreferences: (change: Partial<Preferences>) => request<Preferences>("PATCH", "/api/me/preferences/", change),
   /** E-mail a reset link (202 whether or not an account has this address; 429 when throttled). */
   requestPasswordReset: (email: string) => post<{ detail: string }>("/api/auth/password-reset/", { email }),
   /** Choose a new password with the link's uid and token (400 names `token` or `new_password`). */

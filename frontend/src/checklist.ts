@@ -1,7 +1,22 @@
 // Pure checklist logic for the annotate screen, the same rules as annotator/checklist (Python):
 // a sub-dimension gated by a presence question applies only while the sub-dimension that owns
 // that question is not at its "not present" option; gates chain.
-import type { AnswerState, ChecklistDefinition, Option, PredictedOption, PredictionSummary, SubDimension } from "./types";
+import type {
+  AnswerState,
+  ChecklistDefinition,
+  Option,
+  PredictedOption,
+  PredictionSummary,
+  SubDimension,
+  Translations,
+} from "./types";
+
+/** A text of a checklist node in `language`, from the node's translations, else the file's own (English). */
+export function localized<T extends { translations?: Translations }>(node: T, field: keyof T & string, language = "en"): string {
+  const own = (node[field] as unknown as string | undefined) ?? "";
+  if (language === "en") return own;
+  return node.translations?.[language]?.[field] || own;
+}
 
 export type Gate = "open" | "closed" | "unknown";
 
@@ -15,15 +30,19 @@ export interface Row {
   gatedBy: string | null;
 }
 
-export function rowsOf(def: ChecklistDefinition): Row[] {
+/** The checklist's rows, their texts in `language` (English where a text has no translation). */
+export function rowsOf(def: ChecklistDefinition, language = "en"): Row[] {
   return def.dimensions.flatMap((dim) =>
     dim.sub_dimensions.map((sub) => ({
       key: sub.key,
-      title: sub.title,
-      description: sub.description ?? "",
+      title: localized(sub, "title", language),
+      description: localized(sub, "description", language),
       dimension: dim.key,
-      dimensionTitle: dim.title,
-      options: sub.options,
+      dimensionTitle: localized(dim, "title", language),
+      options:
+        language === "en"
+          ? sub.options
+          : sub.options.map((o) => ({ ...o, label: localized(o, "label", language), description: localized(o, "description", language) })),
       gatedBy: sub.gated_by ?? null,
     })),
   );
@@ -171,7 +190,7 @@ export const PREFERENCE_OPTIONS: Option[] = [
 
 export const PREFERENCE_ROW = "preference";
 
-export function pairRows(def: ChecklistDefinition): Row[] {
+export function pairRows(def: ChecklistDefinition, language = "en"): Row[] {
   return [
     {
       key: PREFERENCE_ROW,
@@ -184,7 +203,7 @@ export function pairRows(def: ChecklistDefinition): Row[] {
     },
     ...def.dimensions.map((dim) => ({
       key: `dim:${dim.key}`,
-      title: dim.title,
+      title: localized(dim, "title", language),
       description: "optional",
       dimension: "by-dimension",
       dimensionTitle: "By dimension (optional)",
@@ -195,7 +214,8 @@ export function pairRows(def: ChecklistDefinition): Row[] {
 }
 
 /** The rows of a task: sub-dimensions for a single asset, preferences for a pair. */
-export const rowsFor = (def: ChecklistDefinition, pair: boolean): Row[] => (pair ? pairRows(def) : rowsOf(def));
+export const rowsFor = (def: ChecklistDefinition, pair: boolean, language = "en"): Row[] =>
+  pair ? pairRows(def, language) : rowsOf(def, language);
 
 /** Rows still to answer before a submit (a pair needs only the overall preference). */
 export function missingFor(def: ChecklistDefinition, answer: AnswerState, pair: boolean): string[] {

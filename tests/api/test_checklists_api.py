@@ -83,3 +83,24 @@ def test_missing_body_names_the_field():
     response = api(user("root", staff=True)).post("/api/checklists/", {}, format="json")
     assert response.status_code == 400
     assert "file" in response.json()["detail"]
+
+
+def test_translations_travel_with_the_checklist_and_their_problems_have_lines():
+    client = api(user("root", staff=True))
+    translated = SMALL.replace(
+        "        title: Clarity\n",
+        "        title: Clarity\n        translations:\n          zh-CN: {title: 清晰度}\n",
+    ).replace("{code: 1, label: clear}", "{code: 1, label: clear, translations: {zh-CN: {label: 清晰}}}")
+    loaded = client.post("/api/checklists/", {"content": translated, "filename": "tiny.yaml"}, format="json")
+    assert loaded.status_code == 201, loaded.content
+    detail = client.get(f"/api/checklists/{loaded.json()['id']}/").json()
+    sub = detail["definition"]["dimensions"][0]["sub_dimensions"][0]
+    assert sub["translations"] == {"zh-CN": {"title": "清晰度"}}
+    assert sub["options"][0]["translations"] == {"zh-CN": {"label": "清晰"}}
+
+    bad = translated.replace("{title: 清晰度}", "{titel: 清晰度}")
+    response = client.post("/api/checklists/validate/", {"content": bad, "filename": "tiny.yaml"}, format="json")
+    assert response.status_code == 400
+    problem = next(p for p in response.json()["errors"]["file"] if "titel" in p["path"])
+    assert problem["path"] == "dimensions[0].sub_dimensions[0].translations.zh-CN.titel"
+    assert "did you mean 'title'" in problem["message"] and problem["line"] == 12

@@ -1,6 +1,8 @@
 import { useEffect, useRef } from "react";
 import { isConfident, type Gate, type Row } from "../checklist";
 import type { PredictedOption } from "../types";
+import { useT } from "../i18n";
+import useKeyLabel, { optionLabel } from "./annotate/useKeyLabel";
 
 interface Props {
   rows: Row[];
@@ -17,7 +19,7 @@ interface Props {
 
 /**
  * The checklist grouped by dimension → sub-dimension; each sub-dimension is a radio group of its
- * options with their number keys. A model's pre-filled option is dashed amber with its
+ * options with their keys (the user's keymap: 1–9, 0, then ⇧1…⇧0 by default). A model's pre-filled option is dashed amber with its
  * confidence; a human choice is solid blue. A guess below the accept threshold, which `a` leaves
  * for the annotator, says "uncertain — check" in words (and describes its row for screen readers).
  */
@@ -33,6 +35,8 @@ export default function ChecklistPanel({
   onFocusRow,
 }: Props) {
   const refs = useRef(new Map<string, HTMLDivElement>());
+  const t = useT();
+  const keyLabel = useKeyLabel();
 
   useEffect(() => {
     if (!focused) return;
@@ -90,14 +94,14 @@ export default function ChecklistPanel({
                   <span id={`row-${row.key}`} title={row.description || undefined}>
                     {row.title}
                   </span>
-                  {disabled && <span className="muted">not applicable</span>}
+                  {disabled && <span className="muted">{t("annotate.notApplicable")}</span>}
                   {showGuess && (
                     <span id={`guess-${row.key}`} className="pred-note" title={modelName ? `Pre-filled by ${modelName}` : undefined}>
-                      model: {row.options.find((o) => o.code === guess.option)?.label} {Math.round(guess.confidence * 100)}%
+                      {t("annotate.model")} {row.options.find((o) => o.code === guess.option)?.label} {Math.round(guess.confidence * 100)}%
                       {uncertain && (
                         <strong className="uncertain-note" data-testid={`uncertain-${row.key}`}>
                           {" "}
-                          uncertain — check
+                          {t("annotate.uncertain")}
                         </strong>
                       )}
                     </span>
@@ -123,7 +127,7 @@ export default function ChecklistPanel({
                           }}
                           aria-label={`${option.label}${isPredicted && guess ? ` (model ${Math.round(guess.confidence * 100)}%)` : ""}`}
                         >
-                          {i < 9 && <kbd aria-hidden="true">{i + 1}</kbd>}
+                          {optionLabel(keyLabel, i) && <kbd aria-hidden="true">{optionLabel(keyLabel, i)}</kbd>}
                           {option.label}
                           {isPredicted && guess && <span className="conf">{Math.round(guess.confidence * 100)}%</span>}
                         </button>

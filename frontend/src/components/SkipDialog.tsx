@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
+import { useT, type MessageKey } from "../i18n";
 
 export const SKIP_REASONS = [
   "The media does not load or is broken",
@@ -7,11 +8,13 @@ export const SKIP_REASONS = [
   "I cannot judge this item",
 ];
 
-/** Asks why a task is skipped (managers see the reason); number keys pick a reason. */
+/** Asks why a task is skipped (managers see the reason, in English: the labels are translated, the
+ * reasons sent are not); number keys pick a reason. */
 export default function SkipDialog({ onSkip, onCancel }: { onSkip: (reason: string) => void; onCancel: () => void }) {
   const dialog = useRef<HTMLDialogElement>(null);
   const [reason, setReason] = useState(SKIP_REASONS[0]);
   const [other, setOther] = useState("");
+  const t = useT();
 
   useEffect(() => {
     const el = dialog.current;
@@ -36,7 +39,9 @@ export default function SkipDialog({ onSkip, onCancel }: { onSkip: (reason: stri
       onKeyDown={(e) => {
         const target = e.target as HTMLElement;
         if (target.tagName === "TEXTAREA") return;
-        const n = Number(e.key);
+        // by the physical key, as the annotate screen's keys (AZERTY's digit row types & é " …)
+        const digit = /^(?:Digit|Numpad)([1-9])$/.exec(e.code)?.[1] ?? (/^[1-9]$/.test(e.key) ? e.key : "");
+        const n = Number(digit);
         if (n >= 1 && n <= SKIP_REASONS.length + 1) {
           e.preventDefault();
           setReason(n <= SKIP_REASONS.length ? SKIP_REASONS[n - 1] : "other");
@@ -45,26 +50,26 @@ export default function SkipDialog({ onSkip, onCancel }: { onSkip: (reason: stri
       data-testid="skip-dialog"
     >
       <form onSubmit={submit}>
-        <h2 id="skip-title">Skip this task</h2>
-        <p className="muted">Why? The task goes back to the pool and you will not get it again.</p>
+        <h2 id="skip-title">{t("skip.title")}</h2>
+        <p className="muted">{t("skip.why")}</p>
         <fieldset className="reasons">
-          <legend className="muted">Reason</legend>
+          <legend className="muted">{t("skip.reason")}</legend>
           {[...SKIP_REASONS, "other"].map((r, i) => (
             <label key={r}>
               <input type="radio" name="reason" value={r} checked={reason === r} onChange={() => setReason(r)} autoFocus={i === 0} />{" "}
-              <kbd>{i + 1}</kbd> {r === "other" ? "Other:" : r}
+              <kbd>{i + 1}</kbd> {r === "other" ? t("skip.other") : t(`skip.reason.${i}` as MessageKey)}
             </label>
           ))}
           {reason === "other" && (
-            <textarea aria-label="Other reason" value={other} onChange={(e) => setOther(e.target.value)} autoFocus required maxLength={2000} />
+            <textarea aria-label={t("skip.otherLabel")} value={other} onChange={(e) => setOther(e.target.value)} autoFocus required maxLength={2000} />
           )}
         </fieldset>
         <div className="actions">
           <button type="submit" className="primary">
-            Skip task <kbd>Enter</kbd>
+            {t("skip.submit")} <kbd>Enter</kbd>
           </button>
           <button type="button" onClick={onCancel}>
-            Cancel <kbd>Esc</kbd>
+            {t("skip.cancel")} <kbd>Esc</kbd>
           </button>
         </div>
       </form>

@@ -6,6 +6,8 @@ import PageMessages from "../components/PageMessages";
 import CopyField from "../components/CopyField";
 import { Field } from "../components/Field";
 import { useSession } from "../session";
+import { Link } from "react-router-dom";
+import { useT } from "../i18n";
 import type { IssuedToken, PersonalToken } from "../types";
 
 // The signed-in user's account: personal API tokens for scripts and the command line. A token's
@@ -93,6 +95,7 @@ function NewTokenForm({ onCreated }: { onCreated: (t: IssuedToken) => void }) {
 
 export default function AccountPage() {
   const { user } = useSession();
+  const t = useT();
   const keyId = useId();
   const [tokens, setTokens] = useState<PersonalToken[] | null>(null);
   const [issued, setIssued] = useState<IssuedToken | null>(null);
@@ -127,6 +130,7 @@ export default function AccountPage() {
     <section className="manage-page account-page" aria-labelledby="account-title">
       <div className="page-head">
         <h1 id="account-title">Your account: {user.username}</h1>
+        <Link to="/account/preferences">{t("prefs.linkFromAccount")}</Link>
       </div>
       <section aria-labelledby="tokens-title" className="card manage-section">
         <h2 id="tokens-title">Personal API tokens</h2>
@@ -139,8 +143,8 @@ export default function AccountPage() {
       </section>
 
       <NewTokenForm
-        onCreated={(t) => {
-          setIssued(t);
+        onCreated={(token) => {
+          setIssued(token);
           setNotice("");
           load();
         }}

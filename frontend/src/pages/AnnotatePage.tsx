@@ -4,6 +4,7 @@ import { api, ApiError, uuid4 } from "../api";
 import {
   acceptSummary,
   gates as gatesOf,
+  localized,
   missingFor,
   planAccept,
   rowsFor,
@@ -24,6 +25,8 @@ import useAnnotateKeys from "../components/annotate/useAnnotateKeys";
 import ChecklistPanel from "../components/ChecklistPanel";
 import type { MediaControls } from "../components/media";
 import SkipDialog from "../components/SkipDialog";
+import { useLanguage, useT } from "../i18n";
+import { usePreferences } from "../preferences";
 import { VideoSync } from "../components/VideoPlayer";
 import type { AnswerState, Assignment, ChecklistVersion, Project } from "../types";
 import { draftBody, DraftSaver, dropLocalDraft, outbox, restoreDraft, type OutboxItem, type SaveState } from "../work";
@@ -41,6 +44,9 @@ interface Current {
 
 export default function AnnotatePage() {
   const projectId = Number(useParams().projectId);
+  const t = useT();
+  const language = useLanguage();
+  const { keymap, preferences } = usePreferences();
   const [project, setProject] = useState<Project | null>(null);
   const [checklist, setChecklist] = useState<ChecklistVersion | null>(null);
   const [current, setCurrent] = useState<Current | null>(null);
@@ -68,7 +74,7 @@ export default function AnnotatePage() {
   const def = checklist?.definition ?? null;
   const task = current?.assignment.task ?? null;
   const pair = task?.kind === "pair";
-  const rows: Row[] = useMemo(() => (def ? rowsFor(def, pair) : []), [def, pair]);
+  const rows: Row[] = useMemo(() => (def ? rowsFor(def, pair, language) : []), [def, pair, language]);
   const gateMap = useMemo(
     () => (def && current && !pair ? gatesOf(def, current.answer.options) : {}),
     [def, current, pair],
@@ -295,7 +301,7 @@ export default function AnnotatePage() {
     if (missingRows.length) {
       const titles = missingRows.map((k) => rows.find((r) => r.key === k)?.title ?? k);
       setProblem(
-        `Answer ${missingRows.length} more before submitting: ${titles.slice(0, 4).join(", ")}${titles.length > 4 ? "…" : ""}`,
+        t("annotate.answerMore", { n: missingRows.length, list: `${titles.slice(0, 4).join(", ")}${titles.length > 4 ? "…" : ""}` }),
       );
       setFocused(missingRows[0]);
       return;
@@ -314,7 +320,7 @@ export default function AnnotatePage() {
     });
     setAnnounce(`Task ${c.assignment.task.id} submitted.`);
     void advanceToNext();
-  }, [def, missingRows, rows, projectId, pair, advanceToNext]);
+  }, [def, missingRows, rows, projectId, pair, advanceToNext, t]);
 
   const skip = useCallback(
     async (reason: string) => {
@@ -337,6 +343,8 @@ export default function AnnotatePage() {
   // --- keys -------------------------------------------------------------------------------------
 
   useAnnotateKeys({
+    keymap,
+    singleKey: preferences.single_key_shortcuts,
     currentRef,
     rows,
     focused,
@@ -364,14 +372,14 @@ export default function AnnotatePage() {
   if (loadError && !current) return <LoadFailed error={loadError} onRetry={() => def && void claim(def)} />;
   if (finished)
     return <NoMoreTasks projectName={project?.name} pending={pending.length} onCheckAgain={() => def && void claim(def)} />;
-  if (!current || !def || !task) return <p role="status">Loading the next task…</p>;
+  if (!current || !def || !task) return <p role="status">{t("annotate.loadingTask")}</p>;
 
   const applicableRows = pair ? rows : rows.filter((r) => gateMap[r.key] !== "closed");
   const answeredCount = applicableRows.filter((r) => valueOf(current.answer, r.key, pair) !== undefined).length;
   return (
     <div className="annotate" data-testid="annotate" data-assignment-id={current.assignment.id} data-task-id={task.id}>
       <MediaPane task={task} pair={pair} videoSync={videoSync} mediaA={mediaA} mediaB={mediaB} />
-      <section className="side" aria-label={pair ? "Preference" : "Checklist"}>
+      <section className="side" aria-label={pair ? t("annotate.preference") : t("annotate.checklist")}>
         <AnnotateHeader
           projectName={project?.name}
           saveState={saveState}
@@ -381,11 +389,11 @@ export default function AnnotatePage() {
         />
         {current.restoredFrom !== "none" && (
           <p className="muted" style={{ margin: "0.25rem 0.75rem" }} data-testid="draft-restored">
-            Your draft was restored ({current.restoredFrom === "device" ? "from this device" : "from the server"}).
+            {current.restoredFrom === "device" ? t("annotate.draftDevice") : t("annotate.draftServer")}
           </p>
         )}
         <Instructions
-          texts={[project?.instructions, def.instructions]}
+          texts={[project?.instructions, localized(def, "instructions", language)]}
           shown={showInstructions}
           onToggle={() => setShowInstructions((v) => !v)}
         />
@@ -445,7 +453,7 @@ export default function AnnotatePage() {
             onAccept={acceptAll}
             onSkip={() => setSkipping(true)}
           />
-          <KeyHints />
+          <KeyHints options={Math.max(...rows.map((r) => r.options.length), 1)} />
           <CommentField value={current.answer.comment} onChange={(comment) => update({ ...current.answer, comment })} />
           {showHelp && <AllKeys acceptThreshold={acceptThreshold} />}
         </div>

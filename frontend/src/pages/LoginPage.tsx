@@ -2,15 +2,17 @@ import { useState, type FormEvent } from "react";
 import { Link, useLocation, useNavigate, useSearchParams } from "react-router-dom";
 import { api, ApiError } from "../api";
 import type { User } from "../types";
+import { useT } from "../i18n";
 
 /** A 429: too many failed sign-ins for the account or from this address (the server says until when). */
 function LockedOut({ message }: { message: string }) {
+  const t = useT();
   return (
     <div role="alert" className="error locked-out">
-      <strong>Sign-in is locked for now.</strong>
+      <strong>{t("login.locked")}</strong>
       <p>{message}</p>
       <p>
-        Forgot your password? <Link to="/forgot-password">Reset it by e-mail</Link>.
+        {t("login.forgotYour")} <Link to="/forgot-password">{t("login.resetByEmail")}</Link>.
       </p>
     </div>
   );
@@ -18,6 +20,7 @@ function LockedOut({ message }: { message: string }) {
 
 export default function LoginPage({ onLogin, notice }: { onLogin: (user: User) => void; notice?: string }) {
   const location = useLocation();
+  const t = useT();
   const stateNotice = (location.state as { notice?: string } | null)?.notice ?? "";
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
@@ -48,16 +51,16 @@ export default function LoginPage({ onLogin, notice }: { onLogin: (user: User) =
   return (
     <main className="login" id="main">
       <form onSubmit={submit} aria-labelledby="login-title" className="card">
-        <h1 id="login-title">Sign in</h1>
-        <p className="muted">VisionReward Annotator</p>
+        <h1 id="login-title">{t("login.title")}</h1>
+        <p className="muted">{t("nav.brand")}</p>
         {stateNotice && !error && !locked && (
           <p role="status" className="ok-note">
             {stateNotice}
           </p>
         )}
-        <label htmlFor="username">Username</label>
+        <label htmlFor="username">{t("login.username")}</label>
         <input id="username" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} autoFocus required />
-        <label htmlFor="password">Password</label>
+        <label htmlFor="password">{t("login.password")}</label>
         <input
           id="password"
           type="password"
@@ -73,10 +76,10 @@ export default function LoginPage({ onLogin, notice }: { onLogin: (user: User) =
         )}
         {locked && <LockedOut message={locked} />}
         <button type="submit" className="primary" disabled={busy}>
-          {busy ? "Signing in…" : "Sign in"}
+          {busy ? t("login.busy") : t("login.submit")}
         </button>
         <p className="login-links">
-          <Link to="/forgot-password">Forgot password?</Link>
+          <Link to="/forgot-password">{t("login.forgot")}</Link>
         </p>
       </form>
     </main>

@@ -4,16 +4,18 @@ import { api } from "../api";
 import { canUse } from "../roles";
 import { SessionContext } from "../session";
 import type { Project } from "../types";
+import { useT, type MessageKey } from "../i18n";
 
 // Each role sees the screens it may use: the shared table of roles.ts (annotator/permissions.py's).
 
 /** "New project", for the users who may create one (staff, or given annotator.add_project). */
 function NewProjectButton() {
   const user = useContext(SessionContext)?.user;
+  const t = useT();
   if (!user || !(user.is_staff || user.can_create_projects)) return null;
   return (
     <Link className="button primary" to="/projects/new">
-      New project
+      {t("projects.new")}
     </Link>
   );
 }
@@ -24,6 +26,7 @@ export default function ProjectsPage() {
   const staff = Boolean(user?.is_staff);
   const [projects, setProjects] = useState<Project[] | null>(null);
   const [error, setError] = useState("");
+  const t = useT();
 
   useEffect(() => {
     api
@@ -33,25 +36,23 @@ export default function ProjectsPage() {
   }, []);
 
   if (error) return <p role="alert" className="error">{error}</p>;
-  if (!projects) return <p role="status">Loading projects…</p>;
+  if (!projects) return <p role="status">{t("projects.loading")}</p>;
   if (!projects.length)
     return (
       <section className="projects">
         <div className="page-head">
-          <h1>Your projects</h1>
+          <h1>{t("projects.title")}</h1>
           <NewProjectButton />
         </div>
         <p className="empty">
-          {mayCreate
-            ? "No project yet: make the first one with New project."
-            : "You are not a member of any project yet. Ask a manager to add you."}
+          {mayCreate ? t("projects.noneCreate") : t("projects.noneMember")}
         </p>
       </section>
     );
   return (
     <section aria-labelledby="projects-title" className="projects">
       <div className="page-head">
-        <h1 id="projects-title">Your projects</h1>
+        <h1 id="projects-title">{t("projects.title")}</h1>
         <NewProjectButton />
       </div>
       <ul className="project-list">
@@ -68,24 +69,24 @@ export default function ProjectsPage() {
               {p.description && <p className="muted">{p.description}</p>}
               {mine ? (
                 <>
-                  <dl className="counts" aria-label={`My progress in ${p.name}`}>
+                  <dl className="counts" aria-label={t("projects.progressIn", { name: p.name })}>
                     <div>
-                      <dt>Done</dt>
+                      <dt>{t("projects.done")}</dt>
                       <dd data-testid="mine-done">{mine.done}</dd>
                     </div>
                     <div>
-                      <dt>Assigned</dt>
+                      <dt>{t("projects.assigned")}</dt>
                       <dd data-testid="mine-assigned">{mine.assigned}</dd>
                     </div>
                     <div>
-                      <dt>Remaining</dt>
+                      <dt>{t("projects.remaining")}</dt>
                       <dd data-testid="mine-remaining">{mine.remaining}</dd>
                     </div>
                   </dl>
                   <div
                     className="bar"
                     role="progressbar"
-                    aria-label="My progress"
+                    aria-label={t("projects.progress")}
                     aria-valuemin={0}
                     aria-valuemax={total}
                     aria-valuenow={mine.done}
@@ -97,42 +98,42 @@ export default function ProjectsPage() {
               <div className="actions">
                 {canUse(p.my_role, "annotate", staff) && (
                   <Link className="button primary" to={`/projects/${p.id}/annotate`}>
-                    {mine && mine.done > 0 ? "Continue annotating" : "Start annotating"}
+                    {mine && mine.done > 0 ? t("projects.continue") : t("projects.start")}
                   </Link>
                 )}
                 {canUse(p.my_role, "review", staff) && (
                   <Link className="button" to={`/projects/${p.id}/review`}>
-                    Review
+                    {t("projects.review" as MessageKey)}
                   </Link>
                 )}
                 {canUse(p.my_role, "statistics", staff) && (
                   <Link className="button" to={`/projects/${p.id}/manage`}>
-                    Statistics
+                    {t("projects.statistics" as MessageKey)}
                   </Link>
                 )}
                 {canUse(p.my_role, "weights", staff) && (
                   <Link className="button" to={`/projects/${p.id}/weights`}>
-                    Weights
+                    {t("projects.weights" as MessageKey)}
                   </Link>
                 )}
                 {canUse(p.my_role, "jobs", staff) && (
                   <Link className="button" to={`/projects/${p.id}/jobs`}>
-                    Jobs
+                    {t("projects.jobs" as MessageKey)}
                   </Link>
                 )}
                 {canUse(p.my_role, "datasets", staff) && (
                   <Link className="button" to={`/datasets?project=${p.id}`}>
-                    Datasets
+                    {t("projects.datasets" as MessageKey)}
                   </Link>
                 )}
                 {canUse(p.my_role, "settings", staff) && (
                   <Link className="button" to={`/projects/${p.id}/settings`}>
-                    Settings
+                    {t("projects.settings" as MessageKey)}
                   </Link>
                 )}
                 {canUse(p.my_role, "members", staff) && (
                   <Link className="button" to={`/projects/${p.id}/members`}>
-                    Members
+                    {t("projects.members" as MessageKey)}
                   </Link>
                 )}
               </div>

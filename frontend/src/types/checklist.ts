@@ -3,11 +3,15 @@
 
 import type { MediaType } from "./common";
 
+/** Texts in other languages, per language tag: `{"zh-CN": {"title": "…"}}` (docs/checklist-format.md). */
+export type Translations = Record<string, Record<string, string>>;
+
 export interface Option {
   code: number;
   label: string;
   description?: string;
   not_present?: boolean;
+  translations?: Translations;
 }
 
 export interface QuestionDef {
@@ -15,6 +19,7 @@ export interface QuestionDef {
   text: string;
   yes_if_at_least: number;
   presence?: boolean;
+  translations?: Translations;
 }
 
 export interface SubDimension {
@@ -25,6 +30,7 @@ export interface SubDimension {
   gated_by?: string | null;
   options: Option[]; // best first, worst last
   questions: QuestionDef[];
+  translations?: Translations;
 }
 
 export interface Dimension {
@@ -32,6 +38,7 @@ export interface Dimension {
   title: string;
   description?: string;
   sub_dimensions: SubDimension[];
+  translations?: Translations;
 }
 
 export interface ChecklistDefinition {
@@ -41,6 +48,7 @@ export interface ChecklistDefinition {
   description?: string;
   instructions?: string;
   dimensions: Dimension[];
+  translations?: Translations;
 }
 
 export interface Question {

@@ -15,3 +15,4 @@ export type * from "./jobs";
 export type * from "./assets";
 export type * from "./imports";
 export type * from "./webhooks";
+export type * from "./preferences";

@@ -1,9 +1,12 @@
+import { useT } from "../../i18n";
+
 // The optional comment that goes with the submit to the reviewers; Esc in it returns to the keys.
 
 export default function CommentField({ value, onChange }: { value: string; onChange: (comment: string) => void }) {
+  const t = useT();
   return (
     <label className="comment">
-      <span className="muted">Comment (optional)</span>
+      <span className="muted">{t("annotate.comment")}</span>
       <textarea
         rows={1}
         value={value}
@@ -12,7 +15,7 @@ export default function CommentField({ value, onChange }: { value: string; onCha
         onKeyDown={(e) => {
           if (e.key === "Escape") (e.target as HTMLTextAreaElement).blur();
         }}
-        placeholder="Anything a reviewer should know (Esc returns to the keys)"
+        placeholder={t("annotate.commentPlaceholder")}
         data-testid="comment"
       />
     </label>

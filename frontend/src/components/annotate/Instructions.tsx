@@ -1,5 +1,7 @@
 // The project's and the checklist's instructions (Markdown), folded away until asked for (`i` or the button).
 import { Markdown } from "../../markdown";
+import { useT } from "../../i18n";
+import useKeyLabel from "./useKeyLabel";
 
 interface Props {
   /** The project's instructions, then the checklist's; empty ones are left out. */
@@ -9,12 +11,14 @@ interface Props {
 }
 
 export default function Instructions({ texts, shown, onToggle }: Props) {
+  const t = useT();
+  const label = useKeyLabel();
   const paragraphs = texts.filter(Boolean);
   if (!paragraphs.length) return null;
   return (
     <div className="instructions">
       <button type="button" className="link" aria-expanded={shown} onClick={onToggle}>
-        {shown ? "Hide instructions" : "Show instructions"} <kbd>i</kbd>
+        {shown ? t("annotate.hideInstructions") : t("annotate.showInstructions")} <kbd>{label("instructions")}</kbd>
       </button>
       {shown && (
         <div className="instructions-text" data-testid="instructions">

@@ -1,65 +1,85 @@
-// The keys of the annotate screen, as hints: the usual ones always, every other one on `?`.
-// What the keys do is in useAnnotateKeys.ts.
+// The keys of the annotate screen, as hints: the usual ones always, every other one on the help key.
+// What the keys do is in useAnnotateKeys.ts; which keys they are is the user's keymap (keymap.ts),
+// so every hint shows the user's own key (remapped, Alt+ with single-key shortcuts off).
+import { useT } from "../../i18n";
+import { usePreferences } from "../../preferences";
+import type { Action } from "../../keymap";
+import useKeyLabel from "./useKeyLabel";
+
+function Keys({ actions, label }: { actions: Action[]; label: (a: Action) => string }) {
+  return (
+    <>
+      {actions
+        .map((a) => label(a))
+        .filter(Boolean)
+        .map((text, i) => (
+          <kbd key={i}>{text}</kbd>
+        ))}
+    </>
+  );
+}
 
 /** The usual keys, always shown under the buttons. */
-export function KeyHints() {
+export function KeyHints({ options = 9 }: { options?: number }) {
+  const t = useT();
+  const label = useKeyLabel();
+  const { preferences } = usePreferences();
+  const last = Math.max(1, Math.min(20, options));
   return (
-    <div className="hints" aria-label="Keyboard shortcuts">
+    <div className="hints" aria-label={t("keys.title")} data-testid="key-hints">
+      {!preferences.single_key_shortcuts && <span className="muted">{t("keys.off")}</span>}
       <span>
-        <kbd>1</kbd>–<kbd>9</kbd> choose &amp; next
+        <kbd>{label("option.1")}</kbd>–<kbd>{label(`option.${last}`)}</kbd> {t("keys.choose")}
       </span>
       <span>
-        <kbd>↑</kbd>
-        <kbd>↓</kbd>/<kbd>Tab</kbd> move
+        <Keys actions={["previous", "next"]} label={label} />/<kbd>Tab</kbd> {t("keys.move")}
       </span>
       <span>
-        <kbd>←</kbd>
-        <kbd>→</kbd> change
+        <Keys actions={["option-previous", "option-next"]} label={label} /> {t("keys.change")}
       </span>
       <span>
-        <kbd>n</kbd> next unanswered
+        <Keys actions={["next-unanswered"]} label={label} /> {t("keys.nextUnanswered")}
       </span>
       <span>
-        <kbd>i</kbd> instructions
+        <Keys actions={["instructions"]} label={label} /> {t("keys.instructions")}
       </span>
       <span>
-        <kbd>?</kbd> all keys
+        <Keys actions={["help"]} label={label} /> {t("keys.allKeys")}
       </span>
     </div>
   );
 }
 
-/** Every other key (`?` shows and hides them); `a` says from which confidence it accepts. */
+/** Every other key (the help key shows and hides them); accept says from which confidence it accepts. */
 export function AllKeys({ acceptThreshold = 0 }: { acceptThreshold?: number }) {
+  const t = useT();
+  const label = useKeyLabel();
   return (
     <div className="hints" data-testid="help">
       <span>
-        <kbd>Backspace</kbd> clear
+        <Keys actions={["clear"]} label={label} /> {t("keys.clear")}
       </span>
       <span>
-        <kbd>a</kbd> accept pre-fill{acceptThreshold > 0 ? ` at ≥ ${Math.round(acceptThreshold * 100)}%` : ""}
+        <Keys actions={["accept"]} label={label} />{" "}
+        {acceptThreshold > 0 ? t("keys.acceptAt", { p: Math.round(acceptThreshold * 100) }) : t("keys.accept")}
       </span>
       <span>
-        <kbd>s</kbd> skip
+        <Keys actions={["skip"]} label={label} /> {t("keys.skip")}
       </span>
       <span>
-        <kbd>Space</kbd> play/pause
+        <Keys actions={["play"]} label={label} /> {t("keys.play")}
       </span>
       <span>
-        <kbd>,</kbd>
-        <kbd>.</kbd> frame −/+
+        <Keys actions={["frame-previous", "frame-next"]} label={label} /> {t("keys.frame")}
       </span>
       <span>
-        <kbd>[</kbd>
-        <kbd>]</kbd> speed
+        <Keys actions={["slower", "faster"]} label={label} /> {t("keys.speed")}
       </span>
       <span>
-        <kbd>l</kbd> loop
+        <Keys actions={["loop"]} label={label} /> {t("keys.loop")}
       </span>
       <span>
-        <kbd>+</kbd>
-        <kbd>−</kbd>
-        <kbd>z</kbd> zoom/fit
+        <Keys actions={["zoom-in", "zoom-out", "fit"]} label={label} /> {t("keys.zoom")}
       </span>
     </div>
   );

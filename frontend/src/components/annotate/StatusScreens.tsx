@@ -1,15 +1,17 @@
 import { Link } from "react-router-dom";
+import { useT } from "../../i18n";
 
 // The annotate screen when there is no task to show: loading failed, or nothing is left.
 
 export function LoadFailed({ error, onRetry }: { error: string; onRetry: () => void }) {
+  const t = useT();
   return (
     <div className="card" role="alert">
       <p className="error">{error}</p>
       <button type="button" onClick={onRetry}>
-        Try again
+        {t("annotate.tryAgain")}
       </button>{" "}
-      <Link to="/projects">Back to projects</Link>
+      <Link to="/projects">{t("annotate.backToProjects")}</Link>
     </div>
   );
 }
@@ -22,17 +24,18 @@ interface NoMoreTasksProps {
 }
 
 export function NoMoreTasks({ projectName, pending, onCheckAgain }: NoMoreTasksProps) {
+  const t = useT();
   return (
     <div className="card" data-testid="no-more-tasks">
-      <h1>Nothing left for you here</h1>
+      <h1>{t("annotate.nothingLeft")}</h1>
       <p>
-        You have answered every task available to you in {projectName}.
+        {t("annotate.nothingLeftText", { project: projectName ?? "" })}
         {pending > 0 && ` ${pending} submit(s) are still being sent.`}
       </p>
       <button type="button" onClick={onCheckAgain}>
-        Check again
+        {t("annotate.checkAgain")}
       </button>{" "}
-      <Link to="/projects">Back to projects</Link>
+      <Link to="/projects">{t("annotate.backToProjects")}</Link>
     </div>
   );
 }

@@ -1,5 +1,7 @@
 // The annotate screen's buttons: submit (once complete), accept the model's pre-fill, skip; and how
 // much of the task is answered.
+import { useT } from "../../i18n";
+import useKeyLabel from "./useKeyLabel";
 
 interface Props {
   pair: boolean;
@@ -16,21 +18,23 @@ interface Props {
 }
 
 export default function SubmitBar({ pair, missing, answered, applicable, canAccept, onSubmit, onAccept, onSkip }: Props) {
+  const t = useT();
+  const label = useKeyLabel();
   return (
     <div className="buttons">
       <button type="button" className="primary" onClick={onSubmit} disabled={missing > 0} data-testid="submit">
-        Submit <kbd>Enter</kbd>
+        {t("annotate.submit")} <kbd>{label("submit")}</kbd>
       </button>
       {canAccept && (
         <button type="button" onClick={onAccept}>
-          Accept pre-fill <kbd>a</kbd>
+          {t("annotate.accept")} <kbd>{label("accept")}</kbd>
         </button>
       )}
       <button type="button" onClick={onSkip}>
-        Skip <kbd>s</kbd>
+        {t("annotate.skip")} <kbd>{label("skip")}</kbd>
       </button>
       <span className="muted" data-testid="answered-count">
-        {pair ? (missing ? "choose a preference" : "ready") : `${answered}/${applicable} answered`}
+        {pair ? (missing ? t("annotate.choosePreference") : t("annotate.ready")) : t("annotate.answered", { n: answered, of: applicable })}
       </span>
     </div>
   );
