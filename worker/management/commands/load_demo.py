@@ -2,10 +2,11 @@
 features with no set-up: an image and a video project whose assets have their real prompts,
 pair tasks, an offline model registered and active with its predictions (a real pre-fill job),
 simulated raters' answers and pair ratings, the published VisionReward weights active and a
-refit candidate compared with them (a real refit job).
+refit candidate compared with them (a real refit job); in the image demo a pair gold check the
+simulated raters answered and a dominance-pair dataset version (a real export job).
 
 Every step goes through the platform's own code: the import job (media and a JSONL manifest
-with prompts and metadata), the pre-fill job, the refit job, run in this process with
+with prompts and metadata), the pre-fill, refit and export jobs, run in this process with
 ``worker.jobs.execute`` (no broker needed); answers through the claim slots and the submit
 service. What the demo holds, and where it comes from, is ``worker/management/demo.py``.
 
@@ -347,20 +348,21 @@ class Command(BaseCommand):
             return
         ids = dict(Asset.objects.filter(project=project).values_list("original_name", "id"))
         a, b = (ids.get(name) for name in content.GOLD_PAIR)
-        task = Task.objects.filter(project=project, kind=Task.Kind.PAIR, asset_id__in=(a, b), asset_b_id__in=(a, b))
-        task = task.first()
+        pairs = Task.objects.filter(project=project, kind=Task.Kind.PAIR, asset_id__in=(a, b), asset_b_id__in=(a, b))
+        task = pairs.first()
         if task is None:
             return
         by_name = {x.name: x for x in demo.assets}
         names = {v: k for k, v in ids.items()}
         preference = content.simulated_preference(by_name[names[task.asset_id]], by_name[names[task.asset_b_id]])
-        set_gold_check(task, admin, preference=preference, comment=content.GOLD_COMMENT)
         User = get_user_model()
         had = set(Assignment.objects.filter(task=task).values_list("user_id", flat=True))
         raters = User.objects.filter(username__in=[r.username for r in content.RATERS]).exclude(pk__in=had)
-        for rater in raters.order_by("username"):
-            payload = AnswerPayload(options={}, preference=preference, time_spent_ms=9_000)
-            _answer_as(rater, task, payload, gold=True)
+        with transaction.atomic():  # the check and its answers together: a rerun finds both or neither
+            set_gold_check(task, admin, preference=preference, comment=content.GOLD_COMMENT)
+            for rater in raters.order_by("username"):
+                payload = AnswerPayload(options={}, preference=preference, time_spent_ms=9_000)
+                _answer_as(rater, task, payload, gold=True)
         self.stdout.write(f"  pair gold check: task {task.pk} (preference {preference}), answered by the raters")
 
     def _dominance_version(self, project: Project, admin) -> None:
