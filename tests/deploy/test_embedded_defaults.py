@@ -29,7 +29,13 @@ def test_migrate_and_load_demo_on_sqlite(tmp_path):
         pairs = db.execute("SELECT count(*) FROM annotator_task WHERE kind = 'pair'").fetchone()[0]
         predicted = db.execute("SELECT count(DISTINCT asset_id) FROM annotator_prediction").fetchone()[0]
         fitted = db.execute("SELECT count(*) FROM worker_weightset WHERE source = 'fitted'").fetchone()[0]
+        pair_gold = db.execute("SELECT count(*) FROM annotator_goldcheck WHERE preference IS NOT NULL").fetchone()[0]
+        versions = db.execute("SELECT name, state, export_settings FROM datasets_app_datasetversion").fetchall()
     # two projects of 8 assets (the samples and their labelled derivatives), each with pairs, every
     # asset pre-filled by the demo's tiny model, the published weights active and a refit's candidate
     assert (assets, active, predicted, fitted) == (16, 2, 16, 2)
     assert pairs >= 2
+    # the image demo's pair gold check, and its dominance-pair version exported on SQLite
+    assert pair_gold == 1
+    assert [(name, state) for name, state, _ in versions] == [("demo-mpo-image", "ready")]
+    assert '"dominance_pairs"' in versions[0][2]

@@ -9,7 +9,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from annotator.models import Annotation, Asset, Membership, Prediction, Project, Task
+from annotator.models import Annotation, Asset, GoldCheck, Membership, Prediction, Project, Task
+from annotator.services.stats import project_stats
+from datasets_app.models import DatasetVersion
 from worker.management import demo as content
 from worker.models import Job, ModelSpec, ProjectModel, WeightSet
 from worker.weights.refit import refit_settings
@@ -39,6 +41,10 @@ def snapshot():
         "active_models": sorted(ProjectModel.objects.values_list("project_id", "model__name")),
         "jobs": sorted(Job.objects.values_list("id", "kind", "state")),
         "weight_sets": sorted(WeightSet.objects.values_list("id", "project_id", "version", "status", "source")),
+        "gold_checks": sorted(GoldCheck.objects.values_list("id", "task_id", "preference", "updated_at")),
+        "dataset_versions": sorted(
+            DatasetVersion.objects.values_list("id", "name", "version", "state", "content_hash", "job_id")
+        ),
     }
 
 
@@ -108,8 +114,10 @@ def test_load_demo_shows_prefill_pairs_and_a_refit_and_runs_twice_unchanged(
         assert Task.objects.filter(project=project, kind=Task.Kind.SINGLE, submitted_count=1).count() == len(
             demo.assets
         )
-        # every task still has a slot for a person (the demo's k is 2), and 4 pairs are nobody's yet
-        assert not Task.objects.filter(project=project).exclude(status=Task.Status.OPEN).exists()
+        # every task still has a slot for a person (the demo's k is 2; a gold check is served in a slot
+        # of its own), and 4 pairs are nobody's yet
+        normal = Task.objects.filter(project=project, gold_check__isnull=True)
+        assert not normal.exclude(status=Task.Status.OPEN).exists()
         assert pairs.filter(submitted_count=0).count() == 4
 
         # the published weights stay active; a real refit measured a candidate on a held-out prompt
@@ -123,6 +131,8 @@ def test_load_demo_shows_prefill_pairs_and_a_refit_and_runs_twice_unchanged(
         assert fitted.metrics["test"]["accuracy_diff"] is not None
         assert fitted.metrics["compared_with"]["version"] == active.version
         assert fitted.metrics["compared_with"]["accuracy_diff"] is not None
+    assert_image_demo_has_pair_gold_and_dominance_pairs(image)
+    assert not GoldCheck.objects.filter(project=video).exists()
     assert set(Job.objects.values_list("state", flat=True)) == {Job.State.SUCCEEDED}
     assert first_run < 180  # seconds, with the model built; `make run` prints its own time
 
@@ -130,7 +140,7 @@ def test_load_demo_shows_prefill_pairs_and_a_refit_and_runs_twice_unchanged(
     out = io.StringIO()
     call_command("load_demo", stdout=out)
     assert snapshot() == before
-    assert "created" not in out.getvalue() and "job" not in out.getvalue()
+    assert "created" not in out.getvalue() and "job" not in out.getvalue() and "pair gold check:" not in out.getvalue()
 
     # a demo loaded by an older load_demo (its samples had no prompts) gets them on the next run
     Asset.objects.filter(original_name="test1.jpg").update(prompt="", metadata={})
@@ -140,3 +150,50 @@ def test_load_demo_shows_prefill_pairs_and_a_refit_and_runs_twice_unchanged(
     asset = Asset.objects.get(project=image, original_name="test1.jpg")
     assert asset.prompt == content.PORTRAIT and asset.metadata["demo_origin"] == "sample"
     assert Project.objects.get(pk=image.pk).description == content.description(content.DEMOS[0])
+
+
+def assert_image_demo_has_pair_gold_and_dominance_pairs(image: Project) -> None:
+    """The image demo's pair gold check (a rated pair, every simulated rater agreeing with its
+    gold preference in the statistics) and its dominance-pair version, exported by a real job
+    from the simulated raters' answers."""
+    import datasets
+
+    gold = GoldCheck.objects.get(project=image)
+    pair = gold.task
+    names = {pair.asset.original_name, pair.asset_b.original_name}
+    assert pair.kind == Task.Kind.PAIR and names == set(content.GOLD_PAIR)
+    assert gold.preference == (1 if pair.asset.original_name == "test1.jpg" else 5)  # the sharp one much better
+    raters = {r.username for r in content.RATERS}
+    answers = Annotation.objects.filter(task=pair, state="submitted")
+    assert set(answers.values_list("user__username", flat=True)) == raters
+    assert set(answers.values_list("preference", flat=True)) == {gold.preference}
+    # served as a gold check is: a slot of its own per rater, none of the k normal ones left open
+    assert (pair.required, pair.assigned_count, pair.submitted_count) == (3, 3, 3)
+    quality = project_stats(image)["quality"]
+    assert quality["pair_gold_checks"] == 1
+    figures = {a["username"]: a for a in quality["annotators"] if a["username"] in raters}
+    assert set(figures) == raters
+    assert all(a["pair_gold_preferences"] == 1 and a["pair_gold_agreement"] == 1.0 for a in figures.values())
+
+    version = DatasetVersion.objects.get(name=content.DOMINANCE_NAME)
+    assert version.state == "ready" and list(version.projects.all()) == [image]
+    assert version.export_settings["kind"] == "dominance_pairs"
+    assert version.export_settings["dominance"]["margins"] == content.DOMINANCE_SETTINGS["dominance"]["margins"]
+    published = WeightSet.objects.get(project=image, source="public")
+    assert version.weight_set_id == published.pk == version.weights["id"] and published.status == "active"
+    job = Job.objects.get(pk=version.job_id)
+    assert job.kind == Job.Kind.EXPORT and job.state == Job.State.SUCCEEDED
+    # non-trivial on the demo's answers: pairs on both prompts, the per-prompt cap at work
+    assert version.stats["candidates"] == 9 and version.stats["selected"] == 8
+    assert version.stats["prompts_with_pairs"] == 2 and version.stats["unscored"] == 0
+    rows = [row for split in datasets.load_dataset(str(version.folder)).values() for row in split]
+    assert len(rows) == 8
+    for row in rows:  # the rule: at least as good in both, better by the margin in one
+        margins = row["margins"]
+        assert margins["quality"] >= 0 and margins["fidelity"] >= 0
+        assert margins["quality"] >= 0.1 or margins["fidelity"] >= 0.1
+        assert row["source"] == "human" and row["chosen_asset_id"] != row["rejected_asset_id"]
+    # a blur costs a sample its quality: each portrait is chosen over its own blurred copy
+    names = dict(Asset.objects.filter(project=image).values_list("id", "original_name"))
+    chosen = {(names[row["chosen_asset_id"]], names[row["rejected_asset_id"]]) for row in rows}
+    assert {("test1.jpg", "test1-blurred.jpg"), ("test2.jpg", "test2-blurred.jpg")} <= chosen

@@ -147,10 +147,11 @@ def _ratio_problem(value) -> str | None:
     return None
 
 
-def start_export(user, data: dict) -> tuple[DatasetVersion, Job]:
+def start_export(user, data: dict, *, dispatch: bool = True) -> tuple[DatasetVersion, Job]:
     """Validate an export request, write the dataset version (queued) and its job in one
-    transaction; the job is sent when it commits. ExportRequestError names bad fields; then
-    nothing is written."""
+    transaction; the job is sent when it commits (``dispatch=False``: not sent, for a caller that
+    runs it itself, as ``load_demo`` does). ExportRequestError names bad fields; then nothing is
+    written."""
     if not isinstance(data, dict):
         raise ExportRequestError({"detail": ["Expected a JSON object."]})
     errors: dict = {}
@@ -230,6 +231,7 @@ def start_export(user, data: dict) -> tuple[DatasetVersion, Job]:
             {"dataset_version": version.pk},
             project=projects[0],
             user=user,
+            dispatch=dispatch,
             message=f"queued: {version.label}",
         )
         version.job_id = job.pk

@@ -265,6 +265,27 @@ RATERS = [Rater(f"demo-rater-{n}", f"Simulated demo rater {n}") for n in (1, 2, 
 REFIT_SETTINGS = {"min_pairs": 8, "test_fraction": 0.3, "seed": 0, "promote": "never"}
 REFIT_LABEL = "demo refit on the simulated raters' pairs"
 
+# The image demo's dominance-pair version (MPO training pairs, ``docs/datasets.md``), exported by a
+# real export job from the simulated raters' answers scored with the published weights: a sample
+# dominates when it is at least as good in quality and fidelity and better by 0.1 in one (the
+# published weights' scale; a blur costs the portraits 0.36 in quality). On the demo's answers: 9
+# candidates on the 2 prompts, 4 per prompt kept.
+DOMINANCE_NAME = "demo-mpo-image"
+DOMINANCE_SETTINGS = {
+    "kind": "dominance_pairs",
+    "dominance": {"source": "human", "margins": {"quality": 0.1, "fidelity": 0.1}, "pairs_per_prompt": 4},
+}
+DOMINANCE_DESCRIPTION = (
+    "Demo: dominance pairs of the image demo (MPO training data) from the simulated raters' answers, "
+    "scored with the published VisionReward weights."
+)
+
+# The image demo's pair gold check: the sample test1.jpg against its own blurred copy, with the
+# preference the simulated raters give it (the sharp one much better), answered by every simulated
+# rater, so the manage screen's pair gold columns have figures.
+GOLD_PAIR = ("test1.jpg", "test1-blurred.jpg")
+GOLD_COMMENT = "Demo: a sample against its own blurred copy; the sharp one is much better."
+
 
 @dataclass(frozen=True)
 class Demo:

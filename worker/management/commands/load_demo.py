@@ -2,10 +2,11 @@
 features with no set-up: an image and a video project whose assets have their real prompts,
 pair tasks, an offline model registered and active with its predictions (a real pre-fill job),
 simulated raters' answers and pair ratings, the published VisionReward weights active and a
-refit candidate compared with them (a real refit job).
+refit candidate compared with them (a real refit job); in the image demo a pair gold check the
+simulated raters answered and a dominance-pair dataset version (a real export job).
 
 Every step goes through the platform's own code: the import job (media and a JSONL manifest
-with prompts and metadata), the pre-fill job, the refit job, run in this process with
+with prompts and metadata), the pre-fill, refit and export jobs, run in this process with
 ``worker.jobs.execute`` (no broker needed); answers through the claim slots and the submit
 service. What the demo holds, and where it comes from, is ``worker/management/demo.py``.
 
@@ -82,6 +83,9 @@ class Command(BaseCommand):
             self._simulated_raters(project, demo)
             self._published_weights(project, admin)
             self._refit(project, admin)
+            if demo.media_type == "image":  # the image demo shows pair gold checks and dominance pairs
+                self._pair_gold_check(project, demo, admin)
+                self._dominance_version(project, admin)
 
         host = os.environ.get("HOST", "127.0.0.1")
         port = os.environ.get("PORT", "8000")
@@ -93,6 +97,10 @@ class Command(BaseCommand):
         self.stdout.write(
             "Look at: Start annotating (the model's guesses pre-filled, pair tasks), "
             "Weights (the published weights and a refit candidate compared with them)"
+        )
+        self.stdout.write(
+            "         Manage of the image demo (a pair gold check), Datasets (its dominance-pair version), "
+            "/metrics and /healthz/ready (docs/demo.md)"
         )
 
     # --- users and projects ----------------------------------------------------------------------
@@ -328,6 +336,57 @@ class Command(BaseCommand):
         if state != jobs.State.SUCCEEDED:
             raise CommandError(f"the demo refit job {job.pk} ended {state}: {job.error or job.message}")
 
+    # --- quality control and MPO training data (the image demo) ---------------------------------
+
+    def _pair_gold_check(self, project: Project, demo: content.Demo, admin) -> None:
+        """One rated pair made a gold check with the simulated raters' preference, answered by every
+        simulated rater as a gold check is served (a slot of its own)."""
+        from annotator.models import GoldCheck
+        from annotator.services.quality import set_gold_check
+
+        if GoldCheck.objects.filter(project=project, task__kind=Task.Kind.PAIR).exists():
+            return
+        ids = dict(Asset.objects.filter(project=project).values_list("original_name", "id"))
+        a, b = (ids.get(name) for name in content.GOLD_PAIR)
+        pairs = Task.objects.filter(project=project, kind=Task.Kind.PAIR, asset_id__in=(a, b), asset_b_id__in=(a, b))
+        task = pairs.first()
+        if task is None:
+            return
+        by_name = {x.name: x for x in demo.assets}
+        names = {v: k for k, v in ids.items()}
+        preference = content.simulated_preference(by_name[names[task.asset_id]], by_name[names[task.asset_b_id]])
+        User = get_user_model()
+        had = set(Assignment.objects.filter(task=task).values_list("user_id", flat=True))
+        raters = User.objects.filter(username__in=[r.username for r in content.RATERS]).exclude(pk__in=had)
+        with transaction.atomic():  # the check and its answers together: a rerun finds both or neither
+            set_gold_check(task, admin, preference=preference, comment=content.GOLD_COMMENT)
+            for rater in raters.order_by("username"):
+                payload = AnswerPayload(options={}, preference=preference, time_spent_ms=9_000)
+                _answer_as(rater, task, payload, gold=True)
+        self.stdout.write(f"  pair gold check: task {task.pk} (preference {preference}), answered by the raters")
+
+    def _dominance_version(self, project: Project, admin) -> None:
+        """A dominance-pairs dataset version, through the export API's own path and a real export job."""
+        from datasets_app.models import DatasetVersion
+        from worker.exports.job import ExportRequestError, start_export
+
+        made = DatasetVersion.objects.filter(name=content.DOMINANCE_NAME).exclude(state=DatasetVersion.State.FAILED)
+        if made.exists():
+            return
+        request = {
+            "name": content.DOMINANCE_NAME,
+            "description": content.DOMINANCE_DESCRIPTION,
+            "projects": [project.pk],
+            "settings": content.DOMINANCE_SETTINGS,
+        }
+        try:
+            _, job = start_export(admin, request, dispatch=False)
+        except ExportRequestError as exc:
+            raise CommandError(f"the demo's dominance-pair export was refused: {exc.errors}") from exc
+        state = self._run(job, "export of the dominance pairs")
+        if state != jobs.State.SUCCEEDED:
+            raise CommandError(f"the demo export job {job.pk} ended {state}: {job.error or job.message}")
+
     def _run(self, job: Job, what: str) -> str:
         state = jobs.execute(job.pk)
         job.refresh_from_db()
@@ -335,14 +394,17 @@ class Command(BaseCommand):
         return state
 
 
-def _answer_as(user, task: Task, payload: AnswerPayload) -> Annotation:
-    """``user`` takes one slot of ``task`` (as a claim does) and submits ``payload``."""
+def _answer_as(user, task: Task, payload: AnswerPayload, gold: bool = False) -> Annotation:
+    """``user`` takes one slot of ``task`` (as a claim does; a gold check's serve adds its own)
+    and submits ``payload``."""
     now = timezone.now()
     with transaction.atomic():
         task = Task.objects.select_for_update().select_related("project").get(pk=task.pk)
         task.assigned_count += 1
+        if gold:
+            task.required = max(task.required, task.assigned_count)
         task.refresh_status()
-        task.save(update_fields=["assigned_count", "status"])
+        task.save(update_fields=["assigned_count", "required", "status"])
         assignment = Assignment.objects.create(
             task=task, user=user, project=task.project, leased_at=now, expires_at=lease_end(task.project, now)
         )
