@@ -1,0 +1,48 @@
+"""The issue's "done when": on the demo of `make run` (load_demo), `vr export --project demo
+--wait` makes a dataset version, and its download is a folder `datasets.load_dataset` reads."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from annotator.models import Project
+from datasets_app.models import DatasetVersion
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def demo(settings, demo_models_root, manager):
+    settings.VR_MODELS_ROOT = demo_models_root
+    call_command("load_demo", stdout=io.StringIO())
+    image = Project.objects.get(name="VisionReward image demo")
+    image.memberships.create(user=manager, role="manager")
+    return image
+
+
+def test_export_the_demo_wait_download_and_load_it_with_datasets(run, demo, vr, tmp_path, eager_jobs):
+    from datasets import load_dataset
+
+    code, out, err = run("export", "--project", "demo", "--wait", "--download", tmp_path / "got", "--json")
+    assert code == 0, err
+    version = out["dataset_version"]
+    assert version["state"] == "ready" and version["projects"] == [demo.id] and out["job"]["state"] == "succeeded"
+    assert version["label"] == "visionreward-image-demo v1"
+    folder = tmp_path / "got" / "visionreward-image-demo-v1"
+    assert out["download"]["path"] == str(folder) and out["download"]["files"] == len(version["files"])
+    loaded = load_dataset(str(folder))
+    rows = DatasetVersion.objects.get(pk=version["id"]).row_counts["default"]
+    assert {split: len(loaded[split]) for split in loaded} == rows and sum(rows.values()) > 0
+    assert {"prompt", "answers"} <= set(loaded[next(iter(loaded))].column_names)
+
+    code, versions, _ = run("datasets", "--json")
+    assert code == 0 and [v["id"] for v in versions] == [version["id"]]
+    code, again, err = run("download", "visionreward-image-demo-v1", "--dest", tmp_path / "again", "--json")
+    assert code == 0, err
+    assert again["files"] == out["download"]["files"] and again["bytes"] == out["download"]["bytes"]
+    assert sorted(p.name for p in (tmp_path / "again").iterdir()) == ["visionreward-image-demo-v1"]
+    downloaded = vr.download(version["id"], tmp_path / "api")  # the same through the Python client
+    assert downloaded.path.is_dir() and downloaded.version.content_hash == version["content_hash"]
