@@ -3,6 +3,7 @@ isolation), installs into a fresh virtualenv, and its `vr` command starts from t
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -13,9 +14,11 @@ CLIENT = Path(__file__).resolve().parents[2] / "client"
 
 
 def test_the_client_installs_into_a_fresh_venv_and_vr_help_runs(tmp_path):
+    source = tmp_path / "client"  # a copy: building in place would leave build/ in the checkout
+    shutil.copytree(CLIENT, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     wheels = tmp_path / "wheels"
     build = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "--no-index"]
-    subprocess.run([*build, "-w", str(wheels), str(CLIENT)], check=True, capture_output=True, timeout=300)
+    subprocess.run([*build, "-w", str(wheels), str(source)], check=True, capture_output=True, timeout=300)
     (wheel,) = wheels.glob("visionreward_client-*.whl")
 
     fresh = tmp_path / "fresh"
