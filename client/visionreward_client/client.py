@@ -12,6 +12,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import random
+import re
 import shutil
 import tarfile
 import tempfile
@@ -129,13 +130,15 @@ class Client:
         except ValueError:
             body = response.text
         exc = errors.error_for(response.status_code, body, retry_after=retry_after)
-        if response.status_code == 403 and self._token_refused():
-            # SessionAuthentication comes first on the server, so a refused token reads 403, not 401
+        # SessionAuthentication comes first on the server, so a refused token reads 403, not 401:
+        # known by its message (no second request, which would count as one more failed login),
+        # else asked of the session endpoint
+        if response.status_code == 403 and (_refused_login(exc.message) or self._token_refused()):
             return errors.AuthenticationError(exc.status, exc.message, exc.errors, exc.body)
         return exc
 
     def _token_refused(self) -> bool:
-        """After a 403: whether the token itself is what was refused (no token, or a bad one)."""
+        """After a 403 of another message: whether the token is what was refused (none, or a bad one)."""
         if not self.token:
             return True
         try:
@@ -565,6 +568,17 @@ def verify_files(root: Path, listed: Sequence[str]) -> int:
                 if digest.hexdigest() != stem:
                     raise errors.VRError(f"{rel} is damaged: its content does not match its sha256 name")
     return len(found)
+
+
+# The API's sentences for a refused login (DRF's NotAuthenticated, the token authentication's)
+REFUSED_LOGIN = re.compile(
+    r"^(Authentication credentials were not provided|Invalid token|Incorrect authentication credentials"
+    r"|This token \(.*\) (was revoked|expired)|This token's account is)"
+)
+
+
+def _refused_login(message: str) -> bool:
+    return bool(REFUSED_LOGIN.match(message or ""))
 
 
 def _version_label(ref: str) -> tuple[str, int | None]:

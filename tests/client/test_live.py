@@ -11,7 +11,8 @@ import pytest
 from visionreward_client import AuthenticationError, Client, NotFound, PermissionDenied, ValidationError
 from visionreward_client.config import config_path
 
-from annotator.models import Asset, Prediction, Task
+from annotator.models import Asset, PersonalToken, Prediction, Task
+from annotator.services import tokens
 from tests.e2e.fixtures import make_user
 from tests.worker.preference_data import answer, random_options, rate
 from worker.weights.refit import start_refit
@@ -37,7 +38,7 @@ def test_login_saves_the_token_privately_and_whoami_reads_it(run, live_server, t
     assert code == 3 and out["error"]["type"] == "ConfigError" and "vr login" in out["error"]["message"]
 
 
-def test_a_refused_token_exits_3_with_the_api_message(run, live_server, vr):
+def test_a_refused_token_exits_3_with_the_api_message(run, live_server, token):
     code, out, _ = run("whoami", "--json", token="vrp_" + "x" * 43)
     assert code == 3 and out["error"]["type"] == "AuthenticationError" and "token" in out["error"]["message"].lower()
     code, _, err = run("projects", token="vrp_" + "y" * 43)  # an endpoint that needs a login: 403 from the API
@@ -46,6 +47,10 @@ def test_a_refused_token_exits_3_with_the_api_message(run, live_server, vr):
     assert code == 3 and not config_path().exists()
     with Client(live_server.url, "vrp_" + "z" * 43) as anonymous, pytest.raises(AuthenticationError):
         list(anonymous.projects())
+    revoked = PersonalToken.objects.get(prefix=token[:12])
+    tokens.revoke(revoked)
+    code, out, _ = run("projects", "--json", token=token)
+    assert code == 3 and "was revoked" in out["error"]["message"] and out["error"]["status"] == 403
 
 
 def test_tasks_and_annotations_are_paged_iterators_over_every_page(vr, project, manager, rng):
@@ -161,9 +166,7 @@ def test_errors_carry_the_api_message_and_exit_codes(run, vr, project):
         vr.job(999999)
 
     outsider = make_user("olga")
-    from annotator.services.tokens import issue
-
-    with Client(vr.url, issue(outsider, "t").key) as theirs:
+    with Client(vr.url, tokens.issue(outsider, "t").key) as theirs:
         with pytest.raises(NotFound):  # not a member: the project is not theirs to see
             theirs.project(project.id)
         project.memberships.create(user=outsider, role="annotator")
@@ -177,3 +180,35 @@ def test_projects_list_as_json_and_a_table(run, project):
     assert code == 0 and [(p["id"], p["name"], p["slug"]) for p in out] == [(project.id, project.name, None)]
     code, out, _ = run("projects")
     assert code == 0 and "Client image project" in out and os.linesep in out
+
+
+def test_waiting_shows_a_progress_bar_reading_the_jobs_progress(run, project, manager, monkeypatch):
+    """A job another process is running: `vr jobs ID --wait` follows its progress and message."""
+    import threading
+    import time
+
+    from django.db import connection
+
+    from worker.models import Job
+
+    job = Job.objects.create(
+        kind="export", state="running", progress=0.4, message="writing shards", project=project, created_by=manager
+    )
+
+    def work():
+        try:
+            time.sleep(1.0)
+            Job.objects.filter(pk=job.pk).update(progress=0.8, message="writing the card")
+            time.sleep(1.0)
+            Job.objects.filter(pk=job.pk).update(state="succeeded", progress=1.0, message="done")
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich: stderr is a terminal here
+    monkeypatch.setenv("COLUMNS", "120")
+    code, out, err = run("jobs", job.pk, "--wait", "--poll", "0.2")
+    worker.join()
+    assert code == 0 and f"Job #{job.pk} (export): succeeded 100% done" in out
+    assert "export #" in err and "40%" in err and "writing shards" in err and "100%" in err

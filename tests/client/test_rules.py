@@ -98,3 +98,35 @@ def test_refusals_become_exceptions_with_the_api_message_and_exit_codes():
     assert isinstance(limited, RateLimited) and limited.retry_after == 5 and exit_code(limited) == 1
     failing = error_for(502, "<html>Bad gateway</html>")
     assert isinstance(failing, ServerError) and failing.message == "HTTP 502" and exit_code(failing) == 6
+
+
+def test_a_downloaded_folder_must_match_the_version_files_and_media_their_sha256(tmp_path):
+    import hashlib
+
+    from visionreward_client import VRError, verify_files
+
+    content = b"an image"
+    name = f"media/{hashlib.sha256(content).hexdigest()[:2]}/{hashlib.sha256(content).hexdigest()}.jpg"
+    (tmp_path / name).parent.mkdir(parents=True)
+    (tmp_path / name).write_bytes(content)
+    (tmp_path / "README.md").write_text("card")
+    assert verify_files(tmp_path, ["README.md", name]) == 2
+    with pytest.raises(VRError, match="missing \\['default/train.parquet'\\]"):
+        verify_files(tmp_path, ["README.md", name, "default/train.parquet"])
+    (tmp_path / name).write_bytes(b"another image")
+    with pytest.raises(VRError, match="is damaged"):
+        verify_files(tmp_path, ["README.md", name])
+
+
+def test_refused_logins_are_known_by_the_apis_sentences():
+    from visionreward_client.client import _refused_login
+
+    for message in (
+        "Invalid token.",
+        "Authentication credentials were not provided.",
+        "This token (vrp_abcdefgh…) was revoked: make a new one on your account page.",
+        "This token (vrp_abcdefgh…) expired: make a new one on your account page.",
+        "This token's account is deactivated.",
+    ):
+        assert _refused_login(message), message
+    assert not _refused_login("Only the project's managers (or staff) can import.")
