@@ -212,3 +212,25 @@ def test_waiting_shows_a_progress_bar_reading_the_jobs_progress(run, project, ma
     worker.join()
     assert code == 0 and f"Job #{job.pk} (export): succeeded 100% done" in out
     assert "export #" in err and "40%" in err and "writing shards" in err and "100%" in err
+
+
+def test_a_hugging_face_dataset_imports_with_the_servers_suggested_mapping(
+    run, project, settings, tmp_path, eager_jobs
+):
+    from tests.worker.hf_datasets import image_dataset, parquet_folder
+
+    root = tmp_path / "imports"
+    settings.VR_IMPORT_ROOTS = [root]
+    parquet_folder(image_dataset(4, broken={2}), root / "generations")
+    code, job, err = run("import", "--hf", "generations", "--project", project.id, "--wait", "--json")
+    assert code == 0, err
+    assert job["kind"] == "dataset_import" and job["state"] == "succeeded"
+    ready = Asset.objects.filter(project=project, status=Asset.Status.READY).order_by("import_entry")
+    assert [a.prompt for a in ready] == ["prompt 0", "prompt 1", "prompt 3"]  # row 2 is broken
+
+    code, out, _ = run("import", "--hf", "generations", "--project", project.id, "--mapping", "{nope", "--json")
+    assert code == 2 and "not JSON" in out["error"]["message"]
+    code, out, _ = run(
+        "import", "--hf", "generations", "--project", project.id, "--mapping", '{"media": "nope"}', "--json"
+    )
+    assert code == 1 and out["error"]["status"] == 400 and "no column `nope`" in out["error"]["message"]
