@@ -1,5 +1,6 @@
 """The issue's "done when": on the demo of `make run` (load_demo), `vr export --project demo
---wait` makes a dataset version, and its download is a folder `datasets.load_dataset` reads."""
+--wait` makes a dataset version, and its download is a folder `datasets.load_dataset` reads;
+then `vr push` publishes it to a local server speaking the Hub's endpoints (tests/hub_server.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.core.management import call_command
 
 from annotator.models import Project
 from datasets_app.models import DatasetVersion
+from tests.hub_server import WRITE_TOKEN, fake_hub_fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,7 +25,14 @@ def demo(settings, demo_models_root, manager):
     return image
 
 
-def test_export_the_demo_wait_download_and_load_it_with_datasets(run, demo, vr, tmp_path, eager_jobs):
+@pytest.fixture
+def fake_hub(settings, monkeypatch):
+    hub = fake_hub_fixture(settings, monkeypatch)
+    yield hub
+    hub.stop()
+
+
+def test_export_the_demo_wait_download_and_load_it_with_datasets(run, demo, vr, tmp_path, eager_jobs, fake_hub):
     from datasets import load_dataset
 
     code, out, err = run("export", "--project", "demo", "--wait", "--download", tmp_path / "got", "--json")
@@ -46,3 +55,12 @@ def test_export_the_demo_wait_download_and_load_it_with_datasets(run, demo, vr, 
     assert sorted(p.name for p in (tmp_path / "again").iterdir()) == ["visionreward-image-demo-v1"]
     downloaded = vr.download(version["id"], tmp_path / "api")  # the same through the Python client
     assert downloaded.path.is_dir() and downloaded.version.content_hash == version["content_hash"]
+
+    # and to the Hub (a local server speaking its endpoints), with a token for this push only
+    code, job, err = run("push", version["id"], "--repo", "lab/vr-demo", "--hub-token", WRITE_TOKEN, "--wait", "--json")
+    assert code == 0, err
+    assert job["kind"] == "push" and job["state"] == "succeeded"
+    assert job["result"]["url"] == f"{fake_hub.url}/datasets/lab/vr-demo"
+    assert {auth for _, _, auth in fake_hub.requests} == {f"Bearer {WRITE_TOKEN}"}
+    code, out, _ = run("push", version["id"], "--repo", "not a repo", "--json")
+    assert code == 1 and "repo_id" in out["error"]["errors"]
