@@ -170,8 +170,18 @@ class Client:
                 return
             yield from page.get("results", [])
             url, query = page.get("next"), None  # the next link carries the whole query
-            if url and url.startswith(self.url):
-                url = url[len(self.url) :]
+            if url:
+                url = self._same_server(url)
+
+    def _same_server(self, link: str) -> str:
+        """A link the API gave (``next``), as a path on this client's server: the token is never
+        sent to a host a link names (a proxy may write another scheme or host into it)."""
+        target = httpx.URL(link)
+        path = target.raw_path.decode("ascii")
+        prefix = httpx.URL(self.url).path.rstrip("/")
+        if prefix and path.startswith(prefix + "/"):
+            path = path[len(prefix) :]
+        return path
 
     # -- who, and which server -------------------------------------------------------------------
 
@@ -203,6 +213,14 @@ class Client:
         for row in self.paged("/api/projects/", archived=archived, media_type=media_type):
             yield Project.from_api(row)
 
+    def _pid(self, ref: int | str | Project) -> int:
+        """A project's id: an id or a Project as they are (no request), else resolved by name."""
+        if isinstance(ref, Project):
+            return ref.id
+        if isinstance(ref, int) or str(ref).strip().isdigit():
+            return int(ref)
+        return self.project(ref).id
+
     def project(self, ref: int | str | Project) -> Project:
         """A project by id, slug or name: see :func:`resolve_project`."""
         if isinstance(ref, Project):
@@ -228,7 +246,7 @@ class Client:
     ) -> Job:
         """Upload media files (images, videos, zip archives) with an optional manifest (JSON lines
         or CSV of file → prompt): one import job."""
-        pid = self.project(project).id
+        pid = self._pid(project)
         parts: list[tuple[str, Path]] = []
         for f in map(Path, files):
             parts.append(("archive" if f.suffix.lower() == ".zip" else "files", f))
@@ -250,7 +268,7 @@ class Client:
         media = [p for p in found if p != (Path(manifest) if manifest else None)]
         if not media:
             raise errors.VRError(f"{folder} holds no files to import")
-        pid = self.project(project).id
+        pid = self._pid(project)
         parts = [("files", p) for p in media] + ([("manifest", Path(manifest))] if manifest else [])
         paths = [p.relative_to(folder).as_posix() for p in media]
         response = self.request("POST", f"/api/projects/{pid}/imports/", files=parts, data={"paths": paths})
@@ -262,7 +280,7 @@ class Client:
 
     def preview_huggingface(self, project: int | str | Project, source: str, **options: Any) -> dict[str, Any]:
         """A Hub dataset id or a server-side path: its configs, columns, first rows and a suggested mapping."""
-        pid = self.project(project).id
+        pid = self._pid(project)
         return self.post(f"/api/projects/{pid}/imports/huggingface/preview/", {"source": source, **_clean(options)})
 
     def import_huggingface(
@@ -278,7 +296,7 @@ class Client:
     ) -> Job:
         """Import a Hugging Face dataset's rows as assets (or rated pairs); without ``mapping`` the
         server's suggested mapping (the preview's) is used."""
-        pid = self.project(project).id
+        pid = self._pid(project)
         options = _clean({"split": split, "config": config, "revision": revision})
         if mapping is None:
             mapping = self.preview_huggingface(pid, source, **options).get("suggestion") or {}
@@ -288,28 +306,26 @@ class Client:
     # -- tasks, annotations, predictions ---------------------------------------------------------
 
     def assets(self, project: int | str | Project, **filters: Any) -> Iterator[dict[str, Any]]:
-        yield from self.paged(f"/api/projects/{self.project(project).id}/assets/", **filters)
+        yield from self.paged(f"/api/projects/{self._pid(project)}/assets/", **filters)
 
     def tasks(
         self, project: int | str | Project, *, status: str | None = None, kind: str | None = None, page_size: int = 100
     ) -> Iterator[dict[str, Any]]:
         yield from self.paged(
-            f"/api/projects/{self.project(project).id}/tasks/", page_size=page_size, status=status, kind=kind
+            f"/api/projects/{self._pid(project)}/tasks/", page_size=page_size, status=status, kind=kind
         )
 
     def annotations(
         self, project: int | str | Project, *, state: str | None = None, task: int | None = None, page_size: int = 100
     ) -> Iterator[dict[str, Any]]:
         yield from self.paged(
-            "/api/annotations/", page_size=page_size, project=self.project(project).id, state=state, task=task
+            "/api/annotations/", page_size=page_size, project=self._pid(project), state=state, task=task
         )
 
     def predictions(
         self, project: int | str | Project, *, asset: int | None = None, model_name: str | None = None
     ) -> Iterator[dict[str, Any]]:
-        yield from self.paged(
-            f"/api/projects/{self.project(project).id}/predictions/", asset=asset, model_name=model_name
-        )
+        yield from self.paged(f"/api/projects/{self._pid(project)}/predictions/", asset=asset, model_name=model_name)
 
     def push_predictions(
         self,
@@ -323,7 +339,7 @@ class Client:
         the index of the bad row in ``errors``); returns how many were saved."""
         if not 1 <= batch_size <= 1000:
             raise ValueError("batch_size must be between 1 and 1000")
-        path = f"/api/projects/{self.project(project).id}/predictions/"
+        path = f"/api/projects/{self._pid(project)}/predictions/"
         saved, batch = 0, []
         for item in predictions:
             batch.append(dict(item))
@@ -341,20 +357,20 @@ class Client:
     # -- weights ---------------------------------------------------------------------------------
 
     def weight_sets(self, project: int | str | Project) -> list[WeightSet]:
-        rows = self.get(f"/api/projects/{self.project(project).id}/weight-sets/")
+        rows = self.get(f"/api/projects/{self._pid(project)}/weight-sets/")
         return [WeightSet.from_api(r) for r in (rows.get("results", []) if isinstance(rows, dict) else rows)]
 
     def refit(self, project: int | str | Project, **settings: Any) -> Job:
         """Start a refit job (settings: features, solver, l2, l1, encoding, test_fraction, seed,
         promote, min_pairs, label, ...)."""
-        return Job.from_api(self.post(f"/api/projects/{self.project(project).id}/refit/", _clean(settings)))
+        return Job.from_api(self.post(f"/api/projects/{self._pid(project)}/refit/", _clean(settings)))
 
     # -- jobs ------------------------------------------------------------------------------------
 
     def jobs(
         self, *, project: int | str | Project | None = None, state: str | None = None, kind: str | None = None
     ) -> Iterator[Job]:
-        pid = self.project(project).id if project is not None else None
+        pid = self._pid(project) if project is not None else None
         for row in self.paged("/api/jobs/", project=pid, state=state, kind=kind):
             yield Job.from_api(row)
 
@@ -457,8 +473,8 @@ class Client:
             response = self.request("GET", path, params={"archive": "tar"}, stream=True)
             if response.status_code != 202:
                 break
+            response.read()
             started = response.json()
-            response.close()
             self.wait(started["job"]["id"], poll=poll, timeout=timeout, on_progress=on_progress)
         dest = Path(dest)
         dest.mkdir(parents=True, exist_ok=True)

@@ -130,3 +130,15 @@ def test_refused_logins_are_known_by_the_apis_sentences():
     ):
         assert _refused_login(message), message
     assert not _refused_login("Only the project's managers (or staff) can import.")
+
+
+def test_a_next_link_is_followed_on_the_clients_own_server_only():
+    """A proxy may write another host or scheme into `next`: the token goes to the client's server."""
+    from visionreward_client import Client
+
+    with Client("http://127.0.0.1:1/vr", "vrp_x") as vr:
+        assert vr._same_server("https://elsewhere.example/vr/api/tasks/?limit=2&offset=2") == (
+            "/api/tasks/?limit=2&offset=2"
+        )
+    with Client("http://127.0.0.1:1", "vrp_x") as vr:
+        assert vr._same_server("http://127.0.0.1:1/api/jobs/?offset=100") == "/api/jobs/?offset=100"
