@@ -10,8 +10,9 @@ import pytest
 from django.core.management import call_command
 
 from annotator.models import Project
-from datasets_app.models import DatasetVersion
+from datasets_app.models import DatasetArchive, DatasetVersion
 from tests.hub_server import WRITE_TOKEN, fake_hub_fixture
+from worker.jobs import execute
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,7 +33,9 @@ def fake_hub(settings, monkeypatch):
     hub.stop()
 
 
-def test_export_the_demo_wait_download_and_load_it_with_datasets(run, demo, vr, tmp_path, eager_jobs, fake_hub):
+def test_export_the_demo_wait_download_and_load_it_with_datasets(
+    run, demo, vr, tmp_path, eager_jobs, fake_hub, settings
+):
     from datasets import load_dataset
 
     code, out, err = run("export", "--project", "demo", "--wait", "--download", tmp_path / "got", "--json")
@@ -55,6 +58,21 @@ def test_export_the_demo_wait_download_and_load_it_with_datasets(run, demo, vr, 
     assert sorted(p.name for p in (tmp_path / "again").iterdir()) == ["visionreward-image-demo-v1"]
     downloaded = vr.download(version["id"], tmp_path / "api")  # the same through the Python client
     assert downloaded.path.is_dir() and downloaded.version.content_hash == version["content_hash"]
+
+    # no archive built yet and jobs in the background: the download answers 202 with the archive
+    # job, the client waits for it (here the test runs the job when the client first sees it)
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    DatasetArchive.objects.filter(version_id=version["id"]).delete()
+    ran = []
+
+    def run_the_job(job):
+        if not job.finished and job.id not in ran:
+            ran.append(job.id)
+            execute(job.id)
+
+    later = vr.download(version["id"], tmp_path / "later", on_progress=run_the_job, poll=0.1)
+    assert len(ran) == 1 and later.files == downloaded.files and later.bytes == downloaded.bytes
+    settings.CELERY_TASK_ALWAYS_EAGER = True
 
     # and to the Hub (a local server speaking its endpoints), with a token for this push only
     code, job, err = run("push", version["id"], "--repo", "lab/vr-demo", "--hub-token", WRITE_TOKEN, "--wait", "--json")
