@@ -67,6 +67,13 @@ class ChecklistVersion(models.Model):
 
 class Project(models.Model):
     name = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=50,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="An optional short handle, unique (e.g. `demo`): what scripts and `vr --project` can name it by.",
+    )
     description = models.TextField(blank=True)
     instructions = models.TextField(blank=True, help_text="Shown to annotators (Markdown).")
     media_type = models.CharField(max_length=10, choices=MEDIA_TYPES)

@@ -74,6 +74,7 @@ class ProjectSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "name",
+            "slug",
             "description",
             "instructions",
             "media_type",
@@ -100,7 +101,13 @@ class ProjectSerializer(serializers.ModelSerializer):
             "disagreement_threshold": {"min_value": 0.0, "max_value": 1.0},
             "max_extra_annotators": {"min_value": 0, "max_value": 10},
             "accept_threshold": {"min_value": 0.5, "max_value": 1.0},
+            "slug": {"allow_blank": True},
         }
+
+    def validate_slug(self, value):
+        """Blank is no handle (several projects may have none); a taken one is refused by the
+        model's uniqueness (a 400 naming `slug`)."""
+        return value or None
 
     def get_my_role(self, obj) -> str | None:
         user = self.context["request"].user

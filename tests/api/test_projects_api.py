@@ -124,3 +124,19 @@ def test_progress_counts_for_me():
     progress = client.get(f"/api/projects/{p.pk}/progress/").json()
     assert progress["tasks"]["total"] == 3
     assert progress["mine"] == {"done": 0, "assigned": 1, "skipped": 0, "remaining": 2}
+
+
+def test_a_project_slug_is_an_optional_unique_handle_naming_the_field_when_refused():
+    admin = user("root", staff=True)
+    client = api(admin)
+    first, second = project(name="Cats"), project(name="Dogs")
+    assert client.patch(f"/api/projects/{first.pk}/", {"slug": "cats"}, format="json").json()["slug"] == "cats"
+    taken = client.patch(f"/api/projects/{second.pk}/", {"slug": "cats"}, format="json")
+    assert taken.status_code == 400 and "slug" in taken.json()["errors"] and "slug" in taken.json()["detail"]
+    bad = client.patch(f"/api/projects/{second.pk}/", {"slug": "no spaces!"}, format="json")
+    assert bad.status_code == 400 and "slug" in bad.json()["errors"]
+    for blank in ("", None):  # no handle: any number of projects may have none
+        cleared = client.patch(f"/api/projects/{first.pk}/", {"slug": blank}, format="json")
+        assert cleared.status_code == 200 and cleared.json()["slug"] is None
+    second.refresh_from_db()
+    assert second.slug is None and Project.objects.filter(slug__isnull=True).count() == 2

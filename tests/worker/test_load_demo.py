@@ -72,6 +72,7 @@ def test_load_demo_shows_prefill_pairs_and_a_refit_and_runs_twice_unchanged(
     video = Project.objects.get(name="VisionReward video demo")
     assert image.media_type == "image" and image.checklist_version.key == "visionreward-image"
     assert video.media_type == "video" and video.checklist_version.key == "visionreward-video"
+    assert (image.slug, video.slug) == ("demo", "video-demo")  # `vr export --project demo` (docs/client.md)
     spec = ModelSpec.objects.get(name=content.MODEL_NAME)
     assert spec.source == str(demo_models_root / content.MODEL_NAME) and (demo_models_root / spec.name).is_dir()
     for project, demo in ((image, content.DEMOS[0]), (video, content.DEMOS[1])):

@@ -293,11 +293,12 @@ class Demo:
     media_type: str
     checklist: str
     assets: list[DemoAsset] = field(default_factory=list)
+    slug: str | None = None  # the project's short handle (`vr export --project demo`)
 
 
 DEMOS = [
-    Demo("VisionReward image demo", "image", "visionreward-image", IMAGE_ASSETS),
-    Demo("VisionReward video demo", "video", "visionreward-video", VIDEO_ASSETS),
+    Demo("VisionReward image demo", "image", "visionreward-image", IMAGE_ASSETS, slug="demo"),
+    Demo("VisionReward video demo", "video", "visionreward-video", VIDEO_ASSETS, slug="video-demo"),
 ]
 
 MODEL_NAME = "demo-tiny-llava"

@@ -125,6 +125,11 @@ class Command(BaseCommand):
                 self.stdout.write(f"created simulated rater {rater.username}")
         return users
 
+    @staticmethod
+    def _free_slug(slug: str | None) -> str | None:
+        """The demo's handle, unless a project of someone else's already has it."""
+        return slug if slug and not Project.objects.filter(slug=slug).exists() else None
+
     def _project(self, demo: content.Demo, admin) -> Project:
         project = Project.objects.filter(name=demo.name).order_by("id").first()
         if project is None:
@@ -142,9 +147,13 @@ class Command(BaseCommand):
                 checklist_version=checklist,
                 overlap=OVERLAP,
                 created_by=admin,
+                slug=self._free_slug(demo.slug),
             )
             self.stdout.write(f"created project {project.name!r} (id {project.pk})")
-        elif project.description in OLDER_DESCRIPTIONS:  # made by an older load_demo: say where to look
+        elif project.slug is None and self._free_slug(demo.slug):  # made by a load_demo before slugs
+            project.slug = demo.slug
+            project.save(update_fields=["slug"])
+        if project.description in OLDER_DESCRIPTIONS:  # made by an older load_demo: say where to look
             project.description = content.description(demo)
             project.save(update_fields=["description", "updated_at"])
         User = get_user_model()
