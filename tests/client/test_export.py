@@ -51,7 +51,8 @@ def test_export_the_demo_wait_download_and_load_it_with_datasets(
     assert {"prompt", "answers"} <= set(loaded[next(iter(loaded))].column_names)
 
     code, versions, _ = run("datasets", "--json")
-    assert code == 0 and [v["id"] for v in versions] == [version["id"]]
+    demo_mpo = DatasetVersion.objects.get(name="demo-mpo-image")  # load_demo's dominance-pairs version
+    assert code == 0 and sorted(v["id"] for v in versions) == sorted([version["id"], demo_mpo.pk])
     code, again, err = run("download", "visionreward-image-demo-v1", "--dest", tmp_path / "again", "--json")
     assert code == 0, err
     assert again["files"] == out["download"]["files"] and again["bytes"] == out["download"]["bytes"]
