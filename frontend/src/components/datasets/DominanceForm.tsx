@@ -2,8 +2,8 @@ import { useEffect, useId, useState, type FormEvent } from "react";
 import { api, fieldErrors } from "../../api";
 import type { Dimension, DominanceStats, ExportStarted, Project, WeightSet } from "../../types";
 import { count, message } from "../weights/format";
-import { setName } from "../weights/WeightSetView";
 import { SOURCES, defaultDominanceForm, dominanceRequest, formField, ruleFromForm, type DominanceFormState } from "./dominanceForm";
+import { DescriptionField, NameField, VersionFormActions, WeightSetField } from "./VersionFormParts";
 
 // "Dominance pairs": a dataset version of multi-dimensionally consistent preference pairs (for
 // MPO / DPO training). The rule is edited here (source, dimensions with a margin each, pairs per
@@ -127,7 +127,6 @@ export default function DominanceForm({ projects, onStarted, debounceMs = 300 }:
   };
 
   const titleOf = (key: string) => dimensions?.find((d) => d.key === key)?.title ?? key;
-  const active = sets?.find((s) => s.status === "active") ?? null;
 
   return (
     <form className="export-form dominance-form" aria-label="Dominance pairs" onSubmit={submit} noValidate>
@@ -153,35 +152,23 @@ export default function DominanceForm({ projects, onStarted, debounceMs = 300 }:
           </select>
           {err("project")}
         </div>
-        <div className="field">
-          <label htmlFor={idOf("weight_set")}>Weight set</label>
-          <select id={idOf("weight_set")} value={form.weightSet} onChange={(e) => set({ weightSet: e.target.value })}>
-            <option value="">{active ? `The active one: ${setName(active)}` : "The active one (none yet)"}</option>
-            {(sets ?? []).map((s) => (
-              <option key={s.id} value={String(s.id)}>
-                {setName(s)}, {s.status}
-              </option>
-            ))}
-          </select>
-          <span className="muted hint">Its per-dimension parts of the reward are the scores compared.</span>
-          {err("weight_set")}
-        </div>
-        <div className="field">
-          <label htmlFor={idOf("name")}>Name</label>
-          <input
-            id={idOf("name")}
-            value={form.name}
-            autoComplete="off"
-            spellCheck={false}
-            onChange={(e) => set({ name: e.target.value })}
-            aria-invalid={errorOf("name") ? true : undefined}
-          />
-          {err("name")}
-        </div>
-        <div className="field wide">
-          <label htmlFor={idOf("description")}>Description</label>
-          <textarea id={idOf("description")} rows={2} value={form.description} onChange={(e) => set({ description: e.target.value })} />
-        </div>
+        <WeightSetField
+          id={idOf("weight_set")}
+          value={form.weightSet}
+          onChange={(weightSet) => set({ weightSet })}
+          sets={sets}
+          noActiveLabel="The active one (none yet)"
+          hint={<span className="muted hint">Its per-dimension parts of the reward are the scores compared.</span>}
+          error={err("weight_set")}
+        />
+        <NameField
+          id={idOf("name")}
+          value={form.name}
+          onChange={(name) => set({ name })}
+          invalid={errorOf("name") ? true : undefined}
+          error={err("name")}
+        />
+        <DescriptionField id={idOf("description")} value={form.description} onChange={(description) => set({ description })} />
       </div>
 
       {loadError && (
@@ -331,16 +318,7 @@ export default function DominanceForm({ projects, onStarted, debounceMs = 300 }:
         )}
       </section>
 
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
-      <div className="actions">
-        <button type="submit" className="primary" disabled={submitting || !projects.length}>
-          {submitting ? "Starting…" : "Export dominance pairs"}
-        </button>
-      </div>
+      <VersionFormActions error={error} submitting={submitting} disabled={!projects.length} label="Export dominance pairs" />
     </form>
   );
 }

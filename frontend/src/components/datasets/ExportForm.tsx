@@ -2,7 +2,6 @@ import { useEffect, useId, useState, type FormEvent, type ReactNode } from "reac
 import { api, fieldErrors } from "../../api";
 import type { ExportStarted, Project, WeightSet } from "../../types";
 import { message } from "../weights/format";
-import { setName } from "../weights/WeightSetView";
 import {
   ANSWER_STATES,
   COMBINE_RULES,
@@ -15,6 +14,7 @@ import {
   type ExportField,
   type ExportFormState,
 } from "./exportForm";
+import { DescriptionField, NameField, VersionFormActions, WeightSetField } from "./VersionFormParts";
 
 // "New dataset version": which projects and annotations, how they are combined and split, what
 // the files hold. Problems found here, and the server's per-field messages, show next to their
@@ -171,54 +171,37 @@ export default function ExportForm({ projects, initialProjects = [], onStarted }
       </fieldset>
 
       <div className="export-grid">
-        <div className="field">
-          <label htmlFor={idOf("weight_set")}>Weight set</label>
-          <select
-            id={idOf("weight_set")}
-            value={form.weightSet}
-            disabled={first === undefined}
-            onChange={(e) => set({ weightSet: e.target.value })}
-            aria-describedby={describedBy("weight_set", true)}
-            aria-invalid={invalid("weight_set")}
-          >
-            <option value="">{active ? `The active one: ${setName(active)}` : "The active one"}</option>
-            {(weightSets?.sets ?? []).map((s) => (
-              <option key={s.id} value={String(s.id)}>
-                {setName(s)}, {s.status}
-              </option>
-            ))}
-          </select>
-          {hint("weight_set", weightSetHint)}
-          {err("weight_set")}
-        </div>
+        <WeightSetField
+          id={idOf("weight_set")}
+          value={form.weightSet}
+          onChange={(weightSet) => set({ weightSet })}
+          sets={weightSets?.sets}
+          disabled={first === undefined}
+          noActiveLabel="The active one"
+          describedBy={describedBy("weight_set", true)}
+          invalid={invalid("weight_set")}
+          hint={hint("weight_set", weightSetHint)}
+          error={err("weight_set")}
+        />
 
-        <div className="field">
-          <label htmlFor={idOf("name")}>Name</label>
-          <input
-            id={idOf("name")}
-            value={form.name}
-            onChange={(e) => set({ name: e.target.value })}
-            autoComplete="off"
-            spellCheck={false}
-            aria-describedby={describedBy("name", true)}
-            aria-invalid={invalid("name")}
-          />
-          {hint("name", "Lower-case letters, digits, . _ -; each export of a name is its next version (v1, v2, …).")}
-          {err("name")}
-        </div>
+        <NameField
+          id={idOf("name")}
+          value={form.name}
+          onChange={(name) => set({ name })}
+          describedBy={describedBy("name", true)}
+          invalid={invalid("name")}
+          hint={hint("name", "Lower-case letters, digits, . _ -; each export of a name is its next version (v1, v2, …).")}
+          error={err("name")}
+        />
 
-        <div className="field wide">
-          <label htmlFor={idOf("description")}>Description</label>
-          <textarea
-            id={idOf("description")}
-            rows={2}
-            value={form.description}
-            onChange={(e) => set({ description: e.target.value })}
-            aria-describedby={describedBy("description")}
-            aria-invalid={invalid("description")}
-          />
-          {err("description")}
-        </div>
+        <DescriptionField
+          id={idOf("description")}
+          value={form.description}
+          onChange={(description) => set({ description })}
+          describedBy={describedBy("description")}
+          invalid={invalid("description")}
+          error={err("description")}
+        />
       </div>
 
       <div className="export-grid">
@@ -416,16 +399,7 @@ export default function ExportForm({ projects, initialProjects = [], onStarted }
         </div>
       </div>
 
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
-      <div className="actions">
-        <button type="submit" className="primary" disabled={submitting || !projects.length}>
-          {submitting ? "Starting…" : "Start export"}
-        </button>
-      </div>
+      <VersionFormActions error={error} submitting={submitting} disabled={!projects.length} label="Start export" />
     </form>
   );
 }
