@@ -3,6 +3,7 @@ import { useSearchParams } from "react-router-dom";
 import { api } from "../api";
 import { archiveKey } from "../components/datasets/ArchiveLinks";
 import DiffPanel from "../components/datasets/DiffPanel";
+import DisclosureSection from "../components/DisclosureSection";
 import DominanceForm from "../components/datasets/DominanceForm";
 import ExportForm from "../components/datasets/ExportForm";
 import PublishDialog from "../components/datasets/PublishDialog";
@@ -243,59 +244,27 @@ export default function DatasetsPage({ pollMs = 1000 }: { pollMs?: number }) {
         </p>
       )}
 
-      <section aria-labelledby="new-version-title" className="card manage-section">
-        <h2 id="new-version-title" className="disclosure-heading">
-          <button
-            type="button"
-            className="disclosure"
-            aria-expanded={formOpen}
-            aria-controls="new-version-panel"
-            onClick={() => setFormOpen((o) => !o)}
-          >
-            <span aria-hidden="true" className="disclosure-arrow">
-              {formOpen ? "▾" : "▸"}
-            </span>{" "}
-            New dataset version
-          </button>
-        </h2>
-        <div id="new-version-panel" hidden={!formOpen}>
-          {projectsError ? (
-            <p role="alert" className="error">
-              The projects cannot be read: {projectsError}
-            </p>
-          ) : !projects ? (
-            <p role="status">Loading projects…</p>
-          ) : (
-            <ExportForm projects={exportable} initialProjects={initialProject != null ? [initialProject] : []} onStarted={onStarted} />
-          )}
-        </div>
-      </section>
+      <DisclosureSection id="new-version" title="New dataset version" open={formOpen} onToggle={() => setFormOpen((o) => !o)}>
+        {projectsError ? (
+          <p role="alert" className="error">
+            The projects cannot be read: {projectsError}
+          </p>
+        ) : !projects ? (
+          <p role="status">Loading projects…</p>
+        ) : (
+          <ExportForm projects={exportable} initialProjects={initialProject != null ? [initialProject] : []} onStarted={onStarted} />
+        )}
+      </DisclosureSection>
 
-      <section aria-labelledby="dominance-title" className="card manage-section">
-        <h2 id="dominance-title" className="disclosure-heading">
-          <button
-            type="button"
-            className="disclosure"
-            aria-expanded={dominanceOpen}
-            aria-controls="dominance-panel"
-            onClick={() => setDominanceOpen((o) => !o)}
-          >
-            <span aria-hidden="true" className="disclosure-arrow">
-              {dominanceOpen ? "▾" : "▸"}
-            </span>{" "}
-            Dominance pairs
-          </button>
-        </h2>
-        <div id="dominance-panel" hidden={!dominanceOpen}>
-          {dominanceOpen && projects && (
-            exportable.length ? (
-              <DominanceForm projects={exportable} onStarted={onStarted} />
-            ) : (
-              <p className="muted">You manage or research no project, so there is nothing you can export.</p>
-            )
-          )}
-        </div>
-      </section>
+      <DisclosureSection id="dominance" title="Dominance pairs" open={dominanceOpen} onToggle={() => setDominanceOpen((o) => !o)}>
+        {dominanceOpen &&
+          projects &&
+          (exportable.length ? (
+            <DominanceForm projects={exportable} onStarted={onStarted} />
+          ) : (
+            <p className="muted">You manage or research no project, so there is nothing you can export.</p>
+          ))}
+      </DisclosureSection>
 
       <section aria-labelledby="versions-title" className="card manage-section">
         <h2 id="versions-title" ref={listHeading} tabIndex={-1}>

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useId, useRef, useState } from "react";
 import { Link, useParams, useSearchParams } from "react-router-dom";
 import { api, ApiError } from "../api";
+import DisclosureSection from "../components/DisclosureSection";
 import JobDetailPanel from "../components/jobs/JobDetailPanel";
 import JobTable from "../components/jobs/JobTable";
 import ResearchForms from "../components/jobs/ResearchForms";
@@ -239,28 +240,17 @@ export default function JobsPage({ pollMs = 1500 }: { pollMs?: number }) {
         </p>
       )}
 
-      <section aria-labelledby="research-title" className="card manage-section">
-        <h2 id="research-title" className="disclosure-heading">
-          <button
-            type="button"
-            className="disclosure"
-            aria-expanded={formsOpen}
-            aria-controls="research-panel"
-            onClick={() => {
-              setFormsOpen((o) => !o);
-              setFormsShown(true);
-            }}
-          >
-            <span aria-hidden="true" className="disclosure-arrow">
-              {formsOpen ? "▾" : "▸"}
-            </span>{" "}
-            Start a research job
-          </button>
-        </h2>
-        <div id="research-panel" hidden={!formsOpen}>
-          {formsShown && <ResearchForms projectId={projectId} onStarted={onStarted} />}
-        </div>
-      </section>
+      <DisclosureSection
+        id="research"
+        title="Start a research job"
+        open={formsOpen}
+        onToggle={() => {
+          setFormsOpen((o) => !o);
+          setFormsShown(true);
+        }}
+      >
+        {formsShown && <ResearchForms projectId={projectId} onStarted={onStarted} />}
+      </DisclosureSection>
 
       <section aria-labelledby="job-list-title" className="card manage-section">
         <h2 id="job-list-title" ref={listHeading} tabIndex={-1}>
