@@ -1,4 +1,5 @@
-"""Small builders for API tests: users, projects, ready assets (with real files in the media storage), tasks."""
+"""Small builders for API tests: users, projects, checklist versions, ready assets (with real files in the
+media storage), tasks, claimed assignments."""
 
 from __future__ import annotations
 
@@ -48,6 +49,42 @@ def builtin(media_type: str = "image") -> ChecklistVersion:
     return ChecklistVersion.objects.filter(key=f"visionreward-{media_type}").order_by("-version").first()
 
 
+# A small image checklist: one dimension (quality: clarity with two questions, color with one).
+LAB_CHECKLIST = """\
+key: lab
+title: Lab checklist
+media_type: image
+dimensions:
+  - key: quality
+    title: Quality
+    sub_dimensions:
+      - key: clarity
+        title: Clarity
+        options:
+          - {code: 1, label: clear}
+          - {code: 0, label: ordinary}
+          - {code: -1, label: blurry}
+        questions:
+          - {key: clear, text: "Is the image clear?", yes_if_at_least: 1}
+          - {key: not_blurry, text: "Is the image not blurry?", yes_if_at_least: 0}
+      - key: color
+        title: Color
+        options:
+          - {code: 1, label: vivid}
+          - {code: 0, label: dull}
+        questions:
+          - {key: vivid, text: "Are the colors vivid?", yes_if_at_least: 1}
+"""
+
+
+def checklist_version(text: str) -> ChecklistVersion:
+    """The checklist version of a checklist file's text (loaded now, or the one with that content)."""
+    from annotator.checklist import parse_checklist
+    from annotator.services.checklists import load_checklist_version
+
+    return load_checklist_version(parse_checklist(text))[0]
+
+
 def project(*, media_type: str = "image", overlap: int = 1, members: dict | None = None, **kw) -> Project:
     p = Project.objects.create(
         name=kw.pop("name", f"{media_type} project"),
@@ -89,3 +126,19 @@ def full_image_options(checklist, *, best: bool = True) -> dict:
         present = [o for o in sub.options if not o.not_present]
         out[sub.key] = (present[0] if best else present[-1]).code
     return out
+
+
+def claim(who, p):
+    """The next assignment of ``who`` in ``p`` (a dict), or None on 204."""
+    response = api(who).post(f"/api/projects/{p.pk}/tasks/next/")
+    assert response.status_code in (200, 204), response.content
+    return response.json() if response.status_code == 200 else None
+
+
+def keys_of(value):
+    """The key structure of a JSON value (dict keys, recursively), for comparing payload shapes."""
+    if isinstance(value, dict):
+        return {key: keys_of(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [keys_of(item) for item in value[:1]]
+    return None

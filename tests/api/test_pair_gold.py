@@ -9,40 +9,14 @@ import uuid
 
 import pytest
 
-from annotator.checklist import parse_checklist
 from annotator.models import GoldAnswer, GoldCheck, Task
-from annotator.services.checklists import load_checklist_version
 from annotator.services.pairs import create_pairs
-from tests.factories import api, project, ready_asset, user
+from tests.factories import LAB_CHECKLIST, api, checklist_version, claim, keys_of, project, ready_asset, user
 
 pytestmark = pytest.mark.django_db
 
-# A one-dimension checklist (quality: clarity with two questions, color with one).
-V1 = """\
-key: lab
-title: Lab checklist
-media_type: image
-dimensions:
-  - key: quality
-    title: Quality
-    sub_dimensions:
-      - key: clarity
-        title: Clarity
-        options:
-          - {code: 1, label: clear}
-          - {code: 0, label: ordinary}
-          - {code: -1, label: blurry}
-        questions:
-          - {key: clear, text: "Is the image clear?", yes_if_at_least: 1}
-          - {key: not_blurry, text: "Is the image not blurry?", yes_if_at_least: 0}
-      - key: color
-        title: Color
-        options:
-          - {code: 1, label: vivid}
-          - {code: 0, label: dull}
-        questions:
-          - {key: vivid, text: "Are the colors vivid?", yes_if_at_least: 1}
-"""
+# The lab checklist (quality: clarity with two questions, color with one).
+V1 = LAB_CHECKLIST
 COLOR = """\
       - key: color
         title: Color
@@ -77,16 +51,6 @@ WITH_STYLE = (
 )
 
 
-def version(text: str):
-    return load_checklist_version(parse_checklist(text))[0]
-
-
-def claim(who, p):
-    response = api(who).post(f"/api/projects/{p.pk}/tasks/next/")
-    assert response.status_code in (200, 204), response.content
-    return response.json() if response.status_code == 200 else None
-
-
 def submit(who, assignment: dict, **body):
     response = api(who).post(
         f"/api/assignments/{assignment['id']}/submit/", {"client_id": str(uuid.uuid4()), **body}, format="json"
@@ -109,21 +73,13 @@ def row_of(q: dict, username: str) -> dict:
     return next(a for a in q["annotators"] if a["username"] == username)
 
 
-def keys_of(value):
-    if isinstance(value, dict):
-        return {key: keys_of(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [keys_of(item) for item in value[:1]]
-    return None
-
-
 def pair_team(*, pairs: int, rate: float, overlap: int = 1, checklist: str = V1):
     """A project of pair tasks only (its single tasks disabled): ``pairs`` pairs of one prompt."""
     people = {name: user(name) for name in ("a", "b", "c", "rev", "boss")}
     roles = {"a": "annotator", "b": "annotator", "c": "annotator", "rev": "reviewer", "boss": "manager"}
     p = project(
         overlap=overlap,
-        checklist_version=version(checklist),
+        checklist_version=checklist_version(checklist),
         gold_check_rate=rate,
         members={people[n]: r for n, r in roles.items()},
     )
@@ -296,7 +252,7 @@ def routed_team(threshold: float, checklist: str = V1):
     people = {name: user(name) for name in ("a", "b", "c", "boss")}
     p = project(
         overlap=2,
-        checklist_version=version(checklist),
+        checklist_version=checklist_version(checklist),
         gold_check_rate=0.0,
         disagreement_threshold=threshold,
         members={
@@ -315,7 +271,9 @@ def routed_team(threshold: float, checklist: str = V1):
 
 def change(boss, p, text: str, confirm: bool):
     response = api(boss).post(
-        f"/api/projects/{p.pk}/checklist/", {"checklist_version": version(text).pk, "confirm": confirm}, format="json"
+        f"/api/projects/{p.pk}/checklist/",
+        {"checklist_version": checklist_version(text).pk, "confirm": confirm},
+        format="json",
     )
     assert response.status_code == 200, response.content
     return response.json()

@@ -11,36 +11,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from annotator.checklist import parse_checklist
 from annotator.models import Annotation, Assignment, ChecklistVersion, GoldCheck, Project, Task
-from annotator.services.checklists import load_checklist_version
-from tests.factories import api, project, ready_asset, user
+from tests.factories import LAB_CHECKLIST, api, checklist_version, project, ready_asset, user
 
 pytestmark = pytest.mark.django_db
 
-V1 = """\
-key: lab
-title: Lab checklist
-media_type: image
-dimensions:
-  - key: quality
-    title: Quality
-    sub_dimensions:
-      - key: clarity
-        title: Clarity
-        options:
-          - {code: 1, label: clear}
-          - {code: 0, label: ordinary}
-          - {code: -1, label: blurry}
-        questions:
-          - {key: clear, text: "Is the image clear?", yes_if_at_least: 1}
-          - {key: not_blurry, text: "Is the image not blurry?", yes_if_at_least: 0}
-      - key: color
-        title: Color
-        options:
-          - {code: 1, label: vivid}
-          - {code: 0, label: dull}
-        questions:
-          - {key: vivid, text: "Are the colors vivid?", yes_if_at_least: 1}
-"""
+V1 = LAB_CHECKLIST
 
 # v2: clarity carries over, color gets another option (changed), noise is new.
 V2 = (
@@ -181,8 +156,8 @@ def test_the_create_endpoint_reports_lines_too():
 @pytest.fixture
 def answered():
     """A project on V1 with one annotation, one live draft and one open task."""
-    v1, _ = load_checklist_version(parse_checklist(V1))
-    v2, _ = load_checklist_version(parse_checklist(V2))
+    v1 = checklist_version(V1)
+    v2 = checklist_version(V2)
     boss, ann, bea = user("boss"), user("ann"), user("bea")
     p = project(checklist_version=v1, members={boss: "manager", ann: "annotator", bea: "annotator"})
     for index in range(3):
@@ -259,7 +234,7 @@ def test_gold_checks_carry_over_only_when_their_answers_mean_the_same(answered):
     )
     assert made.status_code in (200, 201), made.content
     # a copy of v1 with a new question text only: every sub-dimension carries over
-    retitled, _ = load_checklist_version(parse_checklist(V1.replace("Is the image clear?", "Is it sharp?")))
+    retitled = checklist_version(V1.replace("Is the image clear?", "Is it sharp?"))
     plan = manager.post(f"/api/projects/{p.pk}/checklist/", {"checklist_version": retitled.pk}, format="json").json()
     assert plan["gold_checks"] == {"total": 1, "carried_over": 1, "paused": 0, "pairs_carried_over": 0}
     assert plan["questions"]["changed"] == ["clear"]

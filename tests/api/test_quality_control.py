@@ -13,19 +13,12 @@ from django.utils import timezone
 from annotator.models import Annotation, Assignment, GoldCheck, Task
 from annotator.services.claims import expire_leases, gold_turn
 from tests.api.test_review_gold import REST, clarity, mini_version
-from tests.factories import api, project, ready_asset, user
+from tests.factories import api, claim, keys_of, project, ready_asset, user
 
 pytestmark = pytest.mark.django_db
 
 
 # --- helpers ----------------------------------------------------------------------------
-
-
-def claim(who, p):
-    """The next assignment of ``who`` (a dict), or None on 204."""
-    response = api(who).post(f"/api/projects/{p.pk}/tasks/next/")
-    assert response.status_code in (200, 204), response.content
-    return response.json() if response.status_code == 200 else None
 
 
 def submit(who, assignment: dict, options: dict, client_id: str | None = None):
@@ -76,15 +69,6 @@ def team(*, overlap=1, assets=4, rate=None, **kw):
     for i in range(assets):
         ready_asset(p, name=f"{i}.jpg")
     return p, people
-
-
-def keys_of(value):
-    """The key structure of a JSON value (dict keys, recursively), for comparing payload shapes."""
-    if isinstance(value, dict):
-        return {key: keys_of(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [keys_of(item) for item in value[:1]]
-    return None
 
 
 # --- serving ----------------------------------------------------------------------------
