@@ -83,6 +83,12 @@ class Context:
         with self.job_progress(description) as update:
             return self.client.wait(job, on_progress=update, poll=self.args.poll, timeout=self.args.timeout)
 
+    def show_job(self, job: Job, description: str) -> None:
+        """The job, waited for first (with a progress bar) on --wait; printed, or as JSON."""
+        if self.args.wait:
+            job = self.wait(job, description)
+        self.emit(job, lambda: _print_job(self, job))
+
 
 def _plain(data: Any) -> Any:
     """Dataclasses as their API JSON (``raw``), recursively."""
@@ -197,9 +203,7 @@ def cmd_import(ctx: Context) -> int:
     else:
         raise UsageError("give files, a folder, --manifest or --hf")
     ctx.note(f"Import job #{job.id} started in {project.name!r}.")
-    if args.wait:
-        job = ctx.wait(job, f"import #{job.id}")
-    ctx.emit(job, lambda: _print_job(ctx, job))
+    ctx.show_job(job, f"import #{job.id}")
     return OK
 
 
@@ -275,9 +279,7 @@ def cmd_push(ctx: Context) -> int:
     args = ctx.args
     token = args.hub_token or os.environ.get("VR_HUB_TOKEN") or None
     job = ctx.client.push(args.version, args.repo, private=not args.public, token=token)
-    if args.wait:
-        job = ctx.wait(job, f"push to {args.repo}")
-    ctx.emit(job, lambda: _print_job(ctx, job))
+    ctx.show_job(job, f"push to {args.repo}")
     return OK
 
 
@@ -289,9 +291,7 @@ def cmd_refit(ctx: Context) -> int:
             settings[key] = getattr(args, key)
     job = ctx.client.refit(args.project, **settings)
     ctx.note(f"Refit job #{job.id} started.")
-    if args.wait:
-        job = ctx.wait(job, f"refit #{job.id}")
-    ctx.emit(job, lambda: _print_job(ctx, job))
+    ctx.show_job(job, f"refit #{job.id}")
     return OK
 
 
@@ -299,9 +299,7 @@ def cmd_jobs(ctx: Context) -> int:
     args, client = ctx.args, ctx.client
     if args.id is not None:
         job = client.job(args.id)
-        if args.wait:
-            job = ctx.wait(job, f"{job.kind} #{job.id}")
-        ctx.emit(job, lambda: _print_job(ctx, job))
+        ctx.show_job(job, f"{job.kind} #{job.id}")
         return OK
     if args.wait:
         raise UsageError("--wait needs a job id")
