@@ -18,6 +18,22 @@ export const WEBHOOK_EVENTS: { name: WebhookEvent; label: string }[] = [
   { name: "job.failed", label: "Job failed" },
 ];
 
+/** The last action's error (an alert, when set) and its outcome (a status line, always there for screen readers). */
+function Outcome({ error, status }: { error: string; status: string }) {
+  return (
+    <>
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+      <p role="status" className="muted">
+        {status}
+      </p>
+    </>
+  );
+}
+
 function DeliveryLog({ projectId, webhook, refresh }: { projectId: number; webhook: Webhook; refresh: number }) {
   const [deliveries, setDeliveries] = useState<WebhookDelivery[] | null>(null);
   const [error, setError] = useState("");
@@ -50,14 +66,7 @@ function DeliveryLog({ projectId, webhook, refresh }: { projectId: number; webho
   return (
     <div className="webhook-log">
       <h4>Deliveries</h4>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
-      <p role="status" className="muted">
-        {status}
-      </p>
+      <Outcome error={error} status={status} />
       {!deliveries && !error && <p className="muted">Loading deliveries…</p>}
       {deliveries && !deliveries.length && <p className="muted">No deliveries yet.</p>}
       {deliveries && deliveries.length > 0 && (
@@ -192,14 +201,7 @@ export default function WebhooksSection({ projectId }: { projectId: number }) {
       <p className="muted">
         Send the project's events to your own server, signed with HMAC-SHA256 (see the webhooks page of the docs).
       </p>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
-      <p role="status" className="muted">
-        {status}
-      </p>
+      <Outcome error={error} status={status} />
 
       {issued && (
         <div className="issued-secret" aria-labelledby={`${formId}-secret-title`}>
