@@ -1,6 +1,7 @@
 """The shipped nginx config (deploy/nginx.conf) run for real on this machine: only its upstream,
 port, roots and scratch paths are put to the caller's. Used by tests/deploy/test_nginx_accel.py
-and by bench/video_serving.py, so both run the same file docker-compose.yml mounts."""
+and tests/deploy/test_flower.py (through :func:`nginx_in_front`) and by bench/video_serving.py, so all run
+the same file docker-compose.yml mounts."""
 
 from __future__ import annotations
 
@@ -9,10 +10,18 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def local_config(
@@ -87,3 +96,24 @@ def start_nginx(
                 process.kill()
                 raise RuntimeError(f"nginx did not start: {process.stdout.read().decode()[-2000:]}") from None
             time.sleep(0.1)
+
+
+@contextmanager
+def nginx_in_front(live_server_url: str, settings, tmp_path: Path, *, flower: str | None = None) -> Iterator[str]:
+    """nginx on :func:`local_config` in front of a test's live server (its ``settings``' media and
+    dataset roots; scratch and /srv under ``tmp_path``), stopped afterwards; its URL."""
+    port = free_port()
+    process = start_nginx(
+        upstream=live_server_url.removeprefix("http://"),
+        port=port,
+        media_root=Path(settings.MEDIA_ROOT),
+        datasets_root=Path(settings.VR_DATASETS_ROOT),
+        scratch=tmp_path / "nginx",
+        static_root=tmp_path / "srv",
+        flower=flower,
+    )
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

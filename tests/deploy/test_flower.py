@@ -6,7 +6,6 @@ Redis broker."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,19 +17,13 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from tests import factories as f
-from tests.deploy.nginx import NGINX, REPO, start_nginx
+from tests.deploy.nginx import NGINX, REPO, free_port, nginx_in_front
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not Path(NGINX).exists(), reason="nginx is not installed (.ci/run installs it)"),
     pytest.mark.skipif(not django_settings.REDIS_URL, reason="Flower needs the Redis broker (REDIS_URL)"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -67,21 +60,8 @@ def flower(tmp_path):
 
 @pytest.fixture
 def nginx(live_server, flower, tmp_path, settings):
-    port = free_port()
-    process = start_nginx(
-        upstream=live_server.url.removeprefix("http://"),
-        port=port,
-        media_root=Path(settings.MEDIA_ROOT),
-        datasets_root=Path(settings.VR_DATASETS_ROOT),
-        scratch=tmp_path / "nginx",
-        static_root=tmp_path / "srv",
-        flower=flower,
-    )
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with nginx_in_front(live_server.url, settings, tmp_path, flower=flower) as url:
+        yield url
 
 
 def session_cookie(user) -> dict:

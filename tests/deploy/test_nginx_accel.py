@@ -5,7 +5,6 @@ with the app's protective headers, and its internal locations cannot be fetched 
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ import requests
 from annotator.files import VIDEO_CSP
 from annotator.models import Membership
 from tests import factories as f
-from tests.deploy.nginx import NGINX, start_nginx
+from tests.deploy.nginx import NGINX, nginx_in_front
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -22,29 +21,11 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def nginx(live_server, tmp_path, settings):
     """deploy/nginx.conf with only its upstream, port, roots and scratch paths put to this test's."""
-    port = free_port()
-    process = start_nginx(
-        upstream=live_server.url.removeprefix("http://"),
-        port=port,
-        media_root=Path(settings.MEDIA_ROOT),
-        datasets_root=Path(settings.VR_DATASETS_ROOT),
-        scratch=tmp_path / "nginx",
-        static_root=tmp_path / "srv",
-    )
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with nginx_in_front(live_server.url, settings, tmp_path) as url:
+        yield url
 
 
 def test_nginx_sends_a_members_video_with_range_requests_and_the_app_sends_no_bytes(
