@@ -35,6 +35,13 @@ def _datasets_root(tmp_path, settings):
     yield root
 
 
+@pytest.fixture
+def eager(settings):
+    """Celery runs tasks in-process (settings are read live by the Celery app)."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.CELERY_TASK_EAGER_PROPAGATES = True
+
+
 @pytest.fixture(scope="session")
 def demo_models_root(tmp_path_factory) -> Path:
     """Where ``load_demo`` builds its tiny model in the tests: once per session (as once per

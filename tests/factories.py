@@ -17,6 +17,17 @@ def user(username: str, *, staff: bool = False) -> User:
     return User.objects.create_user(username=username, password="pw", is_staff=staff)
 
 
+def people() -> dict[str, User]:
+    """The usual cast: a manager, a researcher, an annotator, an outsider and a staff user (by role)."""
+    return {
+        "manager": user("manager"),
+        "researcher": user("researcher"),
+        "annotator": user("annotator1"),
+        "outsider": user("outsider"),
+        "staff": user("staffer", staff=True),
+    }
+
+
 def api_token(user) -> str:
     """A new personal API token's key for ``user`` (``Authorization: Token <key>``)."""
     import uuid

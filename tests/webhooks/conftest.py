@@ -20,20 +20,8 @@ def webhook_settings(settings):
 
 
 @pytest.fixture
-def eager(settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    settings.CELERY_TASK_EAGER_PROPAGATES = True
-
-
-@pytest.fixture
 def people(db):
-    return {
-        "manager": f.user("manager"),
-        "annotator": f.user("annotator1"),
-        "researcher": f.user("researcher"),
-        "outsider": f.user("outsider"),
-        "staff": f.user("staffer", staff=True),
-    }
+    return f.people()
 
 
 @pytest.fixture

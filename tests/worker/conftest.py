@@ -1,4 +1,4 @@
-"""Fixtures for the worker suite: eager Celery, people, projects, small media files."""
+"""Fixtures for the worker suite: people, projects, small media files (eager Celery: tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -20,22 +20,8 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture
-def eager(settings):
-    """Celery runs tasks in-process (settings are read live by the Celery app)."""
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    settings.CELERY_TASK_EAGER_PROPAGATES = True
-    yield
-
-
-@pytest.fixture
 def people(db):
-    return {
-        "manager": f.user("manager"),
-        "researcher": f.user("researcher"),
-        "annotator": f.user("annotator1"),
-        "outsider": f.user("outsider"),
-        "staff": f.user("staffer", staff=True),
-    }
+    return f.people()
 
 
 @pytest.fixture
