@@ -7,15 +7,20 @@ from django.db import InterfaceError, OperationalError
 from annotator.services.claims import expire_leases as expire
 from annotator.webhooks import outbox
 
+# A lost or restarting database: try again, backing off (5 s doubling to 5 min, jittered), 5 times.
+DB_RETRY = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
 
 @shared_task(
     bind=True,
     name="annotator.tasks.expire_leases",
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=5,
+    **DB_RETRY,
 )
 def expire_leases(self) -> int:
     """Beat: return the slots of lapsed assignment leases to the pool."""
@@ -25,11 +30,7 @@ def expire_leases(self) -> int:
 @shared_task(
     bind=True,
     name="annotator.tasks.deliver_webhook",
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=5,
+    **DB_RETRY,
 )
 def deliver_webhook(self, delivery_id: int) -> str:
     """One attempt of a webhook delivery (annotator/webhooks/outbox.py)."""
@@ -39,11 +40,7 @@ def deliver_webhook(self, delivery_id: int) -> str:
 @shared_task(
     bind=True,
     name="annotator.tasks.sweep_webhooks",
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=5,
+    **DB_RETRY,
 )
 def sweep_webhooks(self) -> dict:
     """Beat: send the webhook deliveries that are due (retries) or whose message was lost."""
