@@ -25,12 +25,6 @@ def _client_env(monkeypatch, tmp_path):
 
 
 @pytest.fixture
-def eager_jobs(settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    settings.CELERY_TASK_EAGER_PROPAGATES = True
-
-
-@pytest.fixture
 def manager(db):
     return make_user("mona")
 

@@ -33,9 +33,7 @@ def fake_hub(settings, monkeypatch):
     hub.stop()
 
 
-def test_export_the_demo_wait_download_and_load_it_with_datasets(
-    run, demo, vr, tmp_path, eager_jobs, fake_hub, settings
-):
+def test_export_the_demo_wait_download_and_load_it_with_datasets(run, demo, vr, tmp_path, eager, fake_hub, settings):
     from datasets import load_dataset
 
     code, out, err = run("export", "--project", "demo", "--wait", "--download", tmp_path / "got", "--json")

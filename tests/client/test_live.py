@@ -72,7 +72,7 @@ def test_tasks_and_annotations_are_paged_iterators_over_every_page(vr, project, 
     assert len(list(vr.annotations(project, page_size=2))) == 3
 
 
-def test_a_folder_import_with_its_manifest_runs_its_job(run, project, tmp_path, eager_jobs):
+def test_a_folder_import_with_its_manifest_runs_its_job(run, project, tmp_path, eager):
     folder = tmp_path / "batch"
     (folder / "cats").mkdir(parents=True)
     (folder / "cats" / "one.jpg").write_bytes((SAMPLES / "test1.jpg").read_bytes())
@@ -120,7 +120,7 @@ def test_predictions_are_pushed_in_batches_all_or_nothing(vr, project, run, tmp_
 
 
 def test_a_refit_waits_for_its_job_and_a_failed_one_exits_5(
-    run, project, manager, rng, eager_jobs, django_capture_on_commit_callbacks
+    run, project, manager, rng, eager, django_capture_on_commit_callbacks
 ):
     ann = make_user("ann")
     project.memberships.create(user=ann, role="annotator")
@@ -214,9 +214,7 @@ def test_waiting_shows_a_progress_bar_reading_the_jobs_progress(run, project, ma
     assert "export #" in err and "40%" in err and "writing shards" in err and "100%" in err
 
 
-def test_a_hugging_face_dataset_imports_with_the_servers_suggested_mapping(
-    run, project, settings, tmp_path, eager_jobs
-):
+def test_a_hugging_face_dataset_imports_with_the_servers_suggested_mapping(run, project, settings, tmp_path, eager):
     from tests.worker.hf_datasets import image_dataset, parquet_folder
 
     root = tmp_path / "imports"
