@@ -17,15 +17,8 @@ pytestmark = pytest.mark.django_db
 
 # The lab checklist (quality: clarity with two questions, color with one).
 V1 = LAB_CHECKLIST
-COLOR = """\
-      - key: color
-        title: Color
-        options:
-          - {code: 1, label: vivid}
-          - {code: 0, label: dull}
-        questions:
-          - {key: vivid, text: "Are the colors vivid?", yes_if_at_least: 1}
-"""
+# V1's color sub-dimension (its last lines).
+COLOR = V1[V1.index("      - key: color\n") :]
 # V1 without the color sub-dimension (its question is gone): clarity carries over.
 NO_COLOR = V1.replace(COLOR, "")
 # V1 with clarity given another option: clarity's questions no longer carry over, color's do.
