@@ -66,14 +66,19 @@ def press_azerty(page, code: str, *, shift: bool = False) -> None:
     )
 
 
+def annotator_with_one_image(add_asset):
+    """ann, annotator of a new image project (the full image checklist) with one image: (ann, project, asset)."""
+    ann = make_user("ann")
+    p = new_project("image", ann)
+    return ann, p, add_asset(p, "test1.jpg", "a red fox in the snow")
+
+
 def chosen(page, sub_key: str) -> str:
     return page.get_by_test_id(f"row-{sub_key}").get_attribute("data-chosen")
 
 
 def test_full_image_checklist_with_an_azerty_layout(page, context, add_asset):
-    ann = make_user("ann")
-    p = new_project("image", ann)
-    asset = add_asset(p, "test1.jpg", "a red fox in the snow")
+    ann, p, asset = annotator_with_one_image(add_asset)
     checklist = p.checklist_version.checklist
     subs = checklist.sub_dimensions
     context.add_init_script(AZERTY_LAYOUT_SCRIPT % __import__("json").dumps(AZERTY))
@@ -115,9 +120,7 @@ def test_full_image_checklist_with_an_azerty_layout(page, context, add_asset):
 
 
 def test_full_image_checklist_with_remapped_keys(page, add_asset):
-    ann = make_user("ann")
-    p = new_project("image", ann)
-    asset = add_asset(p, "test1.jpg", "a red fox in the snow")
+    ann, p, asset = annotator_with_one_image(add_asset)
     checklist = p.checklist_version.checklist
     subs = checklist.sub_dimensions
     login(page, "ann")
@@ -166,9 +169,7 @@ def test_full_image_checklist_with_remapped_keys(page, add_asset):
 
 
 def test_full_image_checklist_with_single_key_shortcuts_off(page, add_asset):
-    ann = make_user("ann")
-    p = new_project("image", ann)
-    asset = add_asset(p, "test1.jpg", "a red fox in the snow")
+    ann, p, asset = annotator_with_one_image(add_asset)
     checklist = p.checklist_version.checklist
     subs = checklist.sub_dimensions
     login(page, "ann")
@@ -200,9 +201,7 @@ def test_full_image_checklist_with_single_key_shortcuts_off(page, add_asset):
 
 
 def test_axe_in_every_theme_and_both_languages(page, add_asset):
-    ann = make_user("ann")
-    p = new_project("image", ann)
-    add_asset(p, "test1.jpg", "a red fox in the snow")
+    ann, p, _ = annotator_with_one_image(add_asset)
     login(page, "ann")
     for language, heading, projects in (("en", "Preferences", "Your projects"), ("zh-CN", "偏好设置", "你的项目")):
         for theme in ("light", "dark", "high-contrast"):
