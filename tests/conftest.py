@@ -2,6 +2,7 @@
 (`make test` points them at 127.0.0.1); pytest-django creates and drops the test database."""
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,19 @@ def eager(settings):
     """Celery runs tasks in-process (settings are read live by the Celery app)."""
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.CELERY_TASK_EAGER_PROPAGATES = True
+
+
+@pytest.fixture(autouse=True)
+def _own_datasets_cache(tmp_path, monkeypatch):
+    """Every test's ``datasets.load_dataset`` caches in a folder of its own: that cache finds a
+    local folder's earlier load by its files (same names, sizes and times), not by where they are,
+    so two tests exporting the same dataset name (``mpo/v1``) in the same second would read one
+    another's rows. Set before ``datasets`` is imported, or on its loaded config."""
+    cache = str(tmp_path / "hf-datasets-cache")
+    monkeypatch.setenv("HF_DATASETS_CACHE", cache)
+    loaded = sys.modules.get("datasets.config")
+    if loaded is not None:
+        monkeypatch.setattr(loaded, "HF_DATASETS_CACHE", cache)
 
 
 @pytest.fixture(scope="session")
