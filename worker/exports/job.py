@@ -12,8 +12,10 @@ rows themselves (combine, splits, schema, card, hash) are in ``datasets_app/expo
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
+import itertools
 import json
 import re
 import shutil
@@ -322,6 +324,59 @@ def _json(value):
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
+EXPORT_WORK_MEM = "128MB"
+
+
+@contextlib.contextmanager
+def _sort_memory():
+    """PostgreSQL sorts a query's rows when its cursor is opened: with ``work_mem`` at its
+    default (4 MB) the annotations of 100k items spill to disk in an external merge. While the
+    export opens its cursors, this connection may use :data:`EXPORT_WORK_MEM` per sort (only
+    this session; set back right after)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('work_mem', %s, false)", [EXPORT_WORK_MEM])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET work_mem")
+
+
+_VECTOR_COLUMNS = ("answers_p", "answers_j", "mask_p", "mask_j")
+
+
+def _with_vectors(queryset, n: int):
+    """Per answer vector (``answers``, ``mask``) two columns: ``<vector>_p``, the vector packed
+    (``annotator.packed``: bytes, one per question) where it has a packed form of the checklist
+    version's ``n`` questions, and ``<vector>_j``, the JSON column for every other row only (so
+    PostgreSQL prints JSON for those rows alone)."""
+    from django.db.models import BinaryField, Case, F, JSONField, Q, When
+    from django.db.models.functions import Length
+
+    out = queryset
+    for column in ("answers", "mask"):
+        packed = f"{column}_packed"
+        out = out.annotate(**{f"{column}_n": Length(packed)})
+        fits = Q(**{f"{packed}__isnull": False, f"{column}_n": n})
+        out = out.annotate(
+            **{
+                f"{column}_p": Case(When(fits, then=F(packed)), default=None, output_field=BinaryField()),
+                f"{column}_j": Case(When(fits, then=None), default=F(column), output_field=JSONField()),
+            }
+        )
+    return out
+
+
+def _vectors(packed: tuple, json_text: tuple) -> list:
+    """One vector per row: the packed bytes, else the JSON text."""
+    return [j if p is None else p for p, j in zip(packed, json_text, strict=True)]
+
+
 def iter_items(version: DatasetVersion, *, batch: int = BATCH) -> Iterator:
     """The version's items in asset order (see :func:`iter_item_batches`), one by one."""
     for item_batch in iter_item_batches(version, batch=batch):
@@ -366,24 +421,29 @@ def iter_item_batches(version: DatasetVersion, *, batch: int = 2000) -> Iterator
         "checklist_version": version.checklist_version,
     }
 
+    n = len(checklist.questions)
     annotations = _rows(
-        Annotation.objects.filter(state__in=states, **single)
+        _with_vectors(Annotation.objects.filter(state__in=states, **single), n)
         .order_by("task__asset_id", "id")
-        .values_list("task__asset_id", "id", "user__username", "options", "answers", "mask", "state", "late"),
+        .values_list("task__asset_id", "id", "user__username", "options_text", *_VECTOR_COLUMNS, "state", "late"),
         batch,
     )
     golds = _rows(
-        GoldAnswer.objects.filter(**single)
+        _with_vectors(GoldAnswer.objects.filter(**single), n)
         .order_by("task__asset_id", "task_id")
-        .values_list("task__asset_id", "reviewed_by__username", "options", "answers", "mask"),
+        .values_list("task__asset_id", "reviewed_by__username", "options_text", *_VECTOR_COLUMNS),
         batch,
     )
     options_ok = options_checker(checklist)
     root = media_root()
     paths: dict = {}
-    next_annotation = next(annotations, None)
-    next_gold = next(golds, None)
-    asset_rows = _rows(assets, batch)
+    with _sort_memory():
+        next_annotation = next(annotations, None)
+        next_gold = next(golds, None)
+        asset_rows = _rows(assets, batch)
+        first = next(asset_rows, None)
+    if first is not None:
+        asset_rows = itertools.chain([first], asset_rows)
     while True:
         chunk = [row for _, row in zip(range(batch), asset_rows, strict=False)]
         if not chunk:
@@ -415,8 +475,8 @@ def iter_item_batches(version: DatasetVersion, *, batch: int = 2000) -> Iterator
                 tuple(_source(root, f["file"]) for f in (_json(fs) or []) if f.get("file")) if kind == "video" else ()
                 for kind, fs in zip(kinds, frames, strict=True)
             ]
-        a = list(zip(*own, strict=True)) if own else [[]] * 8
-        g = list(zip(*gold, strict=True)) if gold else [[]] * 5
+        a = list(zip(*own, strict=True)) if own else [()] * 10
+        g = list(zip(*gold, strict=True)) if gold else [()] * 7
         yield ItemBatch(
             asset_id=ids,
             project_id=project_ids,
@@ -429,17 +489,17 @@ def iter_item_batches(version: DatasetVersion, *, batch: int = 2000) -> Iterator
             annotation_id=list(a[1]),
             annotator=list(a[2]),
             options=list(a[3]),
-            answers=list(a[4]),
-            mask=list(a[5]),
-            state=list(a[6]),
-            late=list(a[7]),
-            options_checked=[options_ok(o) for o in a[3]],
+            answers=_vectors(a[4], a[5]),
+            mask=_vectors(a[6], a[7]),
+            state=list(a[8]),
+            late=list(a[9]),
+            options_checked=options_ok.all(a[3]),
             gold_item=[index[x] for x in g[0]],
             gold_annotator=list(g[1]),
             gold_options=list(g[2]),
-            gold_answers=list(g[3]),
-            gold_mask=list(g[4]),
-            gold_options_checked=[options_ok(o) for o in g[2]],
+            gold_answers=_vectors(g[3], g[4]),
+            gold_mask=_vectors(g[5], g[6]),
+            gold_options_checked=options_ok.all(g[2]),
             frame_paths=frame_paths,
             scores=_scores(version, ids, {i: _json(m) or {} for i, m in zip(ids, metadata, strict=True)})
             if version.weights
