@@ -5,8 +5,8 @@ config's majority rows built from them in whole columns (no Python object per ro
 gold answer one list entry; answer and mask vectors packed (``annotator.packed``: bytes, one
 per question, as the database stores them beside the JSON) or as the JSON text PostgreSQL
 prints (``[0, 1, 1]``), turned into matrices in bulk (``np.frombuffer`` over the joined bytes,
-or checking the characters), without a JSON decoder per vector. :meth:`ItemBatch.items` gives the same batch as :class:`~.items.Item` values, for
-every consumer that works item by item.
+or checking the characters), without a JSON decoder per vector. :meth:`ItemBatch.items` gives
+the same batch as :class:`~.items.Item` values, for every consumer that works item by item.
 
 :func:`majority_batch` is the default config under ``combine="majority"`` for a whole batch:
 the same rules as :func:`~.combine.majority_vote` and :func:`~.combine.rows_of`, vectorised
@@ -47,10 +47,10 @@ class ItemBatch:
 
     Per asset (index ``i``): ``asset_id``, ``project_id``, ``prompt``, ``media_type``,
     ``media_path`` (absolute path or ""), ``media_sha256``, ``metadata`` (a dict, or the JSON
-    text PostgreSQL prints; ``None`` for none). Per annotation,
-    in item order: ``annotation_item`` (its item's index), ``annotation_id``, ``annotator``,
-    ``answers`` / ``mask`` (packed bytes, JSON text as PostgreSQL prints it, or lists), ``state``, ``late``, ``options`` (dict
-    or JSON text) and ``options_checked`` (the reader checked them against the checklist). Per
+    text PostgreSQL prints; ``None`` for none). Per annotation, in item order:
+    ``annotation_item`` (its item's index), ``annotation_id``, ``annotator``, ``answers`` /
+    ``mask`` (packed bytes, JSON text as PostgreSQL prints it, or lists), ``state``, ``late``,
+    ``options`` (dict or JSON text) and ``options_checked`` (the reader checked them against the checklist). Per
     gold answer: ``gold_item``, ``gold_annotator``, ``gold_answers``, ``gold_mask``,
     ``gold_options``, ``gold_options_checked``. ``frame_paths``: per asset, a video's sampled
     frames (absolute paths; ``None``: none anywhere). ``scores``: asset id → (total, per dimension),

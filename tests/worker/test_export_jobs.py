@@ -271,3 +271,30 @@ def test_the_database_packs_answer_vectors_as_annotator_packed_does(annotated, i
                 )
             errors.append(str(error.value))
         assert errors[0] == errors[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_reads_on_a_connection_of_its_own_and_closes_it(image_project, people):
+    """In autocommit (as a job runs) the reader's cursors stream in one read-only transaction
+    on a second connection, which is gone once the reader is (even left early)."""
+    from django.db import connection
+
+    checklist = image_project.checklist_version.checklist
+    rng = random.Random(3)
+    for n in range(3):
+        answer(f.ready_asset(image_project, name=f"{n}.jpg"), people["annotator"], random_options(checklist, rng))
+    version, _ = exporting.start_export(people["researcher"], {"name": "own", "projects": [image_project.pk]})
+
+    def backends() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+            return cursor.fetchone()[0]
+
+    before = backends()
+    batches = exporting.iter_item_batches(version, batch=1)
+    assert len(next(batches)) == 1
+    assert backends() == before + 1
+    batches.close()
+    assert backends() == before
+    assert sum(len(b) for b in exporting.iter_item_batches(version, batch=2)) == 3
+    assert backends() == before

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import difflib
-import itertools
 import json
 import re
 import shutil
@@ -261,10 +260,12 @@ def _media(asset_files: dict, name: str, root: Path | None) -> str:
     return _source(root, rel) if rel else ""
 
 
-def _rows(queryset, batch: int) -> Iterator[tuple]:
+def _rows(queryset, batch: int, connection=None) -> Iterator[tuple]:
     """The rows of a ``values_list`` queryset, raw (JSON columns as text, no per-value ORM
-    converters), fetched ``batch`` at a time from a server-side cursor."""
-    from django.db import connection
+    converters), fetched ``batch`` at a time from a server-side cursor on ``connection`` (a
+    Django connection; the default one unless given)."""
+    if connection is None:
+        from django.db import connection
 
     sql, params = queryset.query.sql_with_params()
     with connection.chunked_cursor() as cursor:
@@ -328,23 +329,42 @@ EXPORT_WORK_MEM = "128MB"
 
 
 @contextlib.contextmanager
-def _sort_memory():
-    """PostgreSQL sorts a query's rows when its cursor is opened: with ``work_mem`` at its
-    default (4 MB) the annotations of 100k items spill to disk in an external merge. While the
-    export opens its cursors, this connection may use :data:`EXPORT_WORK_MEM` per sort (only
-    this session; set back right after)."""
-    from django.db import connection
+def _reading_connection():
+    """The connection the reader's cursors run on, with ``work_mem`` at
+    :data:`EXPORT_WORK_MEM` for its sorts (the annotations of 100k items spill to disk at the
+    default 4 MB).
+
+    On PostgreSQL in autocommit (a job): a connection of its own, in one read-only transaction,
+    so its cursors stream (a cursor opened in autocommit is ``WITH HOLD``: PostgreSQL computes
+    and stores every row before the first one comes back) while the job's own connection goes
+    on writing its progress outside that transaction. Inside a transaction (tests), or on
+    SQLite: the default connection as it is, ``work_mem`` set for the reader's time only."""
+    from django.db import DEFAULT_DB_ALIAS, connection, connections
 
     if connection.vendor != "postgresql":
-        yield
+        yield connection
         return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('work_mem', %s, false)", [EXPORT_WORK_MEM])
-    try:
-        yield
-    finally:
+    if connection.in_atomic_block or not connection.get_autocommit():
         with connection.cursor() as cursor:
-            cursor.execute("RESET work_mem")
+            cursor.execute("SELECT set_config('work_mem', %s, false)", [EXPORT_WORK_MEM])
+        try:
+            yield connection
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET work_mem")
+        return
+    reader = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        reader.set_autocommit(False)
+        with reader.cursor() as cursor:
+            cursor.execute("SET TRANSACTION READ ONLY")
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [EXPORT_WORK_MEM])
+        yield reader
+    finally:
+        try:
+            reader.rollback()
+        finally:
+            reader.close()
 
 
 _VECTOR_COLUMNS = ("answers_p", "answers_j", "mask_p", "mask_j")
@@ -393,9 +413,13 @@ def iter_item_batches(version: DatasetVersion, *, batch: int = 2000) -> Iterator
     whole export costs three queries (plus the scores' per batch with a weight set). JSON
     columns stay text (the column-wise path checks and reads the answer vectors and the options
     objects as PostgreSQL prints them, with no JSON decoder per annotation)."""
-    from django.db.models.expressions import RawSQL
+    with _reading_connection() as reading:
+        yield from _item_batches(version, batch, reading)
 
-    from datasets_app.export.columnar import ItemBatch, options_checker
+
+def _item_batches(version: DatasetVersion, batch: int, reading) -> Iterator:
+    """``iter_item_batches`` on the ``reading`` connection."""
+    from django.db.models.expressions import RawSQL
 
     checklist = version.checklist_version.checklist
     states = version.export_settings.get("states", DEFAULTS["states"])
@@ -427,23 +451,32 @@ def iter_item_batches(version: DatasetVersion, *, batch: int = 2000) -> Iterator
         .order_by("task__asset_id", "id")
         .values_list("task__asset_id", "id", "user__username", "options_text", *_VECTOR_COLUMNS, "state", "late"),
         batch,
+        reading,
     )
     golds = _rows(
         _with_vectors(GoldAnswer.objects.filter(**single), n)
         .order_by("task__asset_id", "task_id")
         .values_list("task__asset_id", "reviewed_by__username", "options_text", *_VECTOR_COLUMNS),
         batch,
+        reading,
     )
+    asset_rows = _rows(assets, batch, reading)
+    try:
+        yield from _merged(version, checklist, annotations, golds, asset_rows, batch)
+    finally:  # cursors (and their prefetching threads) before the connection
+        for stream in (asset_rows, golds, annotations):
+            stream.close()
+
+
+def _merged(version, checklist, annotations, golds, asset_rows, batch: int) -> Iterator:
+    """The three ordered streams of ``iter_item_batches`` merged into batches."""
+    from datasets_app.export.columnar import ItemBatch, options_checker
+
     options_ok = options_checker(checklist)
     root = media_root()
     paths: dict = {}
-    with _sort_memory():
-        next_annotation = next(annotations, None)
-        next_gold = next(golds, None)
-        asset_rows = _rows(assets, batch)
-        first = next(asset_rows, None)
-    if first is not None:
-        asset_rows = itertools.chain([first], asset_rows)
+    next_annotation = next(annotations, None)
+    next_gold = next(golds, None)
     while True:
         chunk = [row for _, row in zip(range(batch), asset_rows, strict=False)]
         if not chunk:
