@@ -410,9 +410,11 @@ def iter_item_batches(version: DatasetVersion, *, batch: int = 2000) -> Iterator
 
     Three ordered streams, each one query on a server-side cursor read in batches (assets by
     id; annotations by asset id then id; gold answers by asset id), merged in one pass, so the
-    whole export costs three queries (plus the scores' per batch with a weight set). JSON
-    columns stay text (the column-wise path checks and reads the answer vectors and the options
-    objects as PostgreSQL prints them, with no JSON decoder per annotation)."""
+    whole export costs three queries (plus the scores' per batch with a weight set), on the
+    connection :func:`_reading_connection` gives. Answer vectors come packed
+    (``annotator.packed``; the JSON text only for a row without a packed form of the checklist's
+    length), options as their stored text: the column-wise path checks and reads them with no
+    JSON decoder per annotation."""
     with _reading_connection() as reading:
         yield from _item_batches(version, batch, reading)
 
