@@ -111,6 +111,7 @@ class MediaStore:
         self.digests = digests or FileDigests()
         self._copied: set[str] = set()
         self._last_read: tuple[str | None, bytes] = (None, b"")
+        self._last_cell: tuple[str | None, str] = (None, "")
         self.copied_files = 0
         self.copied_bytes = 0
 
@@ -182,6 +183,8 @@ class MediaStore:
             return {"bytes": None, "path": self.path_cell(ref)}
         if self._last_read[0] == ref.source:  # rows of one asset come together (e.g. balanced_qa)
             data = self._last_read[1]
+            if self._last_cell[0] == ref.source:  # and so does its cell: no digest or name again
+                return {"bytes": data, "path": self._last_cell[1]}
         else:
             try:
                 with self.digests.opener(ref.source) as handle:
@@ -193,7 +196,9 @@ class MediaStore:
         if sha is None:
             sha = hashlib.sha256(data).hexdigest()
             self.digests.record(ref.source, sha)
-        return {"bytes": data, "path": f"{sha}{self.extension(ref.source)}"}
+        path = f"{sha}{self.extension(ref.source)}"
+        self._last_cell = (ref.source, path)
+        return {"bytes": data, "path": path}
 
 
 def _column_encoder(feature: Any, media: MediaStore | None) -> Callable[[Any], Any] | None:
