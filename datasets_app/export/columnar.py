@@ -252,9 +252,36 @@ def _metadata_text(metadata: Any) -> str:
     if isinstance(metadata, str) and _FLAT_OBJECT.fullmatch(metadata):
         pairs = _FLAT_PAIR.findall(metadata)
         keys = [key[1:-1] for key, _ in pairs]
-        if keys == sorted(keys):
+        if keys == sorted(set(keys)):  # in order, each once
             return "{" + ",".join(f"{key}:{value}" for key, value in pairs) + "}"
     return metadata_json(_json(metadata) or {})
+
+
+_FLAT_OBJECTS = re.compile(_FLAT_OBJECT.pattern + r"(?:\n" + _FLAT_OBJECT.pattern + ")*")
+# In printed flat objects every '": ' ends a key and every ', "' starts one, unless a string
+# starts with ": " or ends with ", "; such a string leaves one of these (and so does an odd
+# key such as 'a{', which only costs the slow way).
+_AMBIGUOUS = ('{": ', ', ": ', ': ": ', ', ", ', ', "}')
+
+
+def _metadata_texts(values: Sequence[Any]) -> list[str]:
+    """``[_metadata_text(v) for v in values]``, in a few passes over all of them at once when
+    every one is text as PostgreSQL prints a flat object (none can hold a newline: control
+    characters are not in the pattern): one match of the joined lines, one JSON decoding of
+    all of them for their keys (in code-point order and unique, checked once per distinct key
+    list), then the spaces after the separators dropped by two replacements."""
+    if not values or not all(v.__class__ is str for v in values):
+        return [_metadata_text(v) for v in values]
+    joined = "\n".join(values)
+    if not _FLAT_OBJECTS.fullmatch(joined) or any(s in joined for s in _AMBIGUOUS):
+        return [_metadata_text(v) for v in values]
+    objects = json.loads("[" + ",".join(values) + "]")
+    if sum(map(len, objects)) != joined.count('": '):  # a key given twice
+        return [_metadata_text(v) for v in values]
+    for keys in set(map(tuple, objects)):
+        if list(keys) != sorted(keys):
+            return [_metadata_text(v) for v in values]
+    return joined.replace('": ', '":').replace(', "', ',"').split("\n")
 
 
 def options_checker(checklist: Checklist) -> Callable[[Any], bool]:
@@ -522,7 +549,7 @@ def _record(
         "state": pa.nulls(m, pa.string()),
         "score": pa.nulls(m, pa.float64()),
         "dimension_scores": pa.nulls(m, fields["dimension_scores"].type),
-        "metadata": pa.array([_metadata_text(batch.metadata[i]) for i in take], pa.string()),
+        "metadata": pa.array(_metadata_texts([batch.metadata[i] for i in take]), pa.string()),
         "media_sha256": pa.array([batch.media_sha256[i] or "" for i in take], pa.string()),
     }
     return pa.RecordBatch.from_arrays([arrays[f.name] for f in schema], schema=schema)

@@ -167,14 +167,23 @@ def test_options_are_checked_in_bulk_as_one_by_one(checklist):
         '{"é": "ü", "e": null}',
         '{"k": "a: b, c", "l": ""}',
         '{"n": 123456789012345678901234567890}',
+        '{"k": "x, ", "l": 1}',
+        '{": x": 1}',
+        '{"a{": 1, "b": 2}',
+        '{"a": 1, "a": 2}',
+        '{"b": 1, "a: 1": 2}',
     ],
 )
 def test_metadata_text_is_metadata_json(text):
     """Metadata as PostgreSQL prints it becomes the canonical JSON (fast for flat objects)."""
     import json
 
-    from datasets_app.export.columnar import _metadata_text
+    from datasets_app.export.columnar import _metadata_text, _metadata_texts
     from datasets_app.export.combine import metadata_json
 
     assert _metadata_text(text) == metadata_json(json.loads(text))
     assert _metadata_text(json.loads(text)) == metadata_json(json.loads(text))
+    # a batch at once (the reader's way), alone and beside the usual flat objects
+    assert _metadata_texts([text]) == [metadata_json(json.loads(text))]
+    batch = ['{"bench": true, "index": 1}', text, "{}", '{"index": 2}']
+    assert _metadata_texts(batch) == [metadata_json(json.loads(t)) for t in batch]
