@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import random
+import time
 import zipfile
 from pathlib import Path
 
@@ -290,16 +291,23 @@ def test_a_job_reads_on_a_connection_of_its_own_and_closes_it(image_project, peo
         answer(f.ready_asset(image_project, name=f"{n}.jpg"), people["annotator"], random_options(checklist, rng))
     version, _ = exporting.start_export(people["researcher"], {"name": "own", "projects": [image_project.pk]})
 
-    def backends() -> int:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
-            return cursor.fetchone()[0]
+    def backends(settle: int | None = None) -> int:
+        """Connections to the test database; with ``settle``, waits (up to 5 s) for that many:
+        a closed connection's server process leaves ``pg_stat_activity`` a moment later."""
+        deadline = time.monotonic() + 5
+        while True:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+                count = cursor.fetchone()[0]
+            if settle is None or count == settle or time.monotonic() > deadline:
+                return count
+            time.sleep(0.05)
 
     before = backends()
     batches = exporting.iter_item_batches(version, batch=1)
     assert len(next(batches)) == 1
     assert backends() == before + 1
     batches.close()
-    assert backends() == before
+    assert backends(settle=before) == before
     assert sum(len(b) for b in exporting.iter_item_batches(version, batch=2)) == 3
-    assert backends() == before
+    assert backends(settle=before) == before
