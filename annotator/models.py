@@ -12,7 +12,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
+
+from .packed import PACK_SQL, PACK_SQL_SQLITE
 
 MEDIA_TYPES = [("image", "image"), ("video", "video")]
 _PARSED_CHECKLISTS: dict = {}  # content hash -> Checklist; versions are frozen, so this never goes stale
@@ -387,6 +389,34 @@ class Assignment(models.Model):
         return f"assignment {self.pk} ({self.user}, task {self.task_id}, {self.state})"
 
 
+class PackedVector(models.Func):
+    """A JSON answer vector packed, one byte per question (``annotator.packed``), in SQL."""
+
+    template = PACK_SQL
+    output_field = models.BinaryField(null=True)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, template=PACK_SQL_SQLITE, **extra_context)
+
+
+def _packed(column: str) -> models.GeneratedField:
+    """``column`` (a JSON answer vector) packed: computed and stored by the database on every
+    write, ``NULL`` where it has no packed form (``annotator.packed``)."""
+    return models.GeneratedField(
+        expression=PackedVector(models.F(column)), output_field=models.BinaryField(null=True), db_persist=True
+    )
+
+
+def _as_text(column: str) -> models.GeneratedField:
+    """``column`` (a JSON object) as the text the database prints for it, stored beside it: the
+    export reads it without PostgreSQL printing jsonb row by row (``annotator.packed``)."""
+    return models.GeneratedField(
+        expression=Cast(models.F(column), models.TextField()),
+        output_field=models.TextField(),
+        db_persist=True,
+    )
+
+
 class Annotation(models.Model):
     """Submitted answers of one annotator for one task.
 
@@ -408,6 +438,9 @@ class Annotation(models.Model):
     options = models.JSONField(default=dict, blank=True)
     answers = models.JSONField(default=list, blank=True)
     mask = models.JSONField(default=list, blank=True)
+    options_text = _as_text("options")
+    answers_packed = _packed("answers")
+    mask_packed = _packed("mask")
     preference = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Pairs: 1 = A much better … 3 = no preference … 5 = B much better."
     )
@@ -518,6 +551,9 @@ class GoldAnswer(models.Model):
     options = models.JSONField(default=dict, blank=True)
     answers = models.JSONField(default=list, blank=True)
     mask = models.JSONField(default=list, blank=True)
+    options_text = _as_text("options")
+    answers_packed = _packed("answers")
+    mask_packed = _packed("mask")
     preference = models.PositiveSmallIntegerField(null=True, blank=True)
     dimension_preferences = models.JSONField(default=dict, blank=True)
     comment = models.TextField(blank=True)

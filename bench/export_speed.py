@@ -40,8 +40,9 @@ the work, "growth" is peak − before:
   ``iter_item_batches`` (server-side cursors, column-wise batches) with no pairs, no
   ``visionreward`` and ``balanced_cap=None``, so it writes the baseline's rows (plus its splits,
   majority and agreement columns, the content hash and the card) by the column-wise path
-  (``datasets_app/export/columnar.py``); the version row is made before the clock starts and
-  nothing is published. Media: every asset here points at the same JPEG, and ours reads each
+  (``datasets_app/export/columnar.py``; answers and masks read from the packed columns the
+  database keeps beside the JSON, ``annotator/packed.py``); the version row is made before the
+  clock starts and nothing is published. Media: every asset here points at the same JPEG, and ours reads each
   distinct file once per batch (``MediaStore.image_cell``), so it reads the file about N/2000
   times where the baseline reads it N times; with N distinct files both would read N files.
 

@@ -227,8 +227,8 @@ def export_dataset(
         writers[config].add(split, row)  # hashed as written (primary configs)
 
     def one_item(item: Item) -> None:
+        rows = rows_of(item, checklist, settings)  # checks the item first: a clear error, not an IndexError
         stats.add(item)
-        rows = rows_of(item, checklist, settings)
         if rows:
             split = split_of(item.prompt)
             for row in rows:
@@ -254,7 +254,9 @@ def export_dataset(
         if not columns.rows.size:
             return
         default = writers[DEFAULT_CONFIG]
-        splits = [split_of(batch.prompt[i] or "") for i in columns.rows.tolist()]
+        prompts = [batch.prompt[i] or "" for i in columns.rows.tolist()]
+        split_by_prompt = {prompt: split_of(prompt) for prompt in dict.fromkeys(prompts)}
+        splits = [split_by_prompt[prompt] for prompt in prompts]
         names = list(dict.fromkeys(splits))
         code_of = {name: k for k, name in enumerate(names)}
         codes = np.fromiter((code_of[name] for name in splits), dtype=np.int64, count=len(splits))

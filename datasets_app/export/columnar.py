@@ -2,10 +2,11 @@
 config's majority rows built from them in whole columns (no Python object per row).
 
 :class:`ItemBatch` is what a database reader hands over: per asset, per annotation and per
-gold answer one list entry; answer and mask vectors as the JSON text PostgreSQL prints
-(``[0, 1, 1]``), turned into matrices by checking the characters in bulk, without a JSON
-decoder per vector. :meth:`ItemBatch.items` gives the same batch as :class:`~.items.Item` values, for
-every consumer that works item by item.
+gold answer one list entry; answer and mask vectors packed (``annotator.packed``: bytes, one
+per question, as the database stores them beside the JSON) or as the JSON text PostgreSQL
+prints (``[0, 1, 1]``), turned into matrices in bulk (``np.frombuffer`` over the joined bytes,
+or checking the characters), without a JSON decoder per vector. :meth:`ItemBatch.items` gives
+the same batch as :class:`~.items.Item` values, for every consumer that works item by item.
 
 :func:`majority_batch` is the default config under ``combine="majority"`` for a whole batch:
 the same rules as :func:`~.combine.majority_vote` and :func:`~.combine.rows_of`, vectorised
@@ -31,6 +32,7 @@ import numpy as np
 import pyarrow as pa
 
 from annotator.checklist import Checklist
+from annotator.packed import ZERO, pack, packs_to, unpack
 
 from .combine import AgreementSummary, OptionCollapser, _gate_plan, _per_checklist, metadata_json
 from .items import Answers, ExportSettings, Item, MediaRef
@@ -45,10 +47,10 @@ class ItemBatch:
 
     Per asset (index ``i``): ``asset_id``, ``project_id``, ``prompt``, ``media_type``,
     ``media_path`` (absolute path or ""), ``media_sha256``, ``metadata`` (a dict, or the JSON
-    text PostgreSQL prints; ``None`` for none). Per annotation,
-    in item order: ``annotation_item`` (its item's index), ``annotation_id``, ``annotator``,
-    ``answers`` / ``mask`` (JSON text as PostgreSQL prints it, or lists), ``state``, ``late``, ``options`` (dict
-    or JSON text) and ``options_checked`` (the reader checked them against the checklist). Per
+    text PostgreSQL prints; ``None`` for none). Per annotation, in item order:
+    ``annotation_item`` (its item's index), ``annotation_id``, ``annotator``, ``answers`` /
+    ``mask`` (packed bytes, JSON text as PostgreSQL prints it, or lists), ``state``, ``late``,
+    ``options`` (dict or JSON text) and ``options_checked`` (the reader checked them against the checklist). Per
     gold answer: ``gold_item``, ``gold_annotator``, ``gold_answers``, ``gold_mask``,
     ``gold_options``, ``gold_options_checked``. ``frame_paths``: per asset, a video's sampled
     frames (absolute paths; ``None``: none anywhere). ``scores``: asset id → (total, per dimension),
@@ -83,13 +85,20 @@ class ItemBatch:
         return len(self.asset_id)
 
     @classmethod
-    def from_items(cls, items: Sequence[Item], checklist: Checklist) -> ItemBatch:
+    def from_items(cls, items: Sequence[Item], checklist: Checklist, *, packed: bool = False) -> ItemBatch:
         """The items column-wise, as a reader would hand them over (``url`` is not carried):
-        vectors as JSON text, options checked with ``check_answers``."""
+        vectors as JSON text (with ``packed``: packed bytes where they have a packed form of
+        the checklist's length, as the export job's reader hands them), options checked with
+        ``check_answers``."""
         from .combine import check_answers
         from .items import ExportError
 
-        def digits(vector: Sequence) -> str:
+        n = len(checklist.questions)
+
+        def digits(vector: Sequence) -> str | bytes:
+            bytes_ = pack(vector) if packed else None
+            if bytes_ is not None and len(bytes_) == n:
+                return bytes_
             return json.dumps(list(vector))  # as PostgreSQL prints a jsonb array: [0, 1, 1]
 
         def checked(answers: Answers) -> bool:
@@ -183,8 +192,10 @@ _BITS = str.maketrans("01", "\x00\x01")
 
 
 def _vector(text: Any) -> tuple:
-    """A vector as the reader gave it (JSON text as PostgreSQL prints it, ``[0, 1, 1]``, or a
-    list), as a tuple; the common 0 / 1 text without a JSON decoder."""
+    """A vector as the reader gave it (packed bytes, JSON text as PostgreSQL prints it,
+    ``[0, 1, 1]``, or a list), as a tuple; the common 0 / 1 text without a JSON decoder."""
+    if text.__class__ is bytes:
+        return unpack(text)
     if isinstance(text, str):
         digits = text[1::3]
         if len(text) == 3 * len(digits) and text == "[" + ", ".join(digits) + "]" and set(digits) <= {"0", "1"}:
@@ -194,13 +205,19 @@ def _vector(text: Any) -> tuple:
 
 
 def _matrix(vectors: Sequence[Any], n: int) -> np.ndarray | None:
-    """``len(vectors) × n`` int64 matrix of vectors printed ``[0, 1, …]`` (``n`` values, each
-    0 or 1), checked character by character in bulk; ``None`` if any is anything else."""
+    """``len(vectors) × n`` uint8 matrix of vectors packed (``annotator.packed``) or printed
+    ``[0, 1, …]`` (``n`` values, each 0 or 1), checked byte by byte in bulk; ``None`` if any is
+    anything else."""
+    if packs_to(vectors, n):
+        digits = np.frombuffer(b"".join(vectors), dtype=np.uint8).reshape(len(vectors), n) - np.uint8(ZERO)
+        return digits if np.all(digits <= 1) else None
+    if any(v.__class__ is bytes for v in vectors):  # some packed, some JSON text: all as text
+        vectors = [_printed(v) if v.__class__ is bytes else v for v in vectors]
     width = 3 * n if n else 2
     if not all(v.__class__ is str and len(v) == width for v in vectors):
         return None
     if not n:
-        return np.zeros((len(vectors), 0), dtype=np.int64) if all(v == "[]" for v in vectors) else None
+        return np.zeros((len(vectors), 0), dtype=np.uint8) if all(v == "[]" for v in vectors) else None
     text = np.frombuffer("".join(vectors).encode("utf-8"), dtype=np.uint8)
     if text.size != width * len(vectors):
         return None  # non-ASCII characters
@@ -214,7 +231,12 @@ def _matrix(vectors: Sequence[Any], n: int) -> np.ndarray | None:
         and np.all((digits == _ZERO) | (digits == _ONE))
     ):
         return None
-    return digits.astype(np.int64) - _ZERO
+    return digits - np.uint8(_ZERO)
+
+
+def _printed(packed: bytes) -> str:
+    """Packed bytes as PostgreSQL prints the JSON vector (``[0, 1, 1]``)."""
+    return "[" + ", ".join(packed.decode("ascii")) + "]"
 
 
 _FLAT_VALUE = r'(?:0|-?[1-9][0-9]*|true|false|null|"[^"\\\x00-\x1f]*")'
@@ -230,9 +252,36 @@ def _metadata_text(metadata: Any) -> str:
     if isinstance(metadata, str) and _FLAT_OBJECT.fullmatch(metadata):
         pairs = _FLAT_PAIR.findall(metadata)
         keys = [key[1:-1] for key, _ in pairs]
-        if keys == sorted(keys):
+        if keys == sorted(set(keys)):  # in order, each once
             return "{" + ",".join(f"{key}:{value}" for key, value in pairs) + "}"
     return metadata_json(_json(metadata) or {})
+
+
+_FLAT_OBJECTS = re.compile(_FLAT_OBJECT.pattern + r"(?:\n" + _FLAT_OBJECT.pattern + ")*")
+# In printed flat objects every '": ' ends a key and every ', "' starts one, unless a string
+# starts with ": " or ends with ", "; such a string leaves one of these (and so does an odd
+# key such as 'a{', which only costs the slow way).
+_AMBIGUOUS = ('{": ', ', ": ', ': ": ', ', ", ', ', "}')
+
+
+def _metadata_texts(values: Sequence[Any]) -> list[str]:
+    """``[_metadata_text(v) for v in values]``, in a few passes over all of them at once when
+    every one is text as PostgreSQL prints a flat object (none can hold a newline: control
+    characters are not in the pattern): one match of the joined lines, one JSON decoding of
+    all of them for their keys (in code-point order and unique, checked once per distinct key
+    list), then the spaces after the separators dropped by two replacements."""
+    if not values or not all(v.__class__ is str for v in values):
+        return [_metadata_text(v) for v in values]
+    joined = "\n".join(values)
+    if not _FLAT_OBJECTS.fullmatch(joined) or any(s in joined for s in _AMBIGUOUS):
+        return [_metadata_text(v) for v in values]
+    objects = json.loads("[" + ",".join(values) + "]")
+    if sum(map(len, objects)) != joined.count('": '):  # a key given twice
+        return [_metadata_text(v) for v in values]
+    for keys in set(map(tuple, objects)):
+        if list(keys) != sorted(keys):
+            return [_metadata_text(v) for v in values]
+    return joined.replace('": ', '":').replace(', "', ',"').split("\n")
 
 
 def options_checker(checklist: Checklist) -> Callable[[Any], bool]:
@@ -244,10 +293,12 @@ def options_checker(checklist: Checklist) -> Callable[[Any], bool]:
     from .items import ExportError
 
     subs = sorted(checklist.sub_dimensions, key=lambda sub: (len(sub.key.encode()), sub.key.encode()))
-    parts = []
+    parts, entries = [], []
     for sub in subs:
         codes = "|".join(re.escape(str(code)) for code in sub.codes)
-        parts.append(f"(?:{re.escape(json.dumps(sub.key, ensure_ascii=False))}: (?:{codes}|null)(?:, |(?=\\}})))?")
+        key = re.escape(json.dumps(sub.key, ensure_ascii=False))
+        parts.append(f"(?:{key}: (?:{codes}|null)(?:, |(?=\\}})))?")
+        entries.append(f"(?:{key}: (?:{codes}|null), )?")
     pattern = re.compile("\\{" + "".join(parts) + "\\}")
     n = len(checklist.questions)
 
@@ -260,6 +311,38 @@ def options_checker(checklist: Checklist) -> Callable[[Any], bool]:
             return False
         return True
 
+    # Every sub-dimension answered with a one-character code: one fixed layout, whose texts are
+    # checked in bulk as a bytes matrix (the other characters equal, each code one of its own).
+    layout = "{" + ", ".join(f"{json.dumps(sub.key, ensure_ascii=False)}: 0" for sub in subs) + "}"
+    template = np.frombuffer(layout.encode("utf-8"), dtype=np.uint8)
+    code_at = np.flatnonzero(template == ord("0"))
+    code_at = code_at[[template[k - 1] == ord(" ") and template[k + 1] in (ord(","), ord("}")) for k in code_at]]
+    fixed = np.ones(template.size, dtype=bool)
+    fixed[code_at] = False
+    allowed = np.zeros((len(subs), 256), dtype=bool)
+    for row, sub in enumerate(subs):
+        for code in sub.codes:
+            if code.__class__ is int and 0 <= code <= 9:
+                allowed[row, ord(str(code))] = True
+    columns = np.arange(len(subs))
+    one_layout = code_at.size == len(subs)
+
+    def check_all(values: Sequence[Any]) -> list[bool]:
+        """``check`` of every value: texts of the fixed layout in bulk, the rest one by one."""
+        out = [False] * len(values)
+        fast = [i for i, v in enumerate(values) if v.__class__ is str and len(v) == len(layout)] if one_layout else []
+        if fast:
+            data = np.frombuffer("".join(values[i] for i in fast).encode("utf-8"), dtype=np.uint8)
+            if data.size == template.size * len(fast):
+                rows = data.reshape(len(fast), template.size)
+                good = np.all(rows[:, fixed] == template[fixed], axis=1) & np.all(
+                    allowed[columns, rows[:, code_at]], axis=1
+                )
+                for i, ok in zip(fast, good.tolist(), strict=True):
+                    out[i] = ok
+        return [True if known else check(v) for known, v in zip(out, values, strict=True)]
+
+    check.all = check_all  # type: ignore[attr-defined]
     return check
 
 
@@ -302,8 +385,8 @@ def majority_columns(batch: ItemBatch, checklist: Checklist, settings: ExportSet
         return None
     counts = np.bincount(owner, minlength=b) if owner.size else np.zeros(b, dtype=np.int64)
     has_gold = np.zeros(b, dtype=bool)
-    g_answers = np.zeros((b, n), dtype=np.int64)
-    g_mask = np.zeros((b, n), dtype=np.int64)
+    g_answers = np.zeros((b, n), dtype=np.uint8)
+    g_mask = np.zeros((b, n), dtype=np.uint8)
     if batch.gold_item:
         gold_index = np.asarray(batch.gold_item, dtype=np.int64)
         has_gold[gold_index] = True
@@ -312,30 +395,39 @@ def majority_columns(batch: ItemBatch, checklist: Checklist, settings: ExportSet
     if np.any(has_gold & (counts == 0)):
         return None  # the gold answer stands in for the annotations: item by item
     rows = np.flatnonzero(counts > 0)
-    applied = np.zeros((b, n), dtype=np.int64)
-    yes = np.zeros((b, n), dtype=np.int64)
-    if owner.size:
-        if np.any(np.diff(owner) < 0):
-            return None  # annotations not in item order: item by item
-        starts = np.searchsorted(owner, rows)
-        applied[rows] = np.add.reduceat(mask_all, starts, axis=0)
-        yes[rows] = np.add.reduceat(answers_all * mask_all, starts, axis=0)
-    applied, yes = applied[rows], yes[rows]
-    g_answers, g_mask, row_gold = g_answers[rows], g_mask[rows], has_gold[rows]
-    # per question: the majority answer among the raters it applied to (-1: applied to nobody)
-    tie_break = np.where(row_gold[:, None] & (g_mask == 1), g_answers, 0)
-    raw = np.where(2 * yes > applied, 1, np.where(2 * yes < applied, 0, tie_break))
-    raw = np.where(applied == 0, -1, raw)
     m = rows.size
-    answers = np.zeros((m, n), dtype=np.int64)
-    mask = np.zeros((m, n), dtype=np.int64)
-    for gate, presence, others in _per_checklist(checklist, "gates", _gate_plan):
-        open_ = np.ones(m, dtype=bool) if gate is None else (mask[:, gate] == 1) & (answers[:, gate] == 1)
+    if owner.size and np.any(np.diff(owner) < 0):
+        return None  # annotations not in item order: item by item
+    yes_all = answers_all & mask_all
+    if owner.size == m:  # one counted annotation per item that has any: nothing to add up
+        applied = mask_all.astype(np.int32)
+        yes = yes_all.astype(np.int32)
+    else:
+        starts = np.searchsorted(owner, rows)
+        applied = np.add.reduceat(mask_all, starts, axis=0, dtype=np.int32)
+        yes = np.add.reduceat(yes_all, starts, axis=0, dtype=np.int32)
+    # per question: the majority answer among the raters it applied to (-1: applied to nobody),
+    # ties to the gold answer where it applies, else 0
+    raw = np.where(has_gold[rows, None], g_answers[rows] & g_mask[rows], 0).astype(np.int8)
+    twice = 2 * yes
+    raw[twice > applied] = 1
+    raw[twice < applied] = 0
+    raw[applied == 0] = -1
+    answers = np.zeros((m, n), dtype=np.int8)
+    mask = np.zeros((m, n), dtype=bool)
+    free, walked = _per_checklist(checklist, "gates, free first", _free_first)
+    if free.size:  # ungated sub-dimensions without a presence question: their votes as they are
+        values = raw[:, free]
+        chosen = values >= 0
+        answers[:, free] = np.where(chosen, values, 0)
+        mask[:, free] = chosen
+    for gate, presence, others in walked:
+        open_ = np.ones(m, dtype=bool) if gate is None else mask[:, gate] & (answers[:, gate] == 1)
         if presence is not None:
             value = raw[:, presence]
             known = open_ & (value >= 0)
             answers[known, presence] = value[known]
-            mask[known, presence] = 1
+            mask[known, presence] = True
             open_ = known & (value == 1)
         if others:
             idx = list(others)
@@ -345,10 +437,35 @@ def majority_columns(batch: ItemBatch, checklist: Checklist, settings: ExportSet
             mask[:, idx] = chosen
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(answers == 1, yes, applied - yes) / applied
-    agreement = np.where((mask == 1) & (applied > 0), share, np.nan)
+    agreement = np.where(mask & (applied > 0), share, np.nan)
     collapser = _per_checklist(checklist, "collapser", OptionCollapser)
-    options = collapser.columns(np.where(mask == 1, answers, -1))
-    return MajorityColumns(rows, answers, mask, agreement, options, counts, counted, answers_all, mask_all, has_gold)
+    options = collapser.columns(np.where(mask, answers, -1).astype(np.int64))
+    return MajorityColumns(
+        rows,
+        answers.astype(np.int64),
+        mask.astype(np.int64),
+        agreement,
+        options,
+        counts,
+        counted,
+        answers_all,
+        mask_all,
+        has_gold,
+    )
+
+
+def _free_first(checklist: Checklist) -> tuple[np.ndarray, list]:
+    """The gate plan (``_gate_plan``) split: the questions of every ungated sub-dimension
+    without a presence question (they depend on nothing, so they are voted all at once, first),
+    and the rest of the plan in gate order."""
+    free: list[int] = []
+    walked = []
+    for gate, presence, others in _gate_plan(checklist):
+        if gate is None and presence is None:
+            free.extend(others)
+        else:
+            walked.append((gate, presence, others))
+    return np.asarray(free, dtype=np.int64), walked
 
 
 def _list_array(matrix: np.ndarray, arrow_type: pa.DataType, valid: np.ndarray | None = None) -> pa.Array:
@@ -432,7 +549,7 @@ def _record(
         "state": pa.nulls(m, pa.string()),
         "score": pa.nulls(m, pa.float64()),
         "dimension_scores": pa.nulls(m, fields["dimension_scores"].type),
-        "metadata": pa.array([_metadata_text(batch.metadata[i]) for i in take], pa.string()),
+        "metadata": pa.array(_metadata_texts([batch.metadata[i] for i in take]), pa.string()),
         "media_sha256": pa.array([batch.media_sha256[i] or "" for i in take], pa.string()),
     }
     return pa.RecordBatch.from_arrays([arrays[f.name] for f in schema], schema=schema)
@@ -452,7 +569,7 @@ def summarize_batch(summary: AgreementSummary, batch: ItemBatch, columns: Majori
     if not several.size:
         return
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    values = np.where(columns.mask_all == 1, columns.answers_all, -1)
+    values = np.where(columns.mask_all == 1, columns.answers_all.astype(np.int8), np.int8(-1))
     for i in several.tolist():
         block = values[starts[i] : starts[i] + counts[i]]
         for q, accumulator in enumerate(summary._accumulators):

@@ -44,12 +44,18 @@ def splitter(ratios: Mapping[str, float], seed: int) -> Callable[[str], str]:
         bounds.append((cumulative, name))
     last_name = bounds[-1][1]  # rounding: the shares sum to 1 within the tolerance
     last: list = [None, last_name]
+    prefix = f"{seed}\x00".encode()  # prompt_unit's digest input, less the prompt
+    sha256, from_bytes = hashlib.sha256, int.from_bytes
 
     def split(prompt: str) -> str:
         if prompt == last[0]:
             return last[1]
-        unit = prompt_unit(prompt, seed)
-        name = next((name for bound, name in bounds if unit < bound), last_name)
+        unit = from_bytes(sha256(prefix + prompt.encode()).digest()[:8], "big") / _SCALE  # prompt_unit
+        name = last_name
+        for bound, candidate in bounds:
+            if unit < bound:
+                name = candidate
+                break
         last[0], last[1] = prompt, name
         return name
 

@@ -17,12 +17,15 @@ declared split without data).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import math
 import os
+import queue
 import shutil
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,6 +114,7 @@ class MediaStore:
         self.digests = digests or FileDigests()
         self._copied: set[str] = set()
         self._last_read: tuple[str | None, bytes] = (None, b"")
+        self._last_cell: tuple[str | None, str] = (None, "")
         self.copied_files = 0
         self.copied_bytes = 0
 
@@ -182,6 +186,8 @@ class MediaStore:
             return {"bytes": None, "path": self.path_cell(ref)}
         if self._last_read[0] == ref.source:  # rows of one asset come together (e.g. balanced_qa)
             data = self._last_read[1]
+            if self._last_cell[0] == ref.source:  # and so does its cell: no digest or name again
+                return {"bytes": data, "path": self._last_cell[1]}
         else:
             try:
                 with self.digests.opener(ref.source) as handle:
@@ -193,7 +199,9 @@ class MediaStore:
         if sha is None:
             sha = hashlib.sha256(data).hexdigest()
             self.digests.record(ref.source, sha)
-        return {"bytes": data, "path": f"{sha}{self.extension(ref.source)}"}
+        path = f"{sha}{self.extension(ref.source)}"
+        self._last_cell = (ref.source, path)
+        return {"bytes": data, "path": path}
 
 
 def _column_encoder(feature: Any, media: MediaStore | None) -> Callable[[Any], Any] | None:
@@ -273,10 +281,66 @@ class _SplitState:
     pending: list[pa.RecordBatch] = field(default_factory=list)  # from add_batch, not yet written
     pending_rows: int = 0
     buffered_bytes: int = 0
-    writer: pq.ParquetWriter | None = None
+    writer: pq.ParquetWriter | None = None  # the background's: the open shard's writer
+    shard_open: bool = False  # whether the last shard is open (as the caller's thread sees it)
     shard_rows: int = 0
     parts: list[Path] = field(default_factory=list)
     rows: int = 0
+
+
+class Background:
+    """One worker thread that runs the calls given to :meth:`submit` in order, at most
+    ``depth`` of them waiting: the caller goes on building the next batch while the last one
+    is hashed and encoded (sha256 and Arrow's parquet writer release the GIL). An error in a
+    call stops the rest and is raised in the caller's thread by the next ``submit`` or by
+    :meth:`join`; :meth:`cancel` drops what is waiting and stops the thread."""
+
+    def __init__(self, depth: int = 1, name: str = "export-writer") -> None:
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._cancelled = False
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            call = self._queue.get()
+            if call is None:
+                return
+            if self._error is None and not self._cancelled:
+                try:
+                    call()
+                except BaseException as error:  # raised again in the caller's thread
+                    self._error = error
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            self._cancelled = True
+            raise error
+
+    def submit(self, call: Callable[[], Any]) -> None:
+        self._raise()
+        self._queue.put(call)
+
+    def join(self) -> None:
+        """Wait for every call submitted; raises the first error of one."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        self._raise()
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        if self._thread.is_alive():
+            while True:  # make room for the stop, dropping what waits
+                try:
+                    self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            self._queue.put(None)
+            self._thread.join()
+        self._error = None
 
 
 class ParquetSplitWriter:
@@ -288,7 +352,10 @@ class ParquetSplitWriter:
     ``add_batch(split, batch)`` appends a record batch built column-wise (media already
     encoded). ``close()`` renames the shards ``<split>-0000N-of-0000M.parquet`` and returns the
     :class:`WrittenConfig`; splits appear in ``split_order`` first, then in order of first row.
-    With ``hasher`` (a :class:`ContentHasher`) every batch written is also hashed.
+    With ``hasher`` (a :class:`ContentHasher`) every batch written is also hashed. Hashing and
+    parquet encoding run in two :class:`Background` threads, each a batch behind the caller,
+    each in the order written (so the files and the hash are the same as without them); their
+    errors come out of the next ``add`` / ``add_batch`` or of ``close``.
     """
 
     def __init__(
@@ -325,6 +392,14 @@ class ParquetSplitWriter:
             if isinstance(feature, Image) or (isinstance(feature, List) and isinstance(feature.feature, Image))
         ]
         self._closed = False
+        self._background: dict[str, Background] = {}
+
+    def _submit(self, call: Callable[[], Any], lane: str = "export-writer") -> None:
+        """Runs ``call`` in the lane's background thread, after the lane's calls before it."""
+        background = self._background.get(lane)
+        if background is None:
+            background = self._background[lane] = Background(name=lane)
+        background.submit(call)
 
     def add(self, split: str, row: Mapping[str, Any]) -> None:
         if self._closed:
@@ -413,24 +488,41 @@ class ParquetSplitWriter:
             self._write(split, state, table.to_batches()[0])
 
     def _write(self, split: str, state: _SplitState, batch: pa.RecordBatch) -> None:
+        """Plans the batch's shards here (so ``add`` / ``add_batch`` see the counts at once);
+        hashing, encoding and closing shards go to the background, in order."""
         if self.hasher is not None:
-            self.hasher.update_batch(self.config_name, split, self.features, batch)
+            update = functools.partial(self.hasher.update_batch, self.config_name, split, self.features, batch)
+            self._submit(update, "export-hasher")
         start = 0
         while start < batch.num_rows:
             room = self.shard_rows - state.shard_rows
             chunk = batch.slice(start, room)
-            if state.writer is None:
+            if not state.shard_open:
                 part = self.folder / self.data_dir / f".{split}.part{len(state.parts):05d}.parquet.tmp"
-                part.parent.mkdir(parents=True, exist_ok=True)
                 state.parts.append(part)
-                state.writer = pq.ParquetWriter(part, self.schema)
-            state.writer.write_batch(chunk)
+                state.shard_open = True
+                self._submit(functools.partial(self._open_shard, state, part))
+            self._submit(functools.partial(self._write_chunk, state, chunk))
             start += chunk.num_rows
             state.shard_rows += chunk.num_rows
             state.rows += chunk.num_rows
             if state.shard_rows >= self.shard_rows:
-                state.writer.close()
-                state.writer, state.shard_rows = None, 0
+                self._submit(functools.partial(self._close_shard, state))
+                state.shard_open, state.shard_rows = False, 0
+
+    def _open_shard(self, state: _SplitState, part: Path) -> None:
+        part.parent.mkdir(parents=True, exist_ok=True)
+        state.writer = pq.ParquetWriter(part, self.schema)
+
+    @staticmethod
+    def _write_chunk(state: _SplitState, chunk: pa.RecordBatch) -> None:
+        state.writer.write_batch(chunk)
+
+    @staticmethod
+    def _close_shard(state: _SplitState) -> None:
+        if state.writer is not None:
+            state.writer.close()
+            state.writer = None
 
     def close(self) -> WrittenConfig:
         """Flush, close and rename every shard; returns what was written."""
@@ -440,12 +532,20 @@ class ParquetSplitWriter:
         config = WrittenConfig(self.config_name, self.data_dir, self.features)
         names = [name for name in self._order if name in self._splits]
         names += [name for name in self._splits if name not in names]
+        try:
+            for name in names:
+                state = self._splits[name]
+                self._flush(name, state)
+                if state.shard_open:
+                    self._submit(functools.partial(self._close_shard, state))
+                    state.shard_open = False
+            for background in self._background.values():
+                background.join()
+        except BaseException:
+            self.abort()
+            raise
         for name in names:
             state = self._splits[name]
-            self._flush(name, state)
-            if state.writer is not None:
-                state.writer.close()
-                state.writer = None
             if not state.rows:
                 continue
             files, size = [], 0
@@ -461,12 +561,16 @@ class ParquetSplitWriter:
     def abort(self) -> None:
         """Close and delete everything written so far (after an error)."""
         self._closed = True
+        for background in self._background.values():
+            background.cancel()
         for state in self._splits.values():
+            state.shard_open = False
             if state.writer is not None:
                 state.writer.close()
                 state.writer = None
             for part in state.parts:
-                part.unlink(missing_ok=True)
+                with contextlib.suppress(FileNotFoundError, NotADirectoryError):  # never made
+                    part.unlink()
             state.buffer.clear()
             state.pending.clear()
 

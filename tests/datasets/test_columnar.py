@@ -4,13 +4,14 @@ item by item, and item by item wherever the vectorised rules do not apply."""
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pyarrow.parquet as pq
 import pytest
 
 from annotator.checklist import load_builtin
 from datasets_app.export import ExportError, export_dataset, read_rows
-from datasets_app.export.columnar import ItemBatch, majority_columns
+from datasets_app.export.columnar import ItemBatch, majority_columns, options_checker
 from tests.datasets import make_image_items, settings
 
 
@@ -31,15 +32,15 @@ def items(tmp_path_factory, checklist):
     return plain([i if i.annotations or i.gold is None else dataclasses.replace(i, gold=None) for i in made])
 
 
-def batches_of(items, checklist, size):
-    return [ItemBatch.from_items(items[k : k + size], checklist) for k in range(0, len(items), size)]
+def batches_of(items, checklist, size, packed=False):
+    return [ItemBatch.from_items(items[k : k + size], checklist, packed=packed) for k in range(0, len(items), size)]
 
 
-def export_both(tmp_path, checklist, items, size=7, **changes):
+def export_both(tmp_path, checklist, items, size=7, packed=False, **changes):
     s = settings(balanced_cap=None, **changes)
     common = {"checklist": checklist, "settings": s, "include_visionreward": False, "write_jsonl": False}
     one = export_dataset(tmp_path / "items", items=lambda: iter(items), **common)
-    batches = batches_of(items, checklist, size)
+    batches = batches_of(items, checklist, size, packed)
     other = export_dataset(tmp_path / "batches", item_batches=lambda: iter(batches), **common)
     return one, other, batches, s
 
@@ -48,8 +49,10 @@ def rows(folder):
     return list(read_rows(folder, with_media_paths=True))
 
 
-def test_majority_batches_write_the_same_rows_hash_and_summary(tmp_path, checklist, items):
-    one, other, batches, s = export_both(tmp_path, checklist, items)
+@pytest.mark.parametrize("packed", [False, True], ids=["json-text", "packed"])
+def test_majority_batches_write_the_same_rows_hash_and_summary(tmp_path, checklist, items, packed):
+    one, other, batches, s = export_both(tmp_path, checklist, items, packed=packed)
+    assert all(isinstance(v, bytes) for b in batches for v in b.answers) == packed
     assert all(majority_columns(b, checklist, s) is not None for b in batches)  # column-wise, really
     assert any(n >= 2 for i in items for n in [len(i.annotations)])  # votes, ties to the gold answer
     assert rows(tmp_path / "items") == rows(tmp_path / "batches")
@@ -119,6 +122,36 @@ def test_bad_answers_fail_as_item_by_item(tmp_path, checklist, items):
 
 def test_items_of_a_batch_are_the_items(checklist, items):
     assert list(ItemBatch.from_items(items, checklist).items()) == items
+    assert list(ItemBatch.from_items(items, checklist, packed=True).items()) == items
+
+
+def _printed(options: dict) -> str:
+    """An options object as PostgreSQL prints jsonb: keys by length then bytes, ", " and ": "."""
+    keys = sorted(options, key=lambda k: (len(k.encode()), k.encode()))
+    return "{" + ", ".join(f"{json.dumps(k, ensure_ascii=False)}: {json.dumps(options[k])}" for k in keys) + "}"
+
+
+def test_options_are_checked_in_bulk_as_one_by_one(checklist):
+    check = options_checker(checklist)
+    full = {sub.key: sub.options[-1].code for sub in checklist.sub_dimensions}
+    first = checklist.sub_dimensions[0].key
+    texts = [
+        _printed(full),
+        _printed({**full, first: 99}),  # not a code of that sub-dimension
+        _printed({**full, first: None}),  # skipped
+        _printed({k: v for k, v in full.items() if k != first}),  # one left out
+        _printed({**full, "nope": 1}),
+        _printed(full).replace(": ", ":"),  # another spelling: check_answers decides
+        "{}",
+        full,
+        "[1]",
+        _printed({**full, first: True}),
+    ]
+    assert (
+        check.all(texts)
+        == [check(t) for t in texts]
+        == [True, False, True, True, False, True, True, True, False, False]
+    )
 
 
 @pytest.mark.parametrize(
@@ -134,14 +167,23 @@ def test_items_of_a_batch_are_the_items(checklist, items):
         '{"é": "ü", "e": null}',
         '{"k": "a: b, c", "l": ""}',
         '{"n": 123456789012345678901234567890}',
+        '{"k": "x, ", "l": 1}',
+        '{": x": 1}',
+        '{"a{": 1, "b": 2}',
+        '{"a": 1, "a": 2}',
+        '{"b": 1, "a: 1": 2}',
     ],
 )
 def test_metadata_text_is_metadata_json(text):
     """Metadata as PostgreSQL prints it becomes the canonical JSON (fast for flat objects)."""
     import json
 
-    from datasets_app.export.columnar import _metadata_text
+    from datasets_app.export.columnar import _metadata_text, _metadata_texts
     from datasets_app.export.combine import metadata_json
 
     assert _metadata_text(text) == metadata_json(json.loads(text))
     assert _metadata_text(json.loads(text)) == metadata_json(json.loads(text))
+    # a batch at once (the reader's way), alone and beside the usual flat objects
+    assert _metadata_texts([text]) == [metadata_json(json.loads(text))]
+    batch = ['{"bench": true, "index": 1}', text, "{}", '{"index": 2}']
+    assert _metadata_texts(batch) == [metadata_json(json.loads(t)) for t in batch]

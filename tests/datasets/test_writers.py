@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import tracemalloc
 from dataclasses import replace
 
@@ -167,6 +168,35 @@ def test_writer_abort_removes_partial_files(tmp_path):
         writer.add("train", {"id": "1"})
         raise RuntimeError("boom")
     assert not list(tmp_path.rglob("*.parquet*"))
+
+
+def test_a_write_that_fails_in_the_background_fails_the_writer(tmp_path):
+    """Shards are encoded in a background thread; its error (here: ``data`` is a file, so no
+    shard can be made) comes out of the writer in the caller's thread and nothing is left."""
+    (tmp_path / "data").write_text("not a folder")
+    threads = set(threading.enumerate())
+    features = Features({"id": Value("string")})
+    writer = ParquetSplitWriter(tmp_path, "default", features, 2, batch_rows=1)
+    with pytest.raises(FileExistsError):
+        for i in range(100):
+            writer.add("train", {"id": str(i)})
+        writer.close()
+    writer.abort()
+    assert not list(tmp_path.rglob("*.parquet*"))
+    assert [t.name for t in set(threading.enumerate()) - threads] == []  # its threads ended
+
+
+def test_many_shards_in_the_background_keep_their_order(tmp_path):
+    features = Features({"n": Value("int64")})
+    writer = ParquetSplitWriter(tmp_path, "default", features, shard_rows=7, batch_rows=3)
+    for i in range(100):
+        writer.add("train" if i % 3 else "test", {"n": i})
+    written = writer.close()
+    for split in ("train", "test"):
+        files = written.splits[split].files
+        assert len(files) == -(-written.splits[split].num_examples // 7)
+        values = [n for f in files for n in pq.read_table(tmp_path / f).column("n").to_pylist()]
+        assert values == [i for i in range(100) if bool(i % 3) == (split == "train")]
 
 
 def test_media_store_embeds_or_copies_once(tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import random
+import time
 import zipfile
 from pathlib import Path
 
@@ -229,4 +230,84 @@ def test_a_reader_left_early_stops_its_prefetching_and_the_connection_goes_on(an
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         assert cursor.fetchone() == (1,)
+        cursor.execute("SELECT setting = reset_val FROM pg_settings WHERE name = 'work_mem'")
+        assert cursor.fetchone() == (True,)  # the sorts' memory was this reader's only
     assert sum(len(b) for b in exporting.iter_item_batches(version, batch=2)) == 9
+
+
+def test_the_database_packs_answer_vectors_as_annotator_packed_does(annotated, image_project, people, tmp_path):
+    """Every write of answers keeps the packed columns right (PostgreSQL computes them), the
+    same as ``annotator.packed.pack``; a vector without a packed form, or of another length
+    than the checklist's, is read as JSON and fails as item by item."""
+    import json
+
+    from annotator.models import Annotation
+    from annotator.packed import pack
+    from datasets_app.export import ExportError, ExportSettings, export_dataset
+
+    annotation = Annotation.objects.filter(task__kind="single").order_by("id").first()
+    n = len(annotation.answers)
+    assert bytes(annotation.answers_packed) == pack(annotation.answers) and len(annotation.answers_packed) == n
+    assert json.loads(annotation.options_text) == annotation.options
+    for vector in ([], [0, 1, 1], [0, None, 1], [True, False], [10, 1], [2], [1.5], ["0"]):
+        Annotation.objects.filter(pk=annotation.pk).update(answers=vector, mask=vector)
+        annotation.refresh_from_db()
+        stored = None if annotation.answers_packed is None else bytes(annotation.answers_packed)
+        assert stored == pack(vector), vector
+        assert annotation.mask_packed == annotation.answers_packed
+    version, _ = exporting.start_export(people["researcher"], {"name": "packed", "projects": [image_project.pk]})
+    checklist = version.checklist_version.checklist
+    for vector in ([1] * (n - 1), [1] * (n + 1), [0, None] + [0] * (n - 2)):  # short, long, a null
+        Annotation.objects.filter(pk=annotation.pk).update(answers=vector)
+        batches = list(exporting.iter_item_batches(version))
+        vectors = [v for b in batches for v in b.answers]
+        assert sum(1 for v in vectors if isinstance(v, str)) == 1  # the JSON text, for this row alone
+        assert all(isinstance(v, bytes) and len(v) == n for v in vectors if not isinstance(v, str))
+        errors = []
+        for way in ("items", "item_batches"):
+            source = exporting.iter_items if way == "items" else exporting.iter_item_batches
+            with pytest.raises(ExportError) as error:
+                export_dataset(
+                    tmp_path / f"{way}-{len(vector)}-{vector[1]}",
+                    checklist=checklist,
+                    settings=ExportSettings(balanced_cap=None),
+                    include_visionreward=False,
+                    write_jsonl=False,
+                    **{way: lambda s=source: s(version)},
+                )
+            errors.append(str(error.value))
+        assert errors[0] == errors[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_reads_on_a_connection_of_its_own_and_closes_it(image_project, people):
+    """In autocommit (as a job runs) the reader's cursors stream in one read-only transaction
+    on a second connection, which is gone once the reader is (even left early)."""
+    from django.db import connection
+
+    checklist = image_project.checklist_version.checklist
+    rng = random.Random(3)
+    for n in range(3):
+        answer(f.ready_asset(image_project, name=f"{n}.jpg"), people["annotator"], random_options(checklist, rng))
+    version, _ = exporting.start_export(people["researcher"], {"name": "own", "projects": [image_project.pk]})
+
+    def backends(settle: int | None = None) -> int:
+        """Connections to the test database; with ``settle``, waits (up to 5 s) for that many:
+        a closed connection's server process leaves ``pg_stat_activity`` a moment later."""
+        deadline = time.monotonic() + 5
+        while True:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+                count = cursor.fetchone()[0]
+            if settle is None or count == settle or time.monotonic() > deadline:
+                return count
+            time.sleep(0.05)
+
+    before = backends()
+    batches = exporting.iter_item_batches(version, batch=1)
+    assert len(next(batches)) == 1
+    assert backends() == before + 1
+    batches.close()
+    assert backends(settle=before) == before
+    assert sum(len(b) for b in exporting.iter_item_batches(version, batch=2)) == 3
+    assert backends(settle=before) == before

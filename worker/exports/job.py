@@ -12,6 +12,7 @@ rows themselves (combine, splits, schema, card, hash) are in ``datasets_app/expo
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import json
@@ -352,10 +353,12 @@ def _media(asset_files: dict, name: str, root: Path | None) -> str:
     return _source(root, rel) if rel else ""
 
 
-def _rows(queryset, batch: int) -> Iterator[tuple]:
+def _rows(queryset, batch: int, connection=None) -> Iterator[tuple]:
     """The rows of a ``values_list`` queryset, raw (JSON columns as text, no per-value ORM
-    converters), fetched ``batch`` at a time from a server-side cursor."""
-    from django.db import connection
+    converters), fetched ``batch`` at a time from a server-side cursor on ``connection`` (a
+    Django connection; the default one unless given)."""
+    if connection is None:
+        from django.db import connection
 
     sql, params = queryset.query.sql_with_params()
     with connection.chunked_cursor() as cursor:
@@ -415,6 +418,78 @@ def _json(value):
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
+EXPORT_WORK_MEM = "128MB"
+
+
+@contextlib.contextmanager
+def _reading_connection():
+    """The connection the reader's cursors run on, with ``work_mem`` at
+    :data:`EXPORT_WORK_MEM` for its sorts (the annotations of 100k items spill to disk at the
+    default 4 MB).
+
+    On PostgreSQL in autocommit (a job): a connection of its own, in one read-only transaction,
+    so its cursors stream (a cursor opened in autocommit is ``WITH HOLD``: PostgreSQL computes
+    and stores every row before the first one comes back) while the job's own connection goes
+    on writing its progress outside that transaction. Inside a transaction (tests), or on
+    SQLite: the default connection as it is, ``work_mem`` set for the reader's time only."""
+    from django.db import DEFAULT_DB_ALIAS, connection, connections
+
+    if connection.vendor != "postgresql":
+        yield connection
+        return
+    if connection.in_atomic_block or not connection.get_autocommit():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('work_mem', %s, false)", [EXPORT_WORK_MEM])
+        try:
+            yield connection
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET work_mem")
+        return
+    reader = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        reader.set_autocommit(False)
+        with reader.cursor() as cursor:
+            cursor.execute("SET TRANSACTION READ ONLY")
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [EXPORT_WORK_MEM])
+        yield reader
+    finally:
+        try:
+            reader.rollback()
+        finally:
+            reader.close()
+
+
+_VECTOR_COLUMNS = ("answers_p", "answers_j", "mask_p", "mask_j")
+
+
+def _with_vectors(queryset, n: int):
+    """Per answer vector (``answers``, ``mask``) two columns: ``<vector>_p``, the vector packed
+    (``annotator.packed``: bytes, one per question) where it has a packed form of the checklist
+    version's ``n`` questions, and ``<vector>_j``, the JSON column for every other row only (so
+    PostgreSQL prints JSON for those rows alone)."""
+    from django.db.models import BinaryField, Case, F, JSONField, Q, When
+    from django.db.models.functions import Length
+
+    out = queryset
+    for column in ("answers", "mask"):
+        packed = f"{column}_packed"
+        out = out.annotate(**{f"{column}_n": Length(packed)})
+        fits = Q(**{f"{packed}__isnull": False, f"{column}_n": n})
+        out = out.annotate(
+            **{
+                f"{column}_p": Case(When(fits, then=F(packed)), default=None, output_field=BinaryField()),
+                f"{column}_j": Case(When(fits, then=None), default=F(column), output_field=JSONField()),
+            }
+        )
+    return out
+
+
+def _vectors(packed: tuple, json_text: tuple) -> list:
+    """One vector per row: the packed bytes, else the JSON text."""
+    return [j if p is None else p for p, j in zip(packed, json_text, strict=True)]
+
+
 def iter_items(version: DatasetVersion, *, batch: int = BATCH) -> Iterator:
     """The version's items in asset order (see :func:`iter_item_batches`), one by one."""
     for item_batch in iter_item_batches(version, batch=batch):
@@ -428,12 +503,18 @@ def iter_item_batches(version: DatasetVersion, *, batch: int = 2000) -> Iterator
 
     Three ordered streams, each one query on a server-side cursor read in batches (assets by
     id; annotations by asset id then id; gold answers by asset id), merged in one pass, so the
-    whole export costs three queries (plus the scores' per batch with a weight set). JSON
-    columns stay text (the column-wise path checks and reads the answer vectors and the options
-    objects as PostgreSQL prints them, with no JSON decoder per annotation)."""
-    from django.db.models.expressions import RawSQL
+    whole export costs three queries (plus the scores' per batch with a weight set), on the
+    connection :func:`_reading_connection` gives. Answer vectors come packed
+    (``annotator.packed``; the JSON text only for a row without a packed form of the checklist's
+    length), options as their stored text: the column-wise path checks and reads them with no
+    JSON decoder per annotation."""
+    with _reading_connection() as reading:
+        yield from _item_batches(version, batch, reading)
 
-    from datasets_app.export.columnar import ItemBatch, options_checker
+
+def _item_batches(version: DatasetVersion, batch: int, reading) -> Iterator:
+    """``iter_item_batches`` on the ``reading`` connection."""
+    from django.db.models.expressions import RawSQL
 
     checklist = version.checklist_version.checklist
     states = version.export_settings.get("states", DEFAULTS["states"])
@@ -459,24 +540,38 @@ def iter_item_batches(version: DatasetVersion, *, batch: int = 2000) -> Iterator
         "checklist_version": version.checklist_version,
     }
 
+    n = len(checklist.questions)
     annotations = _rows(
-        Annotation.objects.filter(state__in=states, **single)
+        _with_vectors(Annotation.objects.filter(state__in=states, **single), n)
         .order_by("task__asset_id", "id")
-        .values_list("task__asset_id", "id", "user__username", "options", "answers", "mask", "state", "late"),
+        .values_list("task__asset_id", "id", "user__username", "options_text", *_VECTOR_COLUMNS, "state", "late"),
         batch,
+        reading,
     )
     golds = _rows(
-        GoldAnswer.objects.filter(**single)
+        _with_vectors(GoldAnswer.objects.filter(**single), n)
         .order_by("task__asset_id", "task_id")
-        .values_list("task__asset_id", "reviewed_by__username", "options", "answers", "mask"),
+        .values_list("task__asset_id", "reviewed_by__username", "options_text", *_VECTOR_COLUMNS),
         batch,
+        reading,
     )
+    asset_rows = _rows(assets, batch, reading)
+    try:
+        yield from _merged(version, checklist, annotations, golds, asset_rows, batch)
+    finally:  # cursors (and their prefetching threads) before the connection
+        for stream in (asset_rows, golds, annotations):
+            stream.close()
+
+
+def _merged(version, checklist, annotations, golds, asset_rows, batch: int) -> Iterator:
+    """The three ordered streams of ``iter_item_batches`` merged into batches."""
+    from datasets_app.export.columnar import ItemBatch, options_checker
+
     options_ok = options_checker(checklist)
     root = media_root()
     paths: dict = {}
     next_annotation = next(annotations, None)
     next_gold = next(golds, None)
-    asset_rows = _rows(assets, batch)
     while True:
         chunk = [row for _, row in zip(range(batch), asset_rows, strict=False)]
         if not chunk:
@@ -508,8 +603,8 @@ def iter_item_batches(version: DatasetVersion, *, batch: int = 2000) -> Iterator
                 tuple(_source(root, f["file"]) for f in (_json(fs) or []) if f.get("file")) if kind == "video" else ()
                 for kind, fs in zip(kinds, frames, strict=True)
             ]
-        a = list(zip(*own, strict=True)) if own else [[]] * 8
-        g = list(zip(*gold, strict=True)) if gold else [[]] * 5
+        a = list(zip(*own, strict=True)) if own else [()] * 10
+        g = list(zip(*gold, strict=True)) if gold else [()] * 7
         yield ItemBatch(
             asset_id=ids,
             project_id=project_ids,
@@ -522,17 +617,17 @@ def iter_item_batches(version: DatasetVersion, *, batch: int = 2000) -> Iterator
             annotation_id=list(a[1]),
             annotator=list(a[2]),
             options=list(a[3]),
-            answers=list(a[4]),
-            mask=list(a[5]),
-            state=list(a[6]),
-            late=list(a[7]),
-            options_checked=[options_ok(o) for o in a[3]],
+            answers=_vectors(a[4], a[5]),
+            mask=_vectors(a[6], a[7]),
+            state=list(a[8]),
+            late=list(a[9]),
+            options_checked=options_ok.all(a[3]),
             gold_item=[index[x] for x in g[0]],
             gold_annotator=list(g[1]),
             gold_options=list(g[2]),
-            gold_answers=list(g[3]),
-            gold_mask=list(g[4]),
-            gold_options_checked=[options_ok(o) for o in g[2]],
+            gold_answers=_vectors(g[3], g[4]),
+            gold_mask=_vectors(g[5], g[6]),
+            gold_options_checked=options_ok.all(g[2]),
             frame_paths=frame_paths,
             scores=_scores(version, ids, {i: _json(m) or {} for i, m in zip(ids, metadata, strict=True)})
             if version.weights
