@@ -14,6 +14,8 @@ import ipaddress
 import socket
 from collections.abc import Iterable
 
+import httpx
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -132,3 +134,20 @@ def resolve_checked(host: str, port: int, allowed: Iterable[Network] = (), *, se
                 f"{said}; {what} private networks is refused (an administrator can allow a network with {setting})"
             )
     return addresses[0]
+
+
+def default_port(url: httpx.URL) -> int:
+    """The URL's port, else its scheme's (443 for https, 80 for http)."""
+    return url.port or (443 if url.scheme == "https" else 80)
+
+
+def pinned(url: httpx.URL, ip: Address) -> tuple[httpx.URL, str, dict]:
+    """Where a request for ``url`` goes once its host was checked as ``ip``: the URL with that
+    address in place of the name, the ``Host`` header that keeps the name, and the request
+    extensions that keep it in the TLS SNI (the certificate is verified against the name)."""
+    target = httpx.URL(scheme=url.scheme, host=str(ip), port=default_port(url), raw_path=url.raw_path)
+    host_header = url.host if url.port is None else f"{url.host}:{url.port}"
+    if ":" in url.host:  # an IPv6 literal
+        host_header = f"[{url.host}]" + (f":{url.port}" if url.port else "")
+    extensions = {"sni_hostname": url.host} if url.scheme == "https" else {}
+    return target, host_header, extensions

@@ -65,16 +65,12 @@ def parse_url(url: str) -> httpx.URL:
     return parsed
 
 
-def _port(url: httpx.URL) -> int:
-    return url.port or (443 if url.scheme == "https" else 80)
-
-
 def check_url(url: str, allowed: Iterable[netpolicy.Network] = ()) -> netpolicy.Address:
     """Parse ``url`` and resolve its host under the address policy; the address to connect to."""
     parsed = parse_url(url)
     try:
         return netpolicy.resolve_checked(
-            parsed.host, _port(parsed), allowed, setting=ALLOW_SETTING, what="sending webhooks to"
+            parsed.host, netpolicy.default_port(parsed), allowed, setting=ALLOW_SETTING, what="sending webhooks to"
         )
     except netpolicy.AddressRefused as exc:
         raise UrlRefused(exc.reason) from None
@@ -96,11 +92,7 @@ def post(
         ip = check_url(url, allowed)
     except UrlRefused as exc:
         return Outcome(None, None, error=f"refused: {exc.reason}")
-    target = httpx.URL(scheme=parsed.scheme, host=str(ip), port=_port(parsed), raw_path=parsed.raw_path)
-    host_header = parsed.host if parsed.port is None else f"{parsed.host}:{parsed.port}"
-    if ":" in parsed.host:  # an IPv6 literal
-        host_header = f"[{parsed.host}]" + (f":{parsed.port}" if parsed.port else "")
-    extensions = {"sni_hostname": parsed.host} if parsed.scheme == "https" else {}
+    target, host_header, extensions = netpolicy.pinned(parsed, ip)
     started = time.monotonic()
     transport = httpx.HTTPTransport(retries=0)
     with httpx.Client(transport=transport, trust_env=False, follow_redirects=False) as client:

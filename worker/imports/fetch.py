@@ -116,18 +116,9 @@ def resolve(host: str, port: int, allowed: Iterable[Network] = ()) -> Address:
         raise FetchError(exc.reason) from None
 
 
-def _default_port(url: httpx.URL) -> int:
-    return url.port or (443 if url.scheme == "https" else 80)
-
-
 def _pinned_request(client: httpx.Client, url: httpx.URL, ip: Address) -> httpx.Request:
     """A GET of ``url`` sent to ``ip``: the Host header and the SNI keep the URL's name."""
-    port = _default_port(url)
-    target = httpx.URL(scheme=url.scheme, host=str(ip), port=port, raw_path=url.raw_path)
-    host_header = url.host if url.port is None else f"{url.host}:{url.port}"
-    if ":" in url.host:  # an IPv6 literal
-        host_header = f"[{url.host}]" + (f":{url.port}" if url.port else "")
-    extensions = {"sni_hostname": url.host} if url.scheme == "https" else {}
+    target, host_header, extensions = netpolicy.pinned(url, ip)
     return client.build_request(
         "GET",
         target,
@@ -212,7 +203,7 @@ def fetch(
 
 def _hop(client: httpx.Client, current: httpx.URL, limits: FetchLimits, remaining, seen: set, *, last: bool):
     """One request: the streamed 200 response, or the checked URL a redirect leads to."""
-    ip = resolve(current.host, _default_port(current), limits.allowed_networks)
+    ip = resolve(current.host, netpolicy.default_port(current), limits.allowed_networks)
     request = _pinned_request(client, current, ip)
     left = remaining()
     request.extensions["timeout"] = httpx.Timeout(left, connect=min(left, limits.connect_timeout_seconds)).as_dict()
