@@ -15,6 +15,7 @@ on ``VR_WORKER_METRICS_PORT`` (config/celery.py).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 
@@ -27,6 +28,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
+from annotator import netpolicy
 from annotator.services.login_throttle import client_ip
 
 from .prometheus import process_registry
@@ -39,17 +41,14 @@ REDIS_PRIORITY_SEP = "\x06\x16"
 REDIS_PRIORITY_STEPS = (3, 6, 9)
 
 
+@functools.lru_cache(maxsize=8)
 def parse_networks(value: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    """``VR_METRICS_ALLOWED_NETWORKS`` (comma-separated CIDRs or addresses) as networks."""
-    networks = []
-    for item in (part.strip() for part in value.split(",")):
-        if not item:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(item, strict=False))
-        except ValueError as exc:
-            raise ImproperlyConfigured(f"VR_METRICS_ALLOWED_NETWORKS: {item!r} is not an address or network") from exc
-    return networks
+    """``VR_METRICS_ALLOWED_NETWORKS`` (comma-separated CIDRs or addresses) as networks, read by
+    the address policy's parser (``annotator.netpolicy``) once per value, not at every scrape."""
+    try:
+        return list(netpolicy.parse_networks(value, "VR_METRICS_ALLOWED_NETWORKS"))
+    except ValueError as exc:
+        raise ImproperlyConfigured(str(exc)) from None
 
 
 def address_allowed(address: str | None, networks) -> bool:

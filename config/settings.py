@@ -5,7 +5,6 @@ local filesystem (no server). Set ``DATABASE_URL`` and ``REDIS_URL`` to run on P
 Redis, which is what the test suite and docker-compose use.
 """
 
-import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -526,13 +525,12 @@ INSTALLED_APPS += ["django_prometheus"]
 MIDDLEWARE.insert(0, "django_prometheus.middleware.PrometheusBeforeMiddleware")
 MIDDLEWARE.append("django_prometheus.middleware.PrometheusAfterMiddleware")
 VR_METRICS_ALLOWED_NETWORKS = os.environ.get("VR_METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
-for _network in env_list("VR_METRICS_ALLOWED_NETWORKS"):  # a typo stops the start, not every scrape
-    try:
-        ipaddress.ip_network(_network, strict=False)
-    except ValueError:
-        raise ImproperlyConfigured(
-            f"VR_METRICS_ALLOWED_NETWORKS: {_network!r} is not an address or network (e.g. 10.0.0.0/8)"
-        ) from None
+try:  # a typo stops the start, not every scrape
+    from annotator.netpolicy import parse_networks as _parse_networks
+
+    _parse_networks(VR_METRICS_ALLOWED_NETWORKS, "VR_METRICS_ALLOWED_NETWORKS")
+except ValueError as _exc:
+    raise ImproperlyConfigured(str(_exc)) from None
 # A Celery worker serves its metrics on this port (0: none), see config/celery.py.
 VR_WORKER_METRICS_PORT = env_int("VR_WORKER_METRICS_PORT", 0)
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

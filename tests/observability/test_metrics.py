@@ -133,5 +133,5 @@ def test_networks_parse_and_match():
     assert address_allowed("::ffff:127.0.0.1", networks)
     assert not address_allowed("", networks) and not address_allowed("not-an-address", networks)
     assert parse_networks("") == []
-    with pytest.raises(Exception, match="VR_METRICS_ALLOWED_NETWORKS: 'nope'"):
+    with pytest.raises(Exception, match="VR_METRICS_ALLOWED_NETWORKS: `nope` is not a network"):
         parse_networks("nope")
