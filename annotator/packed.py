@@ -11,7 +11,7 @@ it right without knowing of it, and the export reads fixed-width bytes (no JSON 
 parsed) and votes over a matrix of them. :func:`pack` is the same rule in Python (the tests hold
 the two to each other); :func:`unpack` reads one back. A packed vector whose length is not the
 checklist version's question count is a vector the checklist does not vouch for: the reader
-falls back to the JSON column (see ``worker.exports.job.iter_item_batches``).
+falls back to the JSON column (see ``worker.exports.reader``).
 
 Pure: no Django, no database.
 """

@@ -23,8 +23,9 @@ the work, "growth" is peak − before:
 
 * **ours**: the real path: ``worker.exports.job.start_export`` for a staff user (default settings:
   majority vote, 80/10/10 splits, images embedded, the balanced QA subset on with cap 1000)
-  then ``worker.jobs.execute(job)``: ``run_export`` reads the database in batches with
-  server-side cursors and streams rows into parquet shards of the ``default``,
+  then ``worker.jobs.execute(job)``: ``run_export`` reads the database in one COPY stream
+  (``worker/exports/reader.py``, parsed into Arrow in a helper thread) and streams rows into
+  parquet shards of the ``default``,
   ``visionreward``, ``pairs``, ``regression`` and ``balanced_qa`` configs (the balanced subset
   takes a second pass over the items), writes the dataset card and publishes the folder.
 * **baseline**: a naive loop over ``Annotation.objects.select_related("task__asset", "user")``
@@ -37,13 +38,13 @@ the work, "growth" is peak − before:
   ``visionreward``, ``regression`` or ``balanced_qa`` configs, no content hash, no card, no
   job bookkeeping.
 * **ours, default config only**: the like-for-like row: ``export_dataset`` called directly over
-  ``iter_item_batches`` (server-side cursors, column-wise batches) with no pairs, no
+  ``iter_item_batches`` (the job's COPY stream, column-wise batches) with no pairs, no
   ``visionreward`` and ``balanced_cap=None``, so it writes the baseline's rows (plus its splits,
   majority and agreement columns, the content hash and the card) by the column-wise path
   (``datasets_app/export/columnar.py``; answers and masks read from the packed columns the
   database keeps beside the JSON, ``annotator/packed.py``); the version row is made before the
   clock starts and nothing is published. Media: every asset here points at the same JPEG, and ours reads each
-  distinct file once per batch (``MediaStore.image_cell``), so it reads the file about N/2000
+  distinct file once per batch (``MediaStore.image_cell``), so it reads the file about N/5000
   times where the baseline reads it N times; with N distinct files both would read N files.
 
 The ratio columns are baseline / ours (time, and RSS growth). A run that passes

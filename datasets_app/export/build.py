@@ -41,7 +41,7 @@ from annotator.checklist import Checklist
 
 from .balanced import BalancedPlanner, balanced_rows, qa_source_row
 from .card import dataset_card, write_card_files
-from .columnar import ItemBatch, majority_batches, majority_columns, summarize_batch
+from .columnar import ItemBatch, batch_splits, majority_batches, majority_columns, summarize_batch
 from .combine import AgreementSummary, counted, counted_pair, pair_row, rows_of
 from .items import ExportError, ExportSettings, Item, PairItem
 from .schema import BALANCED_CONFIG, DEFAULT_CONFIG, PAIRS_CONFIG, balanced_features, features_for, pair_features
@@ -254,12 +254,7 @@ def export_dataset(
         if not columns.rows.size:
             return
         default = writers[DEFAULT_CONFIG]
-        prompts = [batch.prompt[i] or "" for i in columns.rows.tolist()]
-        split_by_prompt = {prompt: split_of(prompt) for prompt in dict.fromkeys(prompts)}
-        splits = [split_by_prompt[prompt] for prompt in prompts]
-        names = list(dict.fromkeys(splits))
-        code_of = {name: k for k, name in enumerate(names)}
-        codes = np.fromiter((code_of[name] for name in splits), dtype=np.int64, count=len(splits))
+        names, codes = batch_splits(batch, columns.rows, split_of)
         order = np.argsort(codes, kind="stable")  # rows of one split together, in their order
         for part, record in majority_batches(
             batch, columns, checklist, default.schema, media, default.batch_bytes, order=order

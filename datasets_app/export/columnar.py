@@ -21,6 +21,7 @@ Both ways write the same rows (tests/datasets/test_columnar.py holds them to it)
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections import Counter
@@ -30,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from annotator.checklist import Checklist
 from annotator.packed import ZERO, pack, packs_to, unpack
@@ -83,6 +85,16 @@ class ItemBatch:
 
     def __len__(self) -> int:
         return len(self.asset_id)
+
+    def as_lists(self) -> ItemBatch:
+        """The batch with every column a Python list (a reader may hand over Arrow arrays and
+        numpy arrays; the item-by-item path reads lists)."""
+        changes = {
+            f.name: as_list(getattr(self, f.name))
+            for f in dataclasses.fields(self)
+            if f.name not in ("frame_paths", "scores") and not isinstance(getattr(self, f.name), list)
+        }
+        return dataclasses.replace(self, **changes) if changes else self
 
     @classmethod
     def from_items(cls, items: Sequence[Item], checklist: Checklist, *, packed: bool = False) -> ItemBatch:
@@ -142,6 +154,7 @@ class ItemBatch:
 
     def items(self) -> Iterator[Item]:
         """The batch as :class:`Item` values (what ``iter_items`` yields)."""
+        self = self.as_lists()
         own: list[list[Answers]] = [[] for _ in self.asset_id]
         for k, index in enumerate(self.annotation_item):
             own[index].append(
@@ -188,6 +201,37 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
+def as_list(column: Any) -> list:
+    """A column (list, Arrow or numpy array) as a Python list."""
+    if isinstance(column, pa.Array | pa.ChunkedArray | np.ndarray):
+        return column.tolist() if isinstance(column, np.ndarray) else column.to_pylist()
+    return list(column)
+
+
+def _taken(column: Any, positions: np.ndarray, arrow_type: pa.DataType | None = None) -> Any:
+    """``column``'s values at ``positions``: an Arrow array for an Arrow column (or with
+    ``arrow_type``), else a list."""
+    if isinstance(column, pa.Array):
+        out = column.take(pa.array(positions, pa.int64()))
+        return out if arrow_type is None or out.type == arrow_type else out.cast(arrow_type)
+    values = [column[i] for i in positions.tolist()]
+    return values if arrow_type is None else pa.array(values, arrow_type)
+
+
+def _fixed_width(column: pa.Array, width: int) -> np.ndarray | None:
+    """A string or binary Arrow array whose values all have ``width`` bytes, as a
+    ``len × width`` uint8 matrix of them (no copy); ``None`` if any is null or of another width."""
+    if column.null_count or not (pa.types.is_string(column.type) or pa.types.is_binary(column.type)):
+        return None
+    _, offsets, data = column.buffers()
+    at = np.frombuffer(offsets, dtype=np.int32)[column.offset : column.offset + len(column) + 1]
+    if at.size and not np.all(np.diff(at) == width):
+        return None
+    if not len(column):
+        return np.zeros((0, width), dtype=np.uint8)
+    return np.frombuffer(data, dtype=np.uint8)[at[0] : at[-1]].reshape(len(column), width)
+
+
 _BITS = str.maketrans("01", "\x00\x01")
 
 
@@ -207,7 +251,13 @@ def _vector(text: Any) -> tuple:
 def _matrix(vectors: Sequence[Any], n: int) -> np.ndarray | None:
     """``len(vectors) × n`` uint8 matrix of vectors packed (``annotator.packed``) or printed
     ``[0, 1, …]`` (``n`` values, each 0 or 1), checked byte by byte in bulk; ``None`` if any is
-    anything else."""
+    anything else. An Arrow binary array is packed vectors (a null: one without)."""
+    if isinstance(vectors, pa.Array):
+        packed = _fixed_width(vectors, n)
+        if packed is None:
+            return None
+        digits = packed - np.uint8(ZERO)
+        return digits if np.all(digits <= 1) else None
     if packs_to(vectors, n):
         digits = np.frombuffer(b"".join(vectors), dtype=np.uint8).reshape(len(vectors), n) - np.uint8(ZERO)
         return digits if np.all(digits <= 1) else None
@@ -284,6 +334,39 @@ def _metadata_texts(values: Sequence[Any]) -> list[str]:
     return joined.replace('": ', '":').replace(', "', ',"').split("\n")
 
 
+# Printed flat objects with no backslash hold no quote inside a string, so '": ' and ', "' are
+# structural there but for these (a string starting with ": " or ending with ", "), as above.
+_FLAT_SIGNATURE = r'": (?:"[^"]*"|[^,}]*)'  # a key's end and its value: what a key list leaves out
+_NOT_FLAT = r'^[^{]|[^}]$|[\\[]|\{.*\{|": -?[0-9]+[.eE]|": -0[,}]'
+
+
+def metadata_column(values: Any) -> pa.Array:
+    """``_metadata_texts`` of a column as an Arrow string array. An Arrow column of texts as
+    PostgreSQL prints flat objects (``null`` for none) is made canonical in Arrow's kernels:
+    checked by pattern (no backslash, so no quote inside a string; one object; no float or -0;
+    none of the ambiguous spellings), key lists read off the distinct ones (in code-point order,
+    each once), then the spaces after the separators dropped; anything else goes the Python
+    way, which decodes what it has to."""
+    if isinstance(values, pa.Array) and pa.types.is_string(values.type):
+        texts = pc.fill_null(values, "{}")
+        bad = pc.match_substring_regex(texts, _NOT_FLAT)
+        for spelling in _AMBIGUOUS:
+            bad = pc.or_(bad, pc.match_substring(texts, spelling))
+        if not len(texts) or not pc.any(bad).as_py():
+            signatures = pc.unique(pc.replace_substring_regex(texts, _FLAT_SIGNATURE, "")).to_pylist()
+            if all(_keys_in_order(signature) for signature in signatures):
+                return pc.replace_substring(pc.replace_substring(texts, '": ', '":'), ', "', ',"')
+    return pa.array(_metadata_texts(as_list(values)), pa.string())
+
+
+def _keys_in_order(signature: str) -> bool:
+    """Whether a flat object's key list (``{"a, "b}``: the object less each key's end and its
+    value) is in code-point order, each key once."""
+    inner = signature[1:-1]
+    keys = inner[1:].split(', "') if inner else []
+    return keys == sorted(set(keys))
+
+
 def options_checker(checklist: Checklist) -> Callable[[Any], bool]:
     """Whether an options object, as PostgreSQL prints a jsonb object (keys by length, then
     bytes; ``"key": value`` joined by ``, ``), holds only known sub-dimension keys with known
@@ -327,20 +410,29 @@ def options_checker(checklist: Checklist) -> Callable[[Any], bool]:
     columns = np.arange(len(subs))
     one_layout = code_at.size == len(subs)
 
-    def check_all(values: Sequence[Any]) -> list[bool]:
-        """``check`` of every value: texts of the fixed layout in bulk, the rest one by one."""
-        out = [False] * len(values)
-        fast = [i for i, v in enumerate(values) if v.__class__ is str and len(v) == len(layout)] if one_layout else []
-        if fast:
-            data = np.frombuffer("".join(values[i] for i in fast).encode("utf-8"), dtype=np.uint8)
-            if data.size == template.size * len(fast):
-                rows = data.reshape(len(fast), template.size)
-                good = np.all(rows[:, fixed] == template[fixed], axis=1) & np.all(
-                    allowed[columns, rows[:, code_at]], axis=1
-                )
-                for i, ok in zip(fast, good.tolist(), strict=True):
-                    out[i] = ok
-        return [True if known else check(v) for known, v in zip(out, values, strict=True)]
+    def bulk(rows: np.ndarray) -> np.ndarray:
+        return np.all(rows[:, fixed] == template[fixed], axis=1) & np.all(allowed[columns, rows[:, code_at]], axis=1)
+
+    def check_all(values: Any) -> np.ndarray:
+        """``check`` of every value (a list, or an Arrow string array), as a bool array: texts of
+        the fixed layout in bulk, the rest one by one."""
+        out = np.zeros(len(values), dtype=bool)
+        if isinstance(values, pa.Array):
+            rows = _fixed_width(values, template.size) if one_layout else None
+            if rows is not None:
+                out = bulk(rows)
+            if out.all():
+                return out
+            values = values.to_pylist()
+        elif one_layout:
+            fast = [i for i, v in enumerate(values) if v.__class__ is str and len(v) == len(layout)]
+            if fast:
+                data = np.frombuffer("".join(values[i] for i in fast).encode("utf-8"), dtype=np.uint8)
+                if data.size == template.size * len(fast):
+                    out[fast] = bulk(data.reshape(len(fast), template.size))
+        for i in np.flatnonzero(~out).tolist():
+            out[i] = check(values[i])
+        return out
 
     check.all = check_all  # type: ignore[attr-defined]
     return check
@@ -370,15 +462,19 @@ def majority_columns(batch: ItemBatch, checklist: Checklist, settings: ExportSet
     if settings.combine != "majority" or checklist.media_type != "image" or batch.scores is not None:
         return None
     b, n = len(batch), len(checklist.questions)
-    if any(kind != "image" for kind in batch.media_type) or not all(batch.media_path):
+    if not _all_equal(batch.media_type, "image"):
         return None
-    if not all(batch.options_checked) or not all(batch.gold_options_checked):
+    sources, _ = media_sources(batch)
+    if not all(sources):
         return None
-    late = np.asarray(batch.late, dtype=bool) if batch.late else np.zeros(0, dtype=bool)
+    if not np.all(batch.options_checked) or not np.all(batch.gold_options_checked):
+        return None
+    late = np.asarray(batch.late, dtype=bool)
     counted = np.arange(len(batch.annotation_item)) if settings.include_late else np.flatnonzero(~late)
     owner = np.asarray(batch.annotation_item, dtype=np.int64)[counted]
-    answers_all = _matrix([batch.answers[k] for k in counted], n)
-    mask_all = _matrix([batch.mask[k] for k in counted], n)
+    every = counted.size == len(batch.annotation_item)
+    answers_all = _matrix(batch.answers if every else _taken(batch.answers, counted), n)
+    mask_all = _matrix(batch.mask if every else _taken(batch.mask, counted), n)
     gold_answers = _matrix(batch.gold_answers, n)
     gold_mask = _matrix(batch.gold_mask, n)
     if answers_all is None or mask_all is None or gold_answers is None or gold_mask is None:
@@ -387,7 +483,7 @@ def majority_columns(batch: ItemBatch, checklist: Checklist, settings: ExportSet
     has_gold = np.zeros(b, dtype=bool)
     g_answers = np.zeros((b, n), dtype=np.uint8)
     g_mask = np.zeros((b, n), dtype=np.uint8)
-    if batch.gold_item:
+    if len(batch.gold_item):
         gold_index = np.asarray(batch.gold_item, dtype=np.int64)
         has_gold[gold_index] = True
         g_answers[gold_index] = gold_answers  # repeated indices: the last one wins, as item by item
@@ -454,6 +550,13 @@ def majority_columns(batch: ItemBatch, checklist: Checklist, settings: ExportSet
     )
 
 
+def _all_equal(column: Any, value: str) -> bool:
+    """Whether every value of a column (list or Arrow array) is ``value``."""
+    if isinstance(column, pa.Array):
+        return column.null_count == 0 and (not len(column) or pc.all(pc.equal(column, value)).as_py())
+    return all(v == value for v in column)
+
+
 def _free_first(checklist: Checklist) -> tuple[np.ndarray, list]:
     """The gate plan (``_gate_plan``) split: the questions of every ungated sub-dimension
     without a presence question (they depend on nothing, so they are voted all at once, first),
@@ -475,6 +578,17 @@ def _list_array(matrix: np.ndarray, arrow_type: pa.DataType, valid: np.ndarray |
     return pa.ListArray.from_arrays(offsets, values, type=arrow_type)
 
 
+def media_sources(batch: ItemBatch) -> tuple[list[str], np.ndarray]:
+    """The batch's distinct media sources and, per item, the index of its own: a dictionary
+    array's as they are (the COPY reader's), a list's by first use."""
+    column = batch.media_path
+    if isinstance(column, pa.DictionaryArray):
+        return column.dictionary.to_pylist(), column.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    at: dict[str, int] = {}
+    index = np.fromiter((at.setdefault(source, len(at)) for source in column), dtype=np.int64, count=len(column))
+    return list(at), index
+
+
 def majority_batches(
     batch: ItemBatch,
     columns: MajorityColumns,
@@ -487,41 +601,45 @@ def majority_batches(
     """The default config's rows of the batch (one per item with annotations), in ``schema``
     (``features_for(...).arrow_schema``), images encoded by ``media``, in ``order`` (positions
     in ``columns.rows``; as they are by default): (positions, record batch) pairs, each holding
-    at most ``max_bytes`` of embedded image bytes (at least one row)."""
+    at most ``max_bytes`` of embedded image bytes (at least one row). Each distinct image of the
+    batch is read once and taken per row."""
     positions = np.arange(columns.rows.size) if order is None else order
-    rows = columns.rows[positions].tolist()
-    start, held = 0, 0
-    cells: dict[str, dict] = {}
-    for end, i in enumerate(rows, start=1):
-        source = batch.media_path[i]
-        cell = cells.get(source)
-        if cell is None:
-            cell = cells[source] = media.image_cell(MediaRef(source))
-        held += len(cell["bytes"] or b"")
-        if held >= max_bytes or end == len(rows):
-            part = positions[start:end]
-            yield part, _record(batch, columns, part, schema, cells)
-            start, held = end, 0
-            cells = {}
+    if not positions.size:
+        return
+    sources, source_of = media_sources(batch)
+    used, which = np.unique(source_of[columns.rows[positions]], return_inverse=True)
+    which = which.reshape(-1)  # per row: its image among the cells read
+    cells = [media.image_cell(MediaRef(sources[k])) for k in used.tolist()]
+    sizes = np.array([len(cell["bytes"] or b"") for cell in cells], dtype=np.int64)[which]
+    image_type = schema.field("image").type
+    image = (
+        pa.array([cell["bytes"] for cell in cells], image_type.field("bytes").type),
+        pa.array([cell["path"] for cell in cells], image_type.field("path").type),
+    )
+    start, total = 0, positions.size
+    while start < total:
+        reached = np.flatnonzero(np.cumsum(sizes[start:]) >= max_bytes)
+        end = start + int(reached[0]) + 1 if reached.size else total
+        part = positions[start:end]
+        yield part, _record(batch, columns, part, schema, image, which[start:end])
+        start = end
 
 
 def _record(
-    batch: ItemBatch, columns: MajorityColumns, part: np.ndarray, schema: pa.Schema, cells: dict
+    batch: ItemBatch,
+    columns: MajorityColumns,
+    part: np.ndarray,
+    schema: pa.Schema,
+    image: tuple[pa.Array, pa.Array],
+    which: np.ndarray,
 ) -> pa.RecordBatch:
+    """The rows at positions ``part`` as a record batch; ``image``: the (bytes, path) arrays of
+    the batch's images, ``which``: each row's among them."""
     rows = columns.rows[part]
     m = rows.size
-    take = rows.tolist()
-    asset_ids = [batch.asset_id[i] for i in take]
-    image_cells = [cells[batch.media_path[i]] for i in take]
     fields = {f.name: f for f in schema}
-    image_type = fields["image"].type
-    image = pa.StructArray.from_arrays(
-        [
-            pa.array([c["bytes"] for c in image_cells], image_type.field("bytes").type),
-            pa.array([c["path"] for c in image_cells], image_type.field("path").type),
-        ],
-        fields=list(image_type),
-    )
+    take = pa.array(which, pa.int64())
+    image = pa.StructArray.from_arrays([image[0].take(take), image[1].take(take)], fields=list(fields["image"].type))
     options_type = fields["options"].type
     options = pa.StructArray.from_arrays(
         [
@@ -532,12 +650,14 @@ def _record(
     )
     agreement = columns.agreement[part]
     agreement_valid = ~np.isnan(agreement)
+    asset_ids = _taken(batch.asset_id, rows, pa.int64())
+    metadata = _taken(batch.metadata, rows)
     arrays = {
-        "id": pa.array([str(a) for a in asset_ids], pa.string()),
-        "asset_id": pa.array(asset_ids, pa.int64()),
-        "project_id": pa.array([batch.project_id[i] for i in take], pa.int64()),
-        "prompt": pa.array([batch.prompt[i] or "" for i in take], pa.string()),
-        "media_type": pa.array([batch.media_type[i] for i in take], pa.string()),
+        "id": asset_ids.cast(pa.string()),
+        "asset_id": asset_ids,
+        "project_id": _taken(batch.project_id, rows, pa.int64()),
+        "prompt": pc.fill_null(_taken(batch.prompt, rows, pa.string()), ""),
+        "media_type": _taken(batch.media_type, rows, pa.string()),
         "image": image,
         "options": options,
         "answers": _list_array(columns.answers[part], fields["answers"].type),
@@ -549,10 +669,24 @@ def _record(
         "state": pa.nulls(m, pa.string()),
         "score": pa.nulls(m, pa.float64()),
         "dimension_scores": pa.nulls(m, fields["dimension_scores"].type),
-        "metadata": pa.array(_metadata_texts([batch.metadata[i] for i in take]), pa.string()),
-        "media_sha256": pa.array([batch.media_sha256[i] or "" for i in take], pa.string()),
+        "metadata": metadata_column(metadata),
+        "media_sha256": pc.fill_null(_taken(batch.media_sha256, rows, pa.string()), ""),
     }
     return pa.RecordBatch.from_arrays([arrays[f.name] for f in schema], schema=schema)
+
+
+def batch_splits(batch: ItemBatch, rows: np.ndarray, split_of: Callable[[str], str]) -> tuple[list[str], np.ndarray]:
+    """The split of each of the batch's ``rows`` (item indices) by its prompt (a missing one
+    is ""): (split names in order of first use, each row's index into them); ``split_of`` is
+    called once per distinct prompt."""
+    prompts = pc.fill_null(_taken(batch.prompt, rows, pa.string()), "").dictionary_encode()
+    distinct = prompts.dictionary.to_pylist()  # in order of first use
+    many = getattr(split_of, "many", None)
+    splits = many(distinct) if many is not None else [split_of(prompt) for prompt in distinct]
+    names = list(dict.fromkeys(splits))
+    code_of = {name: k for k, name in enumerate(names)}
+    codes = np.array([code_of[name] for name in splits], dtype=np.int64)
+    return names, codes[prompts.indices.to_numpy()].astype(np.int64, copy=False)
 
 
 def summarize_batch(summary: AgreementSummary, batch: ItemBatch, columns: MajorityColumns) -> None:
@@ -562,9 +696,9 @@ def summarize_batch(summary: AgreementSummary, batch: ItemBatch, columns: Majori
     summary.annotations += int(counts.sum())
     summary.items_with_annotations += int((counts > 0).sum())
     summary.gold += int(columns.has_gold.sum())
-    counted = columns.counted.tolist()
-    summary.annotators.update(batch.annotator[k] for k in counted)
-    summary.states.update(Counter(batch.state[k] for k in counted))
+    counted = columns.counted
+    summary.annotators.update(as_list(_taken(batch.annotator, counted)))
+    summary.states.update(Counter(as_list(_taken(batch.state, counted))))
     several = np.flatnonzero(counts >= 2)
     if not several.size:
         return

@@ -324,38 +324,62 @@ class OptionCollapser:
     def columns(self, values: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """The same for many rows at once: ``values`` is rows × questions (1 / 0, -1 for
         ``None``); returns sub-dimension key → (option codes, valid), ``valid`` False where the
-        option is ``None``. Each distinct (gate, answers) combination is worked out once."""
+        option is ``None``. Each row's (gate, answers) combination is a number, base 3; its
+        result is looked up in a table of every combination (worked out once per collapser),
+        or, for a sub-dimension with too many questions for one, of the distinct ones."""
         rows = values.shape[0]
         results: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         options: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for spec in self._subs:
             if spec.source is None:
-                gate = np.zeros(rows, dtype=np.int64)
+                key = np.zeros(rows, dtype=np.int64)
             else:
                 state, lo, hi = results[spec.source]
                 closed = (state != _STATE_CODES["inconsistent"]) & (lo == spec.source_worst)
                 opened = ~closed & (state == _STATE_CODES["ok"]) & (hi < spec.source_worst)
-                gate = np.where(closed, 1, np.where(opened, 0, 2))
-            key = gate.copy()
-            for position, index in enumerate(spec.indices):
-                key += (values[:, index] + 1) * 3 ** (position + 1)
-            distinct, inverse = np.unique(key, return_inverse=True)
-            table = []
-            for code in distinct.tolist():
-                found = spec.result(
-                    _GATES[code % 3],
-                    tuple((None, 0, 1)[(code // 3 ** (p + 1)) % 3] for p in range(len(spec.indices))),
-                )
-                table.append((_STATE_CODES[found[0]], found[1], found[2], found[3]))
-            state_of = np.array([t[0] for t in table], dtype=np.int64)
-            lo_of = np.array([t[1] for t in table], dtype=np.int64)
-            hi_of = np.array([t[2] for t in table], dtype=np.int64)
-            code_of = np.array([0 if t[3] is None else t[3] for t in table], dtype=np.int64)
-            valid_of = np.array([t[3] is not None for t in table], dtype=bool)
-            inverse = inverse.reshape(-1)
-            results.append((state_of[inverse], lo_of[inverse], hi_of[inverse]))
-            options[spec.key] = (code_of[inverse], valid_of[inverse])
+                key = np.where(closed, 1, np.where(opened, 0, 2))
+            if spec.indices:
+                digits = values[:, list(spec.indices)] + 1  # rows × its questions: 0 None, 1 no, 2 yes
+                key = key + digits @ (3 ** np.arange(1, len(spec.indices) + 1, dtype=np.int64))
+            if len(spec.indices) <= _TABLE_QUESTIONS:
+                table = self._table(spec)
+                at = key
+            else:
+                distinct, at = np.unique(key, return_inverse=True)
+                table = _lookup(spec, distinct.tolist())
+                at = at.reshape(-1)
+            state_of, lo_of, hi_of, code_of, valid_of = table
+            results.append((state_of[at], lo_of[at], hi_of[at]))
+            options[spec.key] = (code_of[at], valid_of[at])
         return {key: options[key] for key in self._order}
+
+    def _table(self, spec: _SubCollapse) -> tuple[np.ndarray, ...]:
+        """``_lookup`` of every (gate, answers) number of a sub-dimension, kept on it."""
+        table = spec.memo.get("table")
+        if table is None:
+            table = spec.memo["table"] = _lookup(spec, range(3 ** (len(spec.indices) + 1)))
+        return table
+
+
+_TABLE_QUESTIONS = 8  # a sub-dimension of up to this many questions gets a full table (3^9 entries)
+
+
+def _lookup(spec: _SubCollapse, codes) -> tuple[np.ndarray, ...]:
+    """(state, lo, hi, option code, valid) arrays of the (gate, answers) numbers ``codes``."""
+    table = []
+    for code in codes:
+        found = spec.result(
+            _GATES[code % 3],
+            tuple((None, 0, 1)[(code // 3 ** (p + 1)) % 3] for p in range(len(spec.indices))),
+        )
+        table.append((_STATE_CODES[found[0]], found[1], found[2], found[3]))
+    return (
+        np.array([t[0] for t in table], dtype=np.int64),
+        np.array([t[1] for t in table], dtype=np.int64),
+        np.array([t[2] for t in table], dtype=np.int64),
+        np.array([0 if t[3] is None else t[3] for t in table], dtype=np.int64),
+        np.array([t[3] is not None for t in table], dtype=bool),
+    )
 
 
 _GATES = ("open", "closed", "unknown")

@@ -14,7 +14,9 @@ of the ratios mapping, whose cumulative share exceeds ``u``. Consequences:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
 
 from .items import validate_split_ratios
 
@@ -59,4 +61,16 @@ def splitter(ratios: Mapping[str, float], seed: int) -> Callable[[str], str]:
         last[0], last[1] = prompt, name
         return name
 
+    limits = np.array([bound for bound, _ in bounds], dtype=np.float64)
+    names = [name for _, name in bounds] + [last_name]
+
+    def many(prompts: Sequence[str]) -> list[str]:
+        """``[split(p) for p in prompts]``, the units compared in one step."""
+        if not prompts:
+            return []
+        heads = b"".join([sha256(prefix + prompt.encode()).digest()[:8] for prompt in prompts])
+        units = np.frombuffer(heads, dtype=">u8").astype(np.float64) / _SCALE
+        return [names[k] for k in np.searchsorted(limits, units, side="right").tolist()]
+
+    split.many = many  # type: ignore[attr-defined]
     return split

@@ -148,7 +148,7 @@ def test_options_are_checked_in_bulk_as_one_by_one(checklist):
         _printed({**full, first: True}),
     ]
     assert (
-        check.all(texts)
+        check.all(texts).tolist()
         == [check(t) for t in texts]
         == [True, False, True, True, False, True, True, True, False, False]
     )
@@ -172,13 +172,22 @@ def test_options_are_checked_in_bulk_as_one_by_one(checklist):
         '{"a{": 1, "b": 2}',
         '{"a": 1, "a": 2}',
         '{"b": 1, "a: 1": 2}',
+        '{"b": 1, "aa": 2}',
+        '{"a": "x}y", "b": "[z", "c": "}"}',
+        '{"a": "{", "b": 1}',
+        '{"a": "x", "b": 1e5}',
+        '{"k, y": 1, "l": "m, n"}',
+        '{"a": "\u2028 é 中", "b": false}',
+        '{"a": [1, 2]}',
     ],
 )
 def test_metadata_text_is_metadata_json(text):
     """Metadata as PostgreSQL prints it becomes the canonical JSON (fast for flat objects)."""
     import json
 
-    from datasets_app.export.columnar import _metadata_text, _metadata_texts
+    import pyarrow as pa
+
+    from datasets_app.export.columnar import _metadata_text, _metadata_texts, metadata_column
     from datasets_app.export.combine import metadata_json
 
     assert _metadata_text(text) == metadata_json(json.loads(text))
@@ -187,3 +196,7 @@ def test_metadata_text_is_metadata_json(text):
     assert _metadata_texts([text]) == [metadata_json(json.loads(text))]
     batch = ['{"bench": true, "index": 1}', text, "{}", '{"index": 2}']
     assert _metadata_texts(batch) == [metadata_json(json.loads(t)) for t in batch]
+    # the COPY reader's way: an Arrow column (a null is no metadata)
+    column = pa.array([*batch, None], pa.string())
+    assert metadata_column(column).to_pylist() == [*(metadata_json(json.loads(t)) for t in batch), "{}"]
+    assert metadata_column(pa.array([text], pa.string())).to_pylist() == [metadata_json(json.loads(text))]

@@ -12,16 +12,11 @@ rows themselves (combine, splits, schema, card, hash) are in ``datasets_app/expo
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import difflib
-import json
 import re
 import shutil
 import tempfile
 import uuid
-from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 
 from django.conf import settings as django_settings
@@ -31,15 +26,22 @@ from django.utils import timezone
 
 from annotator import metrics, storage
 from annotator import permissions as perms
-from annotator.models import Annotation, Asset, GoldAnswer, Project, Task
-from annotator.storage.reading import open_reader
+from annotator.models import Asset, Project
 from datasets_app.models import NAME_RE, DatasetVersion
 from worker.jobs import JobCancelled, JobContext, JobFailed, create_job
 from worker.models import Job, WeightSet
 
 from . import credentials
+from .reader import (  # noqa: F401  (the readers' names, as the job and its callers know them)
+    ANSWER_STATES,
+    BATCH,
+    iter_item_batches,
+    iter_items,
+    iter_pairs,
+    media_opener,
+    media_root,
+)
 
-ANSWER_STATES = ("submitted", "reviewed")
 DEFAULTS: dict = {
     "states": ["submitted", "reviewed"],  # which annotations; a reviewer's gold answer is always kept
     "combine": "majority",  # all | majority | gold
@@ -59,7 +61,6 @@ DEFAULTS: dict = {
     "dominance": None,
 }
 KINDS = ("annotations", "dominance_pairs")
-BATCH = 500
 
 
 class ExportRequestError(ValueError):
@@ -322,395 +323,6 @@ def _weights_snapshot(ws: WeightSet | None) -> dict:
         "gates": ws.gates,
         "metrics": ws.metrics,
     }
-
-
-# --- reading the database ---------------------------------------------------------------------
-
-
-def media_root() -> Path | None:
-    """The media storage's folder on this host (sources are then absolute paths, read directly),
-    or None on an object store (sources are storage names, read by :func:`media_opener`)."""
-    media = storage.media_storage()
-    return Path(media.location) if storage.is_local(media) else None
-
-
-def media_opener():
-    """How the export reads a media source: None (a path on this host) on a filesystem storage,
-    else a stream from the media storage."""
-    if media_root() is not None:
-        return None
-    media = storage.media_storage()
-    return lambda name: open_reader(media, name)
-
-
-def _source(root: Path | None, rel: str) -> str:
-    """An asset's stored file as an export's media source: its path under ``root``, else its name."""
-    return str(root / rel) if root is not None else rel
-
-
-def _media(asset_files: dict, name: str, root: Path | None) -> str:
-    rel = (asset_files or {}).get(name)
-    return _source(root, rel) if rel else ""
-
-
-def _rows(queryset, batch: int, connection=None) -> Iterator[tuple]:
-    """The rows of a ``values_list`` queryset, raw (JSON columns as text, no per-value ORM
-    converters), fetched ``batch`` at a time from a server-side cursor on ``connection`` (a
-    Django connection; the default one unless given)."""
-    if connection is None:
-        from django.db import connection
-
-    sql, params = queryset.query.sql_with_params()
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, params)
-        yield from _prefetched(cursor.cursor, batch)
-
-
-def _prefetched(cursor, batch: int) -> Iterator[tuple]:
-    """``cursor.fetchmany(batch)`` rows, the next batch fetched by a helper thread while this
-    one is used, so PostgreSQL produces rows while Python writes them (the wait on the socket
-    releases the GIL). The thread only touches this psycopg cursor (same connection, same
-    transaction: psycopg serialises the connection's use) and is stopped and joined before the
-    cursor closes."""
-    import queue
-    import threading
-
-    chunks: queue.Queue = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def fetch() -> None:
-        try:
-            while not stop.is_set():
-                rows = cursor.fetchmany(batch)
-                while not stop.is_set():
-                    try:
-                        chunks.put(rows, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if not rows:
-                    return
-        except BaseException as exc:  # handed to the reading side
-            chunks.put(exc)
-
-    thread = threading.Thread(target=fetch, name="export-prefetch", daemon=True)
-    thread.start()
-    try:
-        while True:
-            rows = chunks.get()
-            if isinstance(rows, BaseException):
-                raise rows
-            if not rows:
-                return
-            yield from rows
-    finally:
-        stop.set()
-        while thread.is_alive():
-            try:
-                chunks.get(timeout=0.1)
-            except queue.Empty:
-                pass
-        thread.join()
-
-
-def _json(value):
-    """A JSON column read raw: text (psycopg 3 under Django) or already decoded."""
-    return json.loads(value) if isinstance(value, str | bytes) else value
-
-
-EXPORT_WORK_MEM = "128MB"
-
-
-@contextlib.contextmanager
-def _reading_connection():
-    """The connection the reader's cursors run on, with ``work_mem`` at
-    :data:`EXPORT_WORK_MEM` for its sorts (the annotations of 100k items spill to disk at the
-    default 4 MB).
-
-    On PostgreSQL in autocommit (a job): a connection of its own, in one read-only transaction,
-    so its cursors stream (a cursor opened in autocommit is ``WITH HOLD``: PostgreSQL computes
-    and stores every row before the first one comes back) while the job's own connection goes
-    on writing its progress outside that transaction. Inside a transaction (tests), or on
-    SQLite: the default connection as it is, ``work_mem`` set for the reader's time only."""
-    from django.db import DEFAULT_DB_ALIAS, connection, connections
-
-    if connection.vendor != "postgresql":
-        yield connection
-        return
-    if connection.in_atomic_block or not connection.get_autocommit():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('work_mem', %s, false)", [EXPORT_WORK_MEM])
-        try:
-            yield connection
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("RESET work_mem")
-        return
-    reader = connections.create_connection(DEFAULT_DB_ALIAS)
-    try:
-        reader.set_autocommit(False)
-        with reader.cursor() as cursor:
-            cursor.execute("SET TRANSACTION READ ONLY")
-            cursor.execute("SELECT set_config('work_mem', %s, true)", [EXPORT_WORK_MEM])
-        yield reader
-    finally:
-        try:
-            reader.rollback()
-        finally:
-            reader.close()
-
-
-_VECTOR_COLUMNS = ("answers_p", "answers_j", "mask_p", "mask_j")
-
-
-def _with_vectors(queryset, n: int):
-    """Per answer vector (``answers``, ``mask``) two columns: ``<vector>_p``, the vector packed
-    (``annotator.packed``: bytes, one per question) where it has a packed form of the checklist
-    version's ``n`` questions, and ``<vector>_j``, the JSON column for every other row only (so
-    PostgreSQL prints JSON for those rows alone)."""
-    from django.db.models import BinaryField, Case, F, JSONField, Q, When
-    from django.db.models.functions import Length
-
-    out = queryset
-    for column in ("answers", "mask"):
-        packed = f"{column}_packed"
-        out = out.annotate(**{f"{column}_n": Length(packed)})
-        fits = Q(**{f"{packed}__isnull": False, f"{column}_n": n})
-        out = out.annotate(
-            **{
-                f"{column}_p": Case(When(fits, then=F(packed)), default=None, output_field=BinaryField()),
-                f"{column}_j": Case(When(fits, then=None), default=F(column), output_field=JSONField()),
-            }
-        )
-    return out
-
-
-def _vectors(packed: tuple, json_text: tuple) -> list:
-    """One vector per row: the packed bytes, else the JSON text."""
-    return [j if p is None else p for p, j in zip(packed, json_text, strict=True)]
-
-
-def iter_items(version: DatasetVersion, *, batch: int = BATCH) -> Iterator:
-    """The version's items in asset order (see :func:`iter_item_batches`), one by one."""
-    for item_batch in iter_item_batches(version, batch=batch):
-        yield from item_batch.items()
-
-
-def iter_item_batches(version: DatasetVersion, *, batch: int = 2000) -> Iterator:
-    """The version's items in asset order, ``batch`` assets at a time, as column-wise
-    :class:`~datasets_app.export.columnar.ItemBatch` values: every ready asset of its projects
-    with its annotations (the chosen states) and gold answer.
-
-    Three ordered streams, each one query on a server-side cursor read in batches (assets by
-    id; annotations by asset id then id; gold answers by asset id), merged in one pass, so the
-    whole export costs three queries (plus the scores' per batch with a weight set), on the
-    connection :func:`_reading_connection` gives. Answer vectors come packed
-    (``annotator.packed``; the JSON text only for a row without a packed form of the checklist's
-    length), options as their stored text: the column-wise path checks and reads them with no
-    JSON decoder per annotation."""
-    with _reading_connection() as reading:
-        yield from _item_batches(version, batch, reading)
-
-
-def _item_batches(version: DatasetVersion, batch: int, reading) -> Iterator:
-    """``iter_item_batches`` on the ``reading`` connection."""
-    from django.db.models.expressions import RawSQL
-
-    checklist = version.checklist_version.checklist
-    states = version.export_settings.get("states", DEFAULTS["states"])
-    projects = version.projects.all()
-    asset_table = Asset._meta.db_table
-    assets = (
-        Asset.objects.filter(project__in=projects, status=Asset.Status.READY)
-        .order_by("id")
-        .annotate(
-            media_rel=RawSQL(
-                f"COALESCE(NULLIF({asset_table}.files ->> 'display', ''), "
-                f"NULLIF({asset_table}.files ->> 'original', ''))",
-                (),
-            ),
-            frames_json=RawSQL(f"CASE WHEN {asset_table}.kind = 'video' THEN {asset_table}.files -> 'frames' END", ()),
-        )
-        .values_list("id", "project_id", "prompt", "kind", "media_rel", "sha256", "metadata", "frames_json")
-    )
-    single = {
-        "task__asset__project__in": projects,
-        "task__asset__status": Asset.Status.READY,
-        "task__kind": Task.Kind.SINGLE,
-        "checklist_version": version.checklist_version,
-    }
-
-    n = len(checklist.questions)
-    annotations = _rows(
-        _with_vectors(Annotation.objects.filter(state__in=states, **single), n)
-        .order_by("task__asset_id", "id")
-        .values_list("task__asset_id", "id", "user__username", "options_text", *_VECTOR_COLUMNS, "state", "late"),
-        batch,
-        reading,
-    )
-    golds = _rows(
-        _with_vectors(GoldAnswer.objects.filter(**single), n)
-        .order_by("task__asset_id", "task_id")
-        .values_list("task__asset_id", "reviewed_by__username", "options_text", *_VECTOR_COLUMNS),
-        batch,
-        reading,
-    )
-    asset_rows = _rows(assets, batch, reading)
-    try:
-        yield from _merged(version, checklist, annotations, golds, asset_rows, batch)
-    finally:  # cursors (and their prefetching threads) before the connection
-        for stream in (asset_rows, golds, annotations):
-            stream.close()
-
-
-def _merged(version, checklist, annotations, golds, asset_rows, batch: int) -> Iterator:
-    """The three ordered streams of ``iter_item_batches`` merged into batches."""
-    from datasets_app.export.columnar import ItemBatch, options_checker
-
-    options_ok = options_checker(checklist)
-    root = media_root()
-    paths: dict = {}
-    next_annotation = next(annotations, None)
-    next_gold = next(golds, None)
-    while True:
-        chunk = [row for _, row in zip(range(batch), asset_rows, strict=False)]
-        if not chunk:
-            return
-        ids, project_ids, prompts, kinds, media, shas, metadata, frames = (list(c) for c in zip(*chunk, strict=True))
-        index = {asset_id: i for i, asset_id in enumerate(ids)}
-        last = ids[-1]
-        own: list = []
-        while next_annotation is not None and next_annotation[0] <= last:
-            if next_annotation[0] in index:
-                own.append(next_annotation)
-            next_annotation = next(annotations, None)
-        gold: list = []
-        while next_gold is not None and next_gold[0] <= last:
-            if next_gold[0] in index:
-                gold.append(next_gold)
-            next_gold = next(golds, None)
-        media_paths = []
-        for rel in media:
-            path = paths.get(rel)
-            if path is None:
-                if len(paths) > 10000:
-                    paths.clear()
-                path = paths[rel] = _source(root, rel) if rel else ""
-            media_paths.append(path)
-        frame_paths = None
-        if "video" in kinds:
-            frame_paths = [
-                tuple(_source(root, f["file"]) for f in (_json(fs) or []) if f.get("file")) if kind == "video" else ()
-                for kind, fs in zip(kinds, frames, strict=True)
-            ]
-        a = list(zip(*own, strict=True)) if own else [()] * 10
-        g = list(zip(*gold, strict=True)) if gold else [()] * 7
-        yield ItemBatch(
-            asset_id=ids,
-            project_id=project_ids,
-            prompt=prompts,
-            media_type=kinds,
-            media_path=media_paths,
-            media_sha256=shas,
-            metadata=metadata,
-            annotation_item=[index[x] for x in a[0]],
-            annotation_id=list(a[1]),
-            annotator=list(a[2]),
-            options=list(a[3]),
-            answers=_vectors(a[4], a[5]),
-            mask=_vectors(a[6], a[7]),
-            state=list(a[8]),
-            late=list(a[9]),
-            options_checked=options_ok.all(a[3]),
-            gold_item=[index[x] for x in g[0]],
-            gold_annotator=list(g[1]),
-            gold_options=list(g[2]),
-            gold_answers=_vectors(g[3], g[4]),
-            gold_mask=_vectors(g[5], g[6]),
-            gold_options_checked=options_ok.all(g[2]),
-            frame_paths=frame_paths,
-            scores=_scores(version, ids, {i: _json(m) or {} for i, m in zip(ids, metadata, strict=True)})
-            if version.weights
-            else None,
-        )
-
-
-def _scores(version: DatasetVersion, asset_ids: list[int], metadata: dict) -> dict:
-    """asset id → (total, per dimension) under the version's weight set (from the answers the
-    version holds: gold, else the consensus; extra features such as alignment from the asset's
-    metadata, as the platform's own scores), or nothing without a weight set."""
-    if not version.weights:
-        return {}
-    from worker.weights.answers import human_features, with_asset_extra
-    from worker.weights.features import checklist_dimensions
-    from worker.weights.scoring import score, weight_vector_from_dict
-
-    w = version.weights
-    fields = ("coefficients", "encoding", "normalization", "intercept", "extra", "extra_defaults", "gates")
-    vector = dataclasses.replace(
-        weight_vector_from_dict({k: w[k] for k in fields}),
-        dimensions=checklist_dimensions(version.checklist_version.checklist),
-    )
-    out = {}
-    for project in version.projects.all():
-        for asset_id, (features, _) in human_features(project, version.checklist_version, asset_ids).items():
-            result = score(with_asset_extra(features, metadata.get(asset_id), w.get("extra") or {}), vector)
-            out[asset_id] = (result.total, result.dimensions)
-    return out
-
-
-def iter_pairs(version: DatasetVersion, *, batch: int = BATCH) -> Iterator:
-    """The version's rated pair tasks (ratings of the chosen states, a reviewer's gold rating)."""
-    from datasets_app.export.items import PairItem
-
-    states = version.export_settings.get("states", DEFAULTS["states"])
-    tasks = (
-        Task.objects.filter(project__in=version.projects.all(), kind=Task.Kind.PAIR)
-        .order_by("id")
-        .values_list("id", "project_id", "asset__prompt", "asset_id", "asset_b_id", "asset__files", "asset_b__files")
-    )
-    chunk: list = []
-    root = media_root()
-
-    def flush(rows):
-        ids = [r[0] for r in rows]
-        ratings: dict[int, list[int]] = defaultdict(list)
-        late_ratings: dict[int, list[int]] = defaultdict(list)
-        for task_id, preference, late in (
-            Annotation.objects.filter(task_id__in=ids, state__in=states)
-            .exclude(preference__isnull=True)
-            .order_by("task_id", "id")
-            .values_list("task_id", "preference", "late")
-        ):
-            (late_ratings if late else ratings)[task_id].append(preference)
-        gold = dict(
-            GoldAnswer.objects.filter(task_id__in=ids)
-            .exclude(preference__isnull=True)
-            .values_list("task_id", "preference")
-        )
-        for task_id, project_id, prompt, a, b, files_a, files_b in rows:
-            if task_id not in ratings and task_id not in late_ratings and task_id not in gold:
-                continue
-            yield PairItem(
-                task_id=task_id,
-                project_id=project_id,
-                prompt=prompt or "",
-                asset_a=a,
-                asset_b=b,
-                media_a=_media(files_a, "display", root) or _media(files_a, "original", root),
-                media_b=_media(files_b, "display", root) or _media(files_b, "original", root),
-                ratings=tuple(ratings.get(task_id, ())),
-                gold=gold.get(task_id),
-                late_ratings=tuple(late_ratings.get(task_id, ())),
-            )
-
-    for row in tasks.iterator(chunk_size=batch):
-        chunk.append(row)
-        if len(chunk) >= batch:
-            yield from flush(chunk)
-            chunk = []
-    if chunk:
-        yield from flush(chunk)
 
 
 # --- publishing ---------------------------------------------------------------------------------
