@@ -495,20 +495,19 @@ def majority_columns(batch: ItemBatch, checklist: Checklist, settings: ExportSet
     if owner.size and np.any(np.diff(owner) < 0):
         return None  # annotations not in item order: item by item
     yes_all = answers_all & mask_all
-    if owner.size == m:  # one counted annotation per item that has any: nothing to add up
-        applied = mask_all.astype(np.int32)
-        yes = yes_all.astype(np.int32)
+    single = owner.size == m  # one counted annotation per item that has any: nothing to add up
+    if single:
+        # its own answer where it applied (no ties with one rater), else -1
+        raw = np.where(mask_all == 1, answers_all, np.uint8(255)).view(np.int8)
     else:
         starts = np.searchsorted(owner, rows)
         applied = np.add.reduceat(mask_all, starts, axis=0, dtype=np.int32)
         yes = np.add.reduceat(yes_all, starts, axis=0, dtype=np.int32)
-    # per question: the majority answer among the raters it applied to (-1: applied to nobody),
-    # ties to the gold answer where it applies, else 0
-    raw = np.where(has_gold[rows, None], g_answers[rows] & g_mask[rows], 0).astype(np.int8)
-    twice = 2 * yes
-    raw[twice > applied] = 1
-    raw[twice < applied] = 0
-    raw[applied == 0] = -1
+        # per question: the majority answer among the raters it applied to (-1: applied to
+        # nobody), ties to the gold answer where it applies, else 0
+        tie = np.where(has_gold[rows, None], g_answers[rows] & g_mask[rows], 0).astype(np.int8)
+        twice = 2 * yes
+        raw = np.where(applied == 0, np.int8(-1), np.where(twice == applied, tie, (twice > applied).view(np.int8)))
     answers = np.zeros((m, n), dtype=np.int8)
     mask = np.zeros((m, n), dtype=bool)
     free, walked = _per_checklist(checklist, "gates, free first", _free_first)
@@ -531,9 +530,12 @@ def majority_columns(batch: ItemBatch, checklist: Checklist, settings: ExportSet
             chosen = open_[:, None] & (values >= 0)
             answers[:, idx] = np.where(chosen, values, 0)
             mask[:, idx] = chosen
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(answers == 1, yes, applied - yes) / applied
-    agreement = np.where(mask & (applied > 0), share, np.nan)
+    if single:  # one rater agrees with itself wherever a question is answered
+        agreement = np.where(mask, 1.0, np.nan)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(answers == 1, yes, applied - yes) / applied
+        agreement = np.where(mask & (applied > 0), share, np.nan)
     collapser = _per_checklist(checklist, "collapser", OptionCollapser)
     options = collapser.columns(np.where(mask, answers, -1).astype(np.int64))
     return MajorityColumns(

@@ -69,6 +69,16 @@ def test_majority_batches_write_the_same_rows_hash_and_summary(tmp_path, checkli
     assert (tmp_path / "items" / "README.md").read_text() == (tmp_path / "batches" / "README.md").read_text()
 
 
+@pytest.mark.parametrize("packed", [False, True], ids=["json-text", "packed"])
+def test_one_annotation_per_item_writes_the_same_rows(tmp_path, checklist, items, packed):
+    """Batches whose items have one rater each (no votes to add up, no ties) take the short way."""
+    single = [dataclasses.replace(i, annotations=i.annotations[:1]) for i in items]
+    one, other, batches, s = export_both(tmp_path, checklist, single, packed=packed)
+    assert all(majority_columns(b, checklist, s) is not None for b in batches)
+    assert rows(tmp_path / "items") == rows(tmp_path / "batches")
+    assert one.content_hash == other.content_hash and one.stats == other.stats
+
+
 def test_late_extras_and_path_mode(tmp_path, checklist, items):
     late = [
         dataclasses.replace(
