@@ -190,3 +190,23 @@ def test_an_error_in_the_stream_reaches_the_caller(varied, monkeypatch):
     with pytest.raises((errors.UndefinedColumn, ProgrammingError)):
         list(reader.iter_item_batches(varied))
     assert not [t for t in threading.enumerate() if t.name == "export-prefetch"]
+
+
+def test_scores_under_a_weight_set_are_the_same_by_either_reader(varied, image_project, people):
+    """With a weight set the version's items carry scores (queried per batch by the caller's
+    thread, not the stream's)."""
+    from worker.models import WeightSet
+    from worker.weights.public import public_weight_vector
+    from worker.weights.sets import create_weight_set
+
+    unpacked = Annotation.objects.filter(answers__0=None).get()
+    Annotation.objects.filter(pk=unpacked.pk).update(answers=[0, *unpacked.answers[1:]])
+    vector = public_weight_vector(image_project.checklist_version.checklist)
+    weight_set = create_weight_set(image_project, vector, source=WeightSet.Source.PUBLIC, label="public")
+    version, _ = exporting.start_export(
+        people["researcher"], {"name": "scored", "projects": [image_project.pk], "weight_set": weight_set.pk}
+    )
+    assert version.weights
+    got, expected = copied(version, 4), by_cursors(version, 4)
+    assert [b.scores for b in got] == [b.scores for b in expected]
+    assert sum(len(b.scores) for b in got) >= 8  # every annotated or gold-answered asset

@@ -25,7 +25,7 @@ import contextlib
 import dataclasses
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -323,10 +323,12 @@ class _Assembler:
         self.root = media_root()
         self.paths: dict = {}
 
-    def __call__(self, assets: list, annotation_item: list, a: list, gold_item: list, g: list):
+    def __call__(self, assets: list, annotation_item: list, a: list, gold_item: list, g: list, scores: bool = True):
         """``assets``: the 8 asset columns; ``a``: the annotation columns after the asset id (id,
         annotator, options, answers packed / JSON, mask packed / JSON, state, late); ``g``: the
-        gold columns after the asset id and task id (reviewer, options, vectors)."""
+        gold columns after the asset id and task id (reviewer, options, vectors). ``scores``:
+        with the scores (a weight set's; they query the database), else without
+        (:meth:`scores_of` adds them)."""
         from datasets_app.export.columnar import ItemBatch, as_list
 
         ids, project_ids, prompts, kinds, media, shas, metadata, frames = assets
@@ -370,8 +372,14 @@ class _Assembler:
             gold_mask=_vectors(g[4], g[5]),
             gold_options_checked=self.options_ok.all(g[1]),
             frame_paths=frame_paths,
-            scores=self._scores(as_list(ids), as_list(metadata)) if version.weights else None,
+            scores=self._scores(as_list(ids), as_list(metadata)) if scores and version.weights else None,
         )
+
+    def scores_of(self, batch) -> dict:
+        """The batch's scores under the version's weight set."""
+        from datasets_app.export.columnar import as_list
+
+        return self._scores(as_list(batch.asset_id), as_list(batch.metadata))
 
     def _scores(self, ids: list, metadata: list) -> dict:
         return _scores(self.version, ids, {i: _json(m) or {} for i, m in zip(ids, metadata, strict=True)})
@@ -460,18 +468,23 @@ def _last_asset(block, last: int | None) -> int | None:
     return int(ids.max()) if ids.size else last
 
 
-def _copied_blocks(cursor, version: DatasetVersion, chunk: int, block_bytes: int | None = None) -> Iterator:
+def _copied_blocks(
+    cursor, version: DatasetVersion, chunk: int, block_bytes: int | None = None, shape: Callable | None = None
+) -> Iterator:
     """The COPY stream's rows, chunk after chunk of ``chunk`` assets (:func:`_stream_sql`), as
     Arrow tables of about ``block_bytes`` of CSV each, read and parsed by a helper thread ahead
     of the caller (the socket's wait and the parsing release the GIL), so PostgreSQL sorts the
     next chunk while the caller works on this one. PostgreSQL sends one row per message, so a
     block of whole messages is a block of whole rows. Left early, the thread stops reading and
     the COPY is cancelled as it closes (this connection's transaction is the reader's own); the
-    thread is joined before this returns."""
+    thread is joined before this returns. ``shape``: what the thread hands over instead of the
+    blocks, made there from them (called with each block, then with ``None`` at the end; it
+    yields the values to hand over)."""
     import queue
     import threading
 
     block_bytes = block_bytes or COPY_BLOCK_BYTES
+    shape = shape or (lambda block: () if block is None else (block,))
     blocks: queue.Queue = queue.Queue(maxsize=1)
     stop = threading.Event()
 
@@ -498,20 +511,24 @@ def _copied_blocks(cursor, version: DatasetVersion, chunk: int, block_bytes: int
                 if len(data) >= block_bytes:
                     block, data = _parse_block(bytes(data)), bytearray()
                     last = _last_asset(block, last)
-                    if not put(block):
-                        raise _Stopped
+                    hand_over(block)
             if data:
                 block = _parse_block(bytes(data))
                 last = _last_asset(block, last)
-                if not put(block):
-                    raise _Stopped
+                hand_over(block)
         return last
+
+    def hand_over(block) -> None:
+        for value in shape(block):
+            if not put(value):
+                raise _Stopped
 
     def read() -> None:
         try:
             after: int | None = 0
             while after is not None:
                 after = one_chunk(after)
+            hand_over(None)
             put(None)
         except _Stopped:
             pass
@@ -537,7 +554,8 @@ def _copied_batches(version: DatasetVersion, batch: int, reading) -> Iterator:
     """``iter_item_batches`` by one COPY stream (:func:`_stream_sql`): its blocks cut where the
     asset after the ``batch``-th one starts, so each batch holds its assets' annotations and gold
     answers whole; each batch's rows of one kind taken out in bulk (Arrow filters) and handed to
-    :class:`_Assembler` as lists."""
+    :class:`_Assembler` as Arrow columns. All of that is done by the stream's helper thread;
+    this one adds the scores (which query the database) where there is a weight set."""
     import numpy as np
     import pyarrow as pa
 
@@ -570,19 +588,32 @@ def _copied_batches(version: DatasetVersion, batch: int, reading) -> Iterator:
             [*columns(a, ("key", "s1", "s2", "s3", "s4", "s5", "s6", "s7")), late],
             g_at,
             columns(g, ("s1", "s2", "s3", "s4", "s5", "s6")),
+            scores=False,
         )
 
+    pending: list = [None]
+
+    def cut(block) -> Iterator:
+        """The batches complete once ``block`` is in (at the end, ``None``: what is left)."""
+        rows = pending[0]
+        if block is None:
+            if rows is not None and rows.num_rows:
+                yield one(rows)
+            return
+        rows = block if rows is None else pa.concat_tables([rows, block])
+        starts = np.flatnonzero(rows.column("row").to_numpy() == ASSET_ROW)
+        while starts.size > batch:
+            at = int(starts[batch])
+            done, rows, starts = rows.slice(0, at), rows.slice(at), starts[batch:] - at
+            pending[0] = rows
+            yield one(done)
+        pending[0] = rows
+
     with reading.cursor() as cursor:
-        pending = None
-        for block in _copied_blocks(cursor.cursor, version, COPY_CHUNK_ASSETS):
-            pending = block if pending is None else pa.concat_tables([pending, block])
-            starts = np.flatnonzero(pending.column("row").to_numpy() == ASSET_ROW)
-            while starts.size > batch:
-                cut = int(starts[batch])
-                yield one(pending.slice(0, cut))
-                pending, starts = pending.slice(cut), starts[batch:] - cut
-        if pending is not None and pending.num_rows:
-            yield one(pending)
+        for item_batch in _copied_blocks(cursor.cursor, version, COPY_CHUNK_ASSETS, shape=cut):
+            if version.weights:
+                item_batch.scores = assemble.scores_of(item_batch)
+            yield item_batch
 
 
 def _scores(version: DatasetVersion, asset_ids: list[int], metadata: dict) -> dict:
