@@ -281,8 +281,8 @@ def test_the_database_packs_answer_vectors_as_annotator_packed_does(annotated, i
 
 @pytest.mark.django_db(transaction=True)
 def test_a_job_reads_on_a_connection_of_its_own_and_closes_it(image_project, people):
-    """In autocommit (as a job runs) the reader's cursors stream in one read-only transaction
-    on a second connection, which is gone once the reader is (even left early)."""
+    """In autocommit (as a job runs) the reader's stream runs in one read-only transaction on a
+    second connection, which is gone once the reader is (even left early)."""
     from django.db import connection
 
     checklist = image_project.checklist_version.checklist

@@ -5,14 +5,16 @@ Two readers of the items, the same batches (``tests/worker/test_export_reader.py
 to it):
 
 * On PostgreSQL in a job (autocommit), :func:`iter_item_batches` reads every item in **one
-  stream**: a ``COPY (… UNION ALL … ORDER BY asset, kind) TO STDOUT (FORMAT csv)`` of the
-  assets, their annotations and their gold answers, on a connection of its own in one read-only
-  transaction, parsed into Arrow tables by ``pyarrow.csv`` in a helper thread (a block of rows
-  while the caller works on the one before; the parsing holds no Python object per value, and
-  no lock Python needs), cut into batches at asset boundaries. See :func:`_copied_batches`.
-* Anywhere else (inside a transaction, as the tests run; SQLite, the embedded set-up): three
-  ordered server-side cursors merged in one pass (:func:`_cursor_batches`), since a COPY stream
-  holds its connection and the caller may still query on it.
+  stream**: one query per chunk of 10,000 assets (the assets, their annotations and their gold
+  answers in one ``UNION ALL`` ordered by asset, kind of row and key), read by the ADBC
+  PostgreSQL driver (``adbc_driver_postgresql``: PostgreSQL's binary COPY of the query decoded
+  into Arrow record batches in C++, no Python object per value and the GIL released) on a
+  connection of its own in one read-only ``REPEATABLE READ`` transaction, by a helper thread
+  that also cuts the rows into batches at asset boundaries while the caller works on the batch
+  before. See :func:`_copied_batches`.
+* Anywhere else (inside a transaction, as the tests run, where another connection would not
+  see what the transaction wrote; SQLite, the embedded set-up): three ordered server-side
+  cursors on the default connection, merged in one pass (:func:`_cursor_batches`).
 
 Both hand over :class:`~datasets_app.export.columnar.ItemBatch` values: answer vectors packed
 (``annotator.packed``; the JSON text only for a vector without a packed form of the checklist's
@@ -134,45 +136,32 @@ def _json(value):
 EXPORT_WORK_MEM = "128MB"
 
 
+def _streams() -> bool:
+    """Whether the items come by the COPY stream: on PostgreSQL in autocommit (a job), where
+    the stream's own connection and transaction leave the job's connection free for its
+    progress. Inside a transaction (tests) the stream would not see what the transaction wrote."""
+    from django.db import connection
+
+    return connection.vendor == "postgresql" and connection.get_autocommit() and not connection.in_atomic_block
+
+
 @contextlib.contextmanager
 def _reading_connection():
-    """(connection, whether it is the reader's own): the connection the reader runs on, with
-    ``work_mem`` at :data:`EXPORT_WORK_MEM` for its sorts (the annotations of 100k items spill
-    to disk at the default 4 MB).
-
-    On PostgreSQL in autocommit (a job): a connection of its own, in one read-only transaction
-    at ``REPEATABLE READ`` (every chunk of the stream sees one snapshot), so its queries stream
-    (a cursor opened in autocommit is ``WITH HOLD``: PostgreSQL computes and stores every row
-    before the first one comes back; a COPY holds the connection it runs on) while the job's
-    own connection goes on writing its progress outside that transaction. Inside a transaction
-    (tests), or on SQLite: the default connection as it is, ``work_mem``
-    set for the reader's time only."""
-    from django.db import DEFAULT_DB_ALIAS, connection, connections
+    """The connection the cursors run on: the default one as it is (inside a transaction, or
+    on SQLite), on PostgreSQL with ``work_mem`` at :data:`EXPORT_WORK_MEM` for the reader's time
+    (the annotations of 100k items spill to disk at the default 4 MB)."""
+    from django.db import connection
 
     if connection.vendor != "postgresql":
-        yield connection, False
+        yield connection
         return
-    if connection.in_atomic_block or not connection.get_autocommit():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('work_mem', %s, false)", [EXPORT_WORK_MEM])
-        try:
-            yield connection, False
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("RESET work_mem")
-        return
-    reader = connections.create_connection(DEFAULT_DB_ALIAS)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('work_mem', %s, false)", [EXPORT_WORK_MEM])
     try:
-        reader.set_autocommit(False)
-        with reader.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")  # one snapshot
-            cursor.execute("SELECT set_config('work_mem', %s, true)", [EXPORT_WORK_MEM])
-        yield reader, True
+        yield connection
     finally:
-        try:
-            reader.rollback()
-        finally:
-            reader.close()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET work_mem")
 
 
 _VECTOR_COLUMNS = ("answers_p", "answers_j", "mask_p", "mask_j")
@@ -219,14 +208,13 @@ def iter_items(version: DatasetVersion, *, batch: int = BATCH) -> Iterator:
 def iter_item_batches(version: DatasetVersion, *, batch: int = 5000) -> Iterator:
     """The version's items in asset order, ``batch`` assets at a time, as column-wise
     :class:`~datasets_app.export.columnar.ItemBatch` values: every ready asset of its projects
-    with its annotations (the chosen states) and gold answer, read on the connection
-    :func:`_reading_connection` gives: in one COPY stream where it is a connection of its own on
+    with its annotations (the chosen states) and gold answer; by the COPY stream in a job on
     PostgreSQL, else by three cursors (see the module docstring)."""
-    with _reading_connection() as (reading, own):
-        if own:
-            yield from _copied_batches(version, batch, reading)
-        else:
-            yield from _cursor_batches(version, batch, reading)
+    if _streams():
+        yield from _copied_batches(version, batch)
+        return
+    with _reading_connection() as reading:
+        yield from _cursor_batches(version, batch, reading)
 
 
 def _sources(version: DatasetVersion):
@@ -434,32 +422,11 @@ def _stream_sql(version: DatasetVersion, after: int, limit: int) -> tuple[str, l
         f" {packed.format('c7')}, c8::text, NULL::text, NULL::boolean FROM {g_sql}"
         " ORDER BY 1, 2, 3"
     )
-    return f"COPY ({sql}) TO STDOUT (FORMAT csv)", a_params + n_params + g_params
-
-
-def _parse_block(data: bytes):
-    """Rows of the COPY stream (CSV as PostgreSQL writes it: NULL unquoted and empty, an empty
-    string quoted, booleans ``t`` / ``f``) as an Arrow table of :data:`_STREAM`'s columns."""
-    import pyarrow as pa
-    import pyarrow.csv as csv
-
-    types = {"asset": pa.int64(), "row": pa.int8(), "key": pa.int64(), "late": pa.bool_()}
-    return csv.read_csv(
-        pa.BufferReader(data),
-        read_options=csv.ReadOptions(column_names=list(_STREAM), block_size=max(len(data), 1 << 16), use_threads=False),
-        parse_options=csv.ParseOptions(newlines_in_values=True),
-        convert_options=csv.ConvertOptions(
-            column_types={name: types.get(name, pa.string()) for name in _STREAM},
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=False,
-            true_values=["t"],
-            false_values=["f"],
-        ),
-    )
+    return sql, a_params + n_params + g_params
 
 
 class _Stopped(Exception):
-    """The caller left the stream: the helper thread ends its COPY."""
+    """The caller left the stream: the helper thread ends its query."""
 
 
 def _last_asset(block, last: int | None) -> int | None:
@@ -468,23 +435,41 @@ def _last_asset(block, last: int | None) -> int | None:
     return int(ids.max()) if ids.size else last
 
 
-def _copied_blocks(
-    cursor, version: DatasetVersion, chunk: int, block_bytes: int | None = None, shape: Callable | None = None
-) -> Iterator:
-    """The COPY stream's rows, chunk after chunk of ``chunk`` assets (:func:`_stream_sql`), as
-    Arrow tables of about ``block_bytes`` of CSV each, read and parsed by a helper thread ahead
-    of the caller (the socket's wait and the parsing release the GIL), so PostgreSQL sorts the
-    next chunk while the caller works on this one. PostgreSQL sends one row per message, so a
-    block of whole messages is a block of whole rows. Left early, the thread stops reading and
-    the COPY is cancelled as it closes (this connection's transaction is the reader's own); the
-    thread is joined before this returns. ``shape``: what the thread hands over instead of the
-    blocks, made there from them (called with each block, then with ``None`` at the end; it
-    yields the values to hand over)."""
+def _conninfo() -> str:
+    """The default database's libpq connection string (its own connection's parameters and
+    password), for the stream's connection."""
+    from django.db import connection
+    from psycopg.conninfo import make_conninfo
+
+    connection.ensure_connection()
+    info = connection.connection.info
+    params = dict(info.get_parameters())
+    if info.password:
+        params["password"] = info.password
+    return make_conninfo(**params)
+
+
+def _copied_blocks(version: DatasetVersion, chunk: int, shape: Callable | None = None) -> Iterator:
+    """The stream's rows, chunk after chunk of ``chunk`` assets (:func:`_stream_sql`), as Arrow
+    record batches of about :data:`COPY_BLOCK_BYTES`, read by the ADBC PostgreSQL driver (libpq's
+    binary COPY of the query decoded into Arrow in C++, with the GIL released) on a connection of
+    its own, in one read-only ``REPEATABLE READ`` transaction (every chunk sees one snapshot) with
+    ``work_mem`` at :data:`EXPORT_WORK_MEM`. A helper thread reads ahead of the caller, so
+    PostgreSQL runs the next chunk's query while the caller works on this one. ``shape``: what
+    the thread hands over instead of the blocks, made there from them (called with each block,
+    then with ``None`` at the end; it yields the values to hand over). Left early, the thread
+    stops and closes its connection (which ends the query); it is joined before this returns."""
     import queue
     import threading
 
-    block_bytes = block_bytes or COPY_BLOCK_BYTES
+    import adbc_driver_postgresql.dbapi as adbc
+    import pyarrow as pa
+    from django.db import connection
+    from psycopg import ClientCursor
+
     shape = shape or (lambda block: () if block is None else (block,))
+    conninfo = _conninfo()
+    literal = ClientCursor(connection.connection).mogrify  # the parameters bound here: COPY takes none
     blocks: queue.Queue = queue.Queue(maxsize=1)
     stop = threading.Event()
 
@@ -497,27 +482,6 @@ def _copied_blocks(
                 continue
         return False
 
-    def one_chunk(after: int) -> int | None:
-        """Reads the chunk after asset ``after``: its last asset id (None: no more assets).
-        Stopped, it raises :class:`_Stopped` inside the COPY, so that psycopg cancels it and
-        reads what is left (leaving the COPY early without an error would leave the
-        connection in it)."""
-        sql, params = _stream_sql(version, after, chunk)
-        last = None
-        with cursor.copy(sql, params) as copy:
-            data = bytearray()
-            for row in copy:
-                data += row
-                if len(data) >= block_bytes:
-                    block, data = _parse_block(bytes(data)), bytearray()
-                    last = _last_asset(block, last)
-                    hand_over(block)
-            if data:
-                block = _parse_block(bytes(data))
-                last = _last_asset(block, last)
-                hand_over(block)
-        return last
-
     def hand_over(block) -> None:
         for value in shape(block):
             if not put(value):
@@ -525,9 +489,19 @@ def _copied_blocks(
 
     def read() -> None:
         try:
-            after: int | None = 0
-            while after is not None:
-                after = one_chunk(after)
+            with adbc.connect(conninfo) as stream, stream.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                cursor.execute(f"SET LOCAL work_mem = '{EXPORT_WORK_MEM}'")
+                cursor.adbc_statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes": str(COPY_BLOCK_BYTES)})
+                after: int | None = 0
+                while after is not None:
+                    cursor.execute(literal(*_stream_sql(version, after, chunk)))
+                    last = None
+                    for batch in cursor.fetch_record_batch():
+                        block = pa.Table.from_batches([batch]).rename_columns(list(_STREAM))
+                        last = _last_asset(block, last)
+                        hand_over(block)
+                    after = last
             hand_over(None)
             put(None)
         except _Stopped:
@@ -550,7 +524,7 @@ def _copied_blocks(
         thread.join()
 
 
-def _copied_batches(version: DatasetVersion, batch: int, reading) -> Iterator:
+def _copied_batches(version: DatasetVersion, batch: int) -> Iterator:
     """``iter_item_batches`` by one COPY stream (:func:`_stream_sql`): its blocks cut where the
     asset after the ``batch``-th one starts, so each batch holds its assets' annotations and gold
     answers whole; each batch's rows of one kind taken out in bulk (Arrow filters) and handed to
@@ -609,11 +583,10 @@ def _copied_batches(version: DatasetVersion, batch: int, reading) -> Iterator:
             yield one(done)
         pending[0] = rows
 
-    with reading.cursor() as cursor:
-        for item_batch in _copied_blocks(cursor.cursor, version, COPY_CHUNK_ASSETS, shape=cut):
-            if version.weights:
-                item_batch.scores = assemble.scores_of(item_batch)
-            yield item_batch
+    for item_batch in _copied_blocks(version, COPY_CHUNK_ASSETS, shape=cut):
+        if version.weights:
+            item_batch.scores = assemble.scores_of(item_batch)
+        yield item_batch
 
 
 def _scores(version: DatasetVersion, asset_ids: list[int], metadata: dict) -> dict:
