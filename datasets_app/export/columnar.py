@@ -56,7 +56,12 @@ class ItemBatch:
     gold answer: ``gold_item``, ``gold_annotator``, ``gold_answers``, ``gold_mask``,
     ``gold_options``, ``gold_options_checked``. ``frame_paths``: per asset, a video's sampled
     frames (absolute paths; ``None``: none anywhere). ``scores``: asset id → (total, per dimension),
-    or ``None`` without a weight set."""
+    or ``None`` without a weight set.
+
+    A column is a list, or (the export job's stream) an Arrow array: strings and ids as Arrow,
+    packed vectors as an Arrow binary array, ``media_path`` as a dictionary array of the
+    distinct sources, ``annotation_item`` / ``late`` / ``options_checked`` as numpy arrays.
+    :meth:`as_lists` gives the batch with lists only."""
 
     asset_id: list[int]
     project_id: list[int]
@@ -679,12 +684,10 @@ def _record(
 
 def batch_splits(batch: ItemBatch, rows: np.ndarray, split_of: Callable[[str], str]) -> tuple[list[str], np.ndarray]:
     """The split of each of the batch's ``rows`` (item indices) by its prompt (a missing one
-    is ""): (split names in order of first use, each row's index into them); ``split_of`` is
-    called once per distinct prompt."""
+    is ""): (split names in order of first use, each row's index into them); ``split_of`` is a
+    :func:`~.splits.splitter`, asked once for the distinct prompts (its ``many``)."""
     prompts = pc.fill_null(_taken(batch.prompt, rows, pa.string()), "").dictionary_encode()
-    distinct = prompts.dictionary.to_pylist()  # in order of first use
-    many = getattr(split_of, "many", None)
-    splits = many(distinct) if many is not None else [split_of(prompt) for prompt in distinct]
+    splits = split_of.many(prompts.dictionary.to_pylist())  # distinct prompts, in order of first use
     names = list(dict.fromkeys(splits))
     code_of = {name: k for k, name in enumerate(names)}
     codes = np.array([code_of[name] for name in splits], dtype=np.int64)

@@ -98,3 +98,16 @@ def test_settings_validation(changes, field):
 def test_default_settings_are_valid():
     ExportSettings().validate()
     ExportSettings(combine="all", balanced_cap=None, license="apache-2.0").validate()
+
+
+def test_many_prompts_at_once_get_the_splits_one_by_one_gives():
+    """``splitter(...).many`` (the column-wise export's way: one search over the units) is the
+    same rule as asking prompt by prompt, edge units included."""
+    from datasets_app.export.splits import splitter
+
+    prompts = [f"prompt {n}" for n in range(3000)] + ["", "中文", "a\nb", "prompt 1"]
+    for ratios in ({"train": 0.8, "validation": 0.1, "test": 0.1}, {"train": 0.5, "test": 0.5}, {"all": 1.0}):
+        for seed in (0, 7):
+            one_by_one = splitter(ratios, seed)
+            assert splitter(ratios, seed).many(prompts) == [one_by_one(p) for p in prompts]
+    assert splitter({"train": 1.0}, 0).many([]) == []
