@@ -73,3 +73,29 @@ def test_preferences_need_a_login():
     from rest_framework.test import APIClient
 
     assert APIClient().get(URL).status_code in (401, 403)
+
+
+def test_the_server_and_the_browser_know_the_same_actions_keys_and_default_keymap():
+    """annotator/preferences.py validates what frontend/src/keymap.ts binds: the same named
+    actions, the same key codes, the same defaults (read off the TypeScript source, so the two
+    cannot drift apart unnoticed)."""
+    import re
+    from pathlib import Path
+
+    from annotator import preferences
+
+    source = (Path(__file__).resolve().parents[2] / "frontend" / "src" / "keymap.ts").read_text()
+    named = re.search(r"export const NAMED_ACTIONS = \[(.*?)\] as const;", source, re.S).group(1)
+    assert [*(f"option.{n}" for n in range(1, 21)), *re.findall(r'"([^"]+)"', named)] == list(preferences.ACTIONS)
+    assert int(re.search(r"export const MAX_OPTION_KEYS = (\d+);", source).group(1)) == preferences.MAX_OPTION_KEYS
+    codes = re.search(r"const CODE_RE =\s*/\^\((.*?)\)\$/;", source, re.S).group(1)
+    assert codes == preferences._CODE.replace("(?:", "(")
+    block = re.search(r"Object\.assign\(keys, \{(.*?)\}\);", source, re.S).group(1)
+    defaults = {
+        key: re.findall(r'"([^"]+)"', keys) for key, keys in re.findall(r'^\s*"?([\w-]+)"?: \[(.*?)\],?$', block, re.M)
+    }
+    expected = preferences.default_keymap()
+    assert defaults == {k: v for k, v in expected.items() if not k.startswith("option.")}
+    assert expected["option.1"] == ["Digit1", "Numpad1"] and expected["option.11"] == ["Shift+Digit1"]
+    assert "const DIGITS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 0];" in source  # the option keys, built the same way
+    assert "`Shift+Digit${d}`" in source and "`Numpad${d}`" in source
